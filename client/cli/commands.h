@@ -1,0 +1,34 @@
+// creditctl's commands, one file each: NOUN VERB [ARGS] [--flags]. Each Run* function returns
+// the process exit code (see output.h).
+#ifndef CREDIT_CLIENT_CLI_COMMANDS_H_
+#define CREDIT_CLIENT_CLI_COMMANDS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/cli/output.h"
+#include "credit/client.h"
+
+namespace credit::cli {
+
+struct Context {
+  Format format = Format::kTable;
+  // Connects on first use, so that usage errors are reported without touching the network.
+  std::function<absl::StatusOr<Client*>()> client;
+};
+
+int RunEntry(Context& context, const std::vector<std::string>& argv);
+int RunStatus(Context& context, const std::vector<std::string>& argv);
+int RunMeasure(Context& context, const std::vector<std::string>& argv);
+int RunLog(Context& context, const std::vector<std::string>& argv);
+
+// Shared by the commands that show entries and subjects.
+std::string ListName(int list_kind);        // "black"
+std::string StatusName(int entry_status);   // "active"
+
+}  // namespace credit::cli
+
+#endif  // CREDIT_CLIENT_CLI_COMMANDS_H_

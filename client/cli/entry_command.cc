@@ -1,0 +1,282 @@
+// creditctl entry record|get|list|update|remove
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
+
+namespace credit::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  creditctl entry record --subject CODE --name NAME --list black|red|watch --category C\n"
+    "      --facts TEXT --basis TEXT --authority NAME --document NO --decided DATE\n"
+    "      --effective DATE --expires DATE [--measures CODE,CODE] [--kind org|person]\n"
+    "      [--publicity-start DATE --publicity-end DATE] [--request-id ID]\n"
+    "  creditctl entry get ID\n"
+    "  creditctl entry list [--list K] [--status S] [--subject CODE] [--authority A]\n"
+    "      [--category C] [--limit N]\n"
+    "  creditctl entry update ID --reason TEXT [--revision N] [any field flag of record]\n"
+    "  creditctl entry remove ID --kind revoke|repair --reason TEXT [--revision N]\n"
+    "      [--request-id ID]\n";
+
+// Flags that set an entry's input fields, shared by record and update.
+const std::set<std::string> kFieldFlags = {
+    "--subject", "--name",  "--kind",    "--list",      "--category",        "--facts",
+    "--basis",   "--authority", "--document", "--decided", "--publicity-start",
+    "--publicity-end", "--effective", "--expires", "--measures"};
+
+absl::StatusOr<v1::ListKind> ParseList(const std::string& text) {
+  std::string t = absl::AsciiStrToLower(text);
+  if (t == "red") return v1::RED;
+  if (t == "black") return v1::BLACK;
+  if (t == "watch") return v1::WATCH;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--list: got \"", text, "\", want black, red or watch"));
+}
+
+absl::StatusOr<v1::EntryStatus> ParseStatus(const std::string& text) {
+  v1::EntryStatus status;
+  if (v1::EntryStatus_Parse(absl::AsciiStrToUpper(text), &status) &&
+      status != v1::ENTRY_STATUS_UNSPECIFIED) {
+    return status;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--status: got \"", text, "\", want active, revoked, repaired, expired, ..."));
+}
+
+// Applies the field flags that were given to `entry`.
+absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
+  if (args.Has("--subject")) entry->mutable_subject()->set_code(args.Get("--subject"));
+  if (args.Has("--name")) entry->mutable_subject()->set_name(args.Get("--name"));
+  if (args.Has("--kind")) {
+    std::string kind = args.Get("--kind");
+    if (kind == "org") {
+      entry->mutable_subject()->set_kind(v1::ORGANIZATION);
+    } else if (kind == "person") {
+      entry->mutable_subject()->set_kind(v1::PERSON);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kind: got \"", kind, "\", want org or person"));
+    }
+  }
+  if (args.Has("--list")) {
+    absl::StatusOr<v1::ListKind> list = ParseList(args.Get("--list"));
+    if (!list.ok()) return list.status();
+    entry->set_list(*list);
+  }
+  if (args.Has("--category")) entry->set_category(args.Get("--category"));
+  if (args.Has("--facts")) entry->set_facts(args.Get("--facts"));
+  if (args.Has("--basis")) entry->set_legal_basis(args.Get("--basis"));
+  if (args.Has("--authority")) entry->set_authority(args.Get("--authority"));
+  if (args.Has("--document")) entry->set_document_number(args.Get("--document"));
+  if (args.Has("--decided")) entry->set_decision_date(args.Get("--decided"));
+  if (args.Has("--publicity-start")) entry->set_publicity_start(args.Get("--publicity-start"));
+  if (args.Has("--publicity-end")) entry->set_publicity_end(args.Get("--publicity-end"));
+  if (args.Has("--effective")) entry->set_effective_date(args.Get("--effective"));
+  if (args.Has("--expires")) entry->set_expiry_date(args.Get("--expires"));
+  if (args.Has("--measures")) {
+    entry->clear_measure_codes();
+    for (std::string& code : SplitList(args.Get("--measures"))) {
+      entry->add_measure_codes(std::move(code));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PrintEntries(const google::protobuf::RepeatedPtrField<v1::Entry>& entries) {
+  Table table({"ID", "SUBJECT", "NAME", "LIST", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
+               "AUTHORITY", "DOCUMENT", "MEASURES"});
+  for (const v1::Entry& e : entries) {
+    table.AddRow({absl::StrCat(e.id()), e.subject().code(), e.subject().name(),
+                  ListName(e.list()), StatusName(e.status()), absl::StrCat(e.revision()),
+                  e.effective_date(), e.expiry_date(), e.authority(), e.document_number(),
+                  absl::StrJoin(e.measure_codes(), ",")});
+  }
+  table.Print();
+}
+
+template <typename Response>
+int PrintEntryResponse(const Context& context, const Response& response) {
+  if (context.format == Format::kJson) {
+    PrintJson(response);
+  } else {
+    google::protobuf::RepeatedPtrField<v1::Entry> one;
+    *one.Add() = response.entry();
+    PrintEntries(one);
+  }
+  return 0;
+}
+
+absl::StatusOr<uint64_t> EntryId(const Args& args) {
+  if (args.positionals().size() != 1) {
+    return absl::InvalidArgumentError("want exactly one entry ID");
+  }
+  return ParseNumber(args.positionals()[0], "ID");
+}
+
+int Record(Context& context, const std::vector<std::string>& argv) {
+  std::set<std::string> accepted = kFieldFlags;
+  accepted.insert("--request-id");
+  absl::StatusOr<Args> args = Args::Parse(argv, accepted);
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  if (!args->positionals().empty()) return UsageError("record takes no positional arguments", kUsage);
+  for (const char* flag : {"--subject", "--name", "--list", "--category", "--facts", "--basis",
+                           "--authority", "--document", "--decided", "--effective",
+                           "--expires"}) {
+    if (!args->Has(flag)) return UsageError(absl::StrCat(flag, ": required"), kUsage);
+  }
+  v1::RecordEntryRequest request;
+  if (absl::Status s = ApplyFieldFlags(*args, request.mutable_entry()); !s.ok()) {
+    return UsageError(std::string(s.message()), kUsage);
+  }
+  request.set_request_id(args->Get("--request-id"));
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  absl::StatusOr<v1::RecordEntryResponse> response = (*client)->RecordEntry(request);
+  if (!response.ok()) return Fail(response.status());
+  return PrintEntryResponse(context, *response);
+}
+
+int Get(Context& context, const std::vector<std::string>& argv) {
+  absl::StatusOr<Args> args = Args::Parse(argv, {});
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  absl::StatusOr<uint64_t> id = EntryId(*args);
+  if (!id.ok()) return UsageError(std::string(id.status().message()), kUsage);
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  v1::GetEntryRequest request;
+  request.set_entry_id(*id);
+  absl::StatusOr<v1::GetEntryResponse> response = (*client)->GetEntry(request);
+  if (!response.ok()) return Fail(response.status());
+  return PrintEntryResponse(context, *response);
+}
+
+int List(Context& context, const std::vector<std::string>& argv) {
+  absl::StatusOr<Args> args = Args::Parse(
+      argv, {"--list", "--status", "--subject", "--authority", "--category", "--limit"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  if (!args->positionals().empty()) return UsageError("list takes no positional arguments", kUsage);
+  v1::ListEntriesRequest request;
+  if (args->Has("--list")) {
+    absl::StatusOr<v1::ListKind> list = ParseList(args->Get("--list"));
+    if (!list.ok()) return UsageError(std::string(list.status().message()), kUsage);
+    request.set_list(*list);
+  }
+  if (args->Has("--status")) {
+    absl::StatusOr<v1::EntryStatus> status = ParseStatus(args->Get("--status"));
+    if (!status.ok()) return UsageError(std::string(status.status().message()), kUsage);
+    request.set_status(*status);
+  }
+  request.set_subject_code(args->Get("--subject"));
+  request.set_authority(args->Get("--authority"));
+  request.set_category(args->Get("--category"));
+  absl::StatusOr<uint64_t> limit = args->Number("--limit", 1000);
+  if (!limit.ok()) return UsageError(std::string(limit.status().message()), kUsage);
+
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  v1::ListEntriesResponse all;
+  do {
+    request.set_page_size(static_cast<int>(std::min<uint64_t>(*limit - all.entries_size(), 1000)));
+    absl::StatusOr<v1::ListEntriesResponse> page = (*client)->ListEntries(request);
+    if (!page.ok()) return Fail(page.status());
+    for (v1::Entry& e : *page->mutable_entries()) *all.add_entries() = std::move(e);
+    all.set_next_page_token(page->next_page_token());
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty() && static_cast<uint64_t>(all.entries_size()) < *limit);
+  if (context.format == Format::kJson) {
+    PrintJson(all);
+  } else {
+    PrintEntries(all.entries());
+  }
+  return 0;
+}
+
+int Update(Context& context, const std::vector<std::string>& argv) {
+  std::set<std::string> accepted = kFieldFlags;
+  accepted.insert({"--reason", "--revision", "--request-id"});
+  absl::StatusOr<Args> args = Args::Parse(argv, accepted);
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  absl::StatusOr<uint64_t> id = EntryId(*args);
+  if (!id.ok()) return UsageError(std::string(id.status().message()), kUsage);
+  if (!args->Has("--reason")) return UsageError("--reason: required", kUsage);
+  absl::StatusOr<uint64_t> revision = args->Number("--revision", 0);
+  if (!revision.ok()) return UsageError(std::string(revision.status().message()), kUsage);
+
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  // Read, change the given fields, write back with the revision read: a concurrent change
+  // makes the write fail with ABORTED instead of being overwritten.
+  v1::GetEntryRequest get;
+  get.set_entry_id(*id);
+  absl::StatusOr<v1::GetEntryResponse> current = (*client)->GetEntry(get);
+  if (!current.ok()) return Fail(current.status());
+  v1::UpdateEntryRequest request;
+  *request.mutable_entry() = current->entry();
+  if (*revision != 0) request.mutable_entry()->set_revision(*revision);
+  if (absl::Status s = ApplyFieldFlags(*args, request.mutable_entry()); !s.ok()) {
+    return UsageError(std::string(s.message()), kUsage);
+  }
+  request.set_reason(args->Get("--reason"));
+  request.set_request_id(args->Get("--request-id"));
+  absl::StatusOr<v1::UpdateEntryResponse> response = (*client)->UpdateEntry(request);
+  if (!response.ok()) return Fail(response.status());
+  return PrintEntryResponse(context, *response);
+}
+
+int Remove(Context& context, const std::vector<std::string>& argv) {
+  absl::StatusOr<Args> args =
+      Args::Parse(argv, {"--kind", "--reason", "--revision", "--request-id"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  absl::StatusOr<uint64_t> id = EntryId(*args);
+  if (!id.ok()) return UsageError(std::string(id.status().message()), kUsage);
+  v1::RemoveEntryRequest request;
+  request.set_entry_id(*id);
+  std::string kind = args->Get("--kind");
+  if (kind == "revoke") {
+    request.set_kind(v1::REVOKE);
+  } else if (kind == "repair") {
+    request.set_kind(v1::REPAIR);
+  } else {
+    return UsageError(absl::StrCat("--kind: got \"", kind, "\", want revoke or repair"), kUsage);
+  }
+  if (!args->Has("--reason")) return UsageError("--reason: required", kUsage);
+  request.set_reason(args->Get("--reason"));
+  absl::StatusOr<uint64_t> revision = args->Number("--revision", 0);
+  if (!revision.ok()) return UsageError(std::string(revision.status().message()), kUsage);
+  request.set_revision(*revision);
+  request.set_request_id(args->Get("--request-id"));
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  absl::StatusOr<v1::RemoveEntryResponse> response = (*client)->RemoveEntry(request);
+  if (!response.ok()) return Fail(response.status());
+  return PrintEntryResponse(context, *response);
+}
+
+}  // namespace
+
+int RunEntry(Context& context, const std::vector<std::string>& argv) {
+  if (argv.empty()) return UsageError("entry: want a verb", kUsage);
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  const std::string& verb = argv[0];
+  if (verb == "record") return Record(context, rest);
+  if (verb == "get") return Get(context, rest);
+  if (verb == "list") return List(context, rest);
+  if (verb == "update") return Update(context, rest);
+  if (verb == "remove") return Remove(context, rest);
+  return UsageError(absl::StrCat("entry ", verb, ": unknown verb"), kUsage);
+}
+
+std::string ListName(int list_kind) {
+  return absl::AsciiStrToLower(v1::ListKind_Name(static_cast<v1::ListKind>(list_kind)));
+}
+
+std::string StatusName(int entry_status) {
+  return absl::AsciiStrToLower(v1::EntryStatus_Name(static_cast<v1::EntryStatus>(entry_status)));
+}
+
+}  // namespace credit::cli

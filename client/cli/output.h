@@ -1,0 +1,43 @@
+// How creditctl prints: tables for people, protobuf JSON for scripts, and one error line on
+// stderr whose first word is the gRPC code's name. Also the exit codes.
+#ifndef CREDIT_CLIENT_CLI_OUTPUT_H_
+#define CREDIT_CLIENT_CLI_OUTPUT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace credit::cli {
+
+enum class Format { kTable, kJson };
+
+// Exit codes: 0 success, 2 bad arguments (usage), 10 + the gRPC code for a failed call
+// (13 INVALID_ARGUMENT, 15 NOT_FOUND, 17 PERMISSION_DENIED, 19 FAILED_PRECONDITION, 20 ABORTED,
+// 24 UNAVAILABLE, 26 UNAUTHENTICATED, ...).
+inline constexpr int kExitUsage = 2;
+int ExitCodeFor(const absl::Status& status);
+
+// Prints "CODE_NAME: message" to stderr and returns the exit code for it.
+int Fail(const absl::Status& status);
+// Prints "INVALID_ARGUMENT: message" and the usage text to stderr; returns kExitUsage.
+int UsageError(const std::string& message, const std::string& usage);
+
+// The message in protobuf's JSON mapping, as one document.
+void PrintJson(const google::protobuf::Message& message);
+
+// Columns padded to the widest cell; CJK characters count as two columns.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace credit::cli
+
+#endif  // CREDIT_CLIENT_CLI_OUTPUT_H_

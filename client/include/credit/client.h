@@ -1,0 +1,84 @@
+// credit::Client — the C++ client of the Credit Registry.
+//
+// Wraps the generated stub: typed calls returning absl::StatusOr, mutual TLS, a deadline on
+// every call, and retries. Every call is safe to retry: reads are, and a mutation whose
+// request_id is empty gets a fresh random one before the first attempt, so the server applies a
+// retried mutation once and answers the retry with the first answer. Calls that fail with
+// UNAVAILABLE are retried with exponential backoff up to `max_attempts` in all; every other
+// failure is returned at once with the server's code and message.
+//
+// Thread-safe: calls may be made concurrently from any number of threads.
+#ifndef CREDIT_CLIENT_INCLUDE_CREDIT_CLIENT_H_
+#define CREDIT_CLIENT_INCLUDE_CREDIT_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "credit/registry/v1/registry.grpc.pb.h"
+
+namespace credit {
+
+namespace v1 = ::credit::registry::v1;
+
+struct ClientOptions {
+  // host:port of creditd.
+  std::string endpoint = "127.0.0.1:50051";
+  // PEM files: the CA that signed the server's certificate, and this client's certificate and
+  // private key. The certificate's common name is the identity the server knows the caller by.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // Deadline of each attempt.
+  absl::Duration deadline = absl::Seconds(10);
+  // Attempts in all for a call that fails with UNAVAILABLE (1 = no retry).
+  int max_attempts = 3;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+};
+
+// A random 128-bit request id, as 32 hex digits.
+std::string NewRequestId();
+
+class Client {
+ public:
+  // Reads the PEM files and opens a channel to `options.endpoint`. Connecting is lazy: a server
+  // that is down shows as UNAVAILABLE on the first call, not here. NOT_FOUND if a file cannot
+  // be read.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
+
+  // Uses `stub` for every call; for tests, which may pass a mock.
+  Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options);
+
+  // Mutations. An empty request_id is filled with NewRequestId(); pass your own to make a
+  // request idempotent across processes (e.g. a retry after a crash).
+  absl::StatusOr<v1::RecordEntryResponse> RecordEntry(v1::RecordEntryRequest request);
+  absl::StatusOr<v1::UpdateEntryResponse> UpdateEntry(v1::UpdateEntryRequest request);
+  absl::StatusOr<v1::RemoveEntryResponse> RemoveEntry(v1::RemoveEntryRequest request);
+  absl::StatusOr<v1::PutMeasureResponse> PutMeasure(v1::PutMeasureRequest request);
+
+  // Reads. See proto/credit/registry/v1/registry.proto for each call's edge cases.
+  absl::StatusOr<v1::GetEntryResponse> GetEntry(const v1::GetEntryRequest& request);
+  absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
+  absl::StatusOr<v1::GetCreditStatusResponse> GetCreditStatus(
+      const v1::GetCreditStatusRequest& request);
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> BatchGetCreditStatus(
+      const v1::BatchGetCreditStatusRequest& request);
+  absl::StatusOr<v1::ListMeasuresResponse> ListMeasures(const v1::ListMeasuresRequest& request);
+  absl::StatusOr<v1::ListChangesResponse> ListChanges(const v1::ListChangesRequest& request);
+
+ private:
+  template <typename Request, typename Response>
+  using Method = grpc::Status (v1::CreditRegistry::StubInterface::*)(grpc::ClientContext*,
+                                                                    const Request&, Response*);
+
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request);
+
+  std::unique_ptr<v1::CreditRegistry::StubInterface> stub_;
+  ClientOptions options_;
+};
+
+}  // namespace credit
+
+#endif  // CREDIT_CLIENT_INCLUDE_CREDIT_CLIENT_H_

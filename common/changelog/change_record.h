@@ -1,0 +1,56 @@
+// The change record: one per mutation, in the canonical byte layout of record_format.md.
+// Records are hash-chained: each carries the hash of the one before it, and a record's hash is
+// SHA-256(0x00 || record bytes), the RFC 6962 leaf hash of those bytes.
+// Plain value types and pure functions; thread-safe.
+#ifndef CREDIT_COMMON_CHANGELOG_CHANGE_RECORD_H_
+#define CREDIT_COMMON_CHANGELOG_CHANGE_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "common/crypto/sha256.h"
+
+namespace credit {
+
+inline constexpr uint8_t kChangeRecordVersion = 1;
+
+// What the record's before/after bytes hold.
+enum class ObjectType : uint8_t {
+  kEntry = 1,    // credit.registry.v1.Entry
+  kMeasure = 2,  // credit.registry.v1.Measure
+};
+
+struct ChangeRecord {
+  uint64_t sequence = 0;
+  // Microseconds since 1970-01-01T00:00:00Z.
+  int64_t time_micros = 0;
+  // A credit.registry.v1.Operation value.
+  uint8_t operation = 0;
+  ObjectType object_type = ObjectType::kEntry;
+  Hash256 previous_hash{};
+  std::string actor_identity;
+  std::string actor_department;
+  std::string reason;
+  std::string request_id;
+  // Deterministic protobuf serialisations; empty when the object did not exist before/after.
+  std::string before;
+  std::string after;
+
+  bool operator==(const ChangeRecord&) const = default;
+};
+
+// The canonical bytes of `record`.
+std::string EncodeChangeRecord(const ChangeRecord& record);
+
+// Parses canonical bytes. DATA_LOSS, naming what is wrong, when the bytes are not exactly one
+// well-formed record of a known version (trailing bytes are an error).
+absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes);
+
+// SHA-256(0x00 || encoded): the record's hash, which the next record carries.
+Hash256 ChangeRecordHash(absl::string_view encoded);
+
+}  // namespace credit
+
+#endif  // CREDIT_COMMON_CHANGELOG_CHANGE_RECORD_H_

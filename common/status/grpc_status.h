@@ -1,0 +1,22 @@
+// The one translation between absl::Status (used everywhere inside) and grpc::Status (on the
+// wire). The canonical codes share their numbers, so the translation keeps code and message.
+#ifndef CREDIT_COMMON_STATUS_GRPC_STATUS_H_
+#define CREDIT_COMMON_STATUS_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace credit {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// "INVALID_ARGUMENT", "PERMISSION_DENIED", ...: the name the CLI prints first.
+absl::string_view StatusCodeName(absl::StatusCode code);
+
+}  // namespace credit
+
+#endif  // CREDIT_COMMON_STATUS_GRPC_STATUS_H_

@@ -1,0 +1,116 @@
+#include "common/subject/subject_code.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "common/text/date.h"
+
+namespace credit {
+namespace {
+
+constexpr absl::string_view kUsccCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+constexpr std::array<int, 17> kUsccWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                              29, 25, 13, 8,  24, 10, 30, 28};
+constexpr std::array<int, 17> kResidentIdWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6,
+                                                    3, 7, 9, 10, 5, 8, 4, 2};
+constexpr absl::string_view kResidentIdChecks = "10X98765432";
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+char UsccCheckCharacter(absl::string_view first17) {
+  if (first17.size() != 17) return '\0';
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) {
+    size_t v = kUsccCharset.find(first17[i]);
+    if (v == absl::string_view::npos) return '\0';
+    sum += static_cast<int>(v) * kUsccWeights[i];
+  }
+  return kUsccCharset[(31 - sum % 31) % 31];
+}
+
+char ResidentIdCheckCharacter(absl::string_view first17) {
+  if (first17.size() != 17) return '\0';
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) {
+    if (!IsDigit(first17[i])) return '\0';
+    sum += (first17[i] - '0') * kResidentIdWeights[i];
+  }
+  return kResidentIdChecks[sum % 11];
+}
+
+absl::Status ValidateUscc(absl::string_view code, absl::string_view field) {
+  if (code.size() != 18) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": unified social credit code must be 18 characters, got ", code.size()));
+  }
+  for (size_t i = 0; i < code.size(); ++i) {
+    if (kUsccCharset.find(code[i]) == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": character ", i + 1, " of the unified social credit code is '",
+          absl::string_view(&code[i], 1), "', want one of ", kUsccCharset,
+          " (no I, O, S, V, Z; upper case)"));
+    }
+  }
+  char want = UsccCheckCharacter(code.substr(0, 17));
+  if (code[17] != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": unified social credit code check character is '",
+        absl::string_view(&code[17], 1), "', want '", absl::string_view(&want, 1), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateResidentId(absl::string_view code, absl::string_view field) {
+  if (code.size() != 18) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": resident ID number must be 18 characters, got ", code.size()));
+  }
+  for (size_t i = 0; i < 17; ++i) {
+    if (!IsDigit(code[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": character ", i + 1, " of the resident ID number must be a digit"));
+    }
+  }
+  if (!ParseDate(absl::StrCat(code.substr(6, 4), "-", code.substr(10, 2), "-",
+                              code.substr(12, 2)))
+           .ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": digits 7-14 of the resident ID number must be a real birth date (YYYYMMDD)"));
+  }
+  char want = ResidentIdCheckCharacter(code.substr(0, 17));
+  if (code[17] != want) {
+    // The expected character is not printed: with it, the message would complete a number that
+    // the caller may have mistyped into someone else's.
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": resident ID number check character does not match digits 1-17"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::string_view field) {
+  if (code.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": required, want an 18-character unified social credit code or "
+                            "resident ID number"));
+  }
+  absl::Status person = ValidateResidentId(code, field);
+  if (person.ok()) return CodeKind::kPerson;
+  absl::Status organization = ValidateUscc(code, field);
+  if (organization.ok()) return CodeKind::kOrganization;
+  bool digits_first = code.size() == 18 &&
+                      code.substr(0, 17).find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits_first) return organization;
+  // Seventeen digits: the code may have been meant as either kind, so say what both require.
+  return absl::InvalidArgumentError(absl::StrCat(
+      person.message(), "; as a unified social credit code: ",
+      organization.message().substr(field.size() + 2)));
+}
+
+std::string MaskPersonCode(absl::string_view code) {
+  if (code.size() != 18) return std::string(code.size(), '*');
+  return absl::StrCat(code.substr(0, 6), std::string(8, '*'), code.substr(14));
+}
+
+}  // namespace credit

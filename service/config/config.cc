@@ -1,0 +1,169 @@
+#include "service/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "service/registry/validation.h"
+
+namespace credit {
+namespace {
+
+namespace fs = std::filesystem;
+namespace v1 = ::credit::registry::v1;
+
+class ConfigReader {
+ public:
+  ConfigReader(std::string path, fs::path dir) : path_(std::move(path)), dir_(std::move(dir)) {}
+
+  absl::Status Error(absl::string_view key, absl::string_view want) const {
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", key, ": want ", want));
+  }
+
+  absl::StatusOr<std::string> String(const YAML::Node& node, absl::string_view key,
+                                     bool required) const {
+    if (!node) {
+      if (required) return Error(key, "a value (it is missing)");
+      return std::string();
+    }
+    if (!node.IsScalar()) return Error(key, "a single value");
+    return node.as<std::string>();
+  }
+
+  absl::StatusOr<std::string> Path(const YAML::Node& node, absl::string_view key) const {
+    ASSIGN_OR_RETURN(std::string value, String(node, key, true));
+    fs::path p(value);
+    return (p.is_absolute() ? p : dir_ / p).lexically_normal().string();
+  }
+
+  absl::StatusOr<std::vector<std::string>> StringList(const YAML::Node& node,
+                                                      absl::string_view key) const {
+    if (!node || !node.IsSequence()) return Error(key, "a list");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string item, String(node[i], absl::StrCat(key, "[", i, "]"), true));
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  absl::StatusOr<Caller> Identity(const std::string& name, const YAML::Node& node) const {
+    std::string key = absl::StrCat("identities.", name);
+    if (!node.IsMap()) return Error(key, "a map with department, roles and unmask");
+    Caller caller;
+    caller.identity = name;
+    ASSIGN_OR_RETURN(caller.department, String(node["department"], key + ".department", true));
+    ASSIGN_OR_RETURN(std::vector<std::string> roles, StringList(node["roles"], key + ".roles"));
+    for (size_t i = 0; i < roles.size(); ++i) {
+      absl::StatusOr<Role> role = ParseRole(roles[i]);
+      if (!role.ok()) {
+        return Error(absl::StrCat(key, ".roles[", i, "]"),
+                     "one of querier, recorder, approver, auditor, admin");
+      }
+      caller.roles |= static_cast<uint32_t>(*role);
+    }
+    if (node["unmask"]) {
+      ASSIGN_OR_RETURN(std::string unmask, String(node["unmask"], key + ".unmask", true));
+      if (unmask != "true" && unmask != "false") return Error(key + ".unmask", "true or false");
+      caller.can_unmask = unmask == "true";
+    }
+    return caller;
+  }
+
+  absl::StatusOr<v1::Measure> Measure(size_t index, const YAML::Node& node) const {
+    std::string key = absl::StrCat("measures[", index, "]");
+    v1::Measure measure;
+    ASSIGN_OR_RETURN(*measure.mutable_code(), String(node["code"], key + ".code", true));
+    ASSIGN_OR_RETURN(*measure.mutable_name(), String(node["name"], key + ".name", true));
+    ASSIGN_OR_RETURN(std::string kind, String(node["kind"], key + ".kind", true));
+    if (kind == "punishment") {
+      measure.set_kind(v1::PUNISHMENT);
+    } else if (kind == "incentive") {
+      measure.set_kind(v1::INCENTIVE);
+    } else {
+      return Error(key + ".kind", "punishment or incentive");
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> departments,
+                     StringList(node["departments"], key + ".departments"));
+    for (std::string& d : departments) measure.add_departments(std::move(d));
+    ASSIGN_OR_RETURN(*measure.mutable_legal_basis(),
+                     String(node["legal_basis"], key + ".legal_basis", true));
+    if (absl::Status valid = ValidateMeasure(measure, key); !valid.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", valid.message()));
+    }
+    return measure;
+  }
+
+ private:
+  std::string path_;
+  fs::path dir_;
+};
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot read the configuration file"));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid YAML: ", e.what()));
+  }
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": want a YAML map at the top level"));
+  }
+  ConfigReader reader(path, fs::absolute(path).parent_path());
+  Config config;
+  try {
+    if (root["listen"]) {
+      ASSIGN_OR_RETURN(config.listen, reader.String(root["listen"], "listen", true));
+    }
+    if (root["data_dir"]) {
+      ASSIGN_OR_RETURN(config.data_dir, reader.Path(root["data_dir"], "data_dir"));
+    }
+    if (root["utc_offset_hours"]) {
+      ASSIGN_OR_RETURN(std::string offset,
+                       reader.String(root["utc_offset_hours"], "utc_offset_hours", true));
+      try {
+        config.utc_offset_hours = std::stoi(offset);
+      } catch (const std::exception&) {
+        return reader.Error("utc_offset_hours", "a whole number of hours, e.g. 8");
+      }
+      if (config.utc_offset_hours < -12 || config.utc_offset_hours > 14) {
+        return reader.Error("utc_offset_hours", "-12 to 14");
+      }
+    }
+    const YAML::Node tls = root["tls"];
+    if (!tls || !tls.IsMap()) return reader.Error("tls", "a map with ca, cert and key");
+    ASSIGN_OR_RETURN(config.tls.ca_file, reader.Path(tls["ca"], "tls.ca"));
+    ASSIGN_OR_RETURN(config.tls.cert_file, reader.Path(tls["cert"], "tls.cert"));
+    ASSIGN_OR_RETURN(config.tls.key_file, reader.Path(tls["key"], "tls.key"));
+
+    const YAML::Node identities = root["identities"];
+    if (!identities || !identities.IsMap() || identities.size() == 0) {
+      return reader.Error("identities", "a map from certificate common name to "
+                                        "{department, roles, unmask}");
+    }
+    for (const auto& item : identities) {
+      std::string name = item.first.as<std::string>();
+      ASSIGN_OR_RETURN(Caller caller, reader.Identity(name, item.second));
+      config.identities.emplace(name, std::move(caller));
+    }
+    if (const YAML::Node measures = root["measures"]) {
+      if (!measures.IsSequence()) return reader.Error("measures", "a list of measures");
+      for (size_t i = 0; i < measures.size(); ++i) {
+        ASSIGN_OR_RETURN(v1::Measure measure, reader.Measure(i, measures[i]));
+        config.seed_measures.push_back(std::move(measure));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
+  }
+  return config;
+}
+
+}  // namespace credit

@@ -1,0 +1,40 @@
+// The server configuration, read from a YAML file (see deploy/creditd.example.yaml).
+// Relative paths in the file are relative to the file's folder.
+#ifndef CREDIT_SERVICE_CONFIG_CONFIG_H_
+#define CREDIT_SERVICE_CONFIG_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "credit/registry/v1/resources.pb.h"
+#include "service/auth/caller.h"
+
+namespace credit {
+
+struct TlsConfig {
+  std::string ca_file;    // PEM bundle of CAs that sign client certificates
+  std::string cert_file;  // the server's certificate chain, PEM
+  std::string key_file;   // the server's private key, PEM
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:50051";
+  std::string data_dir;
+  // Offset of the zone in which dates are counted; China Standard Time by default.
+  int utc_offset_hours = 8;
+  TlsConfig tls;
+  // Certificate common name -> caller. Identities not listed are refused.
+  std::map<std::string, Caller> identities;
+  // Measures put into an empty catalogue at start.
+  std::vector<registry::v1::Measure> seed_measures;
+};
+
+// Reads and checks `path`. INVALID_ARGUMENT naming the file, the key and what was expected when
+// the file is malformed or incomplete; NOT_FOUND when it cannot be read.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_CONFIG_CONFIG_H_

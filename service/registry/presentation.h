@@ -1,0 +1,28 @@
+// How stored objects are shown to a caller: change records decoded into the wire's Change, and
+// personal ID numbers masked for callers without the unmask right. Pure functions; thread-safe.
+#ifndef CREDIT_SERVICE_REGISTRY_PRESENTATION_H_
+#define CREDIT_SERVICE_REGISTRY_PRESENTATION_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "credit/registry/v1/resources.pb.h"
+#include "service/auth/caller.h"
+
+namespace credit {
+
+namespace v1 = ::credit::registry::v1;
+
+// Masks the code of a PERSON subject unless the caller may unmask.
+void RedactSubject(const Caller& caller, v1::Subject* subject);
+void RedactEntry(const Caller& caller, v1::Entry* entry);
+void RedactChange(const Caller& caller, v1::Change* change);
+
+// The Change stored as `bytes` under `sequence`, with its hash. DATA_LOSS when the bytes do not
+// decode, their objects do not parse, or the record names another sequence number.
+absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes);
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_REGISTRY_PRESENTATION_H_

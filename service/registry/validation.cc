@@ -1,0 +1,196 @@
+#include "service/registry/validation.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "common/subject/subject_code.h"
+#include "common/text/date.h"
+#include "common/text/utf8.h"
+
+namespace credit {
+namespace {
+
+std::string Path(absl::string_view parent, absl::string_view field) {
+  return absl::StrCat(parent, ".", field);
+}
+
+// A required date; its text is comparable with other validated dates as a string.
+absl::Status ValidateDate(absl::string_view value, absl::string_view field, bool required) {
+  if (value.empty()) {
+    if (!required) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required, want a date YYYY-MM-DD"));
+  }
+  absl::StatusOr<absl::CivilDay> day = ParseDate(value);
+  if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat(field, ": ", day.status().message()));
+  return absl::OkStatus();
+}
+
+bool IsCodeCharacter(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+}  // namespace
+
+absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_chars,
+                          bool required) {
+  std::optional<size_t> length = Utf8Length(value);
+  if (!length) return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
+  if (*length == 0 && required) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": required, want 1 to ", max_chars, " characters"));
+  }
+  if (*length > max_chars) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": got ", *length, " characters, want at most ", max_chars));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
+                                                    absl::string_view field) {
+  ASSIGN_OR_RETURN(CodeKind kind, ClassifySubjectCode(code, field));
+  return kind == CodeKind::kPerson ? v1::PERSON : v1::ORGANIZATION;
+}
+
+absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
+                                absl::string_view field) {
+  const v1::Subject& subject = entry.subject();
+  std::string code_field = Path(field, "subject.code");
+  switch (subject.kind()) {
+    case v1::SUBJECT_KIND_UNSPECIFIED:
+      RETURN_IF_ERROR(ValidateSubjectCode(subject.code(), code_field).status());
+      break;
+    case v1::ORGANIZATION:
+      RETURN_IF_ERROR(ValidateUscc(subject.code(), code_field));
+      break;
+    case v1::PERSON:
+      RETURN_IF_ERROR(ValidateResidentId(subject.code(), code_field));
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(field, ".subject.kind: got ",
+                                                     subject.kind(), ", want ORGANIZATION or PERSON"));
+  }
+  RETURN_IF_ERROR(ValidateText(subject.name(), Path(field, "subject.name"), kMaxNameChars));
+
+  if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".list: got ", v1::ListKind_Name(entry.list()).empty()
+                                               ? absl::StrCat(entry.list())
+                                               : v1::ListKind_Name(entry.list()),
+                     ", want RED, BLACK or WATCH"));
+  }
+  RETURN_IF_ERROR(ValidateText(entry.category(), Path(field, "category"), kMaxCategoryChars));
+  RETURN_IF_ERROR(ValidateText(entry.facts(), Path(field, "facts"), kMaxFactsChars));
+  RETURN_IF_ERROR(ValidateText(entry.legal_basis(), Path(field, "legal_basis"), kMaxBasisChars));
+  RETURN_IF_ERROR(ValidateText(entry.authority(), Path(field, "authority"), kMaxAuthorityChars));
+  RETURN_IF_ERROR(
+      ValidateText(entry.document_number(), Path(field, "document_number"), kMaxDocumentChars));
+
+  RETURN_IF_ERROR(ValidateDate(entry.decision_date(), Path(field, "decision_date"), true));
+  RETURN_IF_ERROR(ValidateDate(entry.effective_date(), Path(field, "effective_date"), true));
+  RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), Path(field, "expiry_date"), true));
+  // Validated dates compare correctly as strings.
+  if (entry.expiry_date() < entry.effective_date()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".expiry_date: got ", entry.expiry_date(),
+        ", want a date on or after effective_date ", entry.effective_date()));
+  }
+  RETURN_IF_ERROR(ValidateDate(entry.publicity_start(), Path(field, "publicity_start"), false));
+  RETURN_IF_ERROR(ValidateDate(entry.publicity_end(), Path(field, "publicity_end"), false));
+  if (entry.publicity_start().empty() != entry.publicity_end().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, entry.publicity_start().empty() ? ".publicity_start" : ".publicity_end",
+        ": required when the other publicity date is set, want both or neither"));
+  }
+  if (entry.publicity_end() < entry.publicity_start()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".publicity_end: got ", entry.publicity_end(),
+        ", want a date on or after publicity_start ", entry.publicity_start()));
+  }
+
+  if (static_cast<size_t>(entry.measure_codes_size()) > kMaxMeasuresPerEntry) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".measure_codes: got ",
+                                                   entry.measure_codes_size(),
+                                                   " codes, want at most ", kMaxMeasuresPerEntry));
+  }
+  v1::MeasureKind want = entry.list() == v1::RED ? v1::INCENTIVE : v1::PUNISHMENT;
+  std::set<absl::string_view> seen;
+  for (int i = 0; i < entry.measure_codes_size(); ++i) {
+    const std::string& code = entry.measure_codes(i);
+    std::string path = absl::StrCat(field, ".measure_codes[", i, "]");
+    if (!seen.insert(code).second) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", code, " is listed twice"));
+    }
+    auto it = catalogue.find(code);
+    if (it == catalogue.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": got \"", code.substr(0, 64), "\", want a code of the measures catalogue"));
+    }
+    if (it->second.kind() != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
+          " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
+          v1::ListKind_Name(entry.list()), " entry"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field) {
+  const std::string& code = measure.code();
+  if (code.empty() || code.size() > 32 ||
+      !std::all_of(code.begin(), code.end(), IsCodeCharacter)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".code: got \"", code.substr(0, 64),
+                     "\", want 1 to 32 characters of A-Z, 0-9, '-' and '_'"));
+  }
+  RETURN_IF_ERROR(ValidateText(measure.name(), Path(field, "name"), kMaxNameChars));
+  if (measure.kind() != v1::PUNISHMENT && measure.kind() != v1::INCENTIVE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".kind: got ", measure.kind(), ", want PUNISHMENT or INCENTIVE"));
+  }
+  if (measure.departments().empty() ||
+      static_cast<size_t>(measure.departments_size()) > kMaxDepartmentsPerMeasure) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".departments: got ",
+                                                   measure.departments_size(), ", want 1 to ",
+                                                   kMaxDepartmentsPerMeasure, " departments"));
+  }
+  for (int i = 0; i < measure.departments_size(); ++i) {
+    RETURN_IF_ERROR(ValidateText(measure.departments(i),
+                                 absl::StrCat(field, ".departments[", i, "]"),
+                                 kMaxAuthorityChars));
+  }
+  return ValidateText(measure.legal_basis(), Path(field, "legal_basis"), kMaxBasisChars);
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.empty() || request_id.size() > kMaxRequestIdChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request_id: got ", request_id.size(),
+        " characters, want 1 to 128 printable ASCII characters, unique per request"));
+  }
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7E) {
+      return absl::InvalidArgumentError(
+          "request_id: want printable ASCII characters without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReason(absl::string_view reason) {
+  return ValidateText(reason, "reason", kMaxReasonChars);
+}
+
+absl::StatusOr<int> ValidatePageSize(int32_t page_size) {
+  if (page_size == 0) return kDefaultPageSize;
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: got ", page_size, ", want 0 (default 100) to ", kMaxPageSize));
+  }
+  return page_size;
+}
+
+}  // namespace credit

@@ -1,0 +1,67 @@
+// Validation of request messages: pure functions, unit-tested without a server. Each returns OK
+// or INVALID_ARGUMENT whose message starts with the field path and says what was expected,
+// e.g. "entry.expiry_date: got 2024-01-01, want a date on or after effective_date 2025-01-01".
+#ifndef CREDIT_SERVICE_REGISTRY_VALIDATION_H_
+#define CREDIT_SERVICE_REGISTRY_VALIDATION_H_
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "credit/registry/v1/registry.pb.h"
+#include "credit/registry/v1/resources.pb.h"
+
+namespace credit {
+
+namespace v1 = ::credit::registry::v1;
+
+// The measures catalogue, by code.
+using MeasureCatalogue = std::map<std::string, v1::Measure, std::less<>>;
+
+// Bounds of text fields, in Unicode code points.
+inline constexpr size_t kMaxNameChars = 200;
+inline constexpr size_t kMaxCategoryChars = 64;
+inline constexpr size_t kMaxFactsChars = 4000;
+inline constexpr size_t kMaxBasisChars = 1000;
+inline constexpr size_t kMaxAuthorityChars = 100;
+inline constexpr size_t kMaxDocumentChars = 100;
+inline constexpr size_t kMaxReasonChars = 1000;
+inline constexpr size_t kMaxRequestIdChars = 128;
+inline constexpr size_t kMaxMeasuresPerEntry = 32;
+inline constexpr size_t kMaxDepartmentsPerMeasure = 64;
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+inline constexpr size_t kMaxBatchSubjects = 1000;
+
+// Well-formed UTF-8 of 1 to `max_chars` code points (0 to max_chars when not `required`).
+absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_chars,
+                          bool required = true);
+
+// A subject code of either kind; the subject's kind when valid.
+absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
+                                                    absl::string_view field);
+
+// The input fields of an entry, against the catalogue: subject (code, kind if given, name), list,
+// texts, dates (effective <= expiry, publicity start <= end), measures that exist and fit the
+// list. Output-only fields are not looked at.
+absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
+                                absl::string_view field = "entry");
+
+// The input fields of a measure (code, name, kind, departments, legal basis).
+absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field = "measure");
+
+// 1 to 128 printable ASCII characters.
+absl::Status ValidateRequestId(absl::string_view request_id);
+
+// 1 to 1000 characters of text.
+absl::Status ValidateReason(absl::string_view reason);
+
+// page_size 0 means the default; negative or over the maximum is an error.
+absl::StatusOr<int> ValidatePageSize(int32_t page_size);
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_REGISTRY_VALIDATION_H_

@@ -1,0 +1,102 @@
+#include "service/server/registry_service.h"
+
+#include <iostream>
+
+#include "common/status/grpc_status.h"
+
+namespace credit {
+
+template <typename Response, typename Call>
+grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc, Response* response,
+                                    Call call) {
+  absl::StatusOr<Caller> caller = identities_->Resolve(context->auth_context().get());
+  absl::Status status = caller.status();
+  if (status.ok()) status = Authorize(*caller, rpc);
+  if (status.ok()) {
+    absl::StatusOr<Response> result = call(*caller);
+    status = result.status();
+    if (status.ok()) *response = *std::move(result);
+  }
+  // Server-side failures are the operator's to see; the caller's own mistakes are not logged.
+  // Messages never carry a person's ID number in clear (validation does not echo them).
+  if (status.code() == absl::StatusCode::kInternal ||
+      status.code() == absl::StatusCode::kDataLoss ||
+      status.code() == absl::StatusCode::kUnavailable ||
+      status.code() == absl::StatusCode::kResourceExhausted) {
+    std::cerr << "creditd: " << RpcName(rpc) << " failed: " << StatusCodeName(status.code())
+              << ": " << status.message() << std::endl;
+  }
+  return ToGrpcStatus(status);
+}
+
+grpc::Status RegistryService::RecordEntry(grpc::ServerContext* context,
+                                          const v1::RecordEntryRequest* request,
+                                          v1::RecordEntryResponse* response) {
+  return Serve(context, Rpc::kRecordEntry, response,
+               [&](const Caller& c) { return registry_->RecordEntry(c, *request); });
+}
+
+grpc::Status RegistryService::UpdateEntry(grpc::ServerContext* context,
+                                          const v1::UpdateEntryRequest* request,
+                                          v1::UpdateEntryResponse* response) {
+  return Serve(context, Rpc::kUpdateEntry, response,
+               [&](const Caller& c) { return registry_->UpdateEntry(c, *request); });
+}
+
+grpc::Status RegistryService::RemoveEntry(grpc::ServerContext* context,
+                                          const v1::RemoveEntryRequest* request,
+                                          v1::RemoveEntryResponse* response) {
+  return Serve(context, Rpc::kRemoveEntry, response,
+               [&](const Caller& c) { return registry_->RemoveEntry(c, *request); });
+}
+
+grpc::Status RegistryService::GetEntry(grpc::ServerContext* context,
+                                       const v1::GetEntryRequest* request,
+                                       v1::GetEntryResponse* response) {
+  return Serve(context, Rpc::kGetEntry, response,
+               [&](const Caller& c) { return registry_->GetEntry(c, *request); });
+}
+
+grpc::Status RegistryService::ListEntries(grpc::ServerContext* context,
+                                          const v1::ListEntriesRequest* request,
+                                          v1::ListEntriesResponse* response) {
+  return Serve(context, Rpc::kListEntries, response,
+               [&](const Caller& c) { return registry_->ListEntries(c, *request); });
+}
+
+grpc::Status RegistryService::GetCreditStatus(grpc::ServerContext* context,
+                                              const v1::GetCreditStatusRequest* request,
+                                              v1::GetCreditStatusResponse* response) {
+  return Serve(context, Rpc::kGetCreditStatus, response,
+               [&](const Caller& c) { return registry_->GetCreditStatus(c, *request); });
+}
+
+grpc::Status RegistryService::BatchGetCreditStatus(
+    grpc::ServerContext* context, const v1::BatchGetCreditStatusRequest* request,
+    v1::BatchGetCreditStatusResponse* response) {
+  return Serve(context, Rpc::kBatchGetCreditStatus, response,
+               [&](const Caller& c) { return registry_->BatchGetCreditStatus(c, *request); });
+}
+
+grpc::Status RegistryService::ListMeasures(grpc::ServerContext* context,
+                                           const v1::ListMeasuresRequest* request,
+                                           v1::ListMeasuresResponse* response) {
+  return Serve(context, Rpc::kListMeasures, response,
+               [&](const Caller& c) { return registry_->ListMeasures(c, *request); });
+}
+
+grpc::Status RegistryService::PutMeasure(grpc::ServerContext* context,
+                                         const v1::PutMeasureRequest* request,
+                                         v1::PutMeasureResponse* response) {
+  return Serve(context, Rpc::kPutMeasure, response,
+               [&](const Caller& c) { return registry_->PutMeasure(c, *request); });
+}
+
+grpc::Status RegistryService::ListChanges(grpc::ServerContext* context,
+                                          const v1::ListChangesRequest* request,
+                                          v1::ListChangesResponse* response) {
+  return Serve(context, Rpc::kListChanges, response,
+               [&](const Caller& c) { return registry_->ListChanges(c, *request); });
+}
+
+}  // namespace credit

@@ -1,0 +1,52 @@
+// RegistryService: the gRPC handlers of credit.registry.v1.CreditRegistry. Each handler is the
+// same recipe: resolve the caller from its certificate, authorise the role, call the registry,
+// map the status. Thread-safe (the registry and the directory are).
+#ifndef CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
+#define CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
+
+#include "credit/registry/v1/registry.grpc.pb.h"
+#include "service/auth/identity_directory.h"
+#include "service/registry/registry.h"
+
+namespace credit {
+
+class RegistryService final : public registry::v1::CreditRegistry::Service {
+ public:
+  // Both must outlive the service.
+  RegistryService(Registry* registry, const IdentityDirectory* identities)
+      : registry_(registry), identities_(identities) {}
+
+  grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
+                           v1::RecordEntryResponse* response) override;
+  grpc::Status UpdateEntry(grpc::ServerContext* context, const v1::UpdateEntryRequest* request,
+                           v1::UpdateEntryResponse* response) override;
+  grpc::Status RemoveEntry(grpc::ServerContext* context, const v1::RemoveEntryRequest* request,
+                           v1::RemoveEntryResponse* response) override;
+  grpc::Status GetEntry(grpc::ServerContext* context, const v1::GetEntryRequest* request,
+                        v1::GetEntryResponse* response) override;
+  grpc::Status ListEntries(grpc::ServerContext* context, const v1::ListEntriesRequest* request,
+                           v1::ListEntriesResponse* response) override;
+  grpc::Status GetCreditStatus(grpc::ServerContext* context,
+                               const v1::GetCreditStatusRequest* request,
+                               v1::GetCreditStatusResponse* response) override;
+  grpc::Status BatchGetCreditStatus(grpc::ServerContext* context,
+                                    const v1::BatchGetCreditStatusRequest* request,
+                                    v1::BatchGetCreditStatusResponse* response) override;
+  grpc::Status ListMeasures(grpc::ServerContext* context, const v1::ListMeasuresRequest* request,
+                            v1::ListMeasuresResponse* response) override;
+  grpc::Status PutMeasure(grpc::ServerContext* context, const v1::PutMeasureRequest* request,
+                          v1::PutMeasureResponse* response) override;
+  grpc::Status ListChanges(grpc::ServerContext* context, const v1::ListChangesRequest* request,
+                           v1::ListChangesResponse* response) override;
+
+ private:
+  template <typename Response, typename Call>
+  grpc::Status Serve(grpc::ServerContext* context, Rpc rpc, Response* response, Call call);
+
+  Registry* registry_;
+  const IdentityDirectory* identities_;
+};
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_

@@ -1,0 +1,76 @@
+#include "service/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace credit {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& config,
+                                                                   const Clock* clock) {
+  if (config.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: required, in the configuration or --data-dir");
+  }
+  auto server = std::unique_ptr<CreditServer>(new CreditServer());
+  RegistryOptions options;
+  options.data_dir = config.data_dir;
+  options.time_zone = absl::FixedTimeZone(config.utc_offset_hours * 3600);
+  ASSIGN_OR_RETURN(server->registry_, Registry::Open(options, clock));
+  RETURN_IF_ERROR(server->registry_->SeedMeasures(config.seed_measures));
+  server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
+  server->service_ =
+      std::make_unique<RegistryService>(server->registry_.get(), server->identities_.get());
+
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key, ReadFile(config.tls.key_file, "tls.key"));
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(config.tls.cert_file, "tls.cert"));
+  tls.pem_key_cert_pairs.push_back(std::move(pair));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::SslServerCredentials(tls), &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  return server;
+}
+
+CreditServer::~CreditServer() {
+  Shutdown(absl::Seconds(5));
+  Wait();
+}
+
+void CreditServer::Shutdown(absl::Duration grace) {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+}
+
+void CreditServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+}  // namespace credit

@@ -1,0 +1,27 @@
+// Key layouts of the column families (store.h). Integers are big-endian so that byte order is
+// numeric order and range scans run in id or sequence order. Subject codes are always the
+// 18 validated characters, so a subject's keys share an 18-byte prefix.
+#ifndef CREDIT_SERVICE_STORAGE_KEYS_H_
+#define CREDIT_SERVICE_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+namespace credit::keys {
+
+std::string U64(uint64_t value);
+// Reads a big-endian integer from the first 8 bytes; 0 when `bytes` is shorter.
+uint64_t ReadU64(absl::string_view bytes);
+
+// subject_entries and subject_changes: code + big-endian id or sequence.
+std::string SubjectItem(absl::string_view subject_code, uint64_t id);
+// The id or sequence at the end of a SubjectItem key.
+uint64_t SubjectItemId(absl::string_view key);
+
+// requests: identity + 0x00 + request id. Identities never contain 0x00.
+std::string Request(absl::string_view identity, absl::string_view request_id);
+
+}  // namespace credit::keys
+
+#endif  // CREDIT_SERVICE_STORAGE_KEYS_H_

@@ -1,0 +1,122 @@
+#include "service/storage/store.h"
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/options.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace credit {
+namespace {
+
+constexpr const char* kFamilyNames[] = {
+    "default", "meta", "entries", "subject_entries", "changes", "subject_changes",
+    "measures", "requests",
+};
+static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
+
+constexpr const char* kFormatVersionKey = "format_version";
+constexpr const char* kFormatVersion = "1";
+
+}  // namespace
+
+absl::Status FromRocksStatus(const rocksdb::Status& status, const char* what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", status.ToString());
+  if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
+  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
+      (status.IsIOError() && status.ToString().find("lock") != std::string::npos)) {
+    return absl::UnavailableError(message);
+  }
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.paranoid_checks = true;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, family_options);
+
+  auto store = std::unique_ptr<Store>(new Store());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families,
+                                             &store->handles_, &raw);
+  if (!status.ok()) return FromRocksStatus(status, "opening the database");
+  store->db_.reset(raw);
+
+  auto version = store->Get(Family::kMeta, kFormatVersionKey);
+  if (!version.ok()) return version.status();
+  if (!version->has_value()) {
+    rocksdb::WriteBatch batch;
+    batch.Put(store->Handle(Family::kMeta), kFormatVersionKey, kFormatVersion);
+    if (absl::Status s = store->Write(&batch); !s.ok()) return s;
+  } else if (**version != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, ": database format version ", **version, ", this creditd reads ", kFormatVersion));
+  }
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  db_->Close().PermitUncheckedError();
+}
+
+absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksStatus(db_->Write(options, batch), "writing");
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Family family, const rocksdb::Slice& key,
+                                                      const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::string value;
+  rocksdb::Status status = db_->Get(options, Handle(family), key, &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) return FromRocksStatus(status, "reading");
+  return value;
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
+    Family family, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(options, Handle(family), keys.size(), slices.data(), values.data(),
+                statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocksStatus(statuses[i], "reading");
+    out[i] = values[i].ToString();
+  }
+  return out;
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family,
+                                                      const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
+}
+
+std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+}
+
+}  // namespace credit
