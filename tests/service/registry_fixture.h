@@ -1,0 +1,139 @@
+// A Registry over a temporary RocksDB folder with a manual clock and a small catalogue, for the
+// domain tests. Callers stand for the configured identities of the dev PKI.
+#ifndef CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_
+#define CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "service/registry/registry.h"
+#include "tests/support/test_server.h"
+
+namespace credit::testing {
+
+namespace v1 = ::credit::registry::v1;
+
+inline constexpr char kOrgCode[] = "91440300MA5FXXXX0U";
+inline constexpr char kOrgCode2[] = "91350200MA2Y9J3T80";
+inline constexpr char kPersonCode[] = "440524198001010013";
+inline constexpr char kMaskedPersonCode[] = "440524********0013";
+
+inline v1::Measure MakeMeasure(const std::string& code, v1::MeasureKind kind,
+                               std::vector<std::string> departments) {
+  v1::Measure m;
+  m.set_code(code);
+  m.set_name("measure " + code);
+  m.set_kind(kind);
+  for (auto& d : departments) m.add_departments(d);
+  m.set_legal_basis("basis of " + code);
+  return m;
+}
+
+inline std::vector<v1::Measure> TestCatalogue() {
+  return {
+      MakeMeasure("P-PROCUREMENT", v1::PUNISHMENT, {"市财政局"}),
+      MakeMeasure("P-BIDDING", v1::PUNISHMENT, {"市住房和城乡建设局"}),
+      MakeMeasure("P-SUBSIDY", v1::PUNISHMENT, {"市财政局", "市中小企业局"}),
+      MakeMeasure("I-GREEN-CHANNEL", v1::INCENTIVE, {"市政务服务数据管理局"}),
+      MakeMeasure("I-FUNDING-PRIORITY", v1::INCENTIVE, {"市财政局"}),
+  };
+}
+
+inline v1::Entry BlackEntry(const std::string& code = kOrgCode) {
+  v1::Entry e;
+  e.mutable_subject()->set_code(code);
+  e.mutable_subject()->set_name("深圳某某科技有限公司");
+  e.set_list(v1::BLACK);
+  e.set_category("tax");
+  e.set_facts("逃避缴纳税款");
+  e.set_legal_basis("《税收征收管理法》第六十三条");
+  e.set_authority("市税务局");
+  e.set_document_number("深税〔2026〕12号");
+  e.set_decision_date("2026-01-10");
+  e.set_effective_date("2026-01-15");
+  e.set_expiry_date("2028-01-14");
+  e.add_measure_codes("P-PROCUREMENT");
+  e.add_measure_codes("P-BIDDING");
+  return e;
+}
+
+class RegistryFixture : public ::testing::Test {
+ protected:
+  static constexpr int kSeeded = 5;  // change records the catalogue seeding appends
+
+  RegistryFixture() { Open(); }
+
+  void Open() {
+    RegistryOptions options;
+    options.data_dir = dir_.path();
+    absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, &clock_);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = *std::move(registry);
+    ASSERT_TRUE(registry_->SeedMeasures(TestCatalogue()).ok());
+  }
+
+  void Reopen() {
+    registry_.reset();
+    Open();
+  }
+
+  absl::StatusOr<v1::RecordEntryResponse> Record(const v1::Entry& entry,
+                                                 const std::string& request_id,
+                                                 const Caller& caller) {
+    v1::RecordEntryRequest request;
+    *request.mutable_entry() = entry;
+    request.set_request_id(request_id);
+    return registry_->RecordEntry(caller, request);
+  }
+  absl::StatusOr<v1::RecordEntryResponse> Record(const v1::Entry& entry,
+                                                 const std::string& request_id) {
+    return Record(entry, request_id, recorder_);
+  }
+
+  absl::StatusOr<v1::RemoveEntryResponse> Remove(uint64_t id, v1::RemovalKind kind,
+                                                 const std::string& request_id,
+                                                 uint64_t revision = 0) {
+    v1::RemoveEntryRequest request;
+    request.set_entry_id(id);
+    request.set_kind(kind);
+    request.set_reason("行政复议决定撤销");
+    request.set_revision(revision);
+    request.set_request_id(request_id);
+    return registry_->RemoveEntry(recorder_, request);
+  }
+
+  v1::CreditStatus StatusFor(const std::string& code, const Caller& caller) {
+    v1::GetCreditStatusRequest request;
+    request.set_subject_code(code);
+    absl::StatusOr<v1::GetCreditStatusResponse> response =
+        registry_->GetCreditStatus(caller, request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->status() : v1::CreditStatus();
+  }
+
+  std::vector<v1::Change> AllChanges() {
+    v1::ListChangesRequest request;
+    request.set_page_size(1000);
+    absl::StatusOr<v1::ListChangesResponse> response = registry_->ListChanges(auditor_, request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return {response->changes().begin(), response->changes().end()};
+  }
+
+  TempDir dir_;
+  ManualClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 1, 10, 0, 0),
+                                     absl::FixedTimeZone(8 * 3600))};
+  std::unique_ptr<Registry> registry_;
+  Caller recorder_{"recorder", "市中小企业局", static_cast<uint32_t>(Role::kRecorder), true};
+  Caller other_recorder_{"recorder-b", "市市场监督管理局", static_cast<uint32_t>(Role::kRecorder),
+                         true};
+  Caller querier_{"querier", "市财政局", static_cast<uint32_t>(Role::kQuerier), false};
+  Caller builder_{"builder", "市住房和城乡建设局", static_cast<uint32_t>(Role::kQuerier), false};
+  Caller auditor_{"auditor", "市纪委监委", static_cast<uint32_t>(Role::kAuditor), true};
+  Caller masked_auditor_{"auditor-b", "市审计局", static_cast<uint32_t>(Role::kAuditor), false};
+};
+
+}  // namespace credit::testing
+
+#endif  // CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_

@@ -1,0 +1,594 @@
+#include "service/registry/registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/service/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class RegistryTest : public RegistryFixture {};
+
+// Recording --------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, RecordedEntryIsActiveWithRevisionOneAndTheAuthenticatedActor) {
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(BlackEntry(), "r1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::Entry& e = r->entry();
+  EXPECT_EQ(e.id(), 1u);
+  EXPECT_EQ(e.status(), v1::ACTIVE);
+  EXPECT_EQ(e.revision(), 1u);
+  EXPECT_EQ(e.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(e.recorded_by().identity(), "recorder");
+  EXPECT_EQ(e.recorded_by().department(), "市中小企业局");
+  EXPECT_EQ(e.create_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(r->change_sequence(), static_cast<uint64_t>(kSeeded));
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
+}
+
+TEST_F(RegistryTest, OutputOnlyFieldsOfTheRequestAreIgnored) {
+  v1::Entry entry = BlackEntry();
+  entry.set_id(77);
+  entry.set_status(v1::REVOKED);
+  entry.set_revision(9);
+  entry.mutable_recorded_by()->set_identity("someone-else");
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "r1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->entry().id(), 1u);
+  EXPECT_EQ(r->entry().status(), v1::ACTIVE);
+  EXPECT_EQ(r->entry().revision(), 1u);
+  EXPECT_EQ(r->entry().recorded_by().identity(), "recorder");
+}
+
+TEST_F(RegistryTest, InvalidEntryIsRejectedAndChangesNothing) {
+  v1::Entry entry = BlackEntry("91440300MA5FXXXX0X");
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "r1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "entry.subject.code: unified social credit code check character is 'X', want 'U'");
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded));
+  // The id was not consumed either.
+  ASSERT_TRUE(Record(BlackEntry(), "r2").ok());
+  v1::GetEntryRequest get;
+  get.set_entry_id(1);
+  EXPECT_TRUE(registry_->GetEntry(recorder_, get).ok());
+}
+
+TEST_F(RegistryTest, UnknownMeasureIsRejected) {
+  v1::Entry entry = BlackEntry();
+  entry.add_measure_codes("P-NOPE");
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "r1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "entry.measure_codes[2]: got \"P-NOPE\", want a code of the measures catalogue");
+}
+
+TEST_F(RegistryTest, IncentiveMeasureOnBlackEntryIsRejected) {
+  v1::Entry entry = BlackEntry();
+  entry.add_measure_codes("I-GREEN-CHANNEL");
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "r1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "entry.measure_codes[2]: I-GREEN-CHANNEL is a INCENTIVE measure, want a PUNISHMENT "
+            "measure for a BLACK entry");
+}
+
+// Idempotency ------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, RetryWithTheSameRequestIdReturnsTheFirstAnswerAndAppendsNothing) {
+  absl::StatusOr<v1::RecordEntryResponse> first = Record(BlackEntry(), "same");
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(absl::Minutes(5));
+  absl::StatusOr<v1::RecordEntryResponse> retry = Record(BlackEntry(), "same");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->SerializeAsString(), first->SerializeAsString());
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
+}
+
+TEST_F(RegistryTest, RetryAnswerSurvivesRestart) {
+  absl::StatusOr<v1::RecordEntryResponse> first = Record(BlackEntry(), "same");
+  ASSERT_TRUE(first.ok());
+  Reopen();
+  absl::StatusOr<v1::RecordEntryResponse> retry = Record(BlackEntry(), "same");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->entry().id(), first->entry().id());
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
+}
+
+TEST_F(RegistryTest, RequestIdReusedForADifferentRequestIsInvalidArgument) {
+  ASSERT_TRUE(Record(BlackEntry(), "same").ok());
+  absl::StatusOr<v1::RecordEntryResponse> other = Record(BlackEntry(kOrgCode2), "same");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.status().message(),
+            "request_id: same was already used by recorder for a different request; want a new "
+            "request_id for each request");
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
+}
+
+TEST_F(RegistryTest, RequestIdsOfDifferentIdentitiesDoNotCollide) {
+  Caller colleague = recorder_;
+  colleague.identity = "recorder-2";
+  ASSERT_TRUE(Record(BlackEntry(), "same").ok());
+  absl::StatusOr<v1::RecordEntryResponse> second = Record(BlackEntry(), "same", colleague);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->entry().id(), 2u);
+}
+
+TEST_F(RegistryTest, MissingRequestIdIsInvalidArgument) {
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(BlackEntry(), "");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("request_id: got 0 characters"));
+}
+
+// Correction -------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, UpdateCorrectsTheEntryAndBumpsTheRevision) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::UpdateEntryRequest update;
+  *update.mutable_entry() = BlackEntry();
+  update.mutable_entry()->set_id(1);
+  update.mutable_entry()->set_revision(1);
+  update.mutable_entry()->set_expiry_date("2027-01-14");
+  update.set_reason("有效期更正");
+  update.set_request_id("u1");
+  absl::StatusOr<v1::UpdateEntryResponse> r = registry_->UpdateEntry(recorder_, update);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->entry().revision(), 2u);
+  EXPECT_EQ(r->entry().expiry_date(), "2027-01-14");
+  EXPECT_EQ(r->entry().status_reason(), "有效期更正");
+  EXPECT_EQ(r->entry().recorded_by().identity(), "recorder");
+
+  std::vector<v1::Change> changes = AllChanges();
+  const v1::Change& last = changes.back();
+  EXPECT_EQ(last.operation(), v1::ENTRY_CORRECTED);
+  EXPECT_EQ(last.entry_before().expiry_date(), "2028-01-14");
+  EXPECT_EQ(last.entry_after().expiry_date(), "2027-01-14");
+  EXPECT_EQ(last.reason(), "有效期更正");
+}
+
+TEST_F(RegistryTest, UpdateWithAStaleRevisionIsAborted) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::UpdateEntryRequest update;
+  *update.mutable_entry() = BlackEntry();
+  update.mutable_entry()->set_id(1);
+  update.mutable_entry()->set_revision(1);
+  update.set_reason("first");
+  update.set_request_id("u1");
+  ASSERT_TRUE(registry_->UpdateEntry(recorder_, update).ok());
+  update.set_reason("second, from the same stale read");
+  update.set_request_id("u2");
+  absl::StatusOr<v1::UpdateEntryResponse> stale = registry_->UpdateEntry(recorder_, update);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(stale.status().message(),
+            "entry 1: revision 1 given, current revision is 2; read the entry again and retry");
+}
+
+TEST_F(RegistryTest, UpdateOfAMissingEntryIsNotFound) {
+  v1::UpdateEntryRequest update;
+  *update.mutable_entry() = BlackEntry();
+  update.mutable_entry()->set_id(42);
+  update.mutable_entry()->set_revision(1);
+  update.set_reason("x");
+  update.set_request_id("u1");
+  absl::StatusOr<v1::UpdateEntryResponse> r = registry_->UpdateEntry(recorder_, update);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(r.status().message(), "entry 42: no such entry");
+}
+
+TEST_F(RegistryTest, AnotherDepartmentMayNotChangeTheEntry) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::RemoveEntryRequest remove;
+  remove.set_entry_id(1);
+  remove.set_kind(v1::REVOKE);
+  remove.set_reason("x");
+  remove.set_request_id("d1");
+  absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(other_recorder_, remove);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message(),
+            "entry 1 was recorded by 市中小企业局; department 市市场监督管理局 may not change it");
+}
+
+TEST_F(RegistryTest, CorrectingTheSubjectCodeMovesTheEntryBetweenSubjects) {
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode), "r1").ok());
+  v1::UpdateEntryRequest update;
+  *update.mutable_entry() = BlackEntry(kOrgCode2);
+  update.mutable_entry()->set_id(1);
+  update.mutable_entry()->set_revision(1);
+  update.set_reason("主体代码录入错误");
+  update.set_request_id("u1");
+  ASSERT_TRUE(registry_->UpdateEntry(recorder_, update).ok());
+  EXPECT_TRUE(StatusFor(kOrgCode, querier_).entries().empty());
+  ASSERT_EQ(StatusFor(kOrgCode2, querier_).entries_size(), 1);
+  // The correction shows in the change history of both subjects.
+  for (const char* code : {kOrgCode, kOrgCode2}) {
+    v1::ListChangesRequest request;
+    request.set_subject_code(code);
+    absl::StatusOr<v1::ListChangesResponse> changes = registry_->ListChanges(auditor_, request);
+    ASSERT_TRUE(changes.ok());
+    EXPECT_EQ(changes->changes().rbegin()->operation(), v1::ENTRY_CORRECTED) << code;
+  }
+}
+
+// Removal ----------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, RevokedEntryNoLongerAppearsInStatus) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
+  absl::StatusOr<v1::RemoveEntryResponse> r = Remove(1, v1::REVOKE, "d1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->entry().status(), v1::REVOKED);
+  EXPECT_EQ(r->entry().revision(), 2u);
+  v1::CreditStatus status = StatusFor(kOrgCode, querier_);
+  EXPECT_FALSE(status.on_black_list());
+  EXPECT_TRUE(status.entries().empty());
+  EXPECT_TRUE(status.measures().empty());
+}
+
+TEST_F(RegistryTest, RepairSetsRepairedAndRecordsTheReason) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Remove(1, v1::REPAIR, "d1").ok());
+  v1::Change last = AllChanges().back();
+  EXPECT_EQ(last.operation(), v1::ENTRY_REPAIRED);
+  EXPECT_EQ(last.entry_after().status(), v1::REPAIRED);
+  EXPECT_EQ(last.reason(), "行政复议决定撤销");
+}
+
+TEST_F(RegistryTest, RemovingARemovedEntryIsFailedPrecondition) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  absl::StatusOr<v1::RemoveEntryResponse> again = Remove(1, v1::REPAIR, "d2");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.status().message(),
+            "entry 1 is REVOKED; only ACTIVE entries can be corrected or removed");
+}
+
+TEST_F(RegistryTest, RemoveWithAStaleRevisionIsAborted) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  EXPECT_EQ(Remove(1, v1::REVOKE, "d1", 7).status().code(), absl::StatusCode::kAborted);
+}
+
+TEST_F(RegistryTest, RemoveNeedsKindAndReason) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::RemoveEntryRequest remove;
+  remove.set_entry_id(1);
+  remove.set_reason("x");
+  remove.set_request_id("d1");
+  absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(recorder_, remove);
+  EXPECT_EQ(r.status().message(), "kind: got 0, want REVOKE or REPAIR");
+  remove.set_kind(v1::REVOKE);
+  remove.clear_reason();
+  r = registry_->RemoveEntry(recorder_, remove);
+  EXPECT_EQ(r.status().message(), "reason: required, want 1 to 1000 characters");
+}
+
+// Status -----------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, StatusNamesTheMeasuresOfTheCallingDepartmentOnly) {
+  v1::Entry entry = BlackEntry();
+  entry.add_measure_codes("P-SUBSIDY");
+  ASSERT_TRUE(Record(entry, "r1").ok());
+  v1::Entry watch = BlackEntry();
+  watch.set_list(v1::WATCH);
+  watch.clear_measure_codes();
+  watch.add_measure_codes("P-SUBSIDY");
+  ASSERT_TRUE(Record(watch, "r2").ok());
+
+  v1::CreditStatus finance = StatusFor(kOrgCode, querier_);
+  EXPECT_TRUE(finance.on_black_list());
+  EXPECT_TRUE(finance.on_watch_list());
+  EXPECT_FALSE(finance.on_red_list());
+  EXPECT_EQ(finance.subject().name(), "深圳某某科技有限公司");
+  ASSERT_EQ(finance.measures_size(), 2);
+  EXPECT_EQ(finance.measures(0).measure().code(), "P-PROCUREMENT");
+  EXPECT_EQ(finance.measures(0).measure().legal_basis(), "basis of P-PROCUREMENT");
+  EXPECT_THAT(finance.measures(0).entry_ids(), ElementsAre(1u));
+  EXPECT_EQ(finance.measures(1).measure().code(), "P-SUBSIDY");
+  EXPECT_THAT(finance.measures(1).entry_ids(), ElementsAre(1u, 2u));
+
+  v1::CreditStatus construction = StatusFor(kOrgCode, builder_);
+  ASSERT_EQ(construction.measures_size(), 1);
+  EXPECT_EQ(construction.measures(0).measure().code(), "P-BIDDING");
+}
+
+TEST_F(RegistryTest, SubjectWithoutEntriesIsANormalAnswer) {
+  v1::CreditStatus status = StatusFor(kOrgCode2, querier_);
+  EXPECT_EQ(status.subject().code(), kOrgCode2);
+  EXPECT_EQ(status.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(status.as_of_date(), "2026-03-01");
+  EXPECT_FALSE(status.on_black_list());
+  EXPECT_TRUE(status.entries().empty());
+  EXPECT_TRUE(status.measures().empty());
+}
+
+TEST_F(RegistryTest, StatusOfAnInvalidCodeIsInvalidArgument) {
+  v1::GetCreditStatusRequest request;
+  request.set_subject_code("91440300MA5FXXXX0X");
+  absl::StatusOr<v1::GetCreditStatusResponse> r = registry_->GetCreditStatus(querier_, request);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "subject_code: unified social credit code check character is 'X', want 'U'");
+}
+
+TEST_F(RegistryTest, EntryIsInForceFromEffectiveToExpiryDateInclusive) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());  // 2026-01-15 .. 2028-01-14, UTC+8
+  absl::TimeZone cst = absl::FixedTimeZone(8 * 3600);
+  auto at = [&](int y, int m, int d, int h, int min) {
+    clock_.Set(absl::FromCivil(absl::CivilSecond(y, m, d, h, min, 0), cst));
+    return StatusFor(kOrgCode, querier_).on_black_list();
+  };
+  EXPECT_FALSE(at(2026, 1, 14, 23, 59));
+  EXPECT_TRUE(at(2026, 1, 15, 0, 0));
+  EXPECT_TRUE(at(2028, 1, 14, 23, 59));
+  EXPECT_FALSE(at(2028, 1, 15, 0, 0));
+}
+
+TEST_F(RegistryTest, PersonCodeIsMaskedForCallersWithoutTheUnmaskRight) {
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
+  v1::CreditStatus masked = StatusFor(kPersonCode, querier_);
+  EXPECT_EQ(masked.subject().kind(), v1::PERSON);
+  EXPECT_EQ(masked.subject().code(), kMaskedPersonCode);
+  ASSERT_EQ(masked.entries_size(), 1);
+  EXPECT_EQ(masked.entries(0).subject().code(), kMaskedPersonCode);
+
+  EXPECT_EQ(StatusFor(kPersonCode, recorder_).subject().code(), kPersonCode);
+
+  v1::ListChangesRequest request;
+  request.set_subject_code(kPersonCode);
+  absl::StatusOr<v1::ListChangesResponse> changes =
+      registry_->ListChanges(masked_auditor_, request);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->changes_size(), 1);
+  EXPECT_EQ(changes->changes(0).entry_after().subject().code(), kMaskedPersonCode);
+}
+
+TEST_F(RegistryTest, BatchAnswersEachSubjectAndFlagsInvalidOnesSeparately) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::BatchGetCreditStatusRequest request;
+  request.add_subject_codes(kOrgCode);
+  request.add_subject_codes("91440300MA5FXXXX0X");
+  request.add_subject_codes(kOrgCode2);
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> r =
+      registry_->BatchGetCreditStatus(querier_, request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results_size(), 3);
+  EXPECT_TRUE(r->results(0).status().on_black_list());
+  EXPECT_EQ(r->results(1).error().code(), 3);
+  EXPECT_EQ(r->results(1).error().message(),
+            "subject_codes[1]: unified social credit code check character is 'X', want 'U'");
+  EXPECT_FALSE(r->results(2).status().on_black_list());
+}
+
+TEST_F(RegistryTest, BatchNeedsOneToOneThousandCodes) {
+  v1::BatchGetCreditStatusRequest request;
+  EXPECT_EQ(registry_->BatchGetCreditStatus(querier_, request).status().message(),
+            "subject_codes: got 0 codes, want 1 to 1000");
+  for (int i = 0; i < 1001; ++i) request.add_subject_codes(kOrgCode);
+  EXPECT_EQ(registry_->BatchGetCreditStatus(querier_, request).status().message(),
+            "subject_codes: got 1001 codes, want 1 to 1000");
+}
+
+// The change log ---------------------------------------------------------------------------
+
+TEST_F(RegistryTest, EveryMutationAppendsExactlyOneHashChainedRecord) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r2").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  std::vector<v1::Change> changes = AllChanges();
+  ASSERT_EQ(changes.size(), static_cast<size_t>(kSeeded + 3));
+  EXPECT_EQ(changes[0].previous_hash(), std::string(32, '\0'));
+  for (size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].sequence(), i);
+    EXPECT_EQ(changes[i].hash().size(), 32u);
+    if (i > 0) EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash()) << i;
+  }
+  EXPECT_EQ(changes.back().hash(), std::string(AsBytes(registry_->LastChangeHash())));
+  EXPECT_EQ(changes[kSeeded].operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(changes[kSeeded].actor().identity(), "recorder");
+  EXPECT_EQ(changes[kSeeded].actor().department(), "市中小企业局");
+  EXPECT_EQ(changes[kSeeded].request_id(), "r1");
+  EXPECT_FALSE(changes[kSeeded].has_entry_before());
+  EXPECT_EQ(changes[kSeeded].entry_after().id(), 1u);
+}
+
+TEST_F(RegistryTest, EachEntryHasExactlyAsManyChangesAsRevisions) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2").ok());
+  v1::UpdateEntryRequest update;
+  *update.mutable_entry() = BlackEntry();
+  update.mutable_entry()->set_id(1);
+  update.mutable_entry()->set_revision(1);
+  update.set_reason("更正");
+  update.set_request_id("u1");
+  ASSERT_TRUE(registry_->UpdateEntry(recorder_, update).ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  std::map<uint64_t, uint64_t> changes_per_entry;
+  for (const v1::Change& c : AllChanges()) {
+    if (c.has_entry_after()) ++changes_per_entry[c.entry_after().id()];
+  }
+  v1::ListEntriesRequest list;
+  absl::StatusOr<v1::ListEntriesResponse> entries = registry_->ListEntries(recorder_, list);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->entries_size(), 2);
+  for (const v1::Entry& e : entries->entries()) {
+    EXPECT_EQ(changes_per_entry[e.id()], e.revision()) << "entry " << e.id();
+  }
+}
+
+TEST_F(RegistryTest, ReopenKeepsEverythingAndTheChainContinues) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  Hash256 before = registry_->LastChangeHash();
+  Reopen();
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
+  EXPECT_EQ(registry_->LastChangeHash(), before);
+  EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
+  absl::StatusOr<v1::RecordEntryResponse> second = Record(BlackEntry(kOrgCode2), "r2");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->entry().id(), 2u);
+  EXPECT_EQ(second->change_sequence(), static_cast<uint64_t>(kSeeded + 1));
+  EXPECT_EQ(AllChanges().back().previous_hash(), std::string(AsBytes(before)));
+}
+
+TEST_F(RegistryTest, SeedingAgainAfterRestartAppendsNothing) {
+  Reopen();
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded));
+}
+
+TEST_F(RegistryTest, ListChangesFiltersByActorAndTime) {
+  absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  clock_.Advance(absl::Hours(1));
+  Caller colleague = recorder_;
+  colleague.identity = "recorder-2";
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2", colleague).ok());
+
+  v1::ListChangesRequest by_actor;
+  by_actor.set_actor_identity("recorder-2");
+  absl::StatusOr<v1::ListChangesResponse> r = registry_->ListChanges(auditor_, by_actor);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->changes_size(), 1);
+  EXPECT_EQ(r->changes(0).sequence(), static_cast<uint64_t>(kSeeded + 1));
+
+  v1::ListChangesRequest by_time;
+  by_time.mutable_start_time()->set_seconds(absl::ToUnixSeconds(t0));
+  by_time.mutable_end_time()->set_seconds(absl::ToUnixSeconds(t0 + absl::Minutes(30)));
+  r = registry_->ListChanges(auditor_, by_time);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->changes_size(), kSeeded + 1);  // the seed and the first record share t0
+  EXPECT_EQ(r->changes().rbegin()->entry_after().id(), 1u);
+}
+
+// Pagination -------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, ListEntriesPaginatesInIdOrderAndFilters) {
+  for (int i = 0; i < 5; ++i) {
+    v1::Entry e = BlackEntry(i % 2 == 0 ? kOrgCode : kOrgCode2);
+    ASSERT_TRUE(Record(e, "r" + std::to_string(i)).ok());
+  }
+  v1::ListEntriesRequest request;
+  request.set_page_size(2);
+  std::vector<uint64_t> ids;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, request);
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (const auto& e : r->entries()) ids.push_back(e.id());
+    if (r->next_page_token().empty()) break;
+    request.set_page_token(r->next_page_token());
+  }
+  EXPECT_THAT(ids, ElementsAre(1u, 2u, 3u, 4u, 5u));
+
+  v1::ListEntriesRequest by_subject;
+  by_subject.set_subject_code(kOrgCode2);
+  absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, by_subject);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->entries_size(), 2);
+  EXPECT_EQ(r->entries(0).id(), 2u);
+  EXPECT_EQ(r->entries(1).id(), 4u);
+}
+
+TEST_F(RegistryTest, PageTokenOfOtherFiltersIsInvalidArgument) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  v1::ListEntriesRequest request;
+  request.set_page_size(1);
+  absl::StatusOr<v1::ListEntriesResponse> first = registry_->ListEntries(recorder_, request);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_list(v1::RED);
+  request.set_page_token(first->next_page_token());
+  absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, request);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("page_token: not a token this call issued"));
+}
+
+TEST_F(RegistryTest, ListEntriesFiltersByStatusListAuthorityAndCategory) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::Entry other = BlackEntry(kOrgCode2);
+  other.set_authority("市生态环境局");
+  other.set_category("environment");
+  ASSERT_TRUE(Record(other, "r2").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  auto ids = [&](v1::ListEntriesRequest request) {
+    std::vector<uint64_t> out;
+    absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    for (const auto& e : r->entries()) out.push_back(e.id());
+    return out;
+  };
+  v1::ListEntriesRequest request;
+  request.set_status(v1::REVOKED);
+  EXPECT_THAT(ids(request), ElementsAre(1u));
+  request.Clear();
+  request.set_authority("市生态环境局");
+  EXPECT_THAT(ids(request), ElementsAre(2u));
+  request.Clear();
+  request.set_category("tax");
+  EXPECT_THAT(ids(request), ElementsAre(1u));
+  request.Clear();
+  request.set_list(v1::RED);
+  EXPECT_TRUE(ids(request).empty());
+}
+
+TEST_F(RegistryTest, PageSizeOutOfRangeIsInvalidArgument) {
+  v1::ListEntriesRequest request;
+  request.set_page_size(1001);
+  EXPECT_EQ(registry_->ListEntries(recorder_, request).status().message(),
+            "page_size: got 1001, want 0 (default 100) to 1000");
+}
+
+// Measures ---------------------------------------------------------------------------------
+
+TEST_F(RegistryTest, PutMeasureCreatesThenRevisesAndIsAudited) {
+  Caller admin{"admin", "市社会信用体系建设办公室", static_cast<uint32_t>(Role::kAdmin), false};
+  v1::PutMeasureRequest put;
+  *put.mutable_measure() = MakeMeasure("P-LAND", v1::PUNISHMENT, {"市自然资源局"});
+  put.set_request_id("m1");
+  absl::StatusOr<v1::PutMeasureResponse> created = registry_->PutMeasure(admin, put);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->measure().revision(), 1u);
+  put.mutable_measure()->add_departments("市住房和城乡建设局");
+  put.set_request_id("m2");
+  absl::StatusOr<v1::PutMeasureResponse> revised = registry_->PutMeasure(admin, put);
+  ASSERT_TRUE(revised.ok());
+  EXPECT_EQ(revised->measure().revision(), 2u);
+
+  v1::Change last = AllChanges().back();
+  EXPECT_EQ(last.operation(), v1::MEASURE_PUT);
+  EXPECT_EQ(last.actor().identity(), "admin");
+  EXPECT_EQ(last.measure_before().departments_size(), 1);
+  EXPECT_EQ(last.measure_after().departments_size(), 2);
+
+  // The new measure is usable at once, and survives a restart.
+  v1::Entry entry = BlackEntry();
+  entry.add_measure_codes("P-LAND");
+  ASSERT_TRUE(Record(entry, "r1").ok());
+  Reopen();
+  EXPECT_EQ(StatusFor(kOrgCode, builder_).measures_size(), 2);
+}
+
+TEST_F(RegistryTest, ListMeasuresInCodeOrderFilteredByKind) {
+  v1::ListMeasuresRequest request;
+  request.set_kind(v1::INCENTIVE);
+  absl::StatusOr<v1::ListMeasuresResponse> r = registry_->ListMeasures(querier_, request);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->measures_size(), 2);
+  EXPECT_EQ(r->measures(0).code(), "I-FUNDING-PRIORITY");
+  EXPECT_EQ(r->measures(1).code(), "I-GREEN-CHANNEL");
+
+  v1::ListMeasuresRequest paged;
+  paged.set_page_size(3);
+  r = registry_->ListMeasures(querier_, paged);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->measures_size(), 3);
+  paged.set_page_token(r->next_page_token());
+  r = registry_->ListMeasures(querier_, paged);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->measures_size(), 2);
+  EXPECT_EQ(r->measures(1).code(), "P-SUBSIDY");
+  EXPECT_TRUE(r->next_page_token().empty());
+}
+
+}  // namespace
+}  // namespace credit::testing

@@ -1,0 +1,177 @@
+#include "tests/support/test_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace credit::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+[[noreturn]] void Die(const std::string& message) {
+  std::cerr << "test_server: " << message << std::endl;
+  std::abort();
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "credit-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) Die("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;  // a leftover temporary folder is no reason to fail a test
+  fs::remove_all(path_, ignored);
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  TempDir io;
+  std::string out_path = io.path() + "/out", err_path = io.path() + "/err";
+  pid_t pid = fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
+}
+
+const Pki& DevPki() {
+  static TempDir* root = new TempDir();  // lives until the process exits
+  static const Pki pki = [] {
+    Pki p{root->path() + "/pki", root->path() + "/foreign"};
+    for (const std::string& dir : {p.dir, p.foreign_dir}) {
+      CommandResult r = RunCommand({"/bin/bash", DEV_PKI_SCRIPT, dir, "stranger"});
+      if (r.exit_code != 0) Die("dev-pki.sh failed: " + r.err);
+    }
+    return p;
+  }();
+  return pki;
+}
+
+TestServer::TestServer() { Start(); }
+
+TestServer::~TestServer() {
+  if (pid_ > 0) Stop();
+}
+
+std::string TestServer::endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ClientOptions TestServer::OptionsFor(const std::string& name) const {
+  ClientOptions options;
+  options.endpoint = endpoint();
+  options.ca_file = DevPki().dir + "/ca.pem";
+  options.cert_file = DevPki().dir + "/" + name + ".pem";
+  options.key_file = DevPki().dir + "/" + name + ".key";
+  options.deadline = absl::Seconds(20);
+  return options;
+}
+
+std::unique_ptr<Client> TestServer::ClientAs(const std::string& name, int max_attempts) const {
+  ClientOptions options = OptionsFor(name);
+  options.max_attempts = max_attempts;
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) Die(std::string(client.status().message()));
+  return *std::move(client);
+}
+
+void TestServer::Start() {
+  std::string port_file = run_.path() + "/port";
+  fs::remove(port_file);
+  std::string log = run_.path() + "/creditd.log";
+  pid_ = fork();
+  if (pid_ < 0) Die("fork failed");
+  if (pid_ == 0) {
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(out, 1);
+    dup2(out, 2);
+    execl(CREDITD_PATH, CREDITD_PATH, "--config", (DevPki().dir + "/creditd.yaml").c_str(),
+          "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--port-file",
+          port_file.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Bounded wait: the port file appears once the server listens.
+  absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (!fs::exists(port_file)) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      Die("creditd exited at start: " + ReadAll(log));
+    }
+    if (absl::Now() > give_up) Die("creditd did not listen within 20 s: " + ReadAll(log));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  port_ = std::stoi(ReadAll(port_file));
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadAll(DevPki().dir + "/ca.pem");
+  tls.pem_cert_chain = ReadAll(DevPki().dir + "/querier.pem");
+  tls.pem_private_key = ReadAll(DevPki().dir + "/querier.key");
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(endpoint(), grpc::SslCredentials(tls)));
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = stub->Check(&context, request, &response);
+    if (status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) break;
+    if (absl::Now() > give_up) Die("creditd not healthy within 20 s: " + ReadAll(log));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+int TestServer::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+void TestServer::Restart() {
+  Stop();
+  Start();
+}
+
+}  // namespace credit::testing

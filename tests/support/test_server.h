@@ -1,0 +1,75 @@
+// TestServer: the real creditd binary started as a child process on 127.0.0.1 (a free port) with
+// a temporary data folder and the development PKI, for integration and end-to-end tests.
+// Not thread-safe; one per test fixture.
+#ifndef CREDIT_TESTS_SUPPORT_TEST_SERVER_H_
+#define CREDIT_TESTS_SUPPORT_TEST_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "credit/client.h"
+
+namespace credit::testing {
+
+// A fresh temporary folder, removed (with its contents) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The development PKI made by deploy/dev-pki.sh, once per test process, with one extra client
+// certificate ("stranger", not in the configuration), and a second PKI from another CA.
+struct Pki {
+  std::string dir;          // ca.pem, NAME.pem, NAME.key, creditd.yaml
+  std::string foreign_dir;  // the same names, from an unrelated CA
+};
+const Pki& DevPki();
+
+class TestServer {
+ public:
+  // Starts creditd with DevPki()'s configuration and a new data folder. Aborts the test process
+  // if the server does not answer health checks within 20 seconds.
+  TestServer();
+  ~TestServer();
+
+  int port() const { return port_; }
+  std::string endpoint() const;
+  const std::string& data_dir() const { return data_.path(); }
+
+  // A client authenticated as `name` (admin, recorder, approver, querier, auditor, stranger).
+  std::unique_ptr<Client> ClientAs(const std::string& name, int max_attempts = 1) const;
+  ClientOptions OptionsFor(const std::string& name) const;
+
+  // SIGTERM, and waits for a clean exit; returns the exit status seen by waitpid.
+  int Stop();
+  // Stop() then start again on the same data folder (and a new port).
+  void Restart();
+
+ private:
+  void Start();
+
+  TempDir data_;
+  TempDir run_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Runs `argv` (no shell), returns exit code and captured stdout/stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+}  // namespace credit::testing
+
+#endif  // CREDIT_TESTS_SUPPORT_TEST_SERVER_H_
