@@ -1,1 +1,97 @@
+#include "service/storage/store.h"
+
 #include <gtest/gtest.h>
+
+#include "rocksdb/write_batch.h"
+#include "service/storage/keys.h"
+#include "tests/service/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+TEST(StoreTest, BatchIsVisibleAcrossFamiliesAndSurvivesReopen) {
+  TempDir dir;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->Handle(Family::kEntries), keys::U64(1), "entry");
+    batch.Put((*store)->Handle(Family::kChanges), keys::U64(0), "record");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->Get(Family::kEntries, keys::U64(1)), std::optional<std::string>("entry"));
+  EXPECT_EQ(*(*store)->Get(Family::kChanges, keys::U64(0)), std::optional<std::string>("record"));
+  EXPECT_EQ(*(*store)->Get(Family::kEntries, keys::U64(2)), std::nullopt);
+}
+
+TEST(StoreTest, SecondOpenOfTheSameFolderIsUnavailable) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Store>> first = Store::Open(dir.path());
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<std::unique_ptr<Store>> second = Store::Open(dir.path());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(StoreTest, UnknownFormatVersionIsFailedPrecondition) {
+  TempDir dir;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->Handle(Family::kMeta), "format_version", "99");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.status().message(),
+            dir.path() + ": database format version 99, this creditd reads 1");
+}
+
+TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  rocksdb::WriteBatch batch;
+  batch.Put((*store)->Handle(Family::kEntries), keys::U64(3), "three");
+  ASSERT_TRUE((*store)->Write(&batch).ok());
+  auto values = (*store)->MultiGet(Family::kEntries, {keys::U64(2), keys::U64(3)}, nullptr);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ((*values)[0], std::nullopt);
+  EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
+}
+
+TEST(KeysTest, BigEndianKeysSortNumerically) {
+  EXPECT_LT(keys::U64(255), keys::U64(256));
+  EXPECT_EQ(keys::U64(0x0102), std::string("\0\0\0\0\0\0\x01\x02", 8));
+  EXPECT_EQ(keys::ReadU64(keys::U64(123456789)), 123456789u);
+  EXPECT_EQ(keys::SubjectItemId(keys::SubjectItem(kOrgCode, 42)), 42u);
+  EXPECT_EQ(keys::Request("recorder", "r1"), std::string("recorder\0r1", 11));
+}
+
+// A mutation writes its object, its indexes, its change record and its idempotency key in one
+// batch: all are there after success, none after a rejected request.
+class MutationAtomicityTest : public RegistryFixture {};
+
+TEST_F(MutationAtomicityTest, RecordWritesEntryIndexesRecordAndRequestTogether) {
+  ASSERT_FALSE(Record(BlackEntry("91440300MA5FXXXX0X"), "bad").ok());
+  ASSERT_TRUE(Record(BlackEntry(), "good").ok());
+  uint64_t sequence = kSeeded;
+  registry_.reset();
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  EXPECT_TRUE(s.Get(Family::kEntries, keys::U64(1))->has_value());
+  EXPECT_TRUE(s.Get(Family::kSubjectEntries, keys::SubjectItem(kOrgCode, 1))->has_value());
+  EXPECT_TRUE(s.Get(Family::kChanges, keys::U64(sequence))->has_value());
+  EXPECT_TRUE(s.Get(Family::kSubjectChanges, keys::SubjectItem(kOrgCode, sequence))->has_value());
+  EXPECT_TRUE(s.Get(Family::kRequests, keys::Request("recorder", "good"))->has_value());
+  // Nothing of the rejected request.
+  EXPECT_FALSE(s.Get(Family::kRequests, keys::Request("recorder", "bad"))->has_value());
+  EXPECT_FALSE(s.Get(Family::kChanges, keys::U64(sequence + 1))->has_value());
+  EXPECT_FALSE(s.Get(Family::kEntries, keys::U64(2))->has_value());
+}
+
+}  // namespace
+}  // namespace credit::testing

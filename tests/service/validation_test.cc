@@ -1,1 +1,159 @@
+#include "service/registry/validation.h"
+
 #include <gtest/gtest.h>
+
+#include "tests/service/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+MeasureCatalogue Catalogue() {
+  MeasureCatalogue catalogue;
+  for (v1::Measure& m : TestCatalogue()) catalogue[m.code()] = m;
+  return catalogue;
+}
+
+std::string ErrorOf(const v1::Entry& entry) {
+  absl::Status s = ValidateEntryInput(entry, Catalogue());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  return std::string(s.message());
+}
+
+TEST(ValidateEntryInputTest, AcceptsACompleteEntry) {
+  EXPECT_TRUE(ValidateEntryInput(BlackEntry(), Catalogue()).ok());
+  EXPECT_TRUE(ValidateEntryInput(BlackEntry(kPersonCode), Catalogue()).ok());
+}
+
+TEST(ValidateEntryInputTest, EachRequiredTextFieldIsNamed) {
+  struct Case {
+    void (*clear)(v1::Entry*);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](v1::Entry* e) { e->mutable_subject()->clear_name(); },
+       "entry.subject.name: required, want 1 to 200 characters"},
+      {[](v1::Entry* e) { e->clear_category(); },
+       "entry.category: required, want 1 to 64 characters"},
+      {[](v1::Entry* e) { e->clear_facts(); }, "entry.facts: required, want 1 to 4000 characters"},
+      {[](v1::Entry* e) { e->clear_legal_basis(); },
+       "entry.legal_basis: required, want 1 to 1000 characters"},
+      {[](v1::Entry* e) { e->clear_authority(); },
+       "entry.authority: required, want 1 to 100 characters"},
+      {[](v1::Entry* e) { e->clear_document_number(); },
+       "entry.document_number: required, want 1 to 100 characters"},
+      {[](v1::Entry* e) { e->clear_decision_date(); },
+       "entry.decision_date: required, want a date YYYY-MM-DD"},
+      {[](v1::Entry* e) { e->clear_effective_date(); },
+       "entry.effective_date: required, want a date YYYY-MM-DD"},
+      {[](v1::Entry* e) { e->clear_expiry_date(); },
+       "entry.expiry_date: required, want a date YYYY-MM-DD"},
+      {[](v1::Entry* e) { e->clear_list(); },
+       "entry.list: got LIST_KIND_UNSPECIFIED, want RED, BLACK or WATCH"},
+  };
+  for (const Case& c : cases) {
+    v1::Entry e = BlackEntry();
+    c.clear(&e);
+    EXPECT_EQ(ErrorOf(e), c.message);
+  }
+}
+
+TEST(ValidateEntryInputTest, SubjectKindMustMatchTheCode) {
+  v1::Entry e = BlackEntry(kOrgCode);
+  e.mutable_subject()->set_kind(v1::PERSON);
+  EXPECT_EQ(ErrorOf(e),
+            "entry.subject.code: character 9 of the resident ID number must be a digit");
+  v1::Entry p = BlackEntry(kPersonCode);
+  p.mutable_subject()->set_kind(v1::ORGANIZATION);
+  EXPECT_EQ(ErrorOf(p),
+            "entry.subject.code: unified social credit code check character is '3', want 'T'");
+}
+
+TEST(ValidateEntryInputTest, TextMustBeBoundedUtf8) {
+  v1::Entry e = BlackEntry();
+  e.set_facts(std::string(4001, 'a'));
+  EXPECT_EQ(ErrorOf(e), "entry.facts: got 4001 characters, want at most 4000");
+  std::string chinese;
+  for (int i = 0; i < 4000; ++i) chinese += "税";  // 4000 characters, 12000 bytes: fits
+  e.set_facts(chinese);
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
+  e.set_facts("bad \xC0\xAF");
+  EXPECT_EQ(ErrorOf(e), "entry.facts: not valid UTF-8");
+}
+
+TEST(ValidateEntryInputTest, DatesMustBeRealAndOrdered) {
+  v1::Entry e = BlackEntry();
+  e.set_decision_date("2026-02-30");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.decision_date: got \"2026-02-30\", which is not a day of the calendar "
+            "(1900-9999)");
+  e = BlackEntry();
+  e.set_expiry_date("2026-01-14");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.expiry_date: got 2026-01-14, want a date on or after effective_date "
+            "2026-01-15");
+  e = BlackEntry();
+  e.set_expiry_date(e.effective_date());  // one day in force is allowed
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
+}
+
+TEST(ValidateEntryInputTest, PublicityDatesComeInPairs) {
+  v1::Entry e = BlackEntry();
+  e.set_publicity_start("2026-01-01");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.publicity_end: required when the other publicity date is set, want both or "
+            "neither");
+  e.set_publicity_end("2025-12-31");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.publicity_end: got 2025-12-31, want a date on or after publicity_start "
+            "2026-01-01");
+  e.set_publicity_end("2026-01-07");
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
+}
+
+TEST(ValidateEntryInputTest, MeasuresMustExistFitTheListAndNotRepeat) {
+  v1::Entry e = BlackEntry();
+  e.add_measure_codes("P-BIDDING");
+  EXPECT_EQ(ErrorOf(e), "entry.measure_codes[2]: P-BIDDING is listed twice");
+  v1::Entry red = BlackEntry();
+  red.set_list(v1::RED);
+  EXPECT_EQ(ErrorOf(red),
+            "entry.measure_codes[0]: P-PROCUREMENT is a PUNISHMENT measure, want a INCENTIVE "
+            "measure for a RED entry");
+  red.clear_measure_codes();
+  red.add_measure_codes("I-GREEN-CHANNEL");
+  EXPECT_TRUE(ValidateEntryInput(red, Catalogue()).ok());
+  v1::Entry many = BlackEntry();
+  for (int i = 0; i < 31; ++i) many.add_measure_codes("X" + std::to_string(i));
+  EXPECT_EQ(ErrorOf(many), "entry.measure_codes: got 33 codes, want at most 32");
+}
+
+TEST(ValidateMeasureTest, ChecksEachField) {
+  v1::Measure m = MakeMeasure("P-X", v1::PUNISHMENT, {"市财政局"});
+  EXPECT_TRUE(ValidateMeasure(m).ok());
+  v1::Measure bad = m;
+  bad.set_code("p x");
+  EXPECT_EQ(ValidateMeasure(bad).message(),
+            "measure.code: got \"p x\", want 1 to 32 characters of A-Z, 0-9, '-' and '_'");
+  bad = m;
+  bad.clear_kind();
+  EXPECT_EQ(ValidateMeasure(bad).message(),
+            "measure.kind: got 0, want PUNISHMENT or INCENTIVE");
+  bad = m;
+  bad.clear_departments();
+  EXPECT_EQ(ValidateMeasure(bad).message(),
+            "measure.departments: got 0, want 1 to 64 departments");
+  bad = m;
+  bad.clear_legal_basis();
+  EXPECT_EQ(ValidateMeasure(bad).message(),
+            "measure.legal_basis: required, want 1 to 1000 characters");
+}
+
+TEST(ValidateRequestIdTest, PrintableAsciiUpTo128) {
+  EXPECT_TRUE(ValidateRequestId("9f0c-01").ok());
+  EXPECT_EQ(ValidateRequestId(std::string(129, 'a')).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateRequestId("has space").message(),
+            "request_id: want printable ASCII characters without spaces");
+}
+
+}  // namespace
+}  // namespace credit::testing
