@@ -48,7 +48,8 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ignored);
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv) {
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
   TempDir io;
   std::string out_path = io.path() + "/out", err_path = io.path() + "/err";
   pid_t pid = fork();
@@ -63,6 +64,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
     execv(args[0], args.data());
     _exit(127);
   }
@@ -118,13 +120,15 @@ void TestServer::Start() {
   std::string port_file = run_.path() + "/port";
   fs::remove(port_file);
   std::string log = run_.path() + "/creditd.log";
+  // Before fork: the PKI must be made once, by this process, not by the child.
+  std::string config = DevPki().dir + "/creditd.yaml";
   pid_ = fork();
   if (pid_ < 0) Die("fork failed");
   if (pid_ == 0) {
     int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(out, 1);
     dup2(out, 2);
-    execl(CREDITD_PATH, CREDITD_PATH, "--config", (DevPki().dir + "/creditd.yaml").c_str(),
+    execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(),
           "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--port-file",
           port_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
