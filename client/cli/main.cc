@@ -4,7 +4,9 @@
 //
 // Global flags (anywhere on the line): --endpoint HOST:PORT, --cacert FILE, --cert FILE,
 // --key FILE (defaults from CREDIT_ENDPOINT, CREDIT_CACERT, CREDIT_CERT, CREDIT_KEY; endpoint
-// default 127.0.0.1:50051), -o table|json, --timeout SECONDS.
+// default 127.0.0.1:50051), --server-key FILE and --trusted-head FILE (CREDIT_SERVER_KEY,
+// CREDIT_TRUSTED_HEAD: verify every signed tree head and keep the last trusted one),
+// -o table|json, --timeout SECONDS.
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -18,14 +20,18 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: creditctl [--endpoint HOST:PORT] [--cacert FILE] [--cert FILE] [--key FILE]\n"
-    "                 [-o table|json] [--timeout SECONDS] NOUN VERB [ARGS]\n"
+    "                 [--server-key FILE] [--trusted-head FILE] [-o table|json]\n"
+    "                 [--timeout SECONDS] NOUN VERB [ARGS]\n"
     "\n"
     "  entry record|get|list|update|remove   listing decisions (recorder role)\n"
-    "  status CODE [CODE ...]                 credit status and the measures for your department\n"
+    "  status CODE [CODE ...] --purpose TEXT  credit status and the measures for your department\n"
+    "  status CODE --at DATE --purpose TEXT   the status as it stood then, with evidence\n"
     "  measure list|put                       the joint reward and punishment catalogue\n"
-    "  log list                               the change log (auditor role)\n"
+    "  log list|head|proof|verify             the change log and its proofs\n"
+    "  querylog list                          who looked up whom (auditor role)\n"
     "\n"
-    "Global flags default to $CREDIT_ENDPOINT, $CREDIT_CACERT, $CREDIT_CERT, $CREDIT_KEY.\n"
+    "Global flags default to $CREDIT_ENDPOINT, $CREDIT_CACERT, $CREDIT_CERT, $CREDIT_KEY,\n"
+    "$CREDIT_SERVER_KEY, $CREDIT_TRUSTED_HEAD.\n"
     "Exit codes: 0 ok, 2 bad arguments, 10 + gRPC code when the call failed\n"
     "(13 INVALID_ARGUMENT, 15 NOT_FOUND, 17 PERMISSION_DENIED, 19 FAILED_PRECONDITION,\n"
     "20 ABORTED, 24 UNAVAILABLE, 26 UNAUTHENTICATED).\n";
@@ -44,6 +50,8 @@ int main(int argc, char** argv) {
   options.ca_file = Env("CREDIT_CACERT");
   options.cert_file = Env("CREDIT_CERT");
   options.key_file = Env("CREDIT_KEY");
+  options.server_key_file = Env("CREDIT_SERVER_KEY");
+  options.trusted_head_file = Env("CREDIT_TRUSTED_HEAD");
   credit::cli::Context context;
 
   std::vector<std::string> rest;
@@ -61,7 +69,8 @@ int main(int argc, char** argv) {
       inline_value = true;
     }
     bool global = name == "--endpoint" || name == "--cacert" || name == "--cert" ||
-                  name == "--key" || name == "-o" || name == "--output" || name == "--timeout";
+                  name == "--key" || name == "-o" || name == "--output" || name == "--timeout" ||
+                  name == "--server-key" || name == "--trusted-head";
     if (!global) {
       rest.push_back(arg);
       continue;
@@ -78,6 +87,10 @@ int main(int argc, char** argv) {
       options.cert_file = value;
     } else if (name == "--key") {
       options.key_file = value;
+    } else if (name == "--server-key") {
+      options.server_key_file = value;
+    } else if (name == "--trusted-head") {
+      options.trusted_head_file = value;
     } else if (name == "--timeout") {
       double seconds = 0;
       if (!absl::SimpleAtod(value, &seconds) || seconds <= 0) {
@@ -110,5 +123,6 @@ int main(int argc, char** argv) {
   if (noun == "status") return credit::cli::RunStatus(context, args);
   if (noun == "measure") return credit::cli::RunMeasure(context, args);
   if (noun == "log") return credit::cli::RunLog(context, args);
+  if (noun == "querylog") return credit::cli::RunQueryLog(context, args);
   return UsageError("unknown command \"" + noun + "\"", kUsage);
 }

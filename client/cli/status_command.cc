@@ -5,14 +5,40 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/crypto/sha256.h"
 #include "common/status/grpc_status.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace credit::cli {
 namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  creditctl status CODE [CODE ...]   (several codes are asked in one batch, at most 1000)\n";
+    "  creditctl status CODE [CODE ...] --purpose TEXT   (several codes: one batch, at most 1000)\n"
+    "  creditctl status CODE --at DATE|RFC3339 --purpose TEXT\n"
+    "      the status as it stood then (a DATE means the end of that day, UTC+8), with the\n"
+    "      change records it rests on, verified against a signed tree head when --server-key\n"
+    "      is given\n";
+
+// "2025-03-01" -> the last microsecond of that day in UTC+8; RFC 3339 times as they are.
+absl::Status ParseMoment(const std::string& text, google::protobuf::Timestamp* out) {
+  if (text.size() == 10) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(text, &day)) {
+      return absl::InvalidArgumentError("--at: got \"" + text + "\", want YYYY-MM-DD or RFC 3339");
+    }
+    absl::Time end = absl::FromCivil(day + 1, absl::FixedTimeZone(8 * 3600)) -
+                     absl::Microseconds(1);
+    *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(end));
+    return absl::OkStatus();
+  }
+  if (!google::protobuf::util::TimeUtil::FromString(text, out)) {
+    return absl::InvalidArgumentError("--at: got \"" + text + "\", want YYYY-MM-DD or RFC 3339");
+  }
+  return absl::OkStatus();
+}
 
 std::string Lists(const v1::CreditStatus& status) {
   std::vector<std::string> lists;
@@ -57,19 +83,57 @@ void PrintOne(const v1::CreditStatus& status) {
   measures.Print();
 }
 
+int RunStatusAt(Context& context, const std::string& code, const std::string& purpose,
+                const std::string& at) {
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(code);
+  request.set_purpose(purpose);
+  if (absl::Status s = ParseMoment(at, request.mutable_time()); !s.ok()) {
+    return UsageError(std::string(s.message()), kUsage);
+  }
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  absl::StatusOr<v1::GetCreditStatusAtResponse> response = (*client)->GetCreditStatusAt(request);
+  if (!response.ok()) return Fail(response.status());
+  if (context.format == Format::kJson) {
+    PrintJson(*response);
+    return 0;
+  }
+  PrintOne(response->status());
+  const v1::SignedTreeHead& head = response->tree_head();
+  std::cout << "\nas recorded in the first " << head.tree_size() << " changes (root "
+            << ToHex(head.root_hash()) << "), from " << response->evidence_size()
+            << " change record(s): "
+            << ((*client)->verifier() != nullptr
+                    ? "signature and inclusion proofs verified"
+                    : "not verified (give --server-key to verify)")
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunStatus(Context& context, const std::vector<std::string>& argv) {
-  absl::StatusOr<Args> args = Args::Parse(argv, {});
+  absl::StatusOr<Args> args = Args::Parse(argv, {"--purpose", "--at"});
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
   const std::vector<std::string>& codes = args->positionals();
   if (codes.empty()) return UsageError("status: want at least one subject CODE", kUsage);
+  if (!args->Has("--purpose")) {
+    return UsageError("--purpose: required, say why you ask (it is kept in the query log)",
+                      kUsage);
+  }
+  std::string purpose = args->Get("--purpose");
+  if (args->Has("--at")) {
+    if (codes.size() != 1) return UsageError("--at: takes exactly one CODE", kUsage);
+    return RunStatusAt(context, codes[0], purpose, args->Get("--at"));
+  }
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
 
   if (codes.size() == 1) {
     v1::GetCreditStatusRequest request;
     request.set_subject_code(codes[0]);
+    request.set_purpose(purpose);
     absl::StatusOr<v1::GetCreditStatusResponse> response = (*client)->GetCreditStatus(request);
     if (!response.ok()) return Fail(response.status());
     if (context.format == Format::kJson) {
@@ -81,6 +145,7 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
   }
 
   v1::BatchGetCreditStatusRequest request;
+  request.set_purpose(purpose);
   for (const std::string& code : codes) request.add_subject_codes(code);
   absl::StatusOr<v1::BatchGetCreditStatusResponse> response =
       (*client)->BatchGetCreditStatus(request);

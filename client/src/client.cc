@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/status/grpc_status.h"
 
@@ -42,12 +43,53 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   tls.pem_root_certs = *std::move(ca);
   tls.pem_cert_chain = *std::move(cert);
   tls.pem_private_key = *std::move(key);
+  std::unique_ptr<LogVerifier> verifier;
+  if (!options.server_key_file.empty()) {
+    absl::StatusOr<std::unique_ptr<LogVerifier>> loaded =
+        LogVerifier::FromPublicKeyFile(options.server_key_file);
+    if (!loaded.ok()) return loaded.status();
+    verifier = *std::move(loaded);
+    if (!options.trusted_head_file.empty()) {
+      absl::Status status = verifier->LoadTrusted(options.trusted_head_file);
+      if (!status.ok() && status.code() != absl::StatusCode::kNotFound) return status;
+    }
+  }
   auto channel = grpc::CreateChannel(options.endpoint, grpc::SslCredentials(tls));
-  return std::make_unique<Client>(v1::CreditRegistry::NewStub(channel), options);
+  return std::make_unique<Client>(v1::CreditRegistry::NewStub(channel), options,
+                                  std::move(verifier));
 }
 
-Client::Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options)
-    : stub_(std::move(stub)), options_(std::move(options)) {}
+Client::Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
+               std::unique_ptr<LogVerifier> verifier)
+    : stub_(std::move(stub)), options_(std::move(options)), verifier_(std::move(verifier)) {}
+
+absl::Status Client::CheckHead(const v1::SignedTreeHead& head) {
+  if (!verifier_) return absl::OkStatus();
+  std::optional<v1::SignedTreeHead> trusted = verifier_->trusted();
+  std::vector<std::string> proof;
+  if (trusted.has_value() && trusted->tree_size() != head.tree_size()) {
+    uint64_t from = std::min(trusted->tree_size(), head.tree_size());
+    uint64_t to = std::max(trusted->tree_size(), head.tree_size());
+    if (from > 0) {
+      v1::GetConsistencyProofRequest request;
+      request.set_from_size(from);
+      request.set_to_size(to);
+      absl::StatusOr<v1::GetConsistencyProofResponse> response = GetConsistencyProof(request);
+      if (!response.ok()) return response.status();
+      proof.assign(response->proof().begin(), response->proof().end());
+    }
+  }
+  if (absl::Status s = verifier_->Observe(head, proof); !s.ok()) return s;
+  if (!options_.trusted_head_file.empty()) return verifier_->SaveTrusted(options_.trusted_head_file);
+  return absl::OkStatus();
+}
+
+template <typename Response>
+absl::StatusOr<Response> Client::Checked(absl::StatusOr<Response> response) {
+  if (!response.ok()) return response;
+  if (absl::Status s = CheckHead(response->tree_head()); !s.ok()) return s;
+  return response;
+}
 
 template <typename Request, typename Response>
 absl::StatusOr<Response> Client::Call(Method<Request, Response> method, const Request& request) {
@@ -69,22 +111,22 @@ absl::StatusOr<Response> Client::Call(Method<Request, Response> method, const Re
 
 absl::StatusOr<v1::RecordEntryResponse> Client::RecordEntry(v1::RecordEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Call(&v1::CreditRegistry::StubInterface::RecordEntry, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::RecordEntry, request));
 }
 
 absl::StatusOr<v1::UpdateEntryResponse> Client::UpdateEntry(v1::UpdateEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Call(&v1::CreditRegistry::StubInterface::UpdateEntry, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::UpdateEntry, request));
 }
 
 absl::StatusOr<v1::RemoveEntryResponse> Client::RemoveEntry(v1::RemoveEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Call(&v1::CreditRegistry::StubInterface::RemoveEntry, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::RemoveEntry, request));
 }
 
 absl::StatusOr<v1::PutMeasureResponse> Client::PutMeasure(v1::PutMeasureRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Call(&v1::CreditRegistry::StubInterface::PutMeasure, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::PutMeasure, request));
 }
 
 absl::StatusOr<v1::GetEntryResponse> Client::GetEntry(const v1::GetEntryRequest& request) {
@@ -98,12 +140,12 @@ absl::StatusOr<v1::ListEntriesResponse> Client::ListEntries(
 
 absl::StatusOr<v1::GetCreditStatusResponse> Client::GetCreditStatus(
     const v1::GetCreditStatusRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetCreditStatus, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::GetCreditStatus, request));
 }
 
 absl::StatusOr<v1::BatchGetCreditStatusResponse> Client::BatchGetCreditStatus(
     const v1::BatchGetCreditStatusRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::BatchGetCreditStatus, request);
+  return Checked(Call(&v1::CreditRegistry::StubInterface::BatchGetCreditStatus, request));
 }
 
 absl::StatusOr<v1::ListMeasuresResponse> Client::ListMeasures(
@@ -114,6 +156,63 @@ absl::StatusOr<v1::ListMeasuresResponse> Client::ListMeasures(
 absl::StatusOr<v1::ListChangesResponse> Client::ListChanges(
     const v1::ListChangesRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::ListChanges, request);
+}
+
+absl::StatusOr<v1::GetTreeHeadResponse> Client::GetTreeHead(
+    const v1::GetTreeHeadRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetTreeHead, request);
+}
+
+absl::StatusOr<v1::GetInclusionProofResponse> Client::GetInclusionProof(
+    const v1::GetInclusionProofRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetInclusionProof, request);
+}
+
+absl::StatusOr<v1::GetConsistencyProofResponse> Client::GetConsistencyProof(
+    const v1::GetConsistencyProofRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetConsistencyProof, request);
+}
+
+absl::StatusOr<v1::GetSigningKeyResponse> Client::GetSigningKey() {
+  return Call(&v1::CreditRegistry::StubInterface::GetSigningKey, v1::GetSigningKeyRequest());
+}
+
+absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
+    const v1::GetCreditStatusAtRequest& request) {
+  absl::StatusOr<v1::GetCreditStatusAtResponse> response =
+      Checked(Call(&v1::CreditRegistry::StubInterface::GetCreditStatusAt, request));
+  if (!response.ok() || !verifier_) return response;
+  for (const v1::Evidence& evidence : response->evidence()) {
+    std::vector<std::string> proof(evidence.inclusion_proof().begin(),
+                                   evidence.inclusion_proof().end());
+    const v1::Change& change = evidence.change();
+    absl::Status s =
+        change.record().empty()
+            ? verifier_->VerifyInclusion(change.sequence(), change.hash(), proof,
+                                         response->tree_head())
+            : verifier_->VerifyRecordInclusion(change.sequence(), change.record(), proof,
+                                               response->tree_head());
+    if (s.ok() && !change.record().empty()) {
+      // The change as shown must be the change as recorded.
+      absl::StatusOr<ChangeRecord> record = DecodeChangeRecord(change.record());
+      v1::Entry recorded;
+      if (!record.ok() || record->sequence != change.sequence() ||
+          !recorded.ParseFromString(record->after) ||
+          recorded.SerializeAsString() != change.entry_after().SerializeAsString()) {
+        s = absl::FailedPreconditionError("the entry shown differs from the record's");
+      }
+    }
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("evidence for change ", change.sequence(), ": ", s.message()));
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(
+    const v1::ListQueriesRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::ListQueries, request);
 }
 
 }  // namespace credit

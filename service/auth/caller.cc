@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 10> kPermissions = {{
+constexpr std::array<Permission, 16> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -46,6 +46,13 @@ constexpr std::array<Permission, 10> kPermissions = {{
     {Rpc::kListMeasures, "ListMeasures", kEveryRole},
     {Rpc::kPutMeasure, "PutMeasure", Mask({Role::kAdmin})},
     {Rpc::kListChanges, "ListChanges", Mask({Role::kAuditor})},
+    // Heads and proofs reveal only hashes: anyone may check what they were told.
+    {Rpc::kGetTreeHead, "GetTreeHead", kEveryRole},
+    {Rpc::kGetInclusionProof, "GetInclusionProof", kEveryRole},
+    {Rpc::kGetConsistencyProof, "GetConsistencyProof", kEveryRole},
+    {Rpc::kGetSigningKey, "GetSigningKey", kEveryRole},
+    {Rpc::kGetCreditStatusAt, "GetCreditStatusAt", kEveryRole},
+    {Rpc::kListQueries, "ListQueries", Mask({Role::kAuditor})},
 }};
 
 constexpr bool InRpcOrder() {

@@ -50,6 +50,12 @@ enum class Rpc {
   kListMeasures,
   kPutMeasure,
   kListChanges,
+  kGetTreeHead,
+  kGetInclusionProof,
+  kGetConsistencyProof,
+  kGetSigningKey,
+  kGetCreditStatusAt,
+  kListQueries,
 };
 
 absl::string_view RpcName(Rpc rpc);

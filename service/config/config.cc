@@ -125,6 +125,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["data_dir"]) {
       ASSIGN_OR_RETURN(config.data_dir, reader.Path(root["data_dir"], "data_dir"));
     }
+    if (root["signing_key"]) {
+      ASSIGN_OR_RETURN(config.signing_key_file, reader.Path(root["signing_key"], "signing_key"));
+    }
     if (root["utc_offset_hours"]) {
       ASSIGN_OR_RETURN(std::string offset,
                        reader.String(root["utc_offset_hours"], "utc_offset_hours", true));

@@ -25,6 +25,9 @@ struct Config {
   // Offset of the zone in which dates are counted; China Standard Time by default.
   int utc_offset_hours = 8;
   TlsConfig tls;
+  // The Ed25519 key that signs tree heads; made on first start when absent. Empty: the file
+  // tree-head-signing.key in data_dir.
+  std::string signing_key_file;
   // Certificate common name -> caller. Identities not listed are refused.
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.

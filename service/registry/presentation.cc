@@ -29,8 +29,15 @@ void RedactEntry(const Caller& caller, v1::Entry* entry) {
 }
 
 void RedactChange(const Caller& caller, v1::Change* change) {
+  if (caller.can_unmask) return;
+  bool person = (change->has_entry_before() &&
+                 change->entry_before().subject().kind() == v1::PERSON) ||
+                (change->has_entry_after() &&
+                 change->entry_after().subject().kind() == v1::PERSON);
   if (change->has_entry_before()) RedactEntry(caller, change->mutable_entry_before());
   if (change->has_entry_after()) RedactEntry(caller, change->mutable_entry_after());
+  // The record bytes hold the ID number in clear; its hash still proves the record's place.
+  if (person) change->clear_record();
 }
 
 absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes) {
@@ -53,6 +60,7 @@ absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view
   change.set_request_id(record->request_id);
   change.set_previous_hash(std::string(AsBytes(record->previous_hash)));
   change.set_hash(std::string(AsBytes(ChangeRecordHash(bytes))));
+  change.set_record(std::string(bytes));
   if (record->object_type == ObjectType::kEntry) {
     if (!record->before.empty()) {
       RETURN_IF_ERROR(ParseObject(record->before, sequence, change.mutable_entry_before()));

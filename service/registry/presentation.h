@@ -17,9 +17,11 @@ namespace v1 = ::credit::registry::v1;
 // Masks the code of a PERSON subject unless the caller may unmask.
 void RedactSubject(const Caller& caller, v1::Subject* subject);
 void RedactEntry(const Caller& caller, v1::Entry* entry);
+// Masks the change's entries and, when they concern a person, drops the record bytes (which hold
+// the ID number in clear) unless the caller may unmask.
 void RedactChange(const Caller& caller, v1::Change* change);
 
-// The Change stored as `bytes` under `sequence`, with its hash. DATA_LOSS when the bytes do not
+// The Change stored as `bytes` under `sequence`, with its hash and the record bytes. DATA_LOSS when the bytes do not
 // decode, their objects do not parse, or the record names another sequence number.
 absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes);
 

@@ -1,6 +1,11 @@
 // Registry: the domain logic of the credit lists over one Store. It records, corrects and
-// removes entries, keeps the measures catalogue, answers credit status, and appends exactly one
-// hash-chained change record per mutation in the same synced write batch as the mutation.
+// removes entries, keeps the measures catalogue, answers credit status (now and at a past
+// point), and appends exactly one hash-chained change record per mutation in the same synced
+// write batch as the mutation — together with the Merkle tree nodes the record completes and the
+// signed tree head of the new size. Status answers leave a trace in the query log.
+//
+// Definitions: registry.cc (opening, mutations), registry_reads.cc (entries, status, lists),
+// registry_log.cc (tree heads, proofs, point-in-time status).
 //
 // Thread-safe. Mutations are serialised (one writer at a time, each answered only after its
 // batch is durable); reads run concurrently with them on RocksDB snapshots.
@@ -22,10 +27,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/crypto/ed25519.h"
 #include "common/crypto/sha256.h"
+#include "common/merkle/merkle.h"
 #include "credit/registry/v1/registry.pb.h"
 #include "service/auth/caller.h"
 #include "service/clock/clock.h"
+#include "service/registry/query_log.h"
 #include "service/registry/validation.h"
 #include "service/storage/store.h"
 
@@ -44,10 +52,12 @@ inline constexpr char kSystemDepartment[] = "system";
 
 class Registry {
  public:
-  // Opens the store and resumes the change log where it ended. `clock` must outlive the
-  // registry.
+  // Opens the store and resumes the change log where it ended; `signing_key` signs every tree
+  // head from now on. `clock` must outlive the registry.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(const RegistryOptions& options,
+                                                        SigningKey signing_key,
                                                         const Clock* clock);
+  ~Registry();
 
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
@@ -76,6 +86,18 @@ class Registry {
                                                     const v1::PutMeasureRequest& request);
   absl::StatusOr<v1::ListChangesResponse> ListChanges(const Caller& caller,
                                                       const v1::ListChangesRequest& request);
+  absl::StatusOr<v1::GetTreeHeadResponse> GetTreeHead(const v1::GetTreeHeadRequest& request);
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(
+      const v1::GetInclusionProofRequest& request);
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(
+      const v1::GetConsistencyProofRequest& request);
+  v1::GetSigningKeyResponse GetSigningKey() const;
+  absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
+      const Caller& caller, const v1::GetCreditStatusAtRequest& request);
+  absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+
+  // Waits until every query-log record appended so far is durable.
+  absl::Status FlushQueryLog();
 
   // The number of change records (the next sequence number) and the hash of the last one.
   uint64_t ChangeCount() const;
@@ -84,7 +106,8 @@ class Registry {
  private:
   struct Mutation;
 
-  Registry(std::unique_ptr<Store> store, const Clock* clock, absl::TimeZone time_zone);
+  Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
+           absl::TimeZone time_zone);
   absl::Status Resume();
 
   // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which
@@ -99,6 +122,17 @@ class Registry {
   absl::StatusOr<v1::CreditStatus> StatusOf(const Caller& caller, absl::string_view code,
                                             absl::string_view field, absl::string_view today,
                                             const rocksdb::Snapshot* snapshot) const;
+  // The status answer for `entries` (all of one subject) judged on `date`.
+  v1::CreditStatus BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                               std::vector<v1::Entry> entries, absl::string_view date) const;
+  v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros,
+                              const Hash256& root) const;
+  // The stored head of `size` (signed afresh for the empty tree); NOT_FOUND if never reached.
+  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size,
+                                            const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<v1::SignedTreeHead> LatestHead(const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<Hash256> ReadNode(int level, uint64_t index,
+                                   const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<std::optional<v1::Entry>> ReadEntry(uint64_t id) const;
   // The stored entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's
   // department recorded it (else PERMISSION_DENIED), it is ACTIVE (else FAILED_PRECONDITION),
@@ -108,14 +142,20 @@ class Registry {
   std::string Today() const;
 
   std::unique_ptr<Store> store_;
+  const SigningKey signing_key_;
+  const Hash256 key_id_;
   const Clock* clock_;
   absl::TimeZone time_zone_;
+  std::unique_ptr<QueryLog> query_log_;
 
   // Held across a whole mutation: read, validate, write, advance.
   mutable absl::Mutex write_mu_;
   uint64_t next_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
   Hash256 last_hash_ ABSL_GUARDED_BY(write_mu_){};
   uint64_t next_entry_id_ ABSL_GUARDED_BY(write_mu_) = 1;
+  // Record times never go backwards, so the log can be searched by time.
+  int64_t last_time_micros_ ABSL_GUARDED_BY(write_mu_) = 0;
+  merkle::CompactRange tree_ ABSL_GUARDED_BY(write_mu_);
 
   // The catalogue is small and read by every status answer: kept whole in memory, replaced
   // under the lock after each committed PutMeasure.

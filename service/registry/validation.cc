@@ -184,6 +184,10 @@ absl::Status ValidateReason(absl::string_view reason) {
   return ValidateText(reason, "reason", kMaxReasonChars);
 }
 
+absl::Status ValidatePurpose(absl::string_view purpose) {
+  return ValidateText(purpose, "purpose", kMaxPurposeChars);
+}
+
 absl::StatusOr<int> ValidatePageSize(int32_t page_size) {
   if (page_size == 0) return kDefaultPageSize;
   if (page_size < 0 || page_size > kMaxPageSize) {

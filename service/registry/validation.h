@@ -29,6 +29,7 @@ inline constexpr size_t kMaxBasisChars = 1000;
 inline constexpr size_t kMaxAuthorityChars = 100;
 inline constexpr size_t kMaxDocumentChars = 100;
 inline constexpr size_t kMaxReasonChars = 1000;
+inline constexpr size_t kMaxPurposeChars = 200;
 inline constexpr size_t kMaxRequestIdChars = 128;
 inline constexpr size_t kMaxMeasuresPerEntry = 32;
 inline constexpr size_t kMaxDepartmentsPerMeasure = 64;
@@ -58,6 +59,9 @@ absl::Status ValidateRequestId(absl::string_view request_id);
 
 // 1 to 1000 characters of text.
 absl::Status ValidateReason(absl::string_view reason);
+
+// Why a caller asks for credit status: 1 to 200 characters.
+absl::Status ValidatePurpose(absl::string_view purpose);
 
 // page_size 0 means the default; negative or over the maximum is an error.
 absl::StatusOr<int> ValidatePageSize(int32_t page_size);

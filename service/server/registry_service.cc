@@ -99,4 +99,48 @@ grpc::Status RegistryService::ListChanges(grpc::ServerContext* context,
                [&](const Caller& c) { return registry_->ListChanges(c, *request); });
 }
 
+grpc::Status RegistryService::GetTreeHead(grpc::ServerContext* context,
+                                          const v1::GetTreeHeadRequest* request,
+                                          v1::GetTreeHeadResponse* response) {
+  return Serve(context, Rpc::kGetTreeHead, response,
+               [&](const Caller&) { return registry_->GetTreeHead(*request); });
+}
+
+grpc::Status RegistryService::GetInclusionProof(grpc::ServerContext* context,
+                                                const v1::GetInclusionProofRequest* request,
+                                                v1::GetInclusionProofResponse* response) {
+  return Serve(context, Rpc::kGetInclusionProof, response,
+               [&](const Caller&) { return registry_->GetInclusionProof(*request); });
+}
+
+grpc::Status RegistryService::GetConsistencyProof(grpc::ServerContext* context,
+                                                  const v1::GetConsistencyProofRequest* request,
+                                                  v1::GetConsistencyProofResponse* response) {
+  return Serve(context, Rpc::kGetConsistencyProof, response,
+               [&](const Caller&) { return registry_->GetConsistencyProof(*request); });
+}
+
+grpc::Status RegistryService::GetSigningKey(grpc::ServerContext* context,
+                                            const v1::GetSigningKeyRequest* request,
+                                            v1::GetSigningKeyResponse* response) {
+  return Serve(context, Rpc::kGetSigningKey, response,
+               [&](const Caller&) -> absl::StatusOr<v1::GetSigningKeyResponse> {
+                 return registry_->GetSigningKey();
+               });
+}
+
+grpc::Status RegistryService::GetCreditStatusAt(grpc::ServerContext* context,
+                                                const v1::GetCreditStatusAtRequest* request,
+                                                v1::GetCreditStatusAtResponse* response) {
+  return Serve(context, Rpc::kGetCreditStatusAt, response,
+               [&](const Caller& c) { return registry_->GetCreditStatusAt(c, *request); });
+}
+
+grpc::Status RegistryService::ListQueries(grpc::ServerContext* context,
+                                          const v1::ListQueriesRequest* request,
+                                          v1::ListQueriesResponse* response) {
+  return Serve(context, Rpc::kListQueries, response,
+               [&](const Caller&) { return registry_->ListQueries(*request); });
+}
+
 }  // namespace credit

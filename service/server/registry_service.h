@@ -38,6 +38,21 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
                           v1::PutMeasureResponse* response) override;
   grpc::Status ListChanges(grpc::ServerContext* context, const v1::ListChangesRequest* request,
                            v1::ListChangesResponse* response) override;
+  grpc::Status GetTreeHead(grpc::ServerContext* context, const v1::GetTreeHeadRequest* request,
+                           v1::GetTreeHeadResponse* response) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* context,
+                                 const v1::GetInclusionProofRequest* request,
+                                 v1::GetInclusionProofResponse* response) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext* context,
+                                   const v1::GetConsistencyProofRequest* request,
+                                   v1::GetConsistencyProofResponse* response) override;
+  grpc::Status GetSigningKey(grpc::ServerContext* context, const v1::GetSigningKeyRequest* request,
+                             v1::GetSigningKeyResponse* response) override;
+  grpc::Status GetCreditStatusAt(grpc::ServerContext* context,
+                                 const v1::GetCreditStatusAtRequest* request,
+                                 v1::GetCreditStatusAtResponse* response) override;
+  grpc::Status ListQueries(grpc::ServerContext* context, const v1::ListQueriesRequest* request,
+                           v1::ListQueriesResponse* response) override;
 
  private:
   template <typename Response, typename Call>

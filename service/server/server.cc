@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "service/signing/signing_key_file.h"
 
 namespace credit {
 namespace {
@@ -34,7 +35,11 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   RegistryOptions options;
   options.data_dir = config.data_dir;
   options.time_zone = absl::FixedTimeZone(config.utc_offset_hours * 3600);
-  ASSIGN_OR_RETURN(server->registry_, Registry::Open(options, clock));
+  std::string key_file = config.signing_key_file.empty()
+                             ? config.data_dir + "/tree-head-signing.key"
+                             : config.signing_key_file;
+  ASSIGN_OR_RETURN(SigningKey signing_key, LoadOrCreateSigningKey(key_file));
+  ASSIGN_OR_RETURN(server->registry_, Registry::Open(options, std::move(signing_key), clock));
   RETURN_IF_ERROR(server->registry_->SeedMeasures(config.seed_measures));
   server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
   server->service_ =

@@ -32,4 +32,8 @@ std::string Request(absl::string_view identity, absl::string_view request_id) {
   return absl::StrCat(identity, absl::string_view("\0", 1), request_id);
 }
 
+std::string TreeNode(int level, uint64_t index) {
+  return absl::StrCat(std::string(1, static_cast<char>(level)), U64(index));
+}
+
 }  // namespace credit::keys

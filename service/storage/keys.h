@@ -22,6 +22,9 @@ uint64_t SubjectItemId(absl::string_view key);
 // requests: identity + 0x00 + request id. Identities never contain 0x00.
 std::string Request(absl::string_view identity, absl::string_view request_id);
 
+// tree_nodes: one byte level + big-endian index.
+std::string TreeNode(int level, uint64_t index);
+
 }  // namespace credit::keys
 
 #endif  // CREDIT_SERVICE_STORAGE_KEYS_H_

@@ -10,12 +10,22 @@ namespace {
 
 constexpr const char* kFamilyNames[] = {
     "default", "meta", "entries", "subject_entries", "changes", "subject_changes",
-    "measures", "requests",
+    "measures", "requests", "tree_nodes", "heads", "queries",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 
 constexpr const char* kFormatVersionKey = "format_version";
 constexpr const char* kFormatVersion = "1";
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Families() {
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, family_options);
+  return families;
+}
 
 }  // namespace
 
@@ -31,24 +41,31 @@ absl::Status FromRocksStatus(const rocksdb::Status& status, const char* what) {
   return absl::InternalError(message);
 }
 
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& dir) {
+  rocksdb::DBOptions options;
+  options.paranoid_checks = true;
+  auto store = std::unique_ptr<Store>(new Store());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::OpenForReadOnly(options, dir, Families(), &store->handles_, &raw);
+  if (status.IsNotFound() || (status.IsInvalidArgument() &&
+                              status.ToString().find("does not exist") != std::string::npos)) {
+    return absl::NotFoundError(absl::StrCat(dir, ": no registry database here"));
+  }
+  if (!status.ok()) return FromRocksStatus(status, "opening the database read-only");
+  store->db_.reset(raw);
+  return store;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
-  rocksdb::Options options;
+  rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
 
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions family_options;
-  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilyNames) families.emplace_back(name, family_options);
-
   auto store = std::unique_ptr<Store>(new Store());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families,
-                                             &store->handles_, &raw);
+  rocksdb::Status status = rocksdb::DB::Open(options, dir, Families(), &store->handles_, &raw);
   if (!status.ok()) return FromRocksStatus(status, "opening the database");
   store->db_.reset(raw);
 

@@ -28,6 +28,9 @@ enum class Family {
   kSubjectChanges,    // subject code + sequence -> ""
   kMeasures,          // measure code -> credit.registry.v1.Measure
   kRequests,          // identity + 0x00 + request id -> stored answer (idempotency)
+  kTreeNodes,         // level + index -> 32-byte Merkle node hash (common/merkle/merkle.h)
+  kHeads,             // tree size -> credit.registry.v1.SignedTreeHead
+  kQueries,           // sequence -> credit.registry.v1.QueryRecord (the query log)
   kCount,
 };
 
@@ -36,6 +39,10 @@ class Store {
   // Opens (creating when absent) the database in `dir`. FAILED_PRECONDITION when the folder holds
   // a database of another format version, UNAVAILABLE when it is locked by another process.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir);
+
+  // Opens an existing database for reading only (the offline verifier); the server may not be
+  // running on it. NOT_FOUND when `dir` holds no database.
+  static absl::StatusOr<std::unique_ptr<Store>> OpenReadOnly(const std::string& dir);
 
   ~Store();
   Store(const Store&) = delete;

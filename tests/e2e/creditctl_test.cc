@@ -68,7 +68,7 @@ TEST_F(CreditctlTest, JsonOutputIsTheResponseMessage) {
 
 TEST_F(CreditctlTest, StatusShowsTheMeasuresOfTheQueryingDepartment) {
   ASSERT_EQ(RecordBlack(kOrg).exit_code, 0);
-  CommandResult r = Ctl("querier", {"status", kOrg});
+  CommandResult r = Ctl("querier", {"status", kOrg, "--purpose", "资格审查"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("91440300MA5FXXXX0U  深圳某某科技有限公司  black"));
   EXPECT_THAT(r.out, HasSubstr("measures your department must apply:\n"));
@@ -78,7 +78,7 @@ TEST_F(CreditctlTest, StatusShowsTheMeasuresOfTheQueryingDepartment) {
 
 TEST_F(CreditctlTest, SeveralCodesAreOneBatchWithPerSubjectErrors) {
   ASSERT_EQ(RecordBlack(kPerson).exit_code, 0);
-  CommandResult r = Ctl("querier", {"-o", "json", "status", kPerson, "91440300MA5FXXXX0X"});
+  CommandResult r = Ctl("querier", {"-o", "json", "status", kPerson, "91440300MA5FXXXX0X", "--purpose", "资格审查"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   v1::BatchGetCreditStatusResponse response;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &response).ok()) << r.out;
@@ -148,7 +148,7 @@ TEST_F(CreditctlTest, ExitCodesAndErrorLines) {
   EXPECT_EQ(missing.exit_code, 15);
   EXPECT_EQ(missing.err, "NOT_FOUND: entry 99: no such entry\n");
 
-  CommandResult invalid = Ctl("querier", {"status", "91440300MA5FXXXX0X"});
+  CommandResult invalid = Ctl("querier", {"status", "91440300MA5FXXXX0X", "--purpose", "资格审查"});
   EXPECT_EQ(invalid.exit_code, 13);
   EXPECT_EQ(invalid.err,
             "INVALID_ARGUMENT: subject_code: unified social credit code check character is 'X', "
@@ -157,7 +157,7 @@ TEST_F(CreditctlTest, ExitCodesAndErrorLines) {
 
 TEST_F(CreditctlTest, ServerDownIsUnavailable) {
   server_.Stop();
-  CommandResult r = Ctl("querier", {"--timeout", "2", "status", kOrg});
+  CommandResult r = Ctl("querier", {"--timeout", "2", "status", kOrg, "--purpose", "资格审查"});
   EXPECT_EQ(r.exit_code, 24);
   EXPECT_THAT(r.err, StartsWith("UNAVAILABLE: "));
 }

@@ -75,11 +75,13 @@ class PermissionsTest : public ::testing::Test {
     if (rpc == "ListEntries") return client.ListEntries({}).status();
     if (rpc == "GetCreditStatus") {
       v1::GetCreditStatusRequest r;
+      r.set_purpose("政府采购资格审查");
       r.set_subject_code(kOrg);
       return client.GetCreditStatus(r).status();
     }
     if (rpc == "BatchGetCreditStatus") {
       v1::BatchGetCreditStatusRequest r;
+      r.set_purpose("政府采购资格审查");
       r.add_subject_codes(kOrg);
       return client.BatchGetCreditStatus(r).status();
     }

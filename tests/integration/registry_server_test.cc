@@ -75,6 +75,8 @@ TEST_F(RegistryServerTest, RecordThenAnotherDepartmentSeesItsMeasures) {
   EXPECT_EQ(recorded.entry().recorded_by().department(), "市中小企业局");
 
   v1::GetCreditStatusRequest request;
+
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code(kOrg);
   absl::StatusOr<v1::GetCreditStatusResponse> status = querier_->GetCreditStatus(request);
   ASSERT_TRUE(status.ok()) << status.status();
@@ -90,6 +92,7 @@ TEST_F(RegistryServerTest, RecordThenAnotherDepartmentSeesItsMeasures) {
 TEST_F(RegistryServerTest, EveryRoleMayAskForStatusAndPersonsAreMaskedForTheQuerier) {
   Record(kPerson);
   v1::GetCreditStatusRequest request;
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code(kPerson);
   absl::StatusOr<v1::GetCreditStatusResponse> masked = querier_->GetCreditStatus(request);
   ASSERT_TRUE(masked.ok());
@@ -107,6 +110,7 @@ TEST_F(RegistryServerTest, EveryRoleMayAskForStatusAndPersonsAreMaskedForTheQuer
 TEST_F(RegistryServerTest, BatchAnswersListedUnlistedAndInvalidSubjects) {
   Record(kOrg);
   v1::BatchGetCreditStatusRequest request;
+  request.set_purpose("政府采购资格审查");
   request.add_subject_codes(kOrg);
   request.add_subject_codes(kOrg2);
   request.add_subject_codes("not-a-code");
@@ -176,6 +180,8 @@ TEST_F(RegistryServerTest, RemoveThenStatusIsCleanAndTheLogTellsTheStory) {
   EXPECT_EQ(removed->entry().status(), v1::REPAIRED);
 
   v1::GetCreditStatusRequest request;
+
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code(kOrg);
   absl::StatusOr<v1::GetCreditStatusResponse> status = querier_->GetCreditStatus(request);
   ASSERT_TRUE(status.ok());
@@ -209,6 +215,7 @@ TEST_F(RegistryServerTest, AdminPutsAMeasureThatRecordersCanUse) {
   request.mutable_entry()->add_measure_codes("P-TRAVEL");
   ASSERT_TRUE(recorder_->RecordEntry(request).ok());
   v1::GetCreditStatusRequest status;
+  status.set_purpose("政府采购资格审查");
   status.set_subject_code(kOrg);
   EXPECT_EQ(querier_->GetCreditStatus(status)->status().measures_size(), 3);
   EXPECT_EQ(Changes().back().operation(), v1::ENTRY_RECORDED);
@@ -225,6 +232,8 @@ TEST_F(RegistryServerTest, RestartInTheMiddleKeepsEverythingAndTheChainContinues
   auditor_ = server_.ClientAs("auditor");
 
   v1::GetCreditStatusRequest request;
+
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code(kOrg);
   absl::StatusOr<v1::GetCreditStatusResponse> status = querier_->GetCreditStatus(request);
   ASSERT_TRUE(status.ok());

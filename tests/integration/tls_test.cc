@@ -25,6 +25,7 @@ grpc::StatusCode StatusCall(std::shared_ptr<grpc::ChannelCredentials> credential
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::GetCreditStatusRequest request;
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code("91440300MA5FXXXX0U");
   v1::GetCreditStatusResponse response;
   return stub->GetCreditStatus(&context, request, &response).error_code();
@@ -68,6 +69,7 @@ TEST_F(TlsTest, TheClientRefusesAServerItCannotVerify) {
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
   ASSERT_TRUE(client.ok());
   v1::GetCreditStatusRequest request;
+  request.set_purpose("政府采购资格审查");
   request.set_subject_code("91440300MA5FXXXX0U");
   EXPECT_EQ((*client)->GetCreditStatus(request).status().code(),
             absl::StatusCode::kUnavailable);

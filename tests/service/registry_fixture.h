@@ -68,7 +68,8 @@ class RegistryFixture : public ::testing::Test {
   void Open() {
     RegistryOptions options;
     options.data_dir = dir_.path();
-    absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, &clock_);
+    absl::StatusOr<std::unique_ptr<Registry>> registry =
+        Registry::Open(options, signing_key_, &clock_);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *std::move(registry);
     ASSERT_TRUE(registry_->SeedMeasures(TestCatalogue()).ok());
@@ -107,6 +108,7 @@ class RegistryFixture : public ::testing::Test {
   v1::CreditStatus StatusFor(const std::string& code, const Caller& caller) {
     v1::GetCreditStatusRequest request;
     request.set_subject_code(code);
+    request.set_purpose("政府采购资格审查");
     absl::StatusOr<v1::GetCreditStatusResponse> response =
         registry_->GetCreditStatus(caller, request);
     EXPECT_TRUE(response.ok()) << response.status();
@@ -122,6 +124,7 @@ class RegistryFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  SigningKey signing_key_ = *SigningKey::Generate();
   ManualClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 1, 10, 0, 0),
                                      absl::FixedTimeZone(8 * 3600))};
   std::unique_ptr<Registry> registry_;

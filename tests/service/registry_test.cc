@@ -307,6 +307,7 @@ TEST_F(RegistryTest, SubjectWithoutEntriesIsANormalAnswer) {
 TEST_F(RegistryTest, StatusOfAnInvalidCodeIsInvalidArgument) {
   v1::GetCreditStatusRequest request;
   request.set_subject_code("91440300MA5FXXXX0X");
+  request.set_purpose("资格审查");
   absl::StatusOr<v1::GetCreditStatusResponse> r = registry_->GetCreditStatus(querier_, request);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
@@ -348,6 +349,7 @@ TEST_F(RegistryTest, PersonCodeIsMaskedForCallersWithoutTheUnmaskRight) {
 TEST_F(RegistryTest, BatchAnswersEachSubjectAndFlagsInvalidOnesSeparately) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   v1::BatchGetCreditStatusRequest request;
+  request.set_purpose("资格审查");
   request.add_subject_codes(kOrgCode);
   request.add_subject_codes("91440300MA5FXXXX0X");
   request.add_subject_codes(kOrgCode2);
@@ -364,6 +366,7 @@ TEST_F(RegistryTest, BatchAnswersEachSubjectAndFlagsInvalidOnesSeparately) {
 
 TEST_F(RegistryTest, BatchNeedsOneToOneThousandCodes) {
   v1::BatchGetCreditStatusRequest request;
+  request.set_purpose("资格审查");
   EXPECT_EQ(registry_->BatchGetCreditStatus(querier_, request).status().message(),
             "subject_codes: got 0 codes, want 1 to 1000");
   for (int i = 0; i < 1001; ++i) request.add_subject_codes(kOrgCode);

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "credit/log_verifier.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
 
 namespace credit {
@@ -35,6 +36,14 @@ struct ClientOptions {
   // Attempts in all for a call that fails with UNAVAILABLE (1 = no retry).
   int max_attempts = 3;
   absl::Duration initial_backoff = absl::Milliseconds(100);
+  // The server's tree-head public key (PEM). When set, every answer that carries a signed tree
+  // head is verified: its signature, and its consistency with the last head this client trusted
+  // (one GetConsistencyProof call when the log has grown); point-in-time answers also have their
+  // evidence checked. An answer that fails is returned as FAILED_PRECONDITION.
+  std::string server_key_file;
+  // With server_key_file: where the last trusted head is kept across runs (read at Connect,
+  // rewritten whenever trust advances).
+  std::string trusted_head_file;
 };
 
 // A random 128-bit request id, as 32 hex digits.
@@ -47,8 +56,10 @@ class Client {
   // be read.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
 
-  // Uses `stub` for every call; for tests, which may pass a mock.
-  Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options);
+  // Uses `stub` for every call; for tests, which may pass a mock. `verifier` may be null (no
+  // verification).
+  Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
+         std::unique_ptr<LogVerifier> verifier = nullptr);
 
   // Mutations. An empty request_id is filled with NewRequestId(); pass your own to make a
   // request idempotent across processes (e.g. a retry after a crash).
@@ -66,6 +77,22 @@ class Client {
       const v1::BatchGetCreditStatusRequest& request);
   absl::StatusOr<v1::ListMeasuresResponse> ListMeasures(const v1::ListMeasuresRequest& request);
   absl::StatusOr<v1::ListChangesResponse> ListChanges(const v1::ListChangesRequest& request);
+  absl::StatusOr<v1::GetTreeHeadResponse> GetTreeHead(const v1::GetTreeHeadRequest& request);
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(
+      const v1::GetInclusionProofRequest& request);
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(
+      const v1::GetConsistencyProofRequest& request);
+  absl::StatusOr<v1::GetSigningKeyResponse> GetSigningKey();
+  absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
+      const v1::GetCreditStatusAtRequest& request);
+  absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+
+  // The verifier in use, or null when the client does not verify.
+  LogVerifier* verifier() const { return verifier_.get(); }
+
+  // With a verifier: checks `head` as described at ClientOptions::server_key_file and advances
+  // the trusted head. OK without a verifier.
+  absl::Status CheckHead(const v1::SignedTreeHead& head);
 
  private:
   template <typename Request, typename Response>
@@ -75,8 +102,12 @@ class Client {
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request);
 
+  template <typename Response>
+  absl::StatusOr<Response> Checked(absl::StatusOr<Response> response);
+
   std::unique_ptr<v1::CreditRegistry::StubInterface> stub_;
   ClientOptions options_;
+  std::unique_ptr<LogVerifier> verifier_;
 };
 
 }  // namespace credit

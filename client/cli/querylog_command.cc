@@ -1,0 +1,61 @@
+// creditctl querylog list
+#include "absl/strings/str_cat.h"
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
+#include "common/crypto/sha256.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace credit::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  creditctl querylog list [--from N] [--subject CODE] [--actor IDENTITY] [--limit N]\n"
+    "      who asked for whose credit status, when, and why (auditor role)\n";
+
+}  // namespace
+
+int RunQueryLog(Context& context, const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] != "list") {
+    return UsageError(argv.empty() ? "querylog: want a verb"
+                                   : absl::StrCat("querylog ", argv[0], ": unknown verb"),
+                      kUsage);
+  }
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  absl::StatusOr<Args> args = Args::Parse(rest, {"--from", "--subject", "--actor", "--limit"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  absl::StatusOr<uint64_t> from = args->Number("--from", 0);
+  absl::StatusOr<uint64_t> limit = args->Number("--limit", 1000);
+  if (!from.ok()) return UsageError(std::string(from.status().message()), kUsage);
+  if (!limit.ok()) return UsageError(std::string(limit.status().message()), kUsage);
+  v1::ListQueriesRequest request;
+  request.set_from_sequence(*from);
+  request.set_subject_code(args->Get("--subject"));
+  request.set_actor_identity(args->Get("--actor"));
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  v1::ListQueriesResponse all;
+  do {
+    request.set_page_size(static_cast<int>(std::min<uint64_t>(*limit - all.queries_size(), 1000)));
+    absl::StatusOr<v1::ListQueriesResponse> page = (*client)->ListQueries(request);
+    if (!page.ok()) return Fail(page.status());
+    for (v1::QueryRecord& q : *page->mutable_queries()) *all.add_queries() = std::move(q);
+    all.set_next_page_token(page->next_page_token());
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty() && static_cast<uint64_t>(all.queries_size()) < *limit);
+  if (context.format == Format::kJson) {
+    PrintJson(all);
+    return 0;
+  }
+  Table table({"SEQ", "TIME", "ACTOR", "DEPARTMENT", "RPC", "SUBJECTS", "PURPOSE", "HASH"});
+  for (const v1::QueryRecord& q : all.queries()) {
+    table.AddRow({absl::StrCat(q.sequence()), google::protobuf::util::TimeUtil::ToString(q.time()),
+                  q.actor().identity(), q.actor().department(), q.rpc(),
+                  absl::StrCat(q.subject_hashes_size()), q.purpose(),
+                  ToHex(q.hash()).substr(0, 16)});
+  }
+  table.Print();
+  return 0;
+}
+
+}  // namespace credit::cli

@@ -1,0 +1,203 @@
+#include "service/registry/query_log.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/registry/page_token.h"
+#include "service/registry/validation.h"
+#include "service/storage/keys.h"
+
+namespace credit {
+namespace {
+
+constexpr char kSaltKey[] = "query_salt";
+
+std::string Deterministic(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+}  // namespace
+
+Hash256 QueryLog::RecordHash(const v1::QueryRecord& record) {
+  v1::QueryRecord copy = record;
+  copy.clear_hash();
+  static constexpr char kLeaf = 0x00;
+  return Sha256({absl::string_view(&kLeaf, 1), Deterministic(copy)});
+}
+
+absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clock* clock) {
+  ASSIGN_OR_RETURN(std::optional<std::string> salt, store->Get(Family::kMeta, kSaltKey));
+  if (!salt.has_value()) {
+    std::string fresh(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(fresh.data()), 32) != 1) {
+      return absl::InternalError("OpenSSL could not make random bytes for the query-log salt");
+    }
+    rocksdb::WriteBatch batch;
+    batch.Put(store->Handle(Family::kMeta), kSaltKey, fresh);
+    RETURN_IF_ERROR(store->Write(&batch));
+    salt = fresh;
+  }
+  uint64_t next = 0;
+  Hash256 last{};
+  auto it = store->NewIterator(Family::kQueries);
+  it->SeekToLast();
+  if (it->Valid()) {
+    v1::QueryRecord record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("query log: the last record does not parse");
+    }
+    next = record.sequence() + 1;
+    last = RecordHash(record);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
+  return std::unique_ptr<QueryLog>(new QueryLog(store, clock, *std::move(salt), next, last));
+}
+
+QueryLog::QueryLog(Store* store, const Clock* clock, std::string salt, uint64_t next_sequence,
+                   Hash256 last_hash)
+    : store_(store),
+      clock_(clock),
+      salt_(std::move(salt)),
+      next_sequence_(next_sequence),
+      last_hash_(last_hash),
+      writer_([this] { Run(); }) {}
+
+QueryLog::~QueryLog() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+}
+
+std::string QueryLog::SubjectHash(absl::string_view code) const {
+  return std::string(AsBytes(Sha256({salt_, code})));
+}
+
+void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
+                      const std::vector<std::string>& subject_codes) {
+  v1::QueryRecord record;
+  *record.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(clock_->Now()));
+  record.mutable_actor()->set_identity(caller.identity);
+  record.mutable_actor()->set_department(caller.department);
+  record.set_rpc(std::string(rpc));
+  record.set_purpose(std::string(purpose));
+  for (const std::string& code : subject_codes) record.add_subject_hashes(SubjectHash(code));
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(record));
+    ++queued_;
+  }
+  wake_.notify_one();
+}
+
+absl::Status QueryLog::Flush() {
+  std::unique_lock lock(mu_);
+  uint64_t target = queued_;
+  written_.wait(lock, [&] { return durable_ >= target || !last_error_.ok() || stop_; });
+  return durable_ >= target ? absl::OkStatus() : last_error_;
+}
+
+void QueryLog::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    std::vector<v1::QueryRecord> batch_records(std::make_move_iterator(queue_.begin()),
+                                               std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    lock.unlock();
+
+    rocksdb::WriteBatch batch;
+    uint64_t sequence = next_sequence_;
+    Hash256 previous = last_hash_;
+    for (v1::QueryRecord& record : batch_records) {
+      record.set_sequence(sequence);
+      record.set_previous_hash(std::string(AsBytes(previous)));
+      previous = RecordHash(record);
+      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence), Deterministic(record));
+      ++sequence;
+    }
+    absl::Status status = store_->Write(&batch);
+
+    lock.lock();
+    if (status.ok()) {
+      next_sequence_ = sequence;
+      last_hash_ = previous;
+      durable_ += batch_records.size();
+      last_error_ = absl::OkStatus();
+    } else {
+      std::cerr << "creditd: query log write failed, will retry: " << status << std::endl;
+      last_error_ = status;
+      // Put the records back in front, in order, and retry after a pause.
+      for (auto it = batch_records.rbegin(); it != batch_records.rend(); ++it) {
+        queue_.push_front(std::move(*it));
+      }
+      written_.notify_all();
+      if (stop_) return;
+      wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; });
+      continue;
+    }
+    written_.notify_all();
+  }
+}
+
+absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
+    const v1::ListQueriesRequest& request) const {
+  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  std::string subject_hash;
+  if (!request.subject_code().empty()) {
+    RETURN_IF_ERROR(ValidateSubjectCode(request.subject_code(), "subject_code").status());
+    subject_hash = SubjectHash(request.subject_code());
+  }
+  uint64_t fingerprint = FilterFingerprint(request);
+  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  if (!position.empty() && position.size() != 8) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  uint64_t next = std::max(keys::ReadU64(position), request.from_sequence());
+  v1::ListQueriesResponse response;
+  auto it = store_->NewIterator(Family::kQueries);
+  int scanned = 0;
+  for (it->Seek(keys::U64(next)); it->Valid(); it->Next()) {
+    uint64_t sequence = keys::ReadU64(View(it->key()));
+    if (response.queries_size() == page_size || ++scanned > 10000) {
+      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(sequence)));
+      break;
+    }
+    v1::QueryRecord record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("query ", sequence, ": stored bytes do not parse"));
+    }
+    if (!request.actor_identity().empty() &&
+        record.actor().identity() != request.actor_identity()) {
+      continue;
+    }
+    if (!subject_hash.empty() &&
+        std::find(record.subject_hashes().begin(), record.subject_hashes().end(),
+                  subject_hash) == record.subject_hashes().end()) {
+      continue;
+    }
+    record.set_hash(std::string(AsBytes(RecordHash(record))));
+    *response.add_queries() = std::move(record);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing queries"));
+  return response;
+}
+
+}  // namespace credit

@@ -1,0 +1,38 @@
+// Helpers shared by the files that define Registry (registry*.cc). Not part of any API.
+#ifndef CREDIT_SERVICE_REGISTRY_REGISTRY_INTERNAL_H_
+#define CREDIT_SERVICE_REGISTRY_REGISTRY_INTERNAL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "credit/registry/v1/resources.pb.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace credit::registry_internal {
+
+namespace v1 = ::credit::registry::v1;
+
+// A list call examines at most this many stored items before it answers with what it found and
+// a token to go on: a selective filter must not turn one call into a scan of the whole store.
+inline constexpr int kMaxScanPerCall = 10000;
+
+// Deterministic protobuf serialisation: what is hashed and stored.
+std::string Serialize(const google::protobuf::Message& message);
+google::protobuf::Timestamp ToTimestamp(absl::Time t);
+// ACTIVE, and `date` within [effective_date, expiry_date].
+bool InForce(const v1::Entry& entry, absl::string_view date);
+// Copies the input fields of `in` over `out` (inferring the subject kind), leaving out's
+// output-only fields.
+void CopyInputFields(const v1::Entry& in, v1::Entry* out);
+absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id);
+absl::Status NoSuchEntry(uint64_t id);
+// A page-token position holding a big-endian integer (empty: 0).
+absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position);
+
+}  // namespace credit::registry_internal
+
+#endif  // CREDIT_SERVICE_REGISTRY_REGISTRY_INTERNAL_H_

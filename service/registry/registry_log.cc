@@ -1,0 +1,232 @@
+// Registry's verifiable log: signed tree heads, inclusion and consistency proofs, point-in-time
+// status with its evidence, and the query log.
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
+#include "common/merkle/tree_head.h"
+#include "common/status/status_macros.h"
+#include "common/text/date.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/registry/presentation.h"
+#include "service/registry/registry.h"
+#include "service/registry/registry_internal.h"
+#include "service/storage/keys.h"
+
+namespace credit {
+
+using registry_internal::ParseEntry;
+
+namespace {
+
+std::vector<std::string> AsBytesList(const std::vector<Hash256>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const Hash256& h : hashes) out.emplace_back(AsBytes(h));
+  return out;
+}
+
+}  // namespace
+
+v1::SignedTreeHead Registry::SignHead(uint64_t size, int64_t timestamp_micros,
+                                      const Hash256& root) const {
+  merkle::TreeHead head{size, timestamp_micros, root, key_id_};
+  v1::SignedTreeHead signed_head;
+  signed_head.set_tree_size(size);
+  signed_head.set_timestamp_micros(timestamp_micros);
+  signed_head.set_root_hash(std::string(AsBytes(root)));
+  signed_head.set_key_id(std::string(AsBytes(key_id_)));
+  signed_head.set_signature(signing_key_.Sign(merkle::TreeHeadSigningInput(head)));
+  return signed_head;
+}
+
+absl::StatusOr<Hash256> Registry::ReadNode(int level, uint64_t index,
+                                           const rocksdb::Snapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                   store_->Get(Family::kTreeNodes, keys::TreeNode(level, index), snapshot));
+  if (!bytes.has_value() || bytes->size() != 32) {
+    return absl::DataLossError(
+        absl::StrCat("Merkle tree node (level ", level, ", index ", index, ") is missing"));
+  }
+  return *merkle::ToHash(*bytes, "tree node");
+}
+
+absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
+                                                    const rocksdb::Snapshot* snapshot) const {
+  if (size == 0) return SignHead(0, 0, merkle::EmptyRoot());
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                   store_->Get(Family::kHeads, keys::U64(size), snapshot));
+  if (!bytes.has_value()) {
+    return absl::NotFoundError(absl::StrCat("tree_size: the log never had ", size, " records"));
+  }
+  v1::SignedTreeHead head;
+  if (!head.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat("tree head ", size, ": stored bytes do not parse"));
+  }
+  return head;
+}
+
+absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot* snapshot) const {
+  auto it = store_->NewIterator(Family::kHeads, snapshot);
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading tree heads"));
+  return HeadAt(it->Valid() ? keys::ReadU64(View(it->key())) : 0, snapshot);
+}
+
+absl::StatusOr<v1::GetTreeHeadResponse> Registry::GetTreeHead(
+    const v1::GetTreeHeadRequest& request) {
+  auto snapshot = store_->Snapshot();
+  v1::GetTreeHeadResponse response;
+  if (request.tree_size() == 0) {
+    ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
+  } else {
+    ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(request.tree_size(), snapshot.get()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
+    const v1::GetInclusionProofRequest& request) {
+  auto snapshot = store_->Snapshot();
+  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+  uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
+  if (size > latest.tree_size() || request.sequence() >= size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sequence, tree_size: got ", request.sequence(), ", ", size,
+        "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
+  }
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  ASSIGN_OR_RETURN(std::vector<Hash256> proof,
+                   merkle::InclusionProof(request.sequence(), size, read));
+  v1::GetInclusionProofResponse response;
+  for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot.get()));
+  ASSIGN_OR_RETURN(Hash256 leaf, read(0, request.sequence()));
+  response.set_leaf_hash(std::string(AsBytes(leaf)));
+  return response;
+}
+
+absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
+    const v1::GetConsistencyProofRequest& request) {
+  auto snapshot = store_->Snapshot();
+  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+  uint64_t to = request.to_size() == 0 ? latest.tree_size() : request.to_size();
+  if (request.from_size() == 0 || request.from_size() > to || to > latest.tree_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "from_size, to_size: got ", request.from_size(), ", ", to,
+        "; want 1 <= from_size <= to_size <= ", latest.tree_size(), " (the current size)"));
+  }
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  ASSIGN_OR_RETURN(std::vector<Hash256> proof,
+                   merkle::ConsistencyProof(request.from_size(), to, read));
+  v1::GetConsistencyProofResponse response;
+  for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
+  ASSIGN_OR_RETURN(*response.mutable_from_head(), HeadAt(request.from_size(), snapshot.get()));
+  ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot.get()));
+  return response;
+}
+
+v1::GetSigningKeyResponse Registry::GetSigningKey() const {
+  v1::GetSigningKeyResponse response;
+  response.set_public_key(signing_key_.PublicKey());
+  response.set_public_key_pem(signing_key_.PublicPem());
+  response.set_key_id(std::string(AsBytes(key_id_)));
+  return response;
+}
+
+absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
+    const Caller& caller, const v1::GetCreditStatusAtRequest& request) {
+  ASSIGN_OR_RETURN(v1::SubjectKind kind,
+                   ValidateSubjectCode(request.subject_code(), "subject_code"));
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  auto snapshot = store_->Snapshot();
+  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+
+  // The tree size the answer stands on, and the moment whose date judges what was in force.
+  uint64_t size = 0;
+  int64_t moment_micros = 0;
+  switch (request.at_case()) {
+    case v1::GetCreditStatusAtRequest::kTreeSize: {
+      size = request.tree_size();
+      if (size > latest.tree_size()) {
+        return absl::InvalidArgumentError(absl::StrCat("tree_size: got ", size,
+                                                       ", want at most ", latest.tree_size()));
+      }
+      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, snapshot.get()));
+      moment_micros = head.timestamp_micros();
+      break;
+    }
+    case v1::GetCreditStatusAtRequest::kTime: {
+      moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
+      // Heads are timestamped with their last record and record times never go backwards:
+      // binary search for the largest size whose head is not later than the moment.
+      uint64_t low = 0, high = latest.tree_size();
+      while (low < high) {
+        uint64_t mid = low + (high - low + 1) / 2;
+        ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(mid, snapshot.get()));
+        if (head.timestamp_micros() <= moment_micros) {
+          low = mid;
+        } else {
+          high = mid - 1;
+        }
+      }
+      size = low;
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError("at: required, want a time or a tree_size");
+  }
+
+  // The last change of each of the subject's entries within the first `size` records.
+  std::map<uint64_t, std::pair<uint64_t, v1::Change>> last_change;  // entry id -> (seq, change)
+  {
+    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
+    const std::string& code = request.subject_code();
+    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code));
+         it->Next()) {
+      uint64_t sequence = keys::SubjectItemId(View(it->key()));
+      if (sequence >= size) break;
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot.get()));
+      if (!bytes.has_value()) {
+        return absl::DataLossError(
+            absl::StrCat("subject index names change ", sequence, ", which is not stored"));
+      }
+      ASSIGN_OR_RETURN(v1::Change change, ChangeFromRecord(sequence, *bytes));
+      // A correction that moved the entry to another subject ends its story here.
+      last_change[change.entry_after().id()] = {sequence, std::move(change)};
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject's changes"));
+  }
+
+  v1::GetCreditStatusAtResponse response;
+  std::vector<v1::Entry> entries;
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  for (auto& [id, item] : last_change) {
+    auto& [sequence, change] = item;
+    if (change.entry_after().subject().code() == request.subject_code()) {
+      entries.push_back(change.entry_after());
+    }
+    v1::Evidence* evidence = response.add_evidence();
+    ASSIGN_OR_RETURN(std::vector<Hash256> proof, merkle::InclusionProof(sequence, size, read));
+    for (std::string& p : AsBytesList(proof)) evidence->add_inclusion_proof(std::move(p));
+    RedactChange(caller, &change);
+    *evidence->mutable_change() = std::move(change);
+  }
+  std::string date = FormatDate(absl::ToCivilDay(absl::FromUnixMicros(moment_micros), time_zone_));
+  *response.mutable_status() =
+      BuildStatus(caller, kind, request.subject_code(), std::move(entries), date);
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot.get()));
+  query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});
+  return response;
+}
+
+absl::StatusOr<v1::ListQueriesResponse> Registry::ListQueries(
+    const v1::ListQueriesRequest& request) {
+  return query_log_->List(request);
+}
+
+absl::Status Registry::FlushQueryLog() { return query_log_->Flush(); }
+
+}  // namespace credit

@@ -1,0 +1,310 @@
+// Registry's reads: entries, credit status, the catalogue, the change log.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/registry/page_token.h"
+#include "service/registry/presentation.h"
+#include "service/registry/registry.h"
+#include "service/registry/registry_internal.h"
+#include "service/storage/keys.h"
+
+namespace credit {
+
+using registry_internal::InForce;
+using registry_internal::kMaxScanPerCall;
+using registry_internal::NoSuchEntry;
+using registry_internal::ParseEntry;
+using registry_internal::PositionAsU64;
+
+absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
+                                                        const v1::GetEntryRequest& request) {
+  if (request.entry_id() == 0) {
+    return absl::InvalidArgumentError("entry_id: required, want an entry id (1 or more)");
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(request.entry_id()));
+  if (!entry.has_value()) return NoSuchEntry(request.entry_id());
+  v1::GetEntryResponse response;
+  *response.mutable_entry() = *std::move(entry);
+  RedactEntry(caller, response.mutable_entry());
+  return response;
+}
+
+absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
+    const Caller& caller, const v1::ListEntriesRequest& request) {
+  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  if (!v1::ListKind_IsValid(request.list())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("list: got ", request.list(), ", want RED, BLACK or WATCH"));
+  }
+  if (!v1::EntryStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status: got ", request.status(), ", want an EntryStatus"));
+  }
+  const std::string& subject = request.subject_code();
+  if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
+  uint64_t fingerprint = FilterFingerprint(request);
+  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
+
+  auto snapshot = store_->Snapshot();
+  // By subject: walk that subject's index; otherwise all entries in id order.
+  std::unique_ptr<rocksdb::Iterator> it =
+      store_->NewIterator(subject.empty() ? Family::kEntries : Family::kSubjectEntries,
+                          snapshot.get());
+  std::string start = subject.empty() ? keys::U64(next_id) : keys::SubjectItem(subject, next_id);
+  v1::ListEntriesResponse response;
+  int scanned = 0;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    absl::string_view key = View(it->key());
+    if (!subject.empty() && !absl::StartsWith(key, subject)) break;
+    uint64_t id = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
+    if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
+      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(id)));
+      break;
+    }
+    v1::Entry entry;
+    if (subject.empty()) {
+      ASSIGN_OR_RETURN(entry, ParseEntry(View(it->value()), id));
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                       store_->Get(Family::kEntries, keys::U64(id), snapshot.get()));
+      if (!bytes.has_value()) {
+        return absl::DataLossError(absl::StrCat("subject index names entry ", id,
+                                                ", which is not stored"));
+      }
+      ASSIGN_OR_RETURN(entry, ParseEntry(*bytes, id));
+    }
+    if ((request.list() != v1::LIST_KIND_UNSPECIFIED && entry.list() != request.list()) ||
+        (request.status() != v1::ENTRY_STATUS_UNSPECIFIED && entry.status() != request.status()) ||
+        (!request.authority().empty() && entry.authority() != request.authority()) ||
+        (!request.category().empty() && entry.category() != request.category())) {
+      continue;
+    }
+    RedactEntry(caller, &entry);
+    *response.add_entries() = std::move(entry);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing entries"));
+  return response;
+}
+
+absl::StatusOr<v1::CreditStatus> Registry::StatusOf(const Caller& caller, absl::string_view code,
+                                                    absl::string_view field,
+                                                    absl::string_view today,
+                                                    const rocksdb::Snapshot* snapshot) const {
+  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(code, field));
+  std::vector<std::string> entry_keys;
+  {
+    auto it = store_->NewIterator(Family::kSubjectEntries, snapshot);
+    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code));
+         it->Next()) {
+      entry_keys.push_back(keys::U64(keys::SubjectItemId(View(it->key()))));
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject index"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   store_->MultiGet(Family::kEntries, entry_keys, snapshot));
+  std::vector<v1::Entry> entries;
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint64_t id = keys::ReadU64(entry_keys[i]);
+    if (!values[i].has_value()) {
+      return absl::DataLossError(
+          absl::StrCat("subject index names entry ", id, ", which is not stored"));
+    }
+    ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*values[i], id));
+    entries.push_back(std::move(entry));
+  }
+  return BuildStatus(caller, kind, code, std::move(entries), today);
+}
+
+v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind,
+                                       absl::string_view code, std::vector<v1::Entry> entries,
+                                       absl::string_view date) const {
+  v1::CreditStatus status;
+  status.mutable_subject()->set_kind(kind);
+  status.mutable_subject()->set_code(std::string(code));
+  status.set_as_of_date(std::string(date));
+  std::sort(entries.begin(), entries.end(),
+            [](const v1::Entry& a, const v1::Entry& b) { return a.id() < b.id(); });
+  std::map<std::string, std::vector<uint64_t>> measure_entries;
+  for (v1::Entry& entry : entries) {
+    if (!InForce(entry, date)) continue;
+    switch (entry.list()) {
+      case v1::RED: status.set_on_red_list(true); break;
+      case v1::BLACK: status.set_on_black_list(true); break;
+      case v1::WATCH: status.set_on_watch_list(true); break;
+      default: break;
+    }
+    for (const std::string& measure : entry.measure_codes()) {
+      measure_entries[measure].push_back(entry.id());
+    }
+    status.mutable_subject()->set_name(entry.subject().name());
+    *status.add_entries() = std::move(entry);
+  }
+  {
+    std::shared_lock lock(catalogue_mu_);
+    for (auto& [measure_code, ids] : measure_entries) {
+      auto measure = catalogue_.find(measure_code);
+      if (measure == catalogue_.end()) continue;
+      const auto& departments = measure->second.departments();
+      if (std::find(departments.begin(), departments.end(), caller.department) ==
+          departments.end()) {
+        continue;
+      }
+      v1::ApplicableMeasure* applicable = status.add_measures();
+      *applicable->mutable_measure() = measure->second;
+      applicable->mutable_entry_ids()->Add(ids.begin(), ids.end());
+    }
+  }
+  RedactSubject(caller, status.mutable_subject());
+  for (v1::Entry& entry : *status.mutable_entries()) RedactEntry(caller, &entry);
+  return status;
+}
+
+absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
+    const Caller& caller, const v1::GetCreditStatusRequest& request) {
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  auto snapshot = store_->Snapshot();
+  v1::GetCreditStatusResponse response;
+  ASSIGN_OR_RETURN(*response.mutable_status(),
+                   StatusOf(caller, request.subject_code(), "subject_code", Today(),
+                            snapshot.get()));
+  // The subject's last change: the one before the first key past its prefix.
+  {
+    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
+    it->SeekForPrev(keys::SubjectItem(request.subject_code(), ~uint64_t{0}));
+    if (it->Valid() && absl::StartsWith(View(it->key()), request.subject_code())) {
+      response.set_change_sequence(keys::SubjectItemId(View(it->key())));
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject's changes"));
+  }
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
+  query_log_->Append(caller, "GetCreditStatus", request.purpose(), {request.subject_code()});
+  return response;
+}
+
+absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
+    const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
+  size_t count = request.subject_codes_size();
+  if (count == 0 || count > kMaxBatchSubjects) {
+    return absl::InvalidArgumentError(absl::StrCat("subject_codes: got ", count,
+                                                   " codes, want 1 to ", kMaxBatchSubjects));
+  }
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  auto snapshot = store_->Snapshot();
+  std::string today = Today();
+  v1::BatchGetCreditStatusResponse response;
+  std::vector<std::string> answered;
+  for (size_t i = 0; i < count; ++i) {
+    std::string field = absl::StrCat("subject_codes[", i, "]");
+    absl::StatusOr<v1::CreditStatus> status =
+        StatusOf(caller, request.subject_codes(i), field, today, snapshot.get());
+    v1::SubjectStatusResult* result = response.add_results();
+    if (status.ok()) {
+      *result->mutable_status() = *std::move(status);
+      answered.push_back(request.subject_codes(i));
+    } else if (status.status().code() == absl::StatusCode::kInvalidArgument) {
+      result->mutable_error()->set_code(static_cast<int>(status.status().code()));
+      result->mutable_error()->set_message(std::string(status.status().message()));
+    } else {
+      // A storage failure is the whole call's failure, not the subject's.
+      return status.status();
+    }
+  }
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
+  query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), answered);
+  return response;
+}
+
+absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
+    const Caller& caller, const v1::ListMeasuresRequest& request) {
+  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  if (!v1::MeasureKind_IsValid(request.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE"));
+  }
+  uint64_t fingerprint = FilterFingerprint(request);
+  ASSIGN_OR_RETURN(std::string next_code, DecodePageToken(request.page_token(), fingerprint));
+  v1::ListMeasuresResponse response;
+  std::shared_lock lock(catalogue_mu_);
+  for (auto it = catalogue_.lower_bound(next_code); it != catalogue_.end(); ++it) {
+    if (request.kind() != v1::MEASURE_KIND_UNSPECIFIED && it->second.kind() != request.kind()) {
+      continue;
+    }
+    if (response.measures_size() == page_size) {
+      response.set_next_page_token(EncodePageToken(fingerprint, it->first));
+      break;
+    }
+    *response.add_measures() = it->second;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
+    const Caller& caller, const v1::ListChangesRequest& request) {
+  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  const std::string& subject = request.subject_code();
+  if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
+  int64_t start_micros = std::numeric_limits<int64_t>::min();
+  int64_t end_micros = std::numeric_limits<int64_t>::max();
+  if (request.has_start_time()) {
+    start_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time());
+  }
+  if (request.has_end_time()) {
+    end_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time());
+  }
+  if (end_micros < start_micros) {
+    return absl::InvalidArgumentError("end_time: want a time at or after start_time");
+  }
+  uint64_t fingerprint = FilterFingerprint(request);
+  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(uint64_t next, PositionAsU64(position));
+  next = std::max(next, request.from_sequence());
+
+  auto snapshot = store_->Snapshot();
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(
+      subject.empty() ? Family::kChanges : Family::kSubjectChanges, snapshot.get());
+  std::string start = subject.empty() ? keys::U64(next) : keys::SubjectItem(subject, next);
+  v1::ListChangesResponse response;
+  int scanned = 0;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    absl::string_view key = View(it->key());
+    if (!subject.empty() && !absl::StartsWith(key, subject)) break;
+    uint64_t sequence = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
+    if (response.changes_size() == page_size || ++scanned > kMaxScanPerCall) {
+      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(sequence)));
+      break;
+    }
+    std::string bytes;
+    if (subject.empty()) {
+      bytes = std::string(View(it->value()));
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot.get()));
+      if (!stored.has_value()) {
+        return absl::DataLossError(
+            absl::StrCat("subject index names change ", sequence, ", which is not stored"));
+      }
+      bytes = *std::move(stored);
+    }
+    ASSIGN_OR_RETURN(v1::Change change, ChangeFromRecord(sequence, bytes));
+    int64_t micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(change.time());
+    if ((!request.actor_identity().empty() &&
+         change.actor().identity() != request.actor_identity()) ||
+        micros < start_micros || micros >= end_micros) {
+      continue;
+    }
+    RedactChange(caller, &change);
+    *response.add_changes() = std::move(change);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing changes"));
+  return response;
+}
+
+}  // namespace credit

@@ -1,0 +1,156 @@
+#include "service/verify/store_verifier.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
+#include "common/merkle/merkle.h"
+#include "common/merkle/tree_head.h"
+#include "common/status/status_macros.h"
+#include "credit/registry/v1/registry.pb.h"
+#include "service/registry/query_log.h"
+#include "service/storage/keys.h"
+
+namespace credit {
+namespace {
+
+namespace v1 = ::credit::registry::v1;
+
+absl::Status Bad(absl::string_view what, uint64_t n, absl::string_view why) {
+  return absl::DataLossError(absl::StrCat(what, " ", n, ": ", why));
+}
+
+absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyReport* report) {
+  merkle::CompactRange tree;
+  Hash256 previous{};
+  uint64_t n = 0;
+  auto it = store.NewIterator(Family::kChanges);
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    uint64_t key = keys::ReadU64(View(it->key()));
+    if (key != n) {
+      return Bad("change", n, absl::StrCat("missing (the next stored record is ", key, ")"));
+    }
+    absl::string_view bytes = View(it->value());
+    absl::StatusOr<ChangeRecord> record = DecodeChangeRecord(bytes);
+    if (!record.ok()) return Bad("change", n, record.status().message());
+    if (record->sequence != n) {
+      return Bad("change", n, absl::StrCat("the record says it is change ", record->sequence));
+    }
+    if (record->previous_hash != previous) {
+      return Bad("change", n, "its previous_hash is not the hash of the change before it");
+    }
+    Hash256 hash = ChangeRecordHash(bytes);
+    absl::Status node_status;
+    tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
+      if (!node_status.ok()) return;
+      absl::StatusOr<std::optional<std::string>> stored =
+          store.Get(Family::kTreeNodes, keys::TreeNode(level, index));
+      if (!stored.ok()) {
+        node_status = stored.status();
+      } else if (!stored->has_value() || **stored != AsBytes(node)) {
+        node_status = Bad("change", n,
+                          absl::StrCat("the stored Merkle node (level ", level, ", index ",
+                                       index, ") does not match the records"));
+      }
+    });
+    RETURN_IF_ERROR(node_status);
+
+    ASSIGN_OR_RETURN(std::optional<std::string> head_bytes,
+                     store.Get(Family::kHeads, keys::U64(n + 1)));
+    if (!head_bytes.has_value()) return Bad("change", n, "no signed tree head for its size");
+    v1::SignedTreeHead head;
+    if (!head.ParseFromString(*head_bytes)) return Bad("change", n, "its tree head is unreadable");
+    if (head.tree_size() != n + 1 || head.root_hash() != AsBytes(tree.Root())) {
+      return Bad("change", n,
+                 "the records up to it do not hash to the root its signed tree head states");
+    }
+    if (!public_key.empty()) {
+      absl::StatusOr<Hash256> root = merkle::ToHash(head.root_hash(), "root");
+      absl::StatusOr<Hash256> key_id = merkle::ToHash(head.key_id(), "key id");
+      absl::Status signature =
+          root.ok() && key_id.ok()
+              ? merkle::VerifyTreeHeadSignature(
+                    {head.tree_size(), head.timestamp_micros(), *root, *key_id},
+                    head.signature(), public_key)
+              : absl::FailedPreconditionError("malformed head");
+      if (!signature.ok()) {
+        return Bad("change", n, absl::StrCat("tree head ", n + 1, ": ", signature.message()));
+      }
+    }
+    ++report->heads_checked;
+    previous = hash;
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
+  // Nothing may stand beyond the log's end.
+  auto heads = store.NewIterator(Family::kHeads);
+  heads->SeekToLast();
+  if (heads->Valid() && keys::ReadU64(View(heads->key())) > n) {
+    return Bad("change", n,
+               absl::StrCat("missing: a signed tree head of size ",
+                            keys::ReadU64(View(heads->key())), " exists"));
+  }
+  report->changes = n;
+  report->root = tree.Root();
+  return absl::OkStatus();
+}
+
+absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
+  std::set<std::string> index_keys;
+  auto index = store.NewIterator(Family::kSubjectEntries);
+  for (index->SeekToFirst(); index->Valid(); index->Next()) {
+    index_keys.insert(std::string(View(index->key())));
+  }
+  RETURN_IF_ERROR(FromRocksStatus(index->status(), "reading the subject index"));
+  auto it = store.NewIterator(Family::kEntries);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t id = keys::ReadU64(View(it->key()));
+    v1::Entry entry;
+    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Bad("entry", id, "stored bytes do not parse");
+    }
+    if (entry.id() != id) return Bad("entry", id, "the entry says it is another id");
+    if (index_keys.erase(keys::SubjectItem(entry.subject().code(), id)) == 0) {
+      return Bad("entry", id, "missing from the subject index");
+    }
+    ++report->entries;
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+  if (!index_keys.empty()) {
+    return Bad("entry", keys::SubjectItemId(*index_keys.begin()),
+               "the subject index names it under a subject it does not have");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyQueries(Store& store, VerifyReport* report) {
+  Hash256 previous{};
+  uint64_t n = 0;
+  auto it = store.NewIterator(Family::kQueries);
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    if (keys::ReadU64(View(it->key())) != n) return Bad("query", n, "missing");
+    v1::QueryRecord record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Bad("query", n, "stored bytes do not parse");
+    }
+    if (record.sequence() != n) return Bad("query", n, "the record says it is another sequence");
+    if (record.previous_hash() != AsBytes(previous)) {
+      return Bad("query", n, "its previous_hash is not the hash of the query before it");
+    }
+    previous = QueryLog::RecordHash(record);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
+  report->queries = n;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> VerifyStore(Store& store, absl::string_view public_key) {
+  VerifyReport report;
+  RETURN_IF_ERROR(VerifyChanges(store, public_key, &report));
+  RETURN_IF_ERROR(VerifyIndexes(store, &report));
+  RETURN_IF_ERROR(VerifyQueries(store, &report));
+  return report;
+}
+
+}  // namespace credit

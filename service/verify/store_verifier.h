@@ -1,0 +1,32 @@
+// The offline verifier: checks a registry database directly (the server stopped), independent
+// of everything the server keeps in memory. It re-reads every change record, recomputes every
+// record hash, the hash chain, every Merkle node and the root of every signed tree head, checks
+// the heads' signatures, that the indexes agree with the entries, and the query log's chain.
+#ifndef CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_
+#define CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/crypto/sha256.h"
+#include "service/storage/store.h"
+
+namespace credit {
+
+struct VerifyReport {
+  uint64_t changes = 0;
+  Hash256 root{};
+  uint64_t heads_checked = 0;
+  uint64_t entries = 0;
+  uint64_t queries = 0;
+};
+
+// Verifies `store`. `public_key` (32 raw bytes) checks head signatures; empty skips that check.
+// DATA_LOSS naming the first bad item ("change 17: ...", "query 3: ...", "entry 5: ...") when
+// anything does not match.
+absl::StatusOr<VerifyReport> VerifyStore(Store& store, absl::string_view public_key);
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_
