@@ -75,7 +75,17 @@ absl::Status Client::CheckHead(const v1::SignedTreeHead& head) {
       request.set_from_size(from);
       request.set_to_size(to);
       absl::StatusOr<v1::GetConsistencyProofResponse> response = GetConsistencyProof(request);
-      if (!response.ok()) return response.status();
+      if (!response.ok()) {
+        absl::StatusCode code = response.status().code();
+        if (code != absl::StatusCode::kInvalidArgument && code != absl::StatusCode::kNotFound) {
+          return response.status();
+        }
+        // The server cannot even prove it: the trusted head is not in its history.
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the server cannot prove its tree of size ", head.tree_size(),
+            " consistent with the trusted head of size ", trusted->tree_size(),
+            " (the history was rewritten or truncated): ", response.status().message()));
+      }
       proof.assign(response->proof().begin(), response->proof().end());
     }
   }

@@ -126,6 +126,7 @@ absl::Status VerifyQueries(Store& store, VerifyReport* report) {
   Hash256 previous{};
   uint64_t n = 0;
   auto it = store.NewIterator(Family::kQueries);
+  // Queries have no signed heads: a changed record shows where its successor disagrees.
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
     if (keys::ReadU64(View(it->key())) != n) return Bad("query", n, "missing");
     v1::QueryRecord record;
@@ -134,7 +135,9 @@ absl::Status VerifyQueries(Store& store, VerifyReport* report) {
     }
     if (record.sequence() != n) return Bad("query", n, "the record says it is another sequence");
     if (record.previous_hash() != AsBytes(previous)) {
-      return Bad("query", n, "its previous_hash is not the hash of the query before it");
+      return n == 0 ? Bad("query", 0, "its previous_hash is not 32 zero bytes")
+                    : Bad("query", n - 1,
+                          absl::StrCat("its hash is not the one query ", n, " recorded for it"));
     }
     previous = QueryLog::RecordHash(record);
   }

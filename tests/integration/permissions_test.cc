@@ -97,6 +97,26 @@ class PermissionsTest : public ::testing::Test {
       return client.PutMeasure(r).status();
     }
     if (rpc == "ListChanges") return client.ListChanges({}).status();
+    if (rpc == "GetTreeHead") return client.GetTreeHead({}).status();
+    if (rpc == "GetInclusionProof") {
+      v1::GetInclusionProofRequest r;
+      r.set_sequence(0);
+      return client.GetInclusionProof(r).status();
+    }
+    if (rpc == "GetConsistencyProof") {
+      v1::GetConsistencyProofRequest r;
+      r.set_from_size(1);
+      return client.GetConsistencyProof(r).status();
+    }
+    if (rpc == "GetSigningKey") return client.GetSigningKey().status();
+    if (rpc == "GetCreditStatusAt") {
+      v1::GetCreditStatusAtRequest r;
+      r.set_subject_code(kOrg);
+      r.set_purpose("复核");
+      r.set_tree_size(1);
+      return client.GetCreditStatusAt(r).status();
+    }
+    if (rpc == "ListQueries") return client.ListQueries({}).status();
     ADD_FAILURE() << "unknown rpc " << rpc;
     return absl::InternalError("unknown rpc");
   }
@@ -116,6 +136,12 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
       {"ListMeasures", {"admin", "recorder", "approver", "querier", "auditor"}},
       {"PutMeasure", {"admin"}},
       {"ListChanges", {"auditor"}},
+      {"GetTreeHead", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"GetInclusionProof", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"GetConsistencyProof", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"GetSigningKey", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"GetCreditStatusAt", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"ListQueries", {"auditor"}},
   };
   return *table;
 }

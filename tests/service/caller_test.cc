@@ -25,6 +25,12 @@ TEST(AuthorizeTest, TheRoleTable) {
       {Rpc::kListMeasures, all},
       {Rpc::kPutMeasure, {Role::kAdmin}},
       {Rpc::kListChanges, {Role::kAuditor}},
+      {Rpc::kGetTreeHead, all},
+      {Rpc::kGetInclusionProof, all},
+      {Rpc::kGetConsistencyProof, all},
+      {Rpc::kGetSigningKey, all},
+      {Rpc::kGetCreditStatusAt, all},
+      {Rpc::kListQueries, {Role::kAuditor}},
   };
   for (const Cell& cell : table) {
     for (Role role : all) {

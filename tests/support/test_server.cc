@@ -178,4 +178,10 @@ void TestServer::Restart() {
   Start();
 }
 
+void TestServer::RestartWith(const std::function<void(const std::string& data_dir)>& change) {
+  Stop();
+  change(data_.path());
+  Start();
+}
+
 }  // namespace credit::testing

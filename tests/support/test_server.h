@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ class TestServer {
   int Stop();
   // Stop() then start again on the same data folder (and a new port).
   void Restart();
+  // Stop(), let `change` do what it likes to the data folder, start again.
+  void RestartWith(const std::function<void(const std::string& data_dir)>& change);
+
+  // The tree-head public key creditd wrote beside its key in the data folder.
+  std::string public_key_file() const { return data_.path() + "/tree-head-signing.key.pub"; }
 
  private:
   void Start();

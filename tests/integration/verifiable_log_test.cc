@@ -1,0 +1,200 @@
+// The verifiable log end to end: the real creditd, clients that verify, and histories changed
+// behind the server's back.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "rocksdb/write_batch.h"
+#include "service/storage/keys.h"
+#include "service/storage/store.h"
+#include "tests/support/test_server.h"
+
+namespace credit::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kOrg[] = "91440300MA5FXXXX0U";
+constexpr char kOrg2[] = "91350200MA2Y9J3T80";
+
+v1::RecordEntryRequest Listing(const std::string& code) {
+  v1::RecordEntryRequest request;
+  v1::Entry* e = request.mutable_entry();
+  e->mutable_subject()->set_code(code);
+  e->mutable_subject()->set_name("某某建设工程有限公司");
+  e->set_list(v1::BLACK);
+  e->set_category("safe-production");
+  e->set_facts("发生较大生产安全责任事故");
+  e->set_legal_basis("《安全生产法》第一百一十四条");
+  e->set_authority("市应急管理局");
+  e->set_document_number("应急罚〔2026〕3号");
+  e->set_decision_date("2026-01-05");
+  e->set_effective_date("2026-01-06");
+  e->set_expiry_date("2099-01-05");
+  e->add_measure_codes("P-BIDDING");
+  return request;
+}
+
+class VerifiableLogTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Client> VerifyingClient(const std::string& identity,
+                                          const std::string& trusted_head_file = "") {
+    ClientOptions options = server_.OptionsFor(identity);
+    options.server_key_file = server_.public_key_file();
+    options.trusted_head_file = trusted_head_file;
+    options.max_attempts = 1;
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return *std::move(client);
+  }
+
+  CommandResult Ctl(const std::string& identity, std::vector<std::string> args) {
+    std::vector<std::string> argv = {CREDITCTL_PATH, "--endpoint", server_.endpoint(),
+                                     "--cacert", DevPki().dir + "/ca.pem",
+                                     "--cert", DevPki().dir + "/" + identity + ".pem",
+                                     "--key", DevPki().dir + "/" + identity + ".key",
+                                     "--server-key", server_.public_key_file()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  }
+
+  TestServer server_;
+  TempDir scratch_;
+};
+
+TEST_F(VerifiableLogTest, AVerifyingClientChecksEveryAnswerAndAdvancesItsTrust) {
+  std::unique_ptr<Client> recorder = VerifyingClient("recorder");
+  absl::StatusOr<v1::RecordEntryResponse> r = recorder->RecordEntry(Listing(kOrg));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(recorder->verifier()->trusted()->tree_size(), r->change_sequence() + 1);
+  ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg2)).ok());  // a consistency proof is fetched
+  EXPECT_EQ(recorder->verifier()->trusted()->tree_size(), r->change_sequence() + 2);
+
+  std::unique_ptr<Client> querier = VerifyingClient("querier");
+  v1::GetCreditStatusRequest status;
+  status.set_subject_code(kOrg);
+  status.set_purpose("招标资格审查");
+  absl::StatusOr<v1::GetCreditStatusResponse> answer = querier->GetCreditStatus(status);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->change_sequence(), r->change_sequence());
+  EXPECT_EQ(querier->verifier()->trusted()->tree_size(), r->change_sequence() + 2);
+}
+
+TEST_F(VerifiableLogTest, AClientThatTrustedAHeadRefusesARewrittenHistory) {
+  std::string trusted = scratch_.path() + "/trusted-head";
+  {
+    std::unique_ptr<Client> recorder = VerifyingClient("recorder", trusted);
+    ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+    ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg2)).ok());
+  }
+  ASSERT_TRUE(fs::exists(trusted));
+  // The operator throws the log away and starts a new one with the same signing key: every
+  // head is validly signed, but the history behind them is another.
+  server_.RestartWith([](const std::string& dir) {
+    for (const auto& item : fs::directory_iterator(dir)) {
+      if (item.path().filename().string().rfind("tree-head-signing.key", 0) != 0) {
+        fs::remove_all(item.path());
+      }
+    }
+  });
+  std::unique_ptr<Client> recorder = VerifyingClient("recorder", trusted);
+  for (int i = 0; i < 3; ++i) {
+    v1::RecordEntryRequest request = Listing(kOrg);
+    request.mutable_entry()->set_facts("另一段历史 " + std::to_string(i));
+    absl::StatusOr<v1::RecordEntryResponse> r = recorder->RecordEntry(request);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("the trusted head of size 15"));
+  }
+}
+
+TEST_F(VerifiableLogTest, ChangedRecordIsNamedByBothVerifiers) {
+  std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+  // Changes 0-12 are the seeded catalogue, 13-16 the entries. Change 14 gets another facts text.
+  server_.RestartWith([](const std::string& dir) {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir);
+    ASSERT_TRUE(store.ok());
+    std::string record = **(*store)->Get(Family::kChanges, keys::U64(14));
+    size_t at = record.find("发生较大");
+    ASSERT_NE(at, std::string::npos);
+    record.replace(at, 6, "未有");  // as many bytes: the record still decodes
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->Handle(Family::kChanges), keys::U64(14), record);
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  });
+  CommandResult online = Ctl("auditor", {"log", "verify"});
+  EXPECT_EQ(online.exit_code, 19) << online.out << online.err;
+  EXPECT_EQ(online.err,
+            "FAILED_PRECONDITION: change 14: its successor records a different hash for it\n");
+
+  server_.Stop();
+  CommandResult offline = RunCommand({CREDITD_PATH, "verify", "--data-dir", server_.data_dir()});
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_THAT(offline.out, StartsWith("FAILED: change 14: "));
+}
+
+TEST_F(VerifiableLogTest, AnUntouchedLogVerifiesOnlineAndOffline) {
+  std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+  ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+  CommandResult online = Ctl("auditor", {"log", "verify"});
+  ASSERT_EQ(online.exit_code, 0) << online.err;
+  EXPECT_THAT(online.out, StartsWith("verified 14 changes: every record hash, the hash chain"));
+  server_.Stop();
+  CommandResult offline = RunCommand({CREDITD_PATH, "verify", "--data-dir", server_.data_dir()});
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_THAT(offline.out, StartsWith("verified 14 changes (root "));
+}
+
+TEST_F(VerifiableLogTest, HeadAndProofCommandsVerify) {
+  std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+  ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+  CommandResult head = Ctl("querier", {"log", "head"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  EXPECT_THAT(head.out, HasSubstr("\n14    "));
+  EXPECT_THAT(head.out, HasSubstr("verified"));
+  CommandResult proof = Ctl("querier", {"log", "proof", "--seq", "13"});
+  ASSERT_EQ(proof.exit_code, 0) << proof.err;
+  EXPECT_THAT(proof.out, StartsWith("change 13 (leaf "));
+  EXPECT_THAT(proof.out, HasSubstr("is in the tree of 14 changes"));
+  EXPECT_THAT(proof.out, HasSubstr("proof of 3 hashes verified"));
+  CommandResult beyond = Ctl("querier", {"log", "proof", "--seq", "14"});
+  EXPECT_EQ(beyond.exit_code, 13);
+}
+
+TEST_F(VerifiableLogTest, StatusAtADateBeforeTheListingIsClean) {
+  std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+  ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+  CommandResult before = Ctl("querier", {"status", kOrg, "--at", "2020-01-01", "--purpose", "x"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_THAT(before.out, HasSubstr("-      2020-01-01"));
+  EXPECT_THAT(before.out, HasSubstr("as recorded in the first 0 changes"));
+  CommandResult now = Ctl("querier", {"status", kOrg, "--at", "2099-01-01", "--purpose", "x"});
+  ASSERT_EQ(now.exit_code, 0) << now.err;
+  EXPECT_THAT(now.out, HasSubstr("black  2099-01-01"));
+  EXPECT_THAT(now.out, HasSubstr("from 1 change record(s): signature and inclusion proofs verified"));
+}
+
+TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
+  std::unique_ptr<Client> querier = server_.ClientAs("querier");
+  v1::GetCreditStatusRequest status;
+  status.set_subject_code(kOrg);
+  status.set_purpose("政府采购 项目 2026-031");
+  ASSERT_TRUE(querier->GetCreditStatus(status).ok());
+  // The query log is written in the background; look until it shows (bounded).
+  CommandResult log;
+  for (int i = 0; i < 50; ++i) {
+    log = Ctl("auditor", {"querylog", "list", "--subject", kOrg});
+    if (log.out.find("querier") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_THAT(log.out, HasSubstr("querier  市财政局    GetCreditStatus  1         政府采购 项目 2026-031"));
+  CommandResult denied = Ctl("querier", {"querylog", "list"});
+  EXPECT_EQ(denied.exit_code, 17);
+}
+
+}  // namespace
+}  // namespace credit::testing

@@ -1,0 +1,307 @@
+// The verifiable log as the registry keeps it: a signed head for every size, proofs that verify
+// against them, point-in-time status, and the query log.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/changelog/change_record.h"
+#include "common/merkle/merkle.h"
+#include "common/merkle/tree_head.h"
+#include "tests/service/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<std::string> Proof(const google::protobuf::RepeatedPtrField<std::string>& p) {
+  return {p.begin(), p.end()};
+}
+
+Hash256 Root(const v1::SignedTreeHead& head) { return *merkle::ToHash(head.root_hash(), "root"); }
+
+class RegistryLogTest : public RegistryFixture {
+ protected:
+  absl::Status VerifySignature(const v1::SignedTreeHead& head) {
+    merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(), Root(head),
+                            *merkle::ToHash(head.key_id(), "key id")};
+    return merkle::VerifyTreeHeadSignature(parsed, head.signature(), signing_key_.PublicKey());
+  }
+
+  v1::SignedTreeHead Head(uint64_t size = 0) {
+    v1::GetTreeHeadRequest request;
+    request.set_tree_size(size);
+    absl::StatusOr<v1::GetTreeHeadResponse> r = registry_->GetTreeHead(request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r->tree_head();
+  }
+};
+
+TEST_F(RegistryLogTest, EveryMutationAnswerCarriesTheSignedHeadOfItsChange) {
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(BlackEntry(), "r1");
+  ASSERT_TRUE(r.ok());
+  const v1::SignedTreeHead& head = r->tree_head();
+  EXPECT_EQ(head.tree_size(), r->change_sequence() + 1);
+  EXPECT_EQ(head.timestamp_micros(), absl::ToUnixMicros(clock_.Now()));
+  EXPECT_TRUE(VerifySignature(head).ok());
+  EXPECT_EQ(head.key_id(), std::string(AsBytes(merkle::KeyId(signing_key_.PublicKey()))));
+  EXPECT_EQ(Head().SerializeAsString(), head.SerializeAsString());
+}
+
+TEST_F(RegistryLogTest, TheRootIsTheRfc6962RootOfTheRecords) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  merkle::CompactRange range;
+  for (const v1::Change& c : AllChanges()) {
+    EXPECT_EQ(c.hash(), std::string(AsBytes(merkle::LeafHash(c.record()))));
+    range.Append(merkle::LeafHash(c.record()), [](int, uint64_t, const Hash256&) {});
+    // A head exists for every size, and states the root of exactly that prefix.
+    v1::SignedTreeHead head = Head(range.size());
+    EXPECT_EQ(Root(head), range.Root()) << range.size();
+    EXPECT_TRUE(VerifySignature(head).ok());
+  }
+}
+
+TEST_F(RegistryLogTest, EmptyTreeHeadIsSignedAndNeverReachedSizesAreNotFound) {
+  v1::SignedTreeHead empty = Head(0);
+  EXPECT_GT(empty.tree_size(), 0u);  // the seeded catalogue
+  v1::GetTreeHeadRequest request;
+  request.set_tree_size(1000);
+  EXPECT_EQ(registry_->GetTreeHead(request).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryLogTest, InclusionProofsOfEveryRecordVerify) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  std::vector<v1::Change> changes = AllChanges();
+  for (uint64_t size : {uint64_t{1}, uint64_t{7}, uint64_t{changes.size()}}) {
+    for (uint64_t seq = 0; seq < size; ++seq) {
+      v1::GetInclusionProofRequest request;
+      request.set_sequence(seq);
+      request.set_tree_size(size);
+      absl::StatusOr<v1::GetInclusionProofResponse> r = registry_->GetInclusionProof(request);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->leaf_hash(), changes[seq].hash());
+      EXPECT_TRUE(merkle::VerifyInclusion(seq, size, merkle::LeafHash(changes[seq].record()),
+                                          Proof(r->proof()), Root(r->tree_head()))
+                      .ok())
+          << seq << "/" << size;
+    }
+  }
+}
+
+TEST_F(RegistryLogTest, ConsistencyProofsBetweenAllSizesVerify) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  uint64_t size = registry_->ChangeCount();
+  for (uint64_t from = 1; from <= size; ++from) {
+    for (uint64_t to = from; to <= size; ++to) {
+      v1::GetConsistencyProofRequest request;
+      request.set_from_size(from);
+      request.set_to_size(to);
+      absl::StatusOr<v1::GetConsistencyProofResponse> r = registry_->GetConsistencyProof(request);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_TRUE(merkle::VerifyConsistency(from, to, Root(r->from_head()), Root(r->to_head()),
+                                            Proof(r->proof()))
+                      .ok())
+          << from << " -> " << to;
+    }
+  }
+}
+
+TEST_F(RegistryLogTest, ProofRequestsBeyondTheTreeAreInvalidArgument) {
+  uint64_t size = registry_->ChangeCount();
+  v1::GetInclusionProofRequest inclusion;
+  inclusion.set_sequence(size);
+  EXPECT_EQ(registry_->GetInclusionProof(inclusion).status().message(),
+            "sequence, tree_size: got 5, 5; want sequence < tree_size <= 5 (the current size)");
+  v1::GetConsistencyProofRequest consistency;
+  consistency.set_from_size(2);
+  consistency.set_to_size(size + 1);
+  EXPECT_EQ(registry_->GetConsistencyProof(consistency).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  consistency.set_from_size(0);
+  consistency.set_to_size(0);
+  EXPECT_EQ(registry_->GetConsistencyProof(consistency).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryLogTest, StatusAnswersCarryTheSubjectsLastChangeAndTheHead) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2").ok());
+  v1::GetCreditStatusRequest request;
+  request.set_subject_code(kOrgCode);
+  request.set_purpose("资格审查");
+  absl::StatusOr<v1::GetCreditStatusResponse> r = registry_->GetCreditStatus(querier_, request);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->has_change_sequence());
+  EXPECT_EQ(r->change_sequence(), static_cast<uint64_t>(kSeeded));
+  EXPECT_EQ(r->tree_head().tree_size(), static_cast<uint64_t>(kSeeded + 2));
+  EXPECT_TRUE(VerifySignature(r->tree_head()).ok());
+  request.set_subject_code(kPersonCode);
+  r = registry_->GetCreditStatus(querier_, request);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_change_sequence());
+}
+
+TEST_F(RegistryLogTest, StatusNeedsAPurpose) {
+  v1::GetCreditStatusRequest request;
+  request.set_subject_code(kOrgCode);
+  EXPECT_EQ(registry_->GetCreditStatus(querier_, request).status().message(),
+            "purpose: required, want 1 to 200 characters");
+  v1::BatchGetCreditStatusRequest batch;
+  batch.add_subject_codes(kOrgCode);
+  EXPECT_EQ(registry_->BatchGetCreditStatus(querier_, batch).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Records, removes, and asks about the moment between: the point-in-time answer is what
+// GetCreditStatus said then.
+TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
+  absl::Time listed = clock_.Now();
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  clock_.Advance(absl::Hours(24));
+  absl::Time between = clock_.Now();
+  v1::CreditStatus said_then = StatusFor(kOrgCode, querier_);
+  ASSERT_TRUE(said_then.on_black_list());
+  clock_.Advance(absl::Hours(24));
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
+
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kOrgCode);
+  request.set_purpose("纪检调查");
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(between));
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->status().SerializeAsString(), said_then.SerializeAsString());
+  EXPECT_EQ(at->tree_head().tree_size(), static_cast<uint64_t>(kSeeded + 1));
+  EXPECT_TRUE(VerifySignature(at->tree_head()).ok());
+  ASSERT_EQ(at->evidence_size(), 1);
+  const v1::Evidence& evidence = at->evidence(0);
+  EXPECT_EQ(evidence.change().operation(), v1::ENTRY_RECORDED);
+  // The querier may not unmask, but this is an organisation: the record bytes are there.
+  EXPECT_TRUE(merkle::VerifyInclusion(evidence.change().sequence(), at->tree_head().tree_size(),
+                                      merkle::LeafHash(evidence.change().record()),
+                                      Proof(evidence.inclusion_proof()), Root(at->tree_head()))
+                  .ok());
+
+  // After the removal: clean, with the revocation as evidence.
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
+  at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok());
+  EXPECT_FALSE(at->status().on_black_list());
+  ASSERT_EQ(at->evidence_size(), 1);
+  EXPECT_EQ(at->evidence(0).change().operation(), v1::ENTRY_REVOKED);
+
+  // Before anything was recorded: an empty status at the tree of the seeded catalogue.
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(listed - absl::Hours(1)));
+  at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok());
+  EXPECT_FALSE(at->status().on_black_list());
+  EXPECT_EQ(at->evidence_size(), 0);
+  EXPECT_EQ(at->tree_head().tree_size(), 0u);
+}
+
+TEST_F(RegistryLogTest, PointInTimeByTreeSize) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Remove(1, v1::REPAIR, "d1").ok());
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kOrgCode);
+  request.set_purpose("复核");
+  request.set_tree_size(kSeeded + 1);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_TRUE(at->status().on_black_list());
+  request.set_tree_size(kSeeded + 2);
+  at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok());
+  EXPECT_FALSE(at->status().on_black_list());
+  request.set_tree_size(kSeeded + 3);
+  EXPECT_EQ(registry_->GetCreditStatusAt(querier_, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kPersonCode);
+  request.set_purpose("复核");
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok());
+  ASSERT_EQ(at->evidence_size(), 1);
+  EXPECT_TRUE(at->evidence(0).change().record().empty());
+  EXPECT_EQ(at->evidence(0).change().entry_after().subject().code(), kMaskedPersonCode);
+  // Its hash still proves its place in the tree.
+  EXPECT_TRUE(merkle::VerifyInclusion(
+                  at->evidence(0).change().sequence(), at->tree_head().tree_size(),
+                  *merkle::ToHash(at->evidence(0).change().hash(), "hash"),
+                  Proof(at->evidence(0).inclusion_proof()), Root(at->tree_head()))
+                  .ok());
+}
+
+TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {
+  StatusFor(kOrgCode, querier_);
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("批量招标资格审查");
+  batch.add_subject_codes(kOrgCode2);
+  batch.add_subject_codes(kPersonCode);
+  batch.add_subject_codes("bad");
+  ASSERT_TRUE(registry_->BatchGetCreditStatus(builder_, batch).ok());
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+
+  absl::StatusOr<v1::ListQueriesResponse> all = registry_->ListQueries({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->queries_size(), 2);
+  const v1::QueryRecord& first = all->queries(0);
+  EXPECT_EQ(first.sequence(), 0u);
+  EXPECT_EQ(first.rpc(), "GetCreditStatus");
+  EXPECT_EQ(first.purpose(), "政府采购资格审查");
+  EXPECT_EQ(first.actor().identity(), "querier");
+  EXPECT_EQ(first.actor().department(), "市财政局");
+  ASSERT_EQ(first.subject_hashes_size(), 1);
+  EXPECT_EQ(first.subject_hashes(0).size(), 32u);
+  // Salted: not the plain hash of the code, so the log does not reveal whom it names.
+  EXPECT_NE(first.subject_hashes(0), std::string(AsBytes(Sha256({kOrgCode}))));
+  const v1::QueryRecord& second = all->queries(1);
+  EXPECT_EQ(second.subject_hashes_size(), 2);  // the invalid code was not looked up
+  EXPECT_EQ(second.previous_hash(), first.hash());
+
+  v1::ListQueriesRequest by_subject;
+  by_subject.set_subject_code(kPersonCode);
+  absl::StatusOr<v1::ListQueriesResponse> person = registry_->ListQueries(by_subject);
+  ASSERT_TRUE(person.ok());
+  ASSERT_EQ(person->queries_size(), 1);
+  EXPECT_EQ(person->queries(0).actor().identity(), "builder");
+}
+
+TEST_F(RegistryLogTest, TheQueryLogChainContinuesAfterRestart) {
+  StatusFor(kOrgCode, querier_);
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+  Reopen();
+  StatusFor(kOrgCode, querier_);
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+  absl::StatusOr<v1::ListQueriesResponse> all = registry_->ListQueries({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->queries_size(), 2);
+  EXPECT_EQ(all->queries(1).sequence(), 1u);
+  EXPECT_EQ(all->queries(1).previous_hash(), all->queries(0).hash());
+}
+
+TEST_F(RegistryLogTest, ReopenResumesTheTreeWithoutReplay) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::SignedTreeHead before = Head();
+  Reopen();
+  absl::StatusOr<v1::RecordEntryResponse> r = Record(BlackEntry(kOrgCode2), "r2");
+  ASSERT_TRUE(r.ok());
+  v1::GetConsistencyProofRequest request;
+  request.set_from_size(before.tree_size());
+  absl::StatusOr<v1::GetConsistencyProofResponse> proof = registry_->GetConsistencyProof(request);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(merkle::VerifyConsistency(before.tree_size(), r->tree_head().tree_size(),
+                                        Root(before), Root(r->tree_head()),
+                                        Proof(proof->proof()))
+                  .ok());
+}
+
+}  // namespace
+}  // namespace credit::testing

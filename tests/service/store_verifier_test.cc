@@ -1,0 +1,148 @@
+// The offline verifier against a database someone changed behind the server's back.
+#include "service/verify/store_verifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/merkle/tree_head.h"
+#include "rocksdb/write_batch.h"
+#include "service/storage/keys.h"
+#include "tests/service/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+using ::testing::StartsWith;
+
+class StoreVerifierTest : public RegistryFixture {
+ protected:
+  // 5 seeded measures + 4 entries + 1 removal: changes 0..9.
+  void SetUp() override {
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(Record(BlackEntry(i % 2 ? kOrgCode : kPersonCode), "r" + std::to_string(i)).ok());
+    }
+    ASSERT_TRUE(Remove(2, v1::REVOKE, "d1").ok());
+    StatusFor(kOrgCode, querier_);
+    ASSERT_TRUE(registry_->FlushQueryLog().ok());
+    registry_.reset();
+  }
+
+  std::unique_ptr<Store> OpenStore() {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    EXPECT_TRUE(store.ok()) << store.status();
+    return *std::move(store);
+  }
+
+  absl::StatusOr<VerifyReport> Verify() {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::OpenReadOnly(dir_.path());
+    EXPECT_TRUE(store.ok()) << store.status();
+    return VerifyStore(**store, signing_key_.PublicKey());
+  }
+
+  void Put(Family family, const std::string& key, const std::string& value) {
+    std::unique_ptr<Store> store = OpenStore();
+    rocksdb::WriteBatch batch;
+    batch.Put(store->Handle(family), key, value);
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+
+  std::string Get(Family family, const std::string& key) {
+    std::unique_ptr<Store> store = OpenStore();
+    return **store->Get(family, key);
+  }
+};
+
+TEST_F(StoreVerifierTest, AnUntouchedStoreVerifies) {
+  absl::StatusOr<VerifyReport> report = Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->changes, 10u);
+  EXPECT_EQ(report->heads_checked, 10u);
+  EXPECT_EQ(report->entries, 4u);
+  EXPECT_EQ(report->queries, 1u);
+}
+
+TEST_F(StoreVerifierTest, OneChangedByteNamesItsRecord) {
+  std::string record = Get(Family::kChanges, keys::U64(7));
+  record[record.size() - 3] ^= 0x01;  // inside the entry bytes: still decodes
+  Put(Family::kChanges, keys::U64(7), record);
+  absl::StatusOr<VerifyReport> report = Verify();
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(report.status().message()), StartsWith("change 7: "));
+}
+
+TEST_F(StoreVerifierTest, ChangingTheLastRecordIsCaughtByItsSignedHead) {
+  std::string record = Get(Family::kChanges, keys::U64(9));
+  record[record.size() - 1] ^= 0x40;
+  Put(Family::kChanges, keys::U64(9), record);
+  EXPECT_THAT(std::string(Verify().status().message()), StartsWith("change 9: "));
+}
+
+TEST_F(StoreVerifierTest, ADeletedRecordIsNamed) {
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    rocksdb::WriteBatch batch;
+    batch.Delete(store->Handle(Family::kChanges), keys::U64(4));
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+  EXPECT_EQ(Verify().status().message(), "change 4: missing (the next stored record is 5)");
+}
+
+TEST_F(StoreVerifierTest, DeletingTheLastRecordIsNamed) {
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    rocksdb::WriteBatch batch;
+    batch.Delete(store->Handle(Family::kChanges), keys::U64(9));
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+  EXPECT_EQ(Verify().status().message(),
+            "change 9: missing: a signed tree head of size 10 exists");
+}
+
+TEST_F(StoreVerifierTest, TwoSwappedRecordsAreNamed) {
+  std::string a = Get(Family::kChanges, keys::U64(5));
+  std::string b = Get(Family::kChanges, keys::U64(6));
+  Put(Family::kChanges, keys::U64(5), b);
+  Put(Family::kChanges, keys::U64(6), a);
+  EXPECT_EQ(Verify().status().message(), "change 5: the record says it is change 6");
+}
+
+TEST_F(StoreVerifierTest, AHeadSignedByAnotherKeyIsRejected) {
+  SigningKey other = *SigningKey::Generate();
+  v1::SignedTreeHead head;
+  ASSERT_TRUE(head.ParseFromString(Get(Family::kHeads, keys::U64(8))));
+  merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(),
+                          *merkle::ToHash(head.root_hash(), "r"),
+                          merkle::KeyId(other.PublicKey())};
+  head.set_key_id(std::string(AsBytes(parsed.key_id)));
+  head.set_signature(other.Sign(merkle::TreeHeadSigningInput(parsed)));
+  Put(Family::kHeads, keys::U64(8), head.SerializeAsString());
+  EXPECT_EQ(Verify().status().message(),
+            "change 7: tree head 8: tree head: signed by another key than the one trusted (key "
+            "id differs)");
+}
+
+TEST_F(StoreVerifierTest, AnEntryMissingFromItsIndexIsNamed) {
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    rocksdb::WriteBatch batch;
+    batch.Delete(store->Handle(Family::kSubjectEntries), keys::SubjectItem(kOrgCode, 2));
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+  EXPECT_EQ(Verify().status().message(), "entry 2: missing from the subject index");
+}
+
+TEST_F(StoreVerifierTest, AChangedQueryRecordIsNamed) {
+  Open();  // a second query record after the one SetUp made
+  StatusFor(kOrgCode2, builder_);
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+  registry_.reset();
+  v1::QueryRecord record;
+  ASSERT_TRUE(record.ParseFromString(Get(Family::kQueries, keys::U64(0))));
+  record.set_purpose("改写过的用途");
+  Put(Family::kQueries, keys::U64(0), record.SerializeAsString());
+  EXPECT_EQ(Verify().status().message(),
+            "query 0: its hash is not the one query 1 recorded for it");
+}
+
+}  // namespace
+}  // namespace credit::testing
