@@ -18,9 +18,10 @@ constexpr char kUsage[] =
     "usage:\n"
     "  creditctl status CODE [CODE ...] --purpose TEXT   (several codes: one batch, at most 1000)\n"
     "  creditctl status CODE --at DATE|RFC3339 --purpose TEXT\n"
-    "      the status as it stood then (a DATE means the end of that day, UTC+8), with the\n"
-    "      change records it rests on, verified against a signed tree head when --server-key\n"
-    "      is given\n";
+    "  creditctl status CODE --at-size N --purpose TEXT\n"
+    "      the status as it stood then (a DATE means the end of that day, UTC+8; a size, after\n"
+    "      the first N changes), with the change records it rests on, verified against a\n"
+    "      signed tree head when --server-key is given\n";
 
 // "2025-03-01" -> the last microsecond of that day in UTC+8; RFC 3339 times as they are.
 absl::Status ParseMoment(const std::string& text, google::protobuf::Timestamp* out) {
@@ -83,14 +84,7 @@ void PrintOne(const v1::CreditStatus& status) {
   measures.Print();
 }
 
-int RunStatusAt(Context& context, const std::string& code, const std::string& purpose,
-                const std::string& at) {
-  v1::GetCreditStatusAtRequest request;
-  request.set_subject_code(code);
-  request.set_purpose(purpose);
-  if (absl::Status s = ParseMoment(at, request.mutable_time()); !s.ok()) {
-    return UsageError(std::string(s.message()), kUsage);
-  }
+int RunStatusAt(Context& context, v1::GetCreditStatusAtRequest request) {
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
   absl::StatusOr<v1::GetCreditStatusAtResponse> response = (*client)->GetCreditStatusAt(request);
@@ -114,7 +108,7 @@ int RunStatusAt(Context& context, const std::string& code, const std::string& pu
 }  // namespace
 
 int RunStatus(Context& context, const std::vector<std::string>& argv) {
-  absl::StatusOr<Args> args = Args::Parse(argv, {"--purpose", "--at"});
+  absl::StatusOr<Args> args = Args::Parse(argv, {"--purpose", "--at", "--at-size"});
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
   const std::vector<std::string>& codes = args->positionals();
   if (codes.empty()) return UsageError("status: want at least one subject CODE", kUsage);
@@ -123,9 +117,24 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
                       kUsage);
   }
   std::string purpose = args->Get("--purpose");
-  if (args->Has("--at")) {
+  if (args->Has("--at") || args->Has("--at-size")) {
     if (codes.size() != 1) return UsageError("--at: takes exactly one CODE", kUsage);
-    return RunStatusAt(context, codes[0], purpose, args->Get("--at"));
+    if (args->Has("--at") && args->Has("--at-size")) {
+      return UsageError("--at, --at-size: give one of them", kUsage);
+    }
+    v1::GetCreditStatusAtRequest request;
+    request.set_subject_code(codes[0]);
+    request.set_purpose(purpose);
+    if (args->Has("--at")) {
+      if (absl::Status s = ParseMoment(args->Get("--at"), request.mutable_time()); !s.ok()) {
+        return UsageError(std::string(s.message()), kUsage);
+      }
+    } else {
+      absl::StatusOr<uint64_t> size = args->Number("--at-size", 0);
+      if (!size.ok()) return UsageError(std::string(size.status().message()), kUsage);
+      request.set_tree_size(*size);
+    }
+    return RunStatusAt(context, std::move(request));
   }
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
