@@ -3,6 +3,10 @@
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
+#include <iostream>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace credit::cli {
@@ -11,17 +15,60 @@ namespace {
 constexpr char kUsage[] =
     "usage:\n"
     "  creditctl querylog list [--from N] [--subject CODE] [--actor IDENTITY] [--limit N]\n"
-    "      who asked for whose credit status, when, and why (auditor role)\n";
+    "      who asked for whose credit status, when, and why (auditor role)\n"
+    "  creditctl querylog verify\n"
+    "      walks the whole query log and checks its hash chain; names the first record that\n"
+    "      does not match\n";
 
-}  // namespace
-
-int RunQueryLog(Context& context, const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] != "list") {
-    return UsageError(argv.empty() ? "querylog: want a verb"
-                                   : absl::StrCat("querylog ", argv[0], ": unknown verb"),
-                      kUsage);
+// SHA-256(0x00 || the record serialised deterministically without its hash): what the next
+// record's previous_hash holds.
+std::string RecordHash(v1::QueryRecord record) {
+  record.clear_hash();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    record.SerializeToCodedStream(&coded);
   }
-  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  static constexpr char kLeaf = 0x00;
+  return std::string(AsBytes(Sha256({absl::string_view(&kLeaf, 1), bytes})));
+}
+
+int Verify(Context& context, const std::vector<std::string>& argv) {
+  absl::StatusOr<Args> args = Args::Parse(argv, {});
+  if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  v1::ListQueriesRequest request;
+  request.set_page_size(1000);
+  uint64_t n = 0;
+  std::string previous(32, '\0');
+  auto mismatch = [](uint64_t sequence, const std::string& why) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat("query ", sequence, ": ", why)));
+  };
+  while (true) {
+    absl::StatusOr<v1::ListQueriesResponse> page = (*client)->ListQueries(request);
+    if (!page.ok()) return Fail(page.status());
+    for (const v1::QueryRecord& record : page->queries()) {
+      if (record.sequence() != n) return mismatch(n, "missing from the log");
+      std::string hash = RecordHash(record);
+      if (hash != record.hash()) return mismatch(n, "its hash is not its content's");
+      if (record.previous_hash() != previous) {
+        return mismatch(n - 1, absl::StrCat("its hash is not the one query ", n,
+                                            " recorded for it"));
+      }
+      previous = hash;
+      ++n;
+    }
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  std::cout << "verified " << n << " queries: every record hash and the hash chain\n";
+  return 0;
+}
+
+int List(Context& context, const std::vector<std::string>& rest) {
   absl::StatusOr<Args> args = Args::Parse(rest, {"--from", "--subject", "--actor", "--limit"});
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
   absl::StatusOr<uint64_t> from = args->Number("--from", 0);
@@ -56,6 +103,16 @@ int RunQueryLog(Context& context, const std::vector<std::string>& argv) {
   }
   table.Print();
   return 0;
+}
+
+}  // namespace
+
+int RunQueryLog(Context& context, const std::vector<std::string>& argv) {
+  if (argv.empty()) return UsageError("querylog: want a verb", kUsage);
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "list") return List(context, rest);
+  if (argv[0] == "verify") return Verify(context, rest);
+  return UsageError(absl::StrCat("querylog ", argv[0], ": unknown verb"), kUsage);
 }
 
 }  // namespace credit::cli

@@ -136,6 +136,54 @@ TEST_F(VerifiableLogTest, ChangedRecordIsNamedByBothVerifiers) {
   EXPECT_THAT(offline.out, StartsWith("FAILED: change 14: "));
 }
 
+// Deletes or swaps records of the stored log, then asks both verifiers.
+class TamperedLogTest : public VerifiableLogTest {
+ protected:
+  void SetUp() override {
+    std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
+  }
+
+  void Tamper(const std::function<void(Store&, rocksdb::WriteBatch&)>& change) {
+    server_.RestartWith([&](const std::string& dir) {
+      absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir);
+      ASSERT_TRUE(store.ok());
+      rocksdb::WriteBatch batch;
+      change(**store, batch);
+      ASSERT_TRUE((*store)->Write(&batch).ok());
+    });
+  }
+
+  std::string Offline() {
+    server_.Stop();
+    return RunCommand({CREDITD_PATH, "verify", "--data-dir", server_.data_dir()}).out;
+  }
+};
+
+TEST_F(TamperedLogTest, ADeletedRecordIsNamed) {
+  Tamper([](Store& store, rocksdb::WriteBatch& batch) {
+    batch.Delete(store.Handle(Family::kChanges), keys::U64(14));
+  });
+  CommandResult online = Ctl("auditor", {"log", "verify"});
+  EXPECT_EQ(online.exit_code, 19);
+  EXPECT_EQ(online.err, "FAILED_PRECONDITION: change 14: missing from the log\n");
+  EXPECT_EQ(Offline(), "FAILED: change 14: missing (the next stored record is 15)\n");
+}
+
+TEST_F(TamperedLogTest, TwoSwappedRecordsAreNamed) {
+  Tamper([](Store& store, rocksdb::WriteBatch& batch) {
+    std::string a = **store.Get(Family::kChanges, keys::U64(14));
+    std::string b = **store.Get(Family::kChanges, keys::U64(15));
+    batch.Put(store.Handle(Family::kChanges), keys::U64(14), b);
+    batch.Put(store.Handle(Family::kChanges), keys::U64(15), a);
+  });
+  // The server itself refuses to show a record under another number.
+  CommandResult online = Ctl("auditor", {"log", "verify"});
+  EXPECT_NE(online.exit_code, 0);
+  EXPECT_THAT(online.err, HasSubstr("change stored under sequence 14 says it is sequence 15"));
+  EXPECT_EQ(Offline(), "FAILED: change 14: the record says it is change 15\n");
+}
+
 TEST_F(VerifiableLogTest, AnUntouchedLogVerifiesOnlineAndOffline) {
   std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
   ASSERT_TRUE(recorder->RecordEntry(Listing(kOrg)).ok());
@@ -194,6 +242,9 @@ TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
   EXPECT_THAT(log.out, HasSubstr("querier  市财政局    GetCreditStatus  1         政府采购 项目 2026-031"));
   CommandResult denied = Ctl("querier", {"querylog", "list"});
   EXPECT_EQ(denied.exit_code, 17);
+  CommandResult verified = Ctl("auditor", {"querylog", "verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(verified.out, "verified 1 queries: every record hash and the hash chain\n");
 }
 
 }  // namespace
