@@ -10,6 +10,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/failpoint/failpoint.h"
 #include "service/registry/page_token.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
@@ -133,6 +134,7 @@ void QueryLog::Run() {
       batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence), Deterministic(record));
       ++sequence;
     }
+    FailPoint(kFailQueryLogWrite);
     absl::Status status = store_->Write(&batch);
 
     lock.lock();

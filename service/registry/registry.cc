@@ -11,6 +11,7 @@
 #include "common/merkle/tree_head.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
+#include "service/failpoint/failpoint.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry_internal.h"
 #include "service/storage/keys.h"
@@ -159,6 +160,7 @@ absl::StatusOr<Response> Registry::Mutate(
   std::string encoded = EncodeChangeRecord(m.record);
   std::string sequence_key = keys::U64(m.record.sequence);
   m.batch.Put(store_->Handle(Family::kChanges), sequence_key, encoded);
+  FailPoint(kFailBeforeSigning);
   Hash256 record_hash = ChangeRecordHash(encoded);
   merkle::CompactRange tree = tree_;
   tree.Append(record_hash, [&](int level, uint64_t index, const Hash256& node) {
@@ -174,7 +176,9 @@ absl::StatusOr<Response> Registry::Mutate(
   }
   m.batch.Put(store_->Handle(Family::kRequests), request_key,
               absl::StrCat(AsBytes(fingerprint), Serialize(response)));
+  FailPoint(kFailBeforeWrite);
   RETURN_IF_ERROR(store_->Write(&m.batch));
+  FailPoint(kFailAfterWrite);
 
   ++next_sequence_;
   last_hash_ = record_hash;

@@ -92,6 +92,21 @@ const Pki& DevPki() {
 
 TestServer::TestServer() { Start(); }
 
+TestServer::TestServer(std::vector<std::string> env) : env_(std::move(env)) { Start(); }
+
+bool TestServer::WaitForExit(absl::Duration timeout) {
+  absl::Time give_up = absl::Now() + timeout;
+  while (pid_ > 0 && absl::Now() < give_up) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pid_ <= 0;
+}
+
 TestServer::~TestServer() {
   if (pid_ > 0) Stop();
 }
@@ -128,6 +143,7 @@ void TestServer::Start() {
     int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(out, 1);
     dup2(out, 2);
+    for (const std::string& e : env_) putenv(const_cast<char*>(e.c_str()));
     execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(),
           "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--port-file",
           port_file.c_str(), static_cast<char*>(nullptr));

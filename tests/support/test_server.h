@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "credit/client.h"
 
 namespace credit::testing {
@@ -40,7 +41,16 @@ class TestServer {
   // Starts creditd with DevPki()'s configuration and a new data folder. Aborts the test process
   // if the server does not answer health checks within 20 seconds.
   TestServer();
+  // As above, with `env` ("NAME=value") added to creditd's environment at every start until
+  // SetEnv changes it.
+  explicit TestServer(std::vector<std::string> env);
   ~TestServer();
+
+  void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
+  pid_t pid() const { return pid_; }
+  // Waits for a server that is dying by itself (a fail point); true if it exited within
+  // `timeout`. Afterwards the server counts as stopped.
+  bool WaitForExit(absl::Duration timeout);
 
   int port() const { return port_; }
   std::string endpoint() const;
@@ -63,6 +73,7 @@ class TestServer {
  private:
   void Start();
 
+  std::vector<std::string> env_;
   TempDir data_;
   TempDir run_;
   pid_t pid_ = -1;
