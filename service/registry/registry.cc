@@ -47,7 +47,7 @@ Registry::~Registry() { query_log_.reset(); }
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options,
                                                          SigningKey signing_key,
                                                          const Clock* clock) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.data_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.data_dir, options.store));
   auto registry = std::unique_ptr<Registry>(
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
   RETURN_IF_ERROR(registry->Resume());

@@ -44,6 +44,8 @@ struct RegistryOptions {
   std::string data_dir;
   // The zone in which dates (effective, expiry, "today") are counted.
   absl::TimeZone time_zone = absl::FixedTimeZone(8 * 3600);
+  // How the store reaches its files (tests inject faults here).
+  StoreOptions store;
 };
 
 // The actor of changes the service makes by itself (seeding the catalogue).

@@ -38,6 +38,8 @@ absl::Status FromRocksStatus(const rocksdb::Status& status, const char* what) {
     return absl::UnavailableError(message);
   }
   if (status.IsCorruption()) return absl::DataLossError(message);
+  // A read-only or failing disk: the operator can fix it and the caller can try again.
+  if (status.IsIOError()) return absl::UnavailableError(message);
   return absl::InternalError(message);
 }
 
@@ -57,13 +59,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& di
   return store;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
+                                                   const StoreOptions& store_options) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
 
   auto store = std::unique_ptr<Store>(new Store());
+  store->env_ = store_options.env;
+  store->sync_writes_ = store_options.sync_writes;
+  if (store->env_) options.env = store->env_.get();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(options, dir, Families(), &store->handles_, &raw);
   if (!status.ok()) return FromRocksStatus(status, "opening the database");
@@ -89,9 +95,19 @@ Store::~Store() {
 }
 
 absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  std::lock_guard lock(error_mu_);
+  if (!write_error_.ok()) {
+    // RocksDB refuses writes after a failed one until it has recovered: by itself once a full
+    // disk has space again, or when told to resume. Until then, the failure that stopped it
+    // is the answer (RESOURCE_EXHAUSTED for a full disk).
+    if (!db_->Resume().ok()) return write_error_;
+    write_error_ = absl::OkStatus();
+  }
   rocksdb::WriteOptions options;
-  options.sync = true;
-  return FromRocksStatus(db_->Write(options, batch), "writing");
+  options.sync = sync_writes_;
+  absl::Status status = FromRocksStatus(db_->Write(options, batch), "writing");
+  if (!status.ok()) write_error_ = status;
+  return status;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Family family, const rocksdb::Slice& key,

@@ -5,6 +5,7 @@
 #ifndef CREDIT_SERVICE_STORAGE_STORE_H_
 #define CREDIT_SERVICE_STORAGE_STORE_H_
 
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,11 +35,20 @@ enum class Family {
   kCount,
 };
 
+struct StoreOptions {
+  // The environment RocksDB reads and writes files through; null: the machine's. Tests pass one
+  // that injects power cuts and full disks (tests/support/fault_file_system.h).
+  std::shared_ptr<rocksdb::Env> env;
+  // Tests only: false drops sync=true, to show the power-cut harness notices lost writes.
+  bool sync_writes = true;
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database in `dir`. FAILED_PRECONDITION when the folder holds
   // a database of another format version, UNAVAILABLE when it is locked by another process.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir);
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                     const StoreOptions& options = {});
 
   // Opens an existing database for reading only (the offline verifier); the server may not be
   // running on it. NOT_FOUND when `dir` holds no database.
@@ -52,7 +62,10 @@ class Store {
     return handles_[static_cast<size_t>(family)];
   }
 
-  // Applies `batch` atomically with sync=true.
+  // Applies `batch` atomically with sync=true. After a failed write (disk full, I/O error)
+  // RocksDB stops accepting writes: every Write first asks it to resume and answers with the
+  // original failure while it cannot (RESOURCE_EXHAUSTED for a full disk, which RocksDB recovers
+  // from by itself once there is space; a read-only disk needs a restart). Reads go on.
   absl::Status Write(rocksdb::WriteBatch* batch);
 
   // The value under `key`, nullopt when absent. `snapshot` may be null (latest state).
@@ -75,8 +88,12 @@ class Store {
  private:
   Store() = default;
 
+  std::shared_ptr<rocksdb::Env> env_;  // must outlive db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  bool sync_writes_ = true;
+  std::mutex error_mu_;  // writers are serialised by RocksDB anyway
+  absl::Status write_error_;
 };
 
 // RocksDB's slices as Abseil's string views (Debian's Abseil has its own string_view type).
