@@ -54,6 +54,8 @@ cat > creditd.yaml <<'YAML'
 # creditd development configuration, made by deploy/dev-pki.sh. Paths are relative to this file.
 listen: 127.0.0.1:50051
 data_dir: ../data
+# Online backups (creditctl admin backup create); restore with creditd restore.
+backup_dir: ../backups
 # Dates (effective, expiry, "today") are counted in UTC+8.
 utc_offset_hours: 8
 

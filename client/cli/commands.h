@@ -25,6 +25,7 @@ int RunStatus(Context& context, const std::vector<std::string>& argv);
 int RunMeasure(Context& context, const std::vector<std::string>& argv);
 int RunLog(Context& context, const std::vector<std::string>& argv);
 int RunQueryLog(Context& context, const std::vector<std::string>& argv);
+int RunAdmin(Context& context, const std::vector<std::string>& argv);
 
 // Shared by the commands that show entries and subjects.
 std::string ListName(int list_kind);        // "black"

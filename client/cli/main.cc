@@ -28,7 +28,8 @@ constexpr char kUsage[] =
     "  status CODE --at DATE --purpose TEXT   the status as it stood then, with evidence\n"
     "  measure list|put                       the joint reward and punishment catalogue\n"
     "  log list|head|proof|verify             the change log and its proofs\n"
-    "  querylog list                          who looked up whom (auditor role)\n"
+    "  querylog list|verify                   who looked up whom (auditor role)\n"
+    "  admin backup create|list               online backups (admin role)\n"
     "\n"
     "Global flags default to $CREDIT_ENDPOINT, $CREDIT_CACERT, $CREDIT_CERT, $CREDIT_KEY,\n"
     "$CREDIT_SERVER_KEY, $CREDIT_TRUSTED_HEAD.\n"
@@ -124,5 +125,6 @@ int main(int argc, char** argv) {
   if (noun == "measure") return credit::cli::RunMeasure(context, args);
   if (noun == "log") return credit::cli::RunLog(context, args);
   if (noun == "querylog") return credit::cli::RunQueryLog(context, args);
+  if (noun == "admin") return credit::cli::RunAdmin(context, args);
   return UsageError("unknown command \"" + noun + "\"", kUsage);
 }

@@ -225,4 +225,12 @@ absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(
   return Call(&v1::CreditRegistry::StubInterface::ListQueries, request);
 }
 
+absl::StatusOr<v1::CreateBackupResponse> Client::CreateBackup() {
+  return Call(&v1::CreditRegistry::StubInterface::CreateBackup, v1::CreateBackupRequest());
+}
+
+absl::StatusOr<v1::ListBackupsResponse> Client::ListBackups() {
+  return Call(&v1::CreditRegistry::StubInterface::ListBackups, v1::ListBackupsRequest());
+}
+
 }  // namespace credit

@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 16> kPermissions = {{
+constexpr std::array<Permission, 18> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -53,6 +53,8 @@ constexpr std::array<Permission, 16> kPermissions = {{
     {Rpc::kGetSigningKey, "GetSigningKey", kEveryRole},
     {Rpc::kGetCreditStatusAt, "GetCreditStatusAt", kEveryRole},
     {Rpc::kListQueries, "ListQueries", Mask({Role::kAuditor})},
+    {Rpc::kCreateBackup, "CreateBackup", Mask({Role::kAdmin})},
+    {Rpc::kListBackups, "ListBackups", Mask({Role::kAdmin})},
 }};
 
 constexpr bool InRpcOrder() {

@@ -56,6 +56,8 @@ enum class Rpc {
   kGetSigningKey,
   kGetCreditStatusAt,
   kListQueries,
+  kCreateBackup,
+  kListBackups,
 };
 
 absl::string_view RpcName(Rpc rpc);

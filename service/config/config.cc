@@ -125,6 +125,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["data_dir"]) {
       ASSIGN_OR_RETURN(config.data_dir, reader.Path(root["data_dir"], "data_dir"));
     }
+    if (root["backup_dir"]) {
+      ASSIGN_OR_RETURN(config.backup_dir, reader.Path(root["backup_dir"], "backup_dir"));
+    }
     if (root["signing_key"]) {
       ASSIGN_OR_RETURN(config.signing_key_file, reader.Path(root["signing_key"], "signing_key"));
     }

@@ -28,6 +28,8 @@ struct Config {
   // The Ed25519 key that signs tree heads; made on first start when absent. Empty: the file
   // tree-head-signing.key in data_dir.
   std::string signing_key_file;
+  // Where CreateBackup writes; empty: backups are off.
+  std::string backup_dir;
   // Certificate common name -> caller. Identities not listed are refused.
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.

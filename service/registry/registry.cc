@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.data_dir, options.store));
   auto registry = std::unique_ptr<Registry>(
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
+  registry->backup_dir_ = options.backup_dir;
   RETURN_IF_ERROR(registry->Resume());
   ASSIGN_OR_RETURN(registry->query_log_, QueryLog::Open(registry->store_.get(), clock));
   return registry;

@@ -46,6 +46,8 @@ struct RegistryOptions {
   absl::TimeZone time_zone = absl::FixedTimeZone(8 * 3600);
   // How the store reaches its files (tests inject faults here).
   StoreOptions store;
+  // Where CreateBackup puts backups; empty: backups are off.
+  std::string backup_dir;
 };
 
 // The actor of changes the service makes by itself (seeding the catalogue).
@@ -97,6 +99,8 @@ class Registry {
   absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
       const Caller& caller, const v1::GetCreditStatusAtRequest& request);
   absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+  absl::StatusOr<v1::CreateBackupResponse> CreateBackup();
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups();
 
   // Waits until every query-log record appended so far is durable.
   absl::Status FlushQueryLog();
@@ -149,6 +153,8 @@ class Registry {
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;
+  std::string backup_dir_;
+  std::mutex backup_mu_;  // one backup at a time
 
   // Held across a whole mutation: read, validate, write, advance.
   mutable absl::Mutex write_mu_;

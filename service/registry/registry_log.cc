@@ -1,6 +1,9 @@
 // Registry's verifiable log: signed tree heads, inclusion and consistency proofs, point-in-time
 // status with its evidence, and the query log.
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +12,8 @@
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "service/backup/backup.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
@@ -228,5 +233,50 @@ absl::StatusOr<v1::ListQueriesResponse> Registry::ListQueries(
 }
 
 absl::Status Registry::FlushQueryLog() { return query_log_->Flush(); }
+
+absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
+  if (backup_dir_.empty()) {
+    return absl::FailedPreconditionError(
+        "backups are off: the server configuration names no backup_dir");
+  }
+  std::lock_guard backup_lock(backup_mu_);
+  std::error_code error;
+  std::filesystem::create_directories(backup_dir_, error);
+  std::string checkpoint_dir = absl::StrCat(backup_dir_, "/.checkpoint-", getpid());
+  std::filesystem::remove_all(checkpoint_dir, error);
+  v1::SignedTreeHead head;
+  {
+    // No mutation between reading the head and linking the checkpoint: the backup holds
+    // exactly the log that head signs. Reads go on meanwhile.
+    absl::MutexLock lock(&write_mu_);
+    ASSIGN_OR_RETURN(head, LatestHead(nullptr));
+    rocksdb::Checkpoint* raw = nullptr;
+    RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(store_->db(), &raw),
+                                    "preparing the checkpoint"));
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    RETURN_IF_ERROR(FromRocksStatus(checkpoint->CreateCheckpoint(checkpoint_dir),
+                                    "creating the checkpoint"));
+  }
+  absl::StatusOr<v1::Backup> backup =
+      BackupCheckpoint(checkpoint_dir, backup_dir_, head, signing_key_.PublicPem());
+  std::filesystem::remove_all(checkpoint_dir, error);
+  if (!backup.ok()) return backup.status();
+  v1::CreateBackupResponse response;
+  *response.mutable_backup() = *std::move(backup);
+  return response;
+}
+
+absl::StatusOr<v1::ListBackupsResponse> Registry::ListBackups() {
+  if (backup_dir_.empty()) {
+    return absl::FailedPreconditionError(
+        "backups are off: the server configuration names no backup_dir");
+  }
+  v1::ListBackupsResponse response;
+  absl::StatusOr<std::vector<v1::Backup>> backups = credit::ListBackups(backup_dir_);
+  if (backups.status().code() == absl::StatusCode::kNotFound) return response;  // none yet
+  if (!backups.ok()) return backups.status();
+  for (v1::Backup& b : *backups) *response.add_backups() = std::move(b);
+  return response;
+}
 
 }  // namespace credit

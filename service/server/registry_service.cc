@@ -143,4 +143,18 @@ grpc::Status RegistryService::ListQueries(grpc::ServerContext* context,
                [&](const Caller&) { return registry_->ListQueries(*request); });
 }
 
+grpc::Status RegistryService::CreateBackup(grpc::ServerContext* context,
+                                           const v1::CreateBackupRequest* request,
+                                           v1::CreateBackupResponse* response) {
+  return Serve(context, Rpc::kCreateBackup, response,
+               [&](const Caller&) { return registry_->CreateBackup(); });
+}
+
+grpc::Status RegistryService::ListBackups(grpc::ServerContext* context,
+                                          const v1::ListBackupsRequest* request,
+                                          v1::ListBackupsResponse* response) {
+  return Serve(context, Rpc::kListBackups, response,
+               [&](const Caller&) { return registry_->ListBackups(); });
+}
+
 }  // namespace credit

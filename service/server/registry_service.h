@@ -53,6 +53,10 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
                                  v1::GetCreditStatusAtResponse* response) override;
   grpc::Status ListQueries(grpc::ServerContext* context, const v1::ListQueriesRequest* request,
                            v1::ListQueriesResponse* response) override;
+  grpc::Status CreateBackup(grpc::ServerContext* context, const v1::CreateBackupRequest* request,
+                            v1::CreateBackupResponse* response) override;
+  grpc::Status ListBackups(grpc::ServerContext* context, const v1::ListBackupsRequest* request,
+                           v1::ListBackupsResponse* response) override;
 
  private:
   template <typename Response, typename Call>

@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   RegistryOptions options;
   options.data_dir = config.data_dir;
   options.time_zone = absl::FixedTimeZone(config.utc_offset_hours * 3600);
+  options.backup_dir = config.backup_dir;
   std::string key_file = config.signing_key_file.empty()
                              ? config.data_dir + "/tree-head-signing.key"
                              : config.signing_key_file;

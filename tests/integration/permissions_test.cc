@@ -117,6 +117,8 @@ class PermissionsTest : public ::testing::Test {
       return client.GetCreditStatusAt(r).status();
     }
     if (rpc == "ListQueries") return client.ListQueries({}).status();
+    if (rpc == "CreateBackup") return client.CreateBackup().status();
+    if (rpc == "ListBackups") return client.ListBackups().status();
     ADD_FAILURE() << "unknown rpc " << rpc;
     return absl::InternalError("unknown rpc");
   }
@@ -142,6 +144,8 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
       {"GetSigningKey", {"admin", "recorder", "approver", "querier", "auditor"}},
       {"GetCreditStatusAt", {"admin", "recorder", "approver", "querier", "auditor"}},
       {"ListQueries", {"auditor"}},
+      {"CreateBackup", {"admin"}},
+      {"ListBackups", {"admin"}},
   };
   return *table;
 }

@@ -31,6 +31,8 @@ TEST(AuthorizeTest, TheRoleTable) {
       {Rpc::kGetSigningKey, all},
       {Rpc::kGetCreditStatusAt, all},
       {Rpc::kListQueries, {Role::kAuditor}},
+      {Rpc::kCreateBackup, {Role::kAdmin}},
+      {Rpc::kListBackups, {Role::kAdmin}},
   };
   for (const Cell& cell : table) {
     for (Role role : all) {

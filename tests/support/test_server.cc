@@ -145,8 +145,8 @@ void TestServer::Start() {
     dup2(out, 2);
     for (const std::string& e : env_) putenv(const_cast<char*>(e.c_str()));
     execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(),
-          "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--port-file",
-          port_file.c_str(), static_cast<char*>(nullptr));
+          "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--backup-dir",
+          backup_dir().c_str(), "--port-file", port_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   // Bounded wait: the port file appears once the server listens.

@@ -55,6 +55,7 @@ class TestServer {
   int port() const { return port_; }
   std::string endpoint() const;
   const std::string& data_dir() const { return data_.path(); }
+  std::string backup_dir() const { return run_.path() + "/backups"; }
 
   // A client authenticated as `name` (admin, recorder, approver, querier, auditor, stranger).
   std::unique_ptr<Client> ClientAs(const std::string& name, int max_attempts = 1) const;

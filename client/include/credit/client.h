@@ -86,6 +86,8 @@ class Client {
   absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
       const v1::GetCreditStatusAtRequest& request);
   absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+  absl::StatusOr<v1::CreateBackupResponse> CreateBackup();
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups();
 
   // The verifier in use, or null when the client does not verify.
   LogVerifier* verifier() const { return verifier_.get(); }

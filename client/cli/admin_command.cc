@@ -1,0 +1,57 @@
+// creditctl admin backup create|list
+#include "absl/strings/str_cat.h"
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
+#include "common/crypto/sha256.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace credit::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  creditctl admin backup create   a consistent online backup into the server's backup_dir\n"
+    "  creditctl admin backup list     the backups there (restore with `creditd restore`)\n";
+
+void PrintBackups(const google::protobuf::RepeatedPtrField<v1::Backup>& backups) {
+  Table table({"ID", "TIME", "SIZE", "TREE SIZE", "ROOT"});
+  for (const v1::Backup& b : backups) {
+    table.AddRow({absl::StrCat(b.backup_id()),
+                  google::protobuf::util::TimeUtil::ToString(b.create_time()),
+                  absl::StrCat(b.size_bytes()), absl::StrCat(b.tree_head().tree_size()),
+                  ToHex(b.tree_head().root_hash())});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int RunAdmin(Context& context, const std::vector<std::string>& argv) {
+  if (argv.size() != 2 || argv[0] != "backup" || (argv[1] != "create" && argv[1] != "list")) {
+    return UsageError("admin: want `backup create` or `backup list`", kUsage);
+  }
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  if (argv[1] == "create") {
+    absl::StatusOr<v1::CreateBackupResponse> response = (*client)->CreateBackup();
+    if (!response.ok()) return Fail(response.status());
+    if (context.format == Format::kJson) {
+      PrintJson(*response);
+    } else {
+      google::protobuf::RepeatedPtrField<v1::Backup> one;
+      *one.Add() = response->backup();
+      PrintBackups(one);
+    }
+    return 0;
+  }
+  absl::StatusOr<v1::ListBackupsResponse> response = (*client)->ListBackups();
+  if (!response.ok()) return Fail(response.status());
+  if (context.format == Format::kJson) {
+    PrintJson(*response);
+  } else {
+    PrintBackups(response->backups());
+  }
+  return 0;
+}
+
+}  // namespace credit::cli
