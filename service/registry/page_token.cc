@@ -1,5 +1,10 @@
 #include "service/registry/page_token.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -13,7 +18,8 @@
 namespace credit {
 namespace {
 
-constexpr char kTokenVersion = 1;
+constexpr char kTokenVersion = 2;
+constexpr size_t kTagSize = 16;
 
 absl::Status BadToken() {
   return absl::InvalidArgumentError(
@@ -44,20 +50,38 @@ uint64_t FilterFingerprint(const google::protobuf::Message& request) {
   return keys::ReadU64(AsBytes(hash));
 }
 
-std::string EncodePageToken(uint64_t fingerprint, absl::string_view position) {
-  std::string raw = absl::StrCat(absl::string_view(&kTokenVersion, 1), keys::U64(fingerprint),
-                                 position);
+std::string PageTokens::Tag(uint64_t fingerprint, absl::string_view position) const {
+  std::string message = absl::StrCat(keys::U64(fingerprint), position);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
+           &size) == nullptr) {
+    std::abort();  // HMAC-SHA-256 fails only without memory
+  }
+  return std::string(reinterpret_cast<const char*>(mac), kTagSize);
+}
+
+std::string PageTokens::Encode(uint64_t fingerprint, absl::string_view position) const {
+  std::string raw = absl::StrCat(absl::string_view(&kTokenVersion, 1), position,
+                                 Tag(fingerprint, position));
   return absl::WebSafeBase64Escape(raw);
 }
 
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token, uint64_t fingerprint) {
+absl::StatusOr<std::string> PageTokens::Decode(absl::string_view token,
+                                               uint64_t fingerprint) const {
   if (token.empty()) return std::string();
   std::string raw;
-  if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 9 ||
-      raw[0] != kTokenVersion || keys::ReadU64(absl::string_view(raw).substr(1)) != fingerprint) {
+  if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &raw) ||
+      raw.size() < 1 + kTagSize || raw[0] != kTokenVersion) {
     return BadToken();
   }
-  return raw.substr(9);
+  std::string position = raw.substr(1, raw.size() - 1 - kTagSize);
+  std::string tag = Tag(fingerprint, position);
+  if (CRYPTO_memcmp(tag.data(), raw.data() + raw.size() - kTagSize, kTagSize) != 0) {
+    return BadToken();
+  }
+  return position;
 }
 
 }  // namespace credit

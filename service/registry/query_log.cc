@@ -1,7 +1,5 @@
 #include "service/registry/query_log.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <iostream>
 
@@ -39,18 +37,9 @@ Hash256 QueryLog::RecordHash(const v1::QueryRecord& record) {
   return Sha256({absl::string_view(&kLeaf, 1), Deterministic(copy)});
 }
 
-absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clock* clock) {
-  ASSIGN_OR_RETURN(std::optional<std::string> salt, store->Get(Family::kMeta, kSaltKey));
-  if (!salt.has_value()) {
-    std::string fresh(32, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(fresh.data()), 32) != 1) {
-      return absl::InternalError("OpenSSL could not make random bytes for the query-log salt");
-    }
-    rocksdb::WriteBatch batch;
-    batch.Put(store->Handle(Family::kMeta), kSaltKey, fresh);
-    RETURN_IF_ERROR(store->Write(&batch));
-    salt = fresh;
-  }
+absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clock* clock,
+                                                         const PageTokens* page_tokens) {
+  ASSIGN_OR_RETURN(std::string salt, store->GetOrCreateSecret(kSaltKey));
   uint64_t next = 0;
   Hash256 last{};
   auto it = store->NewIterator(Family::kQueries);
@@ -64,13 +53,15 @@ absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clo
     last = RecordHash(record);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
-  return std::unique_ptr<QueryLog>(new QueryLog(store, clock, *std::move(salt), next, last));
+  return std::unique_ptr<QueryLog>(
+      new QueryLog(store, clock, page_tokens, std::move(salt), next, last));
 }
 
-QueryLog::QueryLog(Store* store, const Clock* clock, std::string salt, uint64_t next_sequence,
-                   Hash256 last_hash)
+QueryLog::QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens,
+                   std::string salt, uint64_t next_sequence, Hash256 last_hash)
     : store_(store),
       clock_(clock),
+      page_tokens_(page_tokens),
       salt_(std::move(salt)),
       next_sequence_(next_sequence),
       last_hash_(last_hash),
@@ -168,7 +159,7 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
     subject_hash = SubjectHash(request.subject_code());
   }
   uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   if (!position.empty() && position.size() != 8) {
     return absl::InvalidArgumentError("page_token: malformed");
   }
@@ -179,7 +170,7 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
   for (it->Seek(keys::U64(next)); it->Valid(); it->Next()) {
     uint64_t sequence = keys::ReadU64(View(it->key()));
     if (response.queries_size() == page_size || ++scanned > 10000) {
-      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(sequence)));
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
       break;
     }
     v1::QueryRecord record;

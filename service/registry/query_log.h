@@ -23,6 +23,7 @@
 #include "credit/registry/v1/registry.pb.h"
 #include "service/auth/caller.h"
 #include "service/clock/clock.h"
+#include "service/registry/page_token.h"
 #include "service/storage/store.h"
 
 namespace credit {
@@ -33,7 +34,9 @@ class QueryLog {
  public:
   // Resumes the chain stored in `store` (creating the salt on first use) and starts the writer.
   // `store` and `clock` must outlive the log.
-  static absl::StatusOr<std::unique_ptr<QueryLog>> Open(Store* store, const Clock* clock);
+  // `page_tokens` must outlive the log.
+  static absl::StatusOr<std::unique_ptr<QueryLog>> Open(Store* store, const Clock* clock,
+                                                        const PageTokens* page_tokens);
 
   // Writes what is queued, then stops the writer.
   ~QueryLog();
@@ -56,12 +59,13 @@ class QueryLog {
   static Hash256 RecordHash(const v1::QueryRecord& record);
 
  private:
-  QueryLog(Store* store, const Clock* clock, std::string salt, uint64_t next_sequence,
-           Hash256 last_hash);
+  QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens, std::string salt,
+           uint64_t next_sequence, Hash256 last_hash);
   void Run();
 
   Store* store_;
   const Clock* clock_;
+  const PageTokens* page_tokens_;
   const std::string salt_;
 
   std::mutex mu_;

@@ -52,7 +52,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
   registry->backup_dir_ = options.backup_dir;
   RETURN_IF_ERROR(registry->Resume());
-  ASSIGN_OR_RETURN(registry->query_log_, QueryLog::Open(registry->store_.get(), clock));
+  ASSIGN_OR_RETURN(std::string token_key,
+                   registry->store_->GetOrCreateSecret("page_token_key"));
+  registry->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
+  ASSIGN_OR_RETURN(registry->query_log_, QueryLog::Open(registry->store_.get(), clock,
+                                                        registry->page_tokens_.get()));
   return registry;
 }
 

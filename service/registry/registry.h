@@ -33,6 +33,7 @@
 #include "credit/registry/v1/registry.pb.h"
 #include "service/auth/caller.h"
 #include "service/clock/clock.h"
+#include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
 #include "service/registry/validation.h"
 #include "service/storage/store.h"
@@ -153,6 +154,7 @@ class Registry {
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;
+  std::unique_ptr<PageTokens> page_tokens_;
   std::string backup_dir_;
   std::mutex backup_mu_;  // one backup at a time
 

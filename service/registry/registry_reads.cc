@@ -50,7 +50,7 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   const std::string& subject = request.subject_code();
   if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
   uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
 
   auto snapshot = store_->Snapshot();
@@ -66,7 +66,7 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
     if (!subject.empty() && !absl::StartsWith(key, subject)) break;
     uint64_t id = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
     if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(id)));
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(id)));
       break;
     }
     v1::Entry entry;
@@ -230,7 +230,7 @@ absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
         absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE"));
   }
   uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string next_code, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(std::string next_code, page_tokens_->Decode(request.page_token(), fingerprint));
   v1::ListMeasuresResponse response;
   std::shared_lock lock(catalogue_mu_);
   for (auto it = catalogue_.lower_bound(next_code); it != catalogue_.end(); ++it) {
@@ -238,7 +238,7 @@ absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
       continue;
     }
     if (response.measures_size() == page_size) {
-      response.set_next_page_token(EncodePageToken(fingerprint, it->first));
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, it->first));
       break;
     }
     *response.add_measures() = it->second;
@@ -263,7 +263,7 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
     return absl::InvalidArgumentError("end_time: want a time at or after start_time");
   }
   uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   ASSIGN_OR_RETURN(uint64_t next, PositionAsU64(position));
   next = std::max(next, request.from_sequence());
 
@@ -278,7 +278,7 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
     if (!subject.empty() && !absl::StartsWith(key, subject)) break;
     uint64_t sequence = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
     if (response.changes_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(EncodePageToken(fingerprint, keys::U64(sequence)));
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
       break;
     }
     std::string bytes;

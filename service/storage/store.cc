@@ -1,5 +1,7 @@
 #include "service/storage/store.h"
 
+#include <openssl/rand.h>
+
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
 #include "rocksdb/filter_policy.h"
@@ -144,6 +146,20 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family,
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
+}
+
+absl::StatusOr<std::string> Store::GetOrCreateSecret(const std::string& name) {
+  absl::StatusOr<std::optional<std::string>> stored = Get(Family::kMeta, name);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return **stored;
+  std::string secret(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), 32) != 1) {
+    return absl::InternalError("OpenSSL could not make random bytes for " + name);
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(Handle(Family::kMeta), name, secret);
+  if (absl::Status s = Write(&batch); !s.ok()) return s;
+  return secret;
 }
 
 std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {

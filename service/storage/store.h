@@ -80,6 +80,10 @@ class Store {
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family,
                                                  const rocksdb::Snapshot* snapshot = nullptr);
 
+  // The 32-byte secret stored under `name` in the meta family, made from OpenSSL's random
+  // generator (and stored, synced) the first time it is asked for.
+  absl::StatusOr<std::string> GetOrCreateSecret(const std::string& name);
+
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const rocksdb::Snapshot> Snapshot();
 
