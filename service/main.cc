@@ -6,7 +6,8 @@
 //
 // Flags override the configuration file. --port-file receives the port actually bound (useful
 // with --listen 127.0.0.1:0). SIGTERM or SIGINT shut the server down cleanly: calls in flight
-// finish, the database closes.
+// finish, the database closes. SIGHUP re-reads the configuration's identities (to add, change or
+// revoke one without a restart); a configuration that does not load is reported and ignored.
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -202,6 +203,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<credit::Config> config = credit::LoadConfig(flags.config);
@@ -231,10 +233,25 @@ int main(int argc, char** argv) {
   }
 
   std::thread waiter([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    std::cerr << "creditd: signal " << signal << ", shutting down" << std::endl;
-    (*server)->Shutdown(absl::Seconds(5));
+    while (true) {
+      int signal = 0;
+      sigwait(&signals, &signal);
+      if (signal == SIGHUP) {
+        absl::StatusOr<credit::Config> reloaded = credit::LoadConfig(flags.config);
+        if (!reloaded.ok()) {
+          std::cerr << "creditd: reload refused, keeping the identities in force: "
+                    << reloaded.status().message() << std::endl;
+          continue;
+        }
+        (*server)->ReplaceIdentities(reloaded->identities);
+        std::cerr << "creditd: reloaded " << reloaded->identities.size() << " identities"
+                  << std::endl;
+        continue;
+      }
+      std::cerr << "creditd: signal " << signal << ", shutting down" << std::endl;
+      (*server)->Shutdown(absl::Seconds(5));
+      return;
+    }
   });
   (*server)->Wait();
   waiter.join();

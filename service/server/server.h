@@ -36,6 +36,11 @@ class CreditServer {
   // Blocks until the server has shut down.
   void Wait();
 
+  // Puts `identities` in force for every call from now on (calls in flight keep their caller).
+  void ReplaceIdentities(std::map<std::string, Caller> identities) {
+    identities_->Replace(std::move(identities));
+  }
+
  private:
   CreditServer() = default;
 

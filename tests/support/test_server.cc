@@ -92,7 +92,10 @@ const Pki& DevPki() {
 
 TestServer::TestServer() { Start(); }
 
-TestServer::TestServer(std::vector<std::string> env) : env_(std::move(env)) { Start(); }
+TestServer::TestServer(std::vector<std::string> env, std::string config_file)
+    : env_(std::move(env)), config_file_(std::move(config_file)) {
+  Start();
+}
 
 bool TestServer::WaitForExit(absl::Duration timeout) {
   absl::Time give_up = absl::Now() + timeout;
@@ -136,7 +139,7 @@ void TestServer::Start() {
   fs::remove(port_file);
   std::string log = run_.path() + "/creditd.log";
   // Before fork: the PKI must be made once, by this process, not by the child.
-  std::string config = DevPki().dir + "/creditd.yaml";
+  std::string config = config_file_.empty() ? DevPki().dir + "/creditd.yaml" : config_file_;
   pid_ = fork();
   if (pid_ < 0) Die("fork failed");
   if (pid_ == 0) {

@@ -43,7 +43,7 @@ class TestServer {
   TestServer();
   // As above, with `env` ("NAME=value") added to creditd's environment at every start until
   // SetEnv changes it.
-  explicit TestServer(std::vector<std::string> env);
+  explicit TestServer(std::vector<std::string> env, std::string config_file = "");
   ~TestServer();
 
   void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
@@ -75,6 +75,7 @@ class TestServer {
   void Start();
 
   std::vector<std::string> env_;
+  std::string config_file_;  // empty: DevPki()'s creditd.yaml
   TempDir data_;
   TempDir run_;
   pid_t pid_ = -1;

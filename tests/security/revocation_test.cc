@@ -1,0 +1,81 @@
+// Certificates that must not get in: an expired one, and an identity revoked from the
+// configuration — applied on SIGHUP, without a restart.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/test_server.h"
+
+namespace credit::testing {
+namespace {
+
+absl::Status AskStatus(const ClientOptions& options) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) return client.status();
+  v1::GetCreditStatusRequest request;
+  request.set_subject_code("91440300MA5FXXXX0U");
+  request.set_purpose("安全测试");
+  return (*client)->GetCreditStatus(request).status();
+}
+
+TEST(RevocationTest, AnExpiredCertificateFailsTheHandshake) {
+  TestServer server;
+  CommandResult made = RunCommand({"/bin/bash", MAKE_EXPIRED_CERT, DevPki().dir, "querier"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ClientOptions options = server.OptionsFor("querier");
+  options.max_attempts = 1;
+  EXPECT_TRUE(AskStatus(options).ok());
+  options.cert_file = DevPki().dir + "/querier-expired.pem";
+  options.key_file = DevPki().dir + "/querier-expired.key";
+  EXPECT_EQ(AskStatus(options).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(RevocationTest, ARevokedIdentityIsRefusedAfterReloadWithoutRestart) {
+  // A configuration of our own beside the dev one (its relative paths still resolve).
+  std::string config = DevPki().dir + "/reload-test.yaml";
+  std::ifstream in(DevPki().dir + "/creditd.yaml");
+  std::stringstream original;
+  original << in.rdbuf();
+  std::ofstream(config) << original.str();
+  TestServer server({}, config);
+  pid_t pid = server.pid();
+
+  ClientOptions querier = server.OptionsFor("querier");
+  querier.max_attempts = 1;
+  ASSERT_TRUE(AskStatus(querier).ok());
+
+  // Take the querier out and tell the server.
+  std::string text = original.str();
+  size_t at = text.find("  querier:\n");
+  ASSERT_NE(at, std::string::npos);
+  text.erase(at, text.find("  auditor:\n") - at);
+  std::ofstream(config) << text;
+  kill(pid, SIGHUP);
+  absl::Status status;
+  for (int i = 0; i < 100; ++i) {  // bounded: 5 s
+    status = AskStatus(querier);
+    if (status.code() == absl::StatusCode::kPermissionDenied) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.message(), "identity querier is not configured on this server");
+  EXPECT_EQ(server.pid(), pid);  // the same process: no restart
+  ClientOptions auditor = server.OptionsFor("auditor");
+  EXPECT_TRUE(AskStatus(auditor).ok());
+
+  // A broken configuration is refused and the identities in force stay.
+  std::ofstream(config) << "identities: [not, a, map";
+  kill(pid, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(AskStatus(auditor).ok());
+  std::filesystem::remove(config);
+}
+
+}  // namespace
+}  // namespace credit::testing
