@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "service/registry/validation.h"
@@ -142,6 +143,40 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       if (config.utc_offset_hours < -12 || config.utc_offset_hours > 14) {
         return reader.Error("utc_offset_hours", "-12 to 14");
       }
+    }
+    if (const YAML::Node limits = root["limits"]) {
+      if (!limits.IsMap()) return reader.Error("limits", "a map");
+      struct Field {
+        const char* key;
+        int64_t* value;
+        int64_t min, max;
+      };
+      int64_t receive = config.limits.max_receive_message_bytes,
+              send = config.limits.max_send_message_bytes,
+              streams = config.limits.max_concurrent_streams,
+              threads = config.limits.max_threads, memory = config.limits.max_memory_bytes;
+      const Field fields[] = {
+          {"max_receive_message_bytes", &receive, 4096, 64ll << 20},
+          {"max_send_message_bytes", &send, 4096, 1ll << 30},
+          {"max_concurrent_streams", &streams, 1, 10000},
+          {"max_threads", &threads, 2, 4096},
+          {"max_memory_bytes", &memory, 16ll << 20, 64ll << 30},
+      };
+      for (const Field& f : fields) {
+        if (!limits[f.key]) continue;
+        std::string key = absl::StrCat("limits.", f.key);
+        ASSIGN_OR_RETURN(std::string text, reader.String(limits[f.key], key, true));
+        int64_t v = 0;
+        if (!absl::SimpleAtoi(text, &v) || v < f.min || v > f.max) {
+          return reader.Error(key, absl::StrCat("a whole number from ", f.min, " to ", f.max));
+        }
+        *f.value = v;
+      }
+      config.limits.max_receive_message_bytes = static_cast<int>(receive);
+      config.limits.max_send_message_bytes = static_cast<int>(send);
+      config.limits.max_concurrent_streams = static_cast<int>(streams);
+      config.limits.max_threads = static_cast<int>(threads);
+      config.limits.max_memory_bytes = memory;
     }
     const YAML::Node tls = root["tls"];
     if (!tls || !tls.IsMap()) return reader.Error("tls", "a map with ca, cert and key");

@@ -19,12 +19,22 @@ struct TlsConfig {
   std::string key_file;   // the server's private key, PEM
 };
 
+// What one server accepts at most (config key `limits`).
+struct ServerLimits {
+  int max_receive_message_bytes = 1 << 20;  // a full batch of 1000 codes is ~25 KiB
+  int max_send_message_bytes = 64 << 20;
+  int max_concurrent_streams = 100;         // per connection
+  int max_threads = 64;                     // calls served at once; more are shed
+  int64_t max_memory_bytes = 512ll << 20;   // gRPC's own buffers
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir;
   // Offset of the zone in which dates are counted; China Standard Time by default.
   int utc_offset_hours = 8;
   TlsConfig tls;
+  ServerLimits limits;
   // The Ed25519 key that signs tree heads; made on first start when absent. Empty: the file
   // tree-head-signing.key in data_dir.
   std::string signing_key_file;

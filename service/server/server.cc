@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
@@ -22,6 +23,25 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
   std::ostringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+// Limits set on purpose, so that no client can make the server run out of threads or memory:
+// calls beyond them are shed with RESOURCE_EXHAUSTED while the rest are served.
+void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
+  builder->SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  builder->SetMaxSendMessageSize(limits.max_send_message_bytes);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
+  // Clients may not ping more often than every 10 s without calls in flight (else GOAWAY);
+  // the server pings idle connections every minute and drops the dead ones.
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
+  grpc::ResourceQuota quota("creditd");
+  quota.SetMaxThreads(limits.max_threads);
+  quota.Resize(limits.max_memory_bytes);
+  builder->SetResourceQuota(quota);
 }
 
 }  // namespace
@@ -57,6 +77,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  ApplyLimits(config.limits, &builder);
   builder.AddListeningPort(config.listen, grpc::SslServerCredentials(tls), &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

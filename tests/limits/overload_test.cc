@@ -1,0 +1,125 @@
+// More clients than the server's limits allow, on loopback for a bounded time: the server keeps
+// answering health checks, sheds the excess with RESOURCE_EXHAUSTED (nothing else), and its
+// memory stays bounded; oversized messages are refused without harm.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/test_server.h"
+
+namespace credit::testing {
+namespace {
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+long RssKib(pid_t pid) {
+  std::string status = Read("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
+}
+
+class OverloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The dev configuration with a deliberately small thread limit.
+    config_ = DevPki().dir + "/overload-test.yaml";
+    std::ofstream(config_) << Read(DevPki().dir + "/creditd.yaml")
+                           << "limits:\n  max_threads: 4\n  max_receive_message_bytes: 65536\n";
+    server_ = std::make_unique<TestServer>(std::vector<std::string>{}, config_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove(config_);
+  }
+
+  std::string config_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(OverloadTest, ShedsExcessCallsAndKeepsAnsweringHealthChecks) {
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("压力测试");
+  for (int i = 0; i < 1000; ++i) batch.add_subject_codes("91440300MA5FXXXX0U");
+
+  std::mutex mu;
+  std::map<absl::StatusCode, int> codes;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 48; ++c) {
+    clients.emplace_back([&] {
+      std::unique_ptr<Client> client = server_->ClientAs("querier");
+      for (int i = 0; i < 2000 && !stop; ++i) {  // bounded twice: count and time
+        absl::Status s = client->BatchGetCreditStatus(batch).status();
+        std::lock_guard lock(mu);
+        ++codes[s.code()];
+      }
+    });
+  }
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = Read(DevPki().dir + "/ca.pem");
+  tls.pem_cert_chain = Read(DevPki().dir + "/auditor.pem");
+  tls.pem_private_key = Read(DevPki().dir + "/auditor.key");
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(server_->endpoint(), grpc::SslCredentials(tls)));
+  int healthy = 0, unhealthy = 0;
+  long max_rss = 0;
+  absl::Time end = absl::Now() + absl::Seconds(4);
+  while (absl::Now() < end) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status s = health->Check(&context, {}, &response);
+    (s.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? healthy
+                                                                                   : unhealthy)++;
+    max_rss = std::max(max_rss, RssKib(server_->pid()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  EXPECT_GE(healthy, 20);
+  EXPECT_EQ(unhealthy, 0);
+  EXPECT_GT(codes[absl::StatusCode::kOk], 0);
+  EXPECT_GT(codes[absl::StatusCode::kResourceExhausted], 0) << "nothing was shed";
+  for (const auto& [code, count] : codes) {
+    EXPECT_TRUE(code == absl::StatusCode::kOk || code == absl::StatusCode::kResourceExhausted)
+        << count << " calls ended with " << absl::StatusCodeToString(code);
+  }
+  EXPECT_LT(max_rss, 512 * 1024) << "server RSS " << max_rss << " KiB";
+  std::cout << "overload: " << codes[absl::StatusCode::kOk] << " answered, "
+            << codes[absl::StatusCode::kResourceExhausted] << " shed, " << healthy
+            << " health checks answered, peak RSS " << max_rss / 1024 << " MiB\n";
+}
+
+TEST_F(OverloadTest, AnOversizedMessageIsRefusedWithoutHarm) {
+  v1::BatchGetCreditStatusRequest huge;
+  huge.set_purpose("x");
+  huge.add_subject_codes(std::string(100000, '9'));
+  std::unique_ptr<Client> client = server_->ClientAs("querier");
+  absl::Status s = client->BatchGetCreditStatus(huge).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  v1::GetCreditStatusRequest normal;
+  normal.set_subject_code("91440300MA5FXXXX0U");
+  normal.set_purpose("x");
+  EXPECT_TRUE(client->GetCreditStatus(normal).ok());
+}
+
+}  // namespace
+}  // namespace credit::testing
