@@ -153,6 +153,8 @@ void QueryLog::Run() {
 absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
     const v1::ListQueriesRequest& request) const {
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  RETURN_IF_ERROR(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars,
+                               false));
   std::string subject_hash;
   if (!request.subject_code().empty()) {
     RETURN_IF_ERROR(ValidateSubjectCode(request.subject_code(), "subject_code").status());

@@ -49,6 +49,8 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   }
   const std::string& subject = request.subject_code();
   if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
+  RETURN_IF_ERROR(ValidateText(request.authority(), "authority", kMaxAuthorityChars, false));
+  RETURN_IF_ERROR(ValidateText(request.category(), "category", kMaxCategoryChars, false));
   uint64_t fingerprint = FilterFingerprint(request);
   ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
@@ -251,6 +253,8 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   const std::string& subject = request.subject_code();
   if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
+  RETURN_IF_ERROR(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars,
+                               false));
   int64_t start_micros = std::numeric_limits<int64_t>::min();
   int64_t end_micros = std::numeric_limits<int64_t>::max();
   if (request.has_start_time()) {

@@ -30,6 +30,7 @@ inline constexpr size_t kMaxAuthorityChars = 100;
 inline constexpr size_t kMaxDocumentChars = 100;
 inline constexpr size_t kMaxReasonChars = 1000;
 inline constexpr size_t kMaxPurposeChars = 200;
+inline constexpr size_t kMaxIdentityChars = 128;
 inline constexpr size_t kMaxRequestIdChars = 128;
 inline constexpr size_t kMaxMeasuresPerEntry = 32;
 inline constexpr size_t kMaxDepartmentsPerMeasure = 64;

@@ -534,6 +534,17 @@ TEST_F(RegistryTest, ListEntriesFiltersByStatusListAuthorityAndCategory) {
   EXPECT_TRUE(ids(request).empty());
 }
 
+TEST_F(RegistryTest, FilterStringsAreBounded) {
+  v1::ListEntriesRequest entries;
+  entries.set_authority(std::string(101, 'a'));
+  EXPECT_EQ(registry_->ListEntries(recorder_, entries).status().message(),
+            "authority: got 101 characters, want at most 100");
+  v1::ListChangesRequest changes;
+  changes.set_actor_identity(std::string(129, 'a'));
+  EXPECT_EQ(registry_->ListChanges(auditor_, changes).status().message(),
+            "actor_identity: got 129 characters, want at most 128");
+}
+
 TEST_F(RegistryTest, PageSizeOutOfRangeIsInvalidArgument) {
   v1::ListEntriesRequest request;
   request.set_page_size(1001);
