@@ -16,13 +16,13 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "common/crypto/ed25519.h"
 #include "common/crypto/sha256.h"
+#include "service/backup/backup.h"
 #include "service/clock/clock.h"
 #include "service/config/config.h"
-#include "absl/strings/numbers.h"
-#include "service/backup/backup.h"
 #include "service/server/server.h"
 #include "service/storage/store.h"
 #include "service/verify/store_verifier.h"
@@ -131,9 +131,8 @@ int Restore(const Flags& flags) {
 }
 
 int Verify(const Flags& flags) {
-  std::string key_file = flags.public_key.empty()
-                             ? flags.data_dir + "/tree-head-signing.key.pub"
-                             : flags.public_key;
+  std::string key_file =
+      flags.public_key.empty() ? flags.data_dir + "/tree-head-signing.key.pub" : flags.public_key;
   std::string public_key;
   std::ifstream key_in(key_file);
   if (key_in) {

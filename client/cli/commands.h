@@ -28,8 +28,8 @@ int RunQueryLog(Context& context, const std::vector<std::string>& argv);
 int RunAdmin(Context& context, const std::vector<std::string>& argv);
 
 // Shared by the commands that show entries and subjects.
-std::string ListName(int list_kind);        // "black"
-std::string StatusName(int entry_status);   // "active"
+std::string ListName(int list_kind);       // "black"
+std::string StatusName(int entry_status);  // "active"
 
 }  // namespace credit::cli
 

@@ -25,9 +25,9 @@ constexpr char kUsage[] =
 
 // Flags that set an entry's input fields, shared by record and update.
 const std::set<std::string> kFieldFlags = {
-    "--subject", "--name",  "--kind",    "--list",      "--category",        "--facts",
-    "--basis",   "--authority", "--document", "--decided", "--publicity-start",
-    "--publicity-end", "--effective", "--expires", "--measures"};
+    "--subject",         "--name",          "--kind",      "--list",     "--category",
+    "--facts",           "--basis",         "--authority", "--document", "--decided",
+    "--publicity-start", "--publicity-end", "--effective", "--expires",  "--measures"};
 
 absl::StatusOr<v1::ListKind> ParseList(const std::string& text) {
   std::string t = absl::AsciiStrToLower(text);
@@ -44,8 +44,8 @@ absl::StatusOr<v1::EntryStatus> ParseStatus(const std::string& text) {
       status != v1::ENTRY_STATUS_UNSPECIFIED) {
     return status;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--status: got \"", text, "\", want active, revoked, repaired, expired, ..."));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--status: got \"", text, "\", want active, revoked, repaired, expired, ..."));
 }
 
 // Applies the field flags that were given to `entry`.
@@ -91,9 +91,9 @@ void PrintEntries(const google::protobuf::RepeatedPtrField<v1::Entry>& entries) 
   Table table({"ID", "SUBJECT", "NAME", "LIST", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
                "AUTHORITY", "DOCUMENT", "MEASURES"});
   for (const v1::Entry& e : entries) {
-    table.AddRow({absl::StrCat(e.id()), e.subject().code(), e.subject().name(),
-                  ListName(e.list()), StatusName(e.status()), absl::StrCat(e.revision()),
-                  e.effective_date(), e.expiry_date(), e.authority(), e.document_number(),
+    table.AddRow({absl::StrCat(e.id()), e.subject().code(), e.subject().name(), ListName(e.list()),
+                  StatusName(e.status()), absl::StrCat(e.revision()), e.effective_date(),
+                  e.expiry_date(), e.authority(), e.document_number(),
                   absl::StrJoin(e.measure_codes(), ",")});
   }
   table.Print();
@@ -123,10 +123,10 @@ int Record(Context& context, const std::vector<std::string>& argv) {
   accepted.insert("--request-id");
   absl::StatusOr<Args> args = Args::Parse(argv, accepted);
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
-  if (!args->positionals().empty()) return UsageError("record takes no positional arguments", kUsage);
+  if (!args->positionals().empty())
+    return UsageError("record takes no positional arguments", kUsage);
   for (const char* flag : {"--subject", "--name", "--list", "--category", "--facts", "--basis",
-                           "--authority", "--document", "--decided", "--effective",
-                           "--expires"}) {
+                           "--authority", "--document", "--decided", "--effective", "--expires"}) {
     if (!args->Has(flag)) return UsageError(absl::StrCat(flag, ": required"), kUsage);
   }
   v1::RecordEntryRequest request;

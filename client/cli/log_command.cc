@@ -99,9 +99,8 @@ int List(Context& context, const std::vector<std::string>& argv) {
   }
   Table table({"SEQ", "TIME", "ACTOR", "DEPARTMENT", "OPERATION", "OBJECT", "REASON", "HASH"});
   for (const v1::Change& c : all.changes()) {
-    table.AddRow({absl::StrCat(c.sequence()),
-                  google::protobuf::util::TimeUtil::ToString(c.time()), c.actor().identity(),
-                  c.actor().department(), Operation(c), Object(c), c.reason(),
+    table.AddRow({absl::StrCat(c.sequence()), google::protobuf::util::TimeUtil::ToString(c.time()),
+                  c.actor().identity(), c.actor().department(), Operation(c), Object(c), c.reason(),
                   ToHex(c.hash()).substr(0, 16)});
   }
   table.Print();
@@ -158,8 +157,8 @@ int Proof(Context& context, const std::vector<std::string>& argv) {
   absl::StatusOr<LogVerifier*> verifier = VerifierFor(**client, &owned);
   if (!verifier.ok()) return Fail(verifier.status());
   std::vector<std::string> proof(response->proof().begin(), response->proof().end());
-  if (absl::Status s = (*verifier)->VerifyInclusion(*seq, response->leaf_hash(), proof,
-                                                    response->tree_head());
+  if (absl::Status s =
+          (*verifier)->VerifyInclusion(*seq, response->leaf_hash(), proof, response->tree_head());
       !s.ok()) {
     return Fail(s);
   }
@@ -171,7 +170,8 @@ int Proof(Context& context, const std::vector<std::string>& argv) {
             << ") is in the tree of " << response->tree_head().tree_size() << " changes, root "
             << ToHex(response->tree_head().root_hash()) << ": proof of " << proof.size()
             << " hashes verified\n";
-  for (size_t i = 0; i < proof.size(); ++i) std::cout << "  " << i << "  " << ToHex(proof[i]) << "\n";
+  for (size_t i = 0; i < proof.size(); ++i)
+    std::cout << "  " << i << "  " << ToHex(proof[i]) << "\n";
   return 0;
 }
 
@@ -230,7 +230,8 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
   }
   auto root_of = [&](uint64_t size) {
     merkle::CompactRange range;
-    for (uint64_t i = 0; i < size; ++i) range.Append(leaves[i], [](int, uint64_t, const Hash256&) {});
+    for (uint64_t i = 0; i < size; ++i)
+      range.Append(leaves[i], [](int, uint64_t, const Hash256&) {});
     return range.Root();
   };
   if (AsBytes(root_of(leaves.size())) != head.root_hash()) {

@@ -1,10 +1,10 @@
 // creditctl querylog list
+#include <iostream>
+
 #include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
-#include <iostream>
-
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
@@ -55,8 +55,8 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
       std::string hash = RecordHash(record);
       if (hash != record.hash()) return mismatch(n, "its hash is not its content's");
       if (record.previous_hash() != previous) {
-        return mismatch(n - 1, absl::StrCat("its hash is not the one query ", n,
-                                            " recorded for it"));
+        return mismatch(n - 1,
+                        absl::StrCat("its hash is not the one query ", n, " recorded for it"));
       }
       previous = hash;
       ++n;

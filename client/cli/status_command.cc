@@ -3,10 +3,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/cli/args.h"
-#include "client/cli/commands.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
@@ -30,8 +30,8 @@ absl::Status ParseMoment(const std::string& text, google::protobuf::Timestamp* o
     if (!absl::ParseCivilTime(text, &day)) {
       return absl::InvalidArgumentError("--at: got \"" + text + "\", want YYYY-MM-DD or RFC 3339");
     }
-    absl::Time end = absl::FromCivil(day + 1, absl::FixedTimeZone(8 * 3600)) -
-                     absl::Microseconds(1);
+    absl::Time end =
+        absl::FromCivil(day + 1, absl::FixedTimeZone(8 * 3600)) - absl::Microseconds(1);
     *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(end));
     return absl::OkStatus();
   }
@@ -57,8 +57,8 @@ std::string Measures(const v1::CreditStatus& status) {
 
 void PrintOne(const v1::CreditStatus& status) {
   Table summary({"SUBJECT", "NAME", "LISTS", "AS OF"});
-  summary.AddRow({status.subject().code(), status.subject().name(), Lists(status),
-                  status.as_of_date()});
+  summary.AddRow(
+      {status.subject().code(), status.subject().name(), Lists(status), status.as_of_date()});
   summary.Print();
   if (!status.entries().empty()) {
     std::cout << "\nentries in force:\n";
@@ -76,10 +76,9 @@ void PrintOne(const v1::CreditStatus& status) {
   }
   Table measures({"CODE", "KIND", "MEASURE", "ENTRIES", "LEGAL BASIS"});
   for (const v1::ApplicableMeasure& m : status.measures()) {
-    measures.AddRow({m.measure().code(),
-                     m.measure().kind() == v1::INCENTIVE ? "incentive" : "punishment",
-                     m.measure().name(), absl::StrJoin(m.entry_ids(), ","),
-                     m.measure().legal_basis()});
+    measures.AddRow(
+        {m.measure().code(), m.measure().kind() == v1::INCENTIVE ? "incentive" : "punishment",
+         m.measure().name(), absl::StrJoin(m.entry_ids(), ","), m.measure().legal_basis()});
   }
   measures.Print();
 }
@@ -98,9 +97,8 @@ int RunStatusAt(Context& context, v1::GetCreditStatusAtRequest request) {
   std::cout << "\nas recorded in the first " << head.tree_size() << " changes (root "
             << ToHex(head.root_hash()) << "), from " << response->evidence_size()
             << " change record(s): "
-            << ((*client)->verifier() != nullptr
-                    ? "signature and inclusion proofs verified"
-                    : "not verified (give --server-key to verify)")
+            << ((*client)->verifier() != nullptr ? "signature and inclusion proofs verified"
+                                                 : "not verified (give --server-key to verify)")
             << "\n";
   return 0;
 }
@@ -113,8 +111,7 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
   const std::vector<std::string>& codes = args->positionals();
   if (codes.empty()) return UsageError("status: want at least one subject CODE", kUsage);
   if (!args->Has("--purpose")) {
-    return UsageError("--purpose: required, say why you ask (it is kept in the query log)",
-                      kUsage);
+    return UsageError("--purpose: required, say why you ask (it is kept in the query log)", kUsage);
   }
   std::string purpose = args->Get("--purpose");
   if (args->Has("--at") || args->Has("--at-size")) {
@@ -167,9 +164,10 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
   for (int i = 0; i < response->results_size(); ++i) {
     const v1::SubjectStatusResult& result = response->results(i);
     if (result.has_error()) {
-      table.AddRow({codes[i], "", "", "",
-                    absl::StrCat(StatusCodeName(static_cast<absl::StatusCode>(result.error().code())),
-                                 ": ", result.error().message())});
+      table.AddRow(
+          {codes[i], "", "", "",
+           absl::StrCat(StatusCodeName(static_cast<absl::StatusCode>(result.error().code())), ": ",
+                        result.error().message())});
     } else {
       const v1::CreditStatus& s = result.status();
       table.AddRow({s.subject().code(), s.subject().name(), Lists(s), Measures(s), ""});

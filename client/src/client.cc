@@ -90,7 +90,8 @@ absl::Status Client::CheckHead(const v1::SignedTreeHead& head) {
     }
   }
   if (absl::Status s = verifier_->Observe(head, proof); !s.ok()) return s;
-  if (!options_.trusted_head_file.empty()) return verifier_->SaveTrusted(options_.trusted_head_file);
+  if (!options_.trusted_head_file.empty())
+    return verifier_->SaveTrusted(options_.trusted_head_file);
   return absl::OkStatus();
 }
 
@@ -143,8 +144,7 @@ absl::StatusOr<v1::GetEntryResponse> Client::GetEntry(const v1::GetEntryRequest&
   return Call(&v1::CreditRegistry::StubInterface::GetEntry, request);
 }
 
-absl::StatusOr<v1::ListEntriesResponse> Client::ListEntries(
-    const v1::ListEntriesRequest& request) {
+absl::StatusOr<v1::ListEntriesResponse> Client::ListEntries(const v1::ListEntriesRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::ListEntries, request);
 }
 
@@ -163,13 +163,11 @@ absl::StatusOr<v1::ListMeasuresResponse> Client::ListMeasures(
   return Call(&v1::CreditRegistry::StubInterface::ListMeasures, request);
 }
 
-absl::StatusOr<v1::ListChangesResponse> Client::ListChanges(
-    const v1::ListChangesRequest& request) {
+absl::StatusOr<v1::ListChangesResponse> Client::ListChanges(const v1::ListChangesRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::ListChanges, request);
 }
 
-absl::StatusOr<v1::GetTreeHeadResponse> Client::GetTreeHead(
-    const v1::GetTreeHeadRequest& request) {
+absl::StatusOr<v1::GetTreeHeadResponse> Client::GetTreeHead(const v1::GetTreeHeadRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::GetTreeHead, request);
 }
 
@@ -196,12 +194,11 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
     std::vector<std::string> proof(evidence.inclusion_proof().begin(),
                                    evidence.inclusion_proof().end());
     const v1::Change& change = evidence.change();
-    absl::Status s =
-        change.record().empty()
-            ? verifier_->VerifyInclusion(change.sequence(), change.hash(), proof,
-                                         response->tree_head())
-            : verifier_->VerifyRecordInclusion(change.sequence(), change.record(), proof,
-                                               response->tree_head());
+    absl::Status s = change.record().empty()
+                         ? verifier_->VerifyInclusion(change.sequence(), change.hash(), proof,
+                                                      response->tree_head())
+                         : verifier_->VerifyRecordInclusion(change.sequence(), change.record(),
+                                                            proof, response->tree_head());
     if (s.ok() && !change.record().empty()) {
       // The change as shown must be the change as recorded.
       absl::StatusOr<ChangeRecord> record = DecodeChangeRecord(change.record());
@@ -220,8 +217,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
   return response;
 }
 
-absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(
-    const v1::ListQueriesRequest& request) {
+absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(const v1::ListQueriesRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::ListQueries, request);
 }
 

@@ -73,8 +73,7 @@ absl::Status LogVerifier::Observe(const v1::SignedTreeHead& head,
   absl::Status consistent =
       head.tree_size() >= old.tree_size()
           ? merkle::VerifyConsistency(old.tree_size(), head.tree_size(), old_root, new_root, proof)
-          : merkle::VerifyConsistency(head.tree_size(), old.tree_size(), new_root, old_root,
-                                      proof);
+          : merkle::VerifyConsistency(head.tree_size(), old.tree_size(), new_root, old_root, proof);
   if (!consistent.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the server's tree head of size ", head.tree_size(),

@@ -85,8 +85,8 @@ absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes) {
   uint8_t version = 0;
   if (!in.U8(&version)) return absl::DataLossError("change record: empty");
   if (version != kChangeRecordVersion) {
-    return absl::DataLossError(absl::StrCat("change record: version ", version, ", want ",
-                                            kChangeRecordVersion));
+    return absl::DataLossError(
+        absl::StrCat("change record: version ", version, ", want ", kChangeRecordVersion));
   }
   uint64_t time = 0;
   uint8_t object_type = 0;

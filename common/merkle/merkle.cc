@@ -151,8 +151,8 @@ absl::StatusOr<std::vector<Hash256>> InclusionProof(uint64_t index, uint64_t siz
 absl::StatusOr<std::vector<Hash256>> ConsistencyProof(uint64_t size1, uint64_t size2,
                                                       NodeReader read) {
   if (size1 == 0 || size1 > size2) {
-    return absl::InvalidArgumentError(absl::StrCat("from_size: got ", size1, ", want 1 to ",
-                                                   size2, " (to_size)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_size: got ", size1, ", want 1 to ", size2, " (to_size)"));
   }
   std::vector<Hash256> proof;
   RETURN_IF_ERROR(SubProof(size1, 0, size2, true, read, &proof));

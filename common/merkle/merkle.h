@@ -58,8 +58,7 @@ class CompactRange {
 absl::StatusOr<Hash256> RangeRoot(uint64_t begin, uint64_t end, NodeReader read);
 
 // PATH(index, D[0:size]) of RFC 6962 §2.1.1. INVALID_ARGUMENT unless index < size.
-absl::StatusOr<std::vector<Hash256>> InclusionProof(uint64_t index, uint64_t size,
-                                                    NodeReader read);
+absl::StatusOr<std::vector<Hash256>> InclusionProof(uint64_t index, uint64_t size, NodeReader read);
 
 // PROOF(size1, D[0:size2]) of RFC 6962 §2.1.2. INVALID_ARGUMENT unless 0 < size1 <= size2.
 absl::StatusOr<std::vector<Hash256>> ConsistencyProof(uint64_t size1, uint64_t size2,

@@ -9,11 +9,11 @@
 #define CREDIT_CONCAT_(a, b) CREDIT_CONCAT_INNER_(a, b)
 
 // Returns the status of `expr` from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)                               \
-  do {                                                      \
-    if (absl::Status _status = (expr); !_status.ok()) {     \
-      return _status;                                       \
-    }                                                       \
+#define RETURN_IF_ERROR(expr)                           \
+  do {                                                  \
+    if (absl::Status _status = (expr); !_status.ok()) { \
+      return _status;                                   \
+    }                                                   \
   } while (0)
 
 // `lhs = value of expr`, or returns the error of the StatusOr `expr`.

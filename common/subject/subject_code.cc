@@ -11,8 +11,8 @@ namespace {
 constexpr absl::string_view kUsccCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 constexpr std::array<int, 17> kUsccWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20,
                                               29, 25, 13, 8,  24, 10, 30, 28};
-constexpr std::array<int, 17> kResidentIdWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6,
-                                                    3, 7, 9, 10, 5, 8, 4, 2};
+constexpr std::array<int, 17> kResidentIdWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                                    3, 7, 9,  10, 5, 8, 4, 2};
 constexpr absl::string_view kResidentIdChecks = "10X98765432";
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -47,34 +47,33 @@ absl::Status ValidateUscc(absl::string_view code, absl::string_view field) {
   }
   for (size_t i = 0; i < code.size(); ++i) {
     if (kUsccCharset.find(code[i]) == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": character ", i + 1, " of the unified social credit code is '",
-          absl::string_view(&code[i], 1), "', want one of ", kUsccCharset,
-          " (no I, O, S, V, Z; upper case)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": character ", i + 1, " of the unified social credit code is '",
+                       absl::string_view(&code[i], 1), "', want one of ", kUsccCharset,
+                       " (no I, O, S, V, Z; upper case)"));
     }
   }
   char want = UsccCheckCharacter(code.substr(0, 17));
   if (code[17] != want) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": unified social credit code check character is '",
-        absl::string_view(&code[17], 1), "', want '", absl::string_view(&want, 1), "'"));
+        field, ": unified social credit code check character is '", absl::string_view(&code[17], 1),
+        "', want '", absl::string_view(&want, 1), "'"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateResidentId(absl::string_view code, absl::string_view field) {
   if (code.size() != 18) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": resident ID number must be 18 characters, got ", code.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": resident ID number must be 18 characters, got ", code.size()));
   }
   for (size_t i = 0; i < 17; ++i) {
     if (!IsDigit(code[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": character ", i + 1, " of the resident ID number must be a digit"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": character ", i + 1, " of the resident ID number must be a digit"));
     }
   }
-  if (!ParseDate(absl::StrCat(code.substr(6, 4), "-", code.substr(10, 2), "-",
-                              code.substr(12, 2)))
+  if (!ParseDate(absl::StrCat(code.substr(6, 4), "-", code.substr(10, 2), "-", code.substr(12, 2)))
            .ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": digits 7-14 of the resident ID number must be a real birth date (YYYYMMDD)"));
@@ -92,8 +91,9 @@ absl::Status ValidateResidentId(absl::string_view code, absl::string_view field)
 absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::string_view field) {
   if (code.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": required, want an 18-character unified social credit code or "
-                            "resident ID number"));
+        absl::StrCat(field,
+                     ": required, want an 18-character unified social credit code or "
+                     "resident ID number"));
   }
   absl::Status person = ValidateResidentId(code, field);
   if (person.ok()) return CodeKind::kPerson;
@@ -104,8 +104,8 @@ absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::strin
   if (!digits_first) return organization;
   // Seventeen digits: the code may have been meant as either kind, so say what both require.
   return absl::InvalidArgumentError(absl::StrCat(
-      person.message(), "; as a unified social credit code: ",
-      organization.message().substr(field.size() + 2)));
+      person.message(),
+      "; as a unified social credit code: ", organization.message().substr(field.size() + 2)));
 }
 
 std::string MaskPersonCode(absl::string_view code) {

@@ -5,10 +5,10 @@
 #define CREDIT_COMMON_SUBJECT_SUBJECT_CODE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace credit {
 

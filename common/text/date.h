@@ -3,9 +3,9 @@
 #define CREDIT_COMMON_TEXT_DATE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace credit {

@@ -99,10 +99,9 @@ absl::string_view RpcName(Rpc rpc) { return PermissionOf(rpc).name; }
 absl::Status Authorize(const Caller& caller, Rpc rpc) {
   const Permission& permission = PermissionOf(rpc);
   if (caller.roles & permission.roles) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("role ", caller.RoleNames(), " of identity ",
-                                                  caller.identity, " may not call ",
-                                                  permission.name, " (needs ",
-                                                  NamesOf(permission.roles), ")"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("role ", caller.RoleNames(), " of identity ", caller.identity, " may not call ",
+                   permission.name, " (needs ", NamesOf(permission.roles), ")"));
 }
 
 }  // namespace credit

@@ -19,7 +19,8 @@ v1::Backup FromInfo(const rocksdb::BackupInfo& info) {
   // The metadata is our own serialised Backup (head and key); the engine knows the rest.
   backup.ParseFromString(info.app_metadata);
   backup.set_backup_id(info.backup_id);
-  *backup.mutable_create_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(info.timestamp);
+  *backup.mutable_create_time() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(info.timestamp);
   backup.set_size_bytes(info.size);
   return backup;
 }
@@ -34,8 +35,9 @@ absl::StatusOr<v1::Backup> BackupCheckpoint(const std::string& checkpoint_dir,
   rocksdb::BackupEngine* raw = nullptr;
   rocksdb::BackupEngineOptions options(backup_dir);
   options.sync = true;
-  RETURN_IF_ERROR(FromRocksStatus(rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &raw),
-                                  "opening the backup folder"));
+  RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &raw),
+                      "opening the backup folder"));
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   v1::Backup metadata;
   *metadata.mutable_tree_head() = head;
@@ -43,10 +45,9 @@ absl::StatusOr<v1::Backup> BackupCheckpoint(const std::string& checkpoint_dir,
   rocksdb::CreateBackupOptions create;
   create.flush_before_backup = true;
   rocksdb::BackupID id = 0;
-  RETURN_IF_ERROR(FromRocksStatus(
-      engine->CreateNewBackupWithMetadata(create, checkpoint->db(), metadata.SerializeAsString(),
-                                          &id),
-      "creating the backup"));
+  RETURN_IF_ERROR(FromRocksStatus(engine->CreateNewBackupWithMetadata(
+                                      create, checkpoint->db(), metadata.SerializeAsString(), &id),
+                                  "creating the backup"));
   rocksdb::BackupInfo info;
   RETURN_IF_ERROR(FromRocksStatus(engine->GetBackupInfo(id, &info), "reading the backup"));
   return FromInfo(info);
@@ -57,10 +58,10 @@ absl::StatusOr<std::vector<v1::Backup>> ListBackups(const std::string& backup_di
     return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
   }
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  RETURN_IF_ERROR(FromRocksStatus(
-      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                          rocksdb::Env::Default(), &raw),
-      "opening the backup folder"));
+  RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                          rocksdb::Env::Default(), &raw),
+                      "opening the backup folder"));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   std::vector<rocksdb::BackupInfo> infos;
   engine->GetBackupInfo(&infos);
@@ -81,17 +82,17 @@ absl::StatusOr<v1::Backup> RestoreBackup(const std::string& backup_dir, uint32_t
     return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
   }
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  RETURN_IF_ERROR(FromRocksStatus(
-      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                          rocksdb::Env::Default(), &raw),
-      "opening the backup folder"));
+  RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                          rocksdb::Env::Default(), &raw),
+                      "opening the backup folder"));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   rocksdb::BackupInfo info;
-  rocksdb::Status found = backup_id == 0 ? engine->GetLatestBackupInfo(&info)
-                                         : engine->GetBackupInfo(backup_id, &info);
+  rocksdb::Status found =
+      backup_id == 0 ? engine->GetLatestBackupInfo(&info) : engine->GetBackupInfo(backup_id, &info);
   if (!found.ok()) {
-    return absl::NotFoundError(absl::StrCat("backup ", backup_id == 0 ? "latest" : absl::StrCat(backup_id),
-                                            ": ", found.ToString()));
+    return absl::NotFoundError(absl::StrCat(
+        "backup ", backup_id == 0 ? "latest" : absl::StrCat(backup_id), ": ", found.ToString()));
   }
   rocksdb::IOStatus verified = engine->VerifyBackup(info.backup_id, /*verify_with_checksum=*/true);
   if (!verified.ok()) {
@@ -112,9 +113,9 @@ absl::StatusOr<v1::Backup> RestoreBackup(const std::string& backup_dir, uint32_t
   if (report->changes != backup.tree_head().tree_size() ||
       absl::string_view(reinterpret_cast<const char*>(report->root.data()), 32) !=
           backup.tree_head().root_hash()) {
-    return absl::DataLossError(absl::StrCat(
-        "the restored log has ", report->changes, " changes, the backup's head says ",
-        backup.tree_head().tree_size(), " (or another root)"));
+    return absl::DataLossError(absl::StrCat("the restored log has ", report->changes,
+                                            " changes, the backup's head says ",
+                                            backup.tree_head().tree_size(), " (or another root)"));
   }
   return backup;
 }

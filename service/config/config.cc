@@ -153,8 +153,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       };
       int64_t receive = config.limits.max_receive_message_bytes,
               send = config.limits.max_send_message_bytes,
-              streams = config.limits.max_concurrent_streams,
-              threads = config.limits.max_threads, memory = config.limits.max_memory_bytes;
+              streams = config.limits.max_concurrent_streams, threads = config.limits.max_threads,
+              memory = config.limits.max_memory_bytes;
       const Field fields[] = {
           {"max_receive_message_bytes", &receive, 4096, 64ll << 20},
           {"max_send_message_bytes", &send, 4096, 1ll << 30},
@@ -186,8 +186,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
 
     const YAML::Node identities = root["identities"];
     if (!identities || !identities.IsMap() || identities.size() == 0) {
-      return reader.Error("identities", "a map from certificate common name to "
-                                        "{department, roles, unmask}");
+      return reader.Error("identities",
+                          "a map from certificate common name to "
+                          "{department, roles, unmask}");
     }
     for (const auto& item : identities) {
       std::string name = item.first.as<std::string>();

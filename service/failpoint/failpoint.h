@@ -11,10 +11,10 @@
 namespace credit {
 
 // The fail points, in the order a mutation reaches them.
-inline constexpr char kFailBeforeSigning[] = "before-signing";  // record built, head not signed
-inline constexpr char kFailBeforeWrite[] = "before-write";      // batch complete, not written
-inline constexpr char kFailAfterWrite[] = "after-write";        // batch durable, not answered
-inline constexpr char kFailQueryLogWrite[] = "query-log-write"; // query-log group not written
+inline constexpr char kFailBeforeSigning[] = "before-signing";   // record built, head not signed
+inline constexpr char kFailBeforeWrite[] = "before-write";       // batch complete, not written
+inline constexpr char kFailAfterWrite[] = "after-write";         // batch durable, not answered
+inline constexpr char kFailQueryLogWrite[] = "query-log-write";  // query-log group not written
 
 // Kills the process if the environment names `name` and this is the chosen hit.
 void FailPoint(const char* name);

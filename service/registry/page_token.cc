@@ -63,8 +63,8 @@ std::string PageTokens::Tag(uint64_t fingerprint, absl::string_view position) co
 }
 
 std::string PageTokens::Encode(uint64_t fingerprint, absl::string_view position) const {
-  std::string raw = absl::StrCat(absl::string_view(&kTokenVersion, 1), position,
-                                 Tag(fingerprint, position));
+  std::string raw =
+      absl::StrCat(absl::string_view(&kTokenVersion, 1), position, Tag(fingerprint, position));
   return absl::WebSafeBase64Escape(raw);
 }
 

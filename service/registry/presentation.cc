@@ -30,10 +30,9 @@ void RedactEntry(const Caller& caller, v1::Entry* entry) {
 
 void RedactChange(const Caller& caller, v1::Change* change) {
   if (caller.can_unmask) return;
-  bool person = (change->has_entry_before() &&
-                 change->entry_before().subject().kind() == v1::PERSON) ||
-                (change->has_entry_after() &&
-                 change->entry_after().subject().kind() == v1::PERSON);
+  bool person =
+      (change->has_entry_before() && change->entry_before().subject().kind() == v1::PERSON) ||
+      (change->has_entry_after() && change->entry_after().subject().kind() == v1::PERSON);
   if (change->has_entry_before()) RedactEntry(caller, change->mutable_entry_before());
   if (change->has_entry_after()) RedactEntry(caller, change->mutable_entry_after());
   // The record bytes hold the ID number in clear; its hash still proves the record's place.

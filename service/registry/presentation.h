@@ -21,8 +21,8 @@ void RedactEntry(const Caller& caller, v1::Entry* entry);
 // the ID number in clear) unless the caller may unmask.
 void RedactChange(const Caller& caller, v1::Change* change);
 
-// The Change stored as `bytes` under `sequence`, with its hash and the record bytes. DATA_LOSS when the bytes do not
-// decode, their objects do not parse, or the record names another sequence number.
+// The Change stored as `bytes` under `sequence`, with its hash and the record bytes. DATA_LOSS when
+// the bytes do not decode, their objects do not parse, or the record names another sequence number.
 absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes);
 
 }  // namespace credit

@@ -83,8 +83,8 @@ std::string QueryLog::SubjectHash(absl::string_view code) const {
 void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
                       const std::vector<std::string>& subject_codes) {
   v1::QueryRecord record;
-  *record.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      absl::ToUnixMicros(clock_->Now()));
+  *record.mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(clock_->Now()));
   record.mutable_actor()->set_identity(caller.identity);
   record.mutable_actor()->set_department(caller.department);
   record.set_rpc(std::string(rpc));
@@ -153,8 +153,8 @@ void QueryLog::Run() {
 absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
     const v1::ListQueriesRequest& request) const {
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
-  RETURN_IF_ERROR(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars,
-                               false));
+  RETURN_IF_ERROR(
+      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
   std::string subject_hash;
   if (!request.subject_code().empty()) {
     RETURN_IF_ERROR(ValidateSubjectCode(request.subject_code(), "subject_code").status());
@@ -184,8 +184,8 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
       continue;
     }
     if (!subject_hash.empty() &&
-        std::find(record.subject_hashes().begin(), record.subject_hashes().end(),
-                  subject_hash) == record.subject_hashes().end()) {
+        std::find(record.subject_hashes().begin(), record.subject_hashes().end(), subject_hash) ==
+            record.subject_hashes().end()) {
       continue;
     }
     record.set_hash(std::string(AsBytes(RecordHash(record))));

@@ -52,11 +52,10 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
   registry->backup_dir_ = options.backup_dir;
   RETURN_IF_ERROR(registry->Resume());
-  ASSIGN_OR_RETURN(std::string token_key,
-                   registry->store_->GetOrCreateSecret("page_token_key"));
+  ASSIGN_OR_RETURN(std::string token_key, registry->store_->GetOrCreateSecret("page_token_key"));
   registry->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
-  ASSIGN_OR_RETURN(registry->query_log_, QueryLog::Open(registry->store_.get(), clock,
-                                                        registry->page_tokens_.get()));
+  ASSIGN_OR_RETURN(registry->query_log_,
+                   QueryLog::Open(registry->store_.get(), clock, registry->page_tokens_.get()));
   return registry;
 }
 
@@ -79,8 +78,8 @@ absl::Status Registry::Resume() {
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
   }
   // The tree's right edge, from the nodes stored with the records: no replay of the log.
-  ASSIGN_OR_RETURN(tree_, merkle::CompactRange::Load(next_sequence_, [&](int level,
-                                                                         uint64_t index) {
+  ASSIGN_OR_RETURN(tree_,
+                   merkle::CompactRange::Load(next_sequence_, [&](int level, uint64_t index) {
                      return ReadNode(level, index, nullptr);
                    }));
   if (next_sequence_ > 0) {
@@ -133,20 +132,19 @@ absl::StatusOr<Response> Registry::Mutate(
   std::string request_key = keys::Request(caller.identity, request_id);
 
   absl::MutexLock lock(&write_mu_);
-  ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                   store_->Get(Family::kRequests, request_key));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(Family::kRequests, request_key));
   if (stored.has_value()) {
     if (stored->size() < fingerprint.size() ||
         absl::string_view(*stored).substr(0, fingerprint.size()) != AsBytes(fingerprint)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "request_id: ", request_id, " was already used by ", caller.identity,
-          " for a different request; want a new request_id for each request"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id: ", request_id, " was already used by ", caller.identity,
+                       " for a different request; want a new request_id for each request"));
     }
     Response response;
     if (!response.ParseFromArray(stored->data() + fingerprint.size(),
                                  static_cast<int>(stored->size() - fingerprint.size()))) {
-      return absl::DataLossError(absl::StrCat("request_id: ", request_id,
-                                              ": the stored answer does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("request_id: ", request_id, ": the stored answer does not parse"));
     }
     return response;
   }
@@ -192,7 +190,6 @@ absl::StatusOr<Response> Registry::Mutate(
   if (m.on_commit) m.on_commit();
   return response;
 }
-
 
 absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
     const Caller& caller, const v1::RecordEntryRequest& request) {
@@ -281,8 +278,8 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     if (new_code != old_code) {
       m.batch.Delete(store_->Handle(Family::kSubjectEntries),
                      keys::SubjectItem(old_code, after.id()));
-      m.batch.Put(store_->Handle(Family::kSubjectEntries),
-                  keys::SubjectItem(new_code, after.id()), "");
+      m.batch.Put(store_->Handle(Family::kSubjectEntries), keys::SubjectItem(new_code, after.id()),
+                  "");
       m.subjects.push_back(new_code);
     }
     m.record.operation = v1::ENTRY_CORRECTED;
@@ -372,9 +369,9 @@ absl::Status Registry::SeedMeasures(const std::vector<v1::Measure>& measures) {
     request.set_request_id(absl::StrCat("seed-", measure.code()));
     absl::StatusOr<v1::PutMeasureResponse> response = PutMeasure(system, request);
     if (!response.ok()) {
-      return absl::Status(response.status().code(),
-                          absl::StrCat("seeding measure ", measure.code(), ": ",
-                                       response.status().message()));
+      return absl::Status(
+          response.status().code(),
+          absl::StrCat("seeding measure ", measure.code(), ": ", response.status().message()));
     }
   }
   return absl::OkStatus();

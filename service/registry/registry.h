@@ -60,8 +60,7 @@ class Registry {
   // Opens the store and resumes the change log where it ended; `signing_key` signs every tree
   // head from now on. `clock` must outlive the registry.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(const RegistryOptions& options,
-                                                        SigningKey signing_key,
-                                                        const Clock* clock);
+                                                        SigningKey signing_key, const Clock* clock);
   ~Registry();
 
   Registry(const Registry&) = delete;
@@ -132,11 +131,9 @@ class Registry {
   // The status answer for `entries` (all of one subject) judged on `date`.
   v1::CreditStatus BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
                                std::vector<v1::Entry> entries, absl::string_view date) const;
-  v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros,
-                              const Hash256& root) const;
+  v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
   // The stored head of `size` (signed afresh for the empty tree); NOT_FOUND if never reached.
-  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size,
-                                            const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<v1::SignedTreeHead> LatestHead(const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<Hash256> ReadNode(int level, uint64_t index,
                                    const rocksdb::Snapshot* snapshot) const;

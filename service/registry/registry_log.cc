@@ -97,9 +97,9 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
   ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
   uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
   if (size > latest.tree_size() || request.sequence() >= size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sequence, tree_size: got ", request.sequence(), ", ", size,
-        "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence, tree_size: got ", request.sequence(), ", ", size,
+                     "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
   }
   auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
   ASSIGN_OR_RETURN(std::vector<Hash256> proof,
@@ -155,8 +155,8 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
     case v1::GetCreditStatusAtRequest::kTreeSize: {
       size = request.tree_size();
       if (size > latest.tree_size()) {
-        return absl::InvalidArgumentError(absl::StrCat("tree_size: got ", size,
-                                                       ", want at most ", latest.tree_size()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tree_size: got ", size, ", want at most ", latest.tree_size()));
       }
       ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, snapshot.get()));
       moment_micros = head.timestamp_micros();
@@ -188,8 +188,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   {
     auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
     const std::string& code = request.subject_code();
-    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code));
-         it->Next()) {
+    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
       uint64_t sequence = keys::SubjectItemId(View(it->key()));
       if (sequence >= size) break;
       ASSIGN_OR_RETURN(std::optional<std::string> bytes,
@@ -254,8 +253,8 @@ absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
     RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(store_->db(), &raw),
                                     "preparing the checkpoint"));
     std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-    RETURN_IF_ERROR(FromRocksStatus(checkpoint->CreateCheckpoint(checkpoint_dir),
-                                    "creating the checkpoint"));
+    RETURN_IF_ERROR(
+        FromRocksStatus(checkpoint->CreateCheckpoint(checkpoint_dir), "creating the checkpoint"));
   }
   absl::StatusOr<v1::Backup> backup =
       BackupCheckpoint(checkpoint_dir, backup_dir_, head, signing_key_.PublicPem());

@@ -57,9 +57,8 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
 
   auto snapshot = store_->Snapshot();
   // By subject: walk that subject's index; otherwise all entries in id order.
-  std::unique_ptr<rocksdb::Iterator> it =
-      store_->NewIterator(subject.empty() ? Family::kEntries : Family::kSubjectEntries,
-                          snapshot.get());
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(
+      subject.empty() ? Family::kEntries : Family::kSubjectEntries, snapshot.get());
   std::string start = subject.empty() ? keys::U64(next_id) : keys::SubjectItem(subject, next_id);
   v1::ListEntriesResponse response;
   int scanned = 0;
@@ -78,8 +77,8 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
       ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                        store_->Get(Family::kEntries, keys::U64(id), snapshot.get()));
       if (!bytes.has_value()) {
-        return absl::DataLossError(absl::StrCat("subject index names entry ", id,
-                                                ", which is not stored"));
+        return absl::DataLossError(
+            absl::StrCat("subject index names entry ", id, ", which is not stored"));
       }
       ASSIGN_OR_RETURN(entry, ParseEntry(*bytes, id));
     }
@@ -104,8 +103,7 @@ absl::StatusOr<v1::CreditStatus> Registry::StatusOf(const Caller& caller, absl::
   std::vector<std::string> entry_keys;
   {
     auto it = store_->NewIterator(Family::kSubjectEntries, snapshot);
-    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code));
-         it->Next()) {
+    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
       entry_keys.push_back(keys::U64(keys::SubjectItemId(View(it->key()))));
     }
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject index"));
@@ -138,10 +136,17 @@ v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kin
   for (v1::Entry& entry : entries) {
     if (!InForce(entry, date)) continue;
     switch (entry.list()) {
-      case v1::RED: status.set_on_red_list(true); break;
-      case v1::BLACK: status.set_on_black_list(true); break;
-      case v1::WATCH: status.set_on_watch_list(true); break;
-      default: break;
+      case v1::RED:
+        status.set_on_red_list(true);
+        break;
+      case v1::BLACK:
+        status.set_on_black_list(true);
+        break;
+      case v1::WATCH:
+        status.set_on_watch_list(true);
+        break;
+      default:
+        break;
     }
     for (const std::string& measure : entry.measure_codes()) {
       measure_entries[measure].push_back(entry.id());
@@ -174,9 +179,8 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
   auto snapshot = store_->Snapshot();
   v1::GetCreditStatusResponse response;
-  ASSIGN_OR_RETURN(*response.mutable_status(),
-                   StatusOf(caller, request.subject_code(), "subject_code", Today(),
-                            snapshot.get()));
+  ASSIGN_OR_RETURN(*response.mutable_status(), StatusOf(caller, request.subject_code(),
+                                                        "subject_code", Today(), snapshot.get()));
   // The subject's last change: the one before the first key past its prefix.
   {
     auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
@@ -195,8 +199,8 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
     const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
   size_t count = request.subject_codes_size();
   if (count == 0 || count > kMaxBatchSubjects) {
-    return absl::InvalidArgumentError(absl::StrCat("subject_codes: got ", count,
-                                                   " codes, want 1 to ", kMaxBatchSubjects));
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
   }
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
   auto snapshot = store_->Snapshot();
@@ -253,8 +257,8 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   const std::string& subject = request.subject_code();
   if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
-  RETURN_IF_ERROR(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars,
-                               false));
+  RETURN_IF_ERROR(
+      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
   int64_t start_micros = std::numeric_limits<int64_t>::min();
   int64_t end_micros = std::numeric_limits<int64_t>::max();
   if (request.has_start_time()) {

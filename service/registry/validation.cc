@@ -23,7 +23,8 @@ absl::Status ValidateDate(absl::string_view value, absl::string_view field, bool
     return absl::InvalidArgumentError(absl::StrCat(field, ": required, want a date YYYY-MM-DD"));
   }
   absl::StatusOr<absl::CivilDay> day = ParseDate(value);
-  if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat(field, ": ", day.status().message()));
+  if (!day.ok())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", day.status().message()));
   return absl::OkStatus();
 }
 
@@ -69,17 +70,17 @@ absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& 
       RETURN_IF_ERROR(ValidateResidentId(subject.code(), code_field));
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(field, ".subject.kind: got ",
-                                                     subject.kind(), ", want ORGANIZATION or PERSON"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ".subject.kind: got ", subject.kind(),
+                                                     ", want ORGANIZATION or PERSON"));
   }
   RETURN_IF_ERROR(ValidateText(subject.name(), Path(field, "subject.name"), kMaxNameChars));
 
   if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".list: got ", v1::ListKind_Name(entry.list()).empty()
-                                               ? absl::StrCat(entry.list())
-                                               : v1::ListKind_Name(entry.list()),
-                     ", want RED, BLACK or WATCH"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".list: got ",
+                                                   v1::ListKind_Name(entry.list()).empty()
+                                                       ? absl::StrCat(entry.list())
+                                                       : v1::ListKind_Name(entry.list()),
+                                                   ", want RED, BLACK or WATCH"));
   }
   RETURN_IF_ERROR(ValidateText(entry.category(), Path(field, "category"), kMaxCategoryChars));
   RETURN_IF_ERROR(ValidateText(entry.facts(), Path(field, "facts"), kMaxFactsChars));
@@ -93,21 +94,21 @@ absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& 
   RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), Path(field, "expiry_date"), true));
   // Validated dates compare correctly as strings.
   if (entry.expiry_date() < entry.effective_date()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".expiry_date: got ", entry.expiry_date(),
-        ", want a date on or after effective_date ", entry.effective_date()));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".expiry_date: got ", entry.expiry_date(),
+                                                   ", want a date on or after effective_date ",
+                                                   entry.effective_date()));
   }
   RETURN_IF_ERROR(ValidateDate(entry.publicity_start(), Path(field, "publicity_start"), false));
   RETURN_IF_ERROR(ValidateDate(entry.publicity_end(), Path(field, "publicity_end"), false));
   if (entry.publicity_start().empty() != entry.publicity_end().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, entry.publicity_start().empty() ? ".publicity_start" : ".publicity_end",
-        ": required when the other publicity date is set, want both or neither"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, entry.publicity_start().empty() ? ".publicity_start" : ".publicity_end",
+                     ": required when the other publicity date is set, want both or neither"));
   }
   if (entry.publicity_end() < entry.publicity_start()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".publicity_end: got ", entry.publicity_end(),
-        ", want a date on or after publicity_start ", entry.publicity_start()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".publicity_end: got ", entry.publicity_end(),
+                     ", want a date on or after publicity_start ", entry.publicity_start()));
   }
 
   if (static_cast<size_t>(entry.measure_codes_size()) > kMaxMeasuresPerEntry) {
@@ -125,14 +126,14 @@ absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& 
     }
     auto it = catalogue.find(code);
     if (it == catalogue.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": got \"", code.substr(0, 64), "\", want a code of the measures catalogue"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": got \"", code.substr(0, 64),
+                                                     "\", want a code of the measures catalogue"));
     }
     if (it->second.kind() != want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
-          " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
-          v1::ListKind_Name(entry.list()), " entry"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
+                       " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
+                       v1::ListKind_Name(entry.list()), " entry"));
     }
   }
   return absl::OkStatus();
@@ -140,8 +141,7 @@ absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& 
 
 absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field) {
   const std::string& code = measure.code();
-  if (code.empty() || code.size() > 32 ||
-      !std::all_of(code.begin(), code.end(), IsCodeCharacter)) {
+  if (code.empty() || code.size() > 32 || !std::all_of(code.begin(), code.end(), IsCodeCharacter)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".code: got \"", code.substr(0, 64),
                      "\", want 1 to 32 characters of A-Z, 0-9, '-' and '_'"));
@@ -159,17 +159,16 @@ absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field
   }
   for (int i = 0; i < measure.departments_size(); ++i) {
     RETURN_IF_ERROR(ValidateText(measure.departments(i),
-                                 absl::StrCat(field, ".departments[", i, "]"),
-                                 kMaxAuthorityChars));
+                                 absl::StrCat(field, ".departments[", i, "]"), kMaxAuthorityChars));
   }
   return ValidateText(measure.legal_basis(), Path(field, "legal_basis"), kMaxBasisChars);
 }
 
 absl::Status ValidateRequestId(absl::string_view request_id) {
   if (request_id.empty() || request_id.size() > kMaxRequestIdChars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request_id: got ", request_id.size(),
-        " characters, want 1 to 128 printable ASCII characters, unique per request"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: got ", request_id.size(),
+                     " characters, want 1 to 128 printable ASCII characters, unique per request"));
   }
   for (char c : request_id) {
     if (c < 0x21 || c > 0x7E) {

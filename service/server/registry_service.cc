@@ -23,8 +23,8 @@ grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc, Respo
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kResourceExhausted) {
-    std::cerr << "creditd: " << RpcName(rpc) << " failed: " << StatusCodeName(status.code())
-              << ": " << status.message() << std::endl;
+    std::cerr << "creditd: " << RpcName(rpc) << " failed: " << StatusCodeName(status.code()) << ": "
+              << status.message() << std::endl;
   }
   return ToGrpcStatus(status);
 }
@@ -71,9 +71,9 @@ grpc::Status RegistryService::GetCreditStatus(grpc::ServerContext* context,
                [&](const Caller& c) { return registry_->GetCreditStatus(c, *request); });
 }
 
-grpc::Status RegistryService::BatchGetCreditStatus(
-    grpc::ServerContext* context, const v1::BatchGetCreditStatusRequest* request,
-    v1::BatchGetCreditStatusResponse* response) {
+grpc::Status RegistryService::BatchGetCreditStatus(grpc::ServerContext* context,
+                                                   const v1::BatchGetCreditStatusRequest* request,
+                                                   v1::BatchGetCreditStatusResponse* response) {
   return Serve(context, Rpc::kBatchGetCreditStatus, response,
                [&](const Caller& c) { return registry_->BatchGetCreditStatus(c, *request); });
 }

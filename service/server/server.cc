@@ -2,8 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
@@ -47,7 +47,7 @@ void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& config,
-                                                                   const Clock* clock) {
+                                                                  const Clock* clock) {
   if (config.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required, in the configuration or --data-dir");
   }
@@ -66,8 +66,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   server->service_ =
       std::make_unique<RegistryService>(server->registry_.get(), server->identities_.get());
 
-  grpc::SslServerCredentialsOptions tls(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
   ASSIGN_OR_RETURN(pair.private_key, ReadFile(config.tls.key_file, "tls.key"));

@@ -3,16 +3,16 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/str_cat.h"
-#include "rocksdb/options.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
 #include "rocksdb/table.h"
 
 namespace credit {
 namespace {
 
 constexpr const char* kFamilyNames[] = {
-    "default", "meta", "entries", "subject_entries", "changes", "subject_changes",
-    "measures", "requests", "tree_nodes", "heads", "queries",
+    "default",  "meta",     "entries",    "subject_entries", "changes", "subject_changes",
+    "measures", "requests", "tree_nodes", "heads",           "queries",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 
@@ -84,8 +84,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
     batch.Put(store->Handle(Family::kMeta), kFormatVersionKey, kFormatVersion);
     if (absl::Status s = store->Write(&batch); !s.ok()) return s;
   } else if (**version != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        dir, ": database format version ", **version, ", this creditd reads ", kFormatVersion));
+    return absl::FailedPreconditionError(absl::StrCat(dir, ": database format version ", **version,
+                                                      ", this creditd reads ", kFormatVersion));
   }
   return store;
 }

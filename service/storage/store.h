@@ -5,8 +5,8 @@
 #ifndef CREDIT_SERVICE_STORAGE_STORE_H_
 #define CREDIT_SERVICE_STORAGE_STORE_H_
 
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,17 +21,17 @@ namespace credit {
 
 // The column families. Key layouts are in keys.h.
 enum class Family {
-  kDefault = 0,       // unused; RocksDB requires it
-  kMeta,              // "format_version" -> decimal
-  kEntries,           // entry id -> credit.registry.v1.Entry
-  kSubjectEntries,    // subject code + entry id -> ""
-  kChanges,           // sequence -> change record bytes (record_format.md)
-  kSubjectChanges,    // subject code + sequence -> ""
-  kMeasures,          // measure code -> credit.registry.v1.Measure
-  kRequests,          // identity + 0x00 + request id -> stored answer (idempotency)
-  kTreeNodes,         // level + index -> 32-byte Merkle node hash (common/merkle/merkle.h)
-  kHeads,             // tree size -> credit.registry.v1.SignedTreeHead
-  kQueries,           // sequence -> credit.registry.v1.QueryRecord (the query log)
+  kDefault = 0,     // unused; RocksDB requires it
+  kMeta,            // "format_version" -> decimal
+  kEntries,         // entry id -> credit.registry.v1.Entry
+  kSubjectEntries,  // subject code + entry id -> ""
+  kChanges,         // sequence -> change record bytes (record_format.md)
+  kSubjectChanges,  // subject code + sequence -> ""
+  kMeasures,        // measure code -> credit.registry.v1.Measure
+  kRequests,        // identity + 0x00 + request id -> stored answer (idempotency)
+  kTreeNodes,       // level + index -> 32-byte Merkle node hash (common/merkle/merkle.h)
+  kHeads,           // tree size -> credit.registry.v1.SignedTreeHead
+  kQueries,         // sequence -> credit.registry.v1.QueryRecord (the query log)
   kCount,
 };
 
@@ -101,9 +101,7 @@ class Store {
 };
 
 // RocksDB's slices as Abseil's string views (Debian's Abseil has its own string_view type).
-inline absl::string_view View(const rocksdb::Slice& slice) {
-  return {slice.data(), slice.size()};
-}
+inline absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 inline rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
 
 // Maps a RocksDB status to absl: busy/locked -> UNAVAILABLE, no space -> RESOURCE_EXHAUSTED,

@@ -49,8 +49,8 @@ absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyRep
         node_status = stored.status();
       } else if (!stored->has_value() || **stored != AsBytes(node)) {
         node_status = Bad("change", n,
-                          absl::StrCat("the stored Merkle node (level ", level, ", index ",
-                                       index, ") does not match the records"));
+                          absl::StrCat("the stored Merkle node (level ", level, ", index ", index,
+                                       ") does not match the records"));
       }
     });
     RETURN_IF_ERROR(node_status);
@@ -70,8 +70,8 @@ absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyRep
       absl::Status signature =
           root.ok() && key_id.ok()
               ? merkle::VerifyTreeHeadSignature(
-                    {head.tree_size(), head.timestamp_micros(), *root, *key_id},
-                    head.signature(), public_key)
+                    {head.tree_size(), head.timestamp_micros(), *root, *key_id}, head.signature(),
+                    public_key)
               : absl::FailedPreconditionError("malformed head");
       if (!signature.ok()) {
         return Bad("change", n, absl::StrCat("tree head ", n + 1, ": ", signature.message()));

@@ -78,14 +78,13 @@ TEST_F(BackupTest, AnOnlineBackupRestoresToExactlyItsHead) {
 
   std::string restored = scratch_.path() + "/restored";
   CommandResult r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(),
-                                "--data-dir", restored, "--public-key",
-                                server_.public_key_file()});
+                                "--data-dir", restored, "--public-key", server_.public_key_file()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("restored backup 1 into " + restored +
                                 ": its log verifies and ends at the backup's head (size " +
                                 std::to_string(backup.tree_head().tree_size()) + ", root "));
-  CommandResult verify = RunCommand({CREDITD_PATH, "verify", "--data-dir", restored,
-                                     "--public-key", server_.public_key_file()});
+  CommandResult verify = RunCommand(
+      {CREDITD_PATH, "verify", "--data-dir", restored, "--public-key", server_.public_key_file()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   EXPECT_THAT(verify.out, StartsWith("verified " + std::to_string(backup.tree_head().tree_size()) +
                                      " changes"));
@@ -121,8 +120,8 @@ TEST_F(BackupTest, AFlippedByteInABackupFileIsDetected) {
     file.put(static_cast<char>(c ^ 0x10));
   }
   std::string restored = scratch_.path() + "/restored";
-  CommandResult r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(),
-                                "--data-dir", restored});
+  CommandResult r = RunCommand(
+      {CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(), "--data-dir", restored});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_THAT(r.out, StartsWith("FAILED: backup 1 is damaged: "));
 }

@@ -133,9 +133,9 @@ TEST_F(LogVerifierTest, ChecksThatARecordIsInTheTree) {
 }
 
 TEST_F(LogVerifierTest, TheTrustedHeadPersists) {
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("trusted-head-" + std::to_string(getpid())))
-                         .string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("trusted-head-" + std::to_string(getpid())))
+          .string();
   EXPECT_EQ(verifier_.SaveTrusted(path).code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(verifier_.Observe(log_.Head(), {}).ok());
   ASSERT_TRUE(verifier_.SaveTrusted(path).ok());

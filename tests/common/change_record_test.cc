@@ -64,8 +64,7 @@ TEST(ChangeRecordTest, DecodeRejectsTrailingBytes) {
 TEST(ChangeRecordTest, DecodeRejectsEveryTruncation) {
   std::string bytes = EncodeChangeRecord(Sample());
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(DecodeChangeRecord(bytes.substr(0, n)).status().code(),
-              absl::StatusCode::kDataLoss)
+    EXPECT_EQ(DecodeChangeRecord(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
         << n;
   }
 }

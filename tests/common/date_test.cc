@@ -25,8 +25,7 @@ TEST(ParseDateTest, RejectsOtherFormats) {
   for (const char* text : {"2025/01/01", "2025-1-01", "20250101", "", "2025-01-01T00:00"}) {
     absl::StatusOr<absl::CivilDay> day = ParseDate(text);
     EXPECT_EQ(day.status().code(), absl::StatusCode::kInvalidArgument) << text;
-    EXPECT_EQ(day.status().message(),
-              std::string("got \"") + text + "\", want a date YYYY-MM-DD");
+    EXPECT_EQ(day.status().message(), std::string("got \"") + text + "\", want a date YYYY-MM-DD");
   }
 }
 

@@ -162,9 +162,8 @@ TEST(MerkleTest, StoredNodesAgreeWithTheDefinitionForManySizes) {
     for (uint64_t first = 1; first <= size; ++first) {
       auto proof = ConsistencyProof(first, size, tree.reader());
       ASSERT_TRUE(proof.ok());
-      EXPECT_TRUE(VerifyConsistency(first, size, NaiveRoot(leaves, 0, first), root,
-                                    AsStrings(*proof))
-                      .ok())
+      EXPECT_TRUE(
+          VerifyConsistency(first, size, NaiveRoot(leaves, 0, first), root, AsStrings(*proof)).ok())
           << first << " -> " << size;
     }
   }

@@ -9,9 +9,8 @@
 //
 // CRASH_KILLS (default 20) sets the number of kills and CRASH_SEED the random seed; the long run
 // is `CRASH_KILLS=300 build/tests/crash_test` (docs/reliability.md has its last result).
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -42,9 +41,9 @@ int EnvInt(const char* name, int fallback) {
 // What was sent and what was answered, by request id.
 struct Ledger {
   std::mutex mu;
-  std::map<std::string, std::string> sent;     // request id -> serialized request
-  std::map<std::string, uint64_t> acked;       // request id -> change sequence answered
-  std::map<std::string, char> kind;            // request id -> 'r' record, 'u' update, 'd' remove
+  std::map<std::string, std::string> sent;  // request id -> serialized request
+  std::map<std::string, uint64_t> acked;    // request id -> change sequence answered
+  std::map<std::string, char> kind;         // request id -> 'r' record, 'u' update, 'd' remove
 };
 
 v1::Entry NewEntry(std::mt19937& rng) {
@@ -295,8 +294,8 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
   }
   std::cout << "crash harness: " << kills << " kills (" << by_signal << " SIGKILL from outside, "
             << by_fail_point << " at fail points), " << ledger.sent.size() << " mutations sent, "
-            << unanswered << " of them in flight at a kill and retried, "
-            << ledger.acked.size() << " acknowledged in the end, none lost or applied twice\n";
+            << unanswered << " of them in flight at a kill and retried, " << ledger.acked.size()
+            << " acknowledged in the end, none lost or applied twice\n";
 }
 
 }  // namespace

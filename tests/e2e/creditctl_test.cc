@@ -32,14 +32,19 @@ class CreditctlTest : public ::testing::Test {
   }
 
   CommandResult RecordBlack(const std::string& code, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        "entry",      "record",   "--subject",   code,
-        "--name",     "深圳某某科技有限公司", "--list", "black",
-        "--category", "tax",      "--facts",     "逃避缴纳税款",
-        "--basis",    "《税收征收管理法》第六十三条", "--authority", "市税务局",
-        "--document", "深税〔2026〕12号", "--decided", "2026-01-10",
-        "--effective", "2026-01-15", "--expires", "2099-01-14",
-        "--measures", "P-PROCUREMENT,P-BIDDING"};
+    std::vector<std::string> args = {"entry",       "record",
+                                     "--subject",   code,
+                                     "--name",      "深圳某某科技有限公司",
+                                     "--list",      "black",
+                                     "--category",  "tax",
+                                     "--facts",     "逃避缴纳税款",
+                                     "--basis",     "《税收征收管理法》第六十三条",
+                                     "--authority", "市税务局",
+                                     "--document",  "深税〔2026〕12号",
+                                     "--decided",   "2026-01-10",
+                                     "--effective", "2026-01-15",
+                                     "--expires",   "2099-01-14",
+                                     "--measures",  "P-PROCUREMENT,P-BIDDING"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Ctl("recorder", args);
   }
@@ -51,7 +56,8 @@ TEST_F(CreditctlTest, RecordPrintsTheEntryAsATable) {
   CommandResult r = RecordBlack(kOrg);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("ID  SUBJECT             NAME"));
-  EXPECT_THAT(r.out, HasSubstr("\n1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  active  1  "));
+  EXPECT_THAT(r.out,
+              HasSubstr("\n1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  active  1  "));
 }
 
 TEST_F(CreditctlTest, JsonOutputIsTheResponseMessage) {
@@ -78,7 +84,8 @@ TEST_F(CreditctlTest, StatusShowsTheMeasuresOfTheQueryingDepartment) {
 
 TEST_F(CreditctlTest, SeveralCodesAreOneBatchWithPerSubjectErrors) {
   ASSERT_EQ(RecordBlack(kPerson).exit_code, 0);
-  CommandResult r = Ctl("querier", {"-o", "json", "status", kPerson, "91440300MA5FXXXX0X", "--purpose", "资格审查"});
+  CommandResult r = Ctl(
+      "querier", {"-o", "json", "status", kPerson, "91440300MA5FXXXX0X", "--purpose", "资格审查"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   v1::BatchGetCreditStatusResponse response;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &response).ok()) << r.out;
@@ -92,12 +99,12 @@ TEST_F(CreditctlTest, SeveralCodesAreOneBatchWithPerSubjectErrors) {
 
 TEST_F(CreditctlTest, UpdateReadsModifiesAndWritesBack) {
   ASSERT_EQ(RecordBlack(kOrg).exit_code, 0);
-  CommandResult r = Ctl("recorder", {"entry", "update", "1", "--expires", "2030-12-31",
-                                     "--reason", "有效期更正"});
+  CommandResult r = Ctl(
+      "recorder", {"entry", "update", "1", "--expires", "2030-12-31", "--reason", "有效期更正"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("active  2    2026-01-15  2030-12-31"));
-  CommandResult stale = Ctl("recorder", {"entry", "update", "1", "--revision", "1", "--facts",
-                                         "x", "--reason", "过期的读取"});
+  CommandResult stale = Ctl("recorder", {"entry", "update", "1", "--revision", "1", "--facts", "x",
+                                         "--reason", "过期的读取"});
   EXPECT_EQ(stale.exit_code, 20);  // 10 + ABORTED
   EXPECT_EQ(stale.err,
             "ABORTED: entry 1: revision 1 given, current revision is 2; read the entry again and "

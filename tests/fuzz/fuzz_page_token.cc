@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::string> position = tokens.Decode(text, fingerprint);
   if (position.ok() && !text.empty() && tokens.Encode(fingerprint, *position) != text) {
     // Only one encoding is ever accepted.
-    absl::StatusOr<std::string> again = tokens.Decode(tokens.Encode(fingerprint, *position),
-                                                      fingerprint);
+    absl::StatusOr<std::string> again =
+        tokens.Decode(tokens.Encode(fingerprint, *position), fingerprint);
     if (!again.ok() || *again != *position) std::abort();
   }
   absl::StatusOr<std::string> round = tokens.Decode(tokens.Encode(fingerprint, text), fingerprint);

@@ -58,10 +58,11 @@ void Check(const absl::Status& status) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   Registry* r = TheRegistry();
-  const Caller caller{"fuzzer", "市财政局",
-                      static_cast<uint32_t>(Role::kRecorder) | static_cast<uint32_t>(Role::kQuerier) |
-                          static_cast<uint32_t>(Role::kAuditor) | static_cast<uint32_t>(Role::kAdmin),
-                      (data[0] & 1) != 0};
+  const Caller caller{
+      "fuzzer", "市财政局",
+      static_cast<uint32_t>(Role::kRecorder) | static_cast<uint32_t>(Role::kQuerier) |
+          static_cast<uint32_t>(Role::kAuditor) | static_cast<uint32_t>(Role::kAdmin),
+      (data[0] & 1) != 0};
   const void* body = data + 1;
   int n = static_cast<int>(size - 1);
   switch (data[0] >> 1) {

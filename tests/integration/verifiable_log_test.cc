@@ -52,11 +52,17 @@ class VerifiableLogTest : public ::testing::Test {
   }
 
   CommandResult Ctl(const std::string& identity, std::vector<std::string> args) {
-    std::vector<std::string> argv = {CREDITCTL_PATH, "--endpoint", server_.endpoint(),
-                                     "--cacert", DevPki().dir + "/ca.pem",
-                                     "--cert", DevPki().dir + "/" + identity + ".pem",
-                                     "--key", DevPki().dir + "/" + identity + ".key",
-                                     "--server-key", server_.public_key_file()};
+    std::vector<std::string> argv = {CREDITCTL_PATH,
+                                     "--endpoint",
+                                     server_.endpoint(),
+                                     "--cacert",
+                                     DevPki().dir + "/ca.pem",
+                                     "--cert",
+                                     DevPki().dir + "/" + identity + ".pem",
+                                     "--key",
+                                     DevPki().dir + "/" + identity + ".key",
+                                     "--server-key",
+                                     server_.public_key_file()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv);
   }
@@ -222,7 +228,8 @@ TEST_F(VerifiableLogTest, StatusAtADateBeforeTheListingIsClean) {
   CommandResult now = Ctl("querier", {"status", kOrg, "--at", "2099-01-01", "--purpose", "x"});
   ASSERT_EQ(now.exit_code, 0) << now.err;
   EXPECT_THAT(now.out, HasSubstr("black  2099-01-01"));
-  EXPECT_THAT(now.out, HasSubstr("from 1 change record(s): signature and inclusion proofs verified"));
+  EXPECT_THAT(now.out,
+              HasSubstr("from 1 change record(s): signature and inclusion proofs verified"));
 }
 
 TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
@@ -239,7 +246,8 @@ TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_EQ(log.exit_code, 0) << log.err;
-  EXPECT_THAT(log.out, HasSubstr("querier  市财政局    GetCreditStatus  1         政府采购 项目 2026-031"));
+  EXPECT_THAT(log.out,
+              HasSubstr("querier  市财政局    GetCreditStatus  1         政府采购 项目 2026-031"));
   CommandResult denied = Ctl("querier", {"querylog", "list"});
   EXPECT_EQ(denied.exit_code, 17);
   CommandResult verified = Ctl("auditor", {"querylog", "verify"});

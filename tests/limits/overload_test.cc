@@ -2,10 +2,9 @@
 // answering health checks, sheds the excess with RESOURCE_EXHAUSTED (nothing else), and its
 // memory stays bounded; oversized messages are refused without harm.
 #include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>

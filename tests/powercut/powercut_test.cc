@@ -48,8 +48,8 @@ class PowerCutHarness {
           for (int i = 0; i < 1000; ++i) {
             v1::RecordEntryRequest request;
             *request.mutable_entry() = BlackEntry(i % 2 ? kOrgCode : kPersonCode);
-            request.set_request_id("c" + std::to_string(cycle) + "-w" + std::to_string(w) +
-                                   "-" + std::to_string(i));
+            request.set_request_id("c" + std::to_string(cycle) + "-w" + std::to_string(w) + "-" +
+                                   std::to_string(i));
             absl::StatusOr<v1::RecordEntryResponse> r =
                 (*registry)->RecordEntry(Recorder(), request);
             if (!r.ok()) return;  // the power is off

@@ -1,9 +1,8 @@
 // Certificates that must not get in: an expired one, and an identity revoked from the
 // configuration — applied on SIGHUP, without a restart.
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>

@@ -71,8 +71,7 @@ TEST_F(TlsTest, TheClientRefusesAServerItCannotVerify) {
   v1::GetCreditStatusRequest request;
   request.set_purpose("政府采购资格审查");
   request.set_subject_code("91440300MA5FXXXX0U");
-  EXPECT_EQ((*client)->GetCreditStatus(request).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*client)->GetCreditStatus(request).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(TlsTest, MissingKeyFileIsReportedByConnect) {

@@ -12,8 +12,8 @@ TEST(AuthorizeTest, TheRoleTable) {
     Rpc rpc;
     std::vector<Role> allowed;
   };
-  const std::vector<Role> all = {Role::kQuerier, Role::kRecorder, Role::kApprover,
-                                 Role::kAuditor, Role::kAdmin};
+  const std::vector<Role> all = {Role::kQuerier, Role::kRecorder, Role::kApprover, Role::kAuditor,
+                                 Role::kAdmin};
   const std::vector<Cell> table = {
       {Rpc::kRecordEntry, {Role::kRecorder}},
       {Rpc::kUpdateEntry, {Role::kRecorder}},
@@ -36,8 +36,8 @@ TEST(AuthorizeTest, TheRoleTable) {
   };
   for (const Cell& cell : table) {
     for (Role role : all) {
-      bool allowed = std::find(cell.allowed.begin(), cell.allowed.end(), role) !=
-                     cell.allowed.end();
+      bool allowed =
+          std::find(cell.allowed.begin(), cell.allowed.end(), role) != cell.allowed.end();
       absl::Status s = Authorize(With(role), cell.rpc);
       EXPECT_EQ(s.code(), allowed ? absl::StatusCode::kOk : absl::StatusCode::kPermissionDenied)
           << RpcName(cell.rpc) << " as " << RoleName(role);
@@ -53,8 +53,7 @@ TEST(AuthorizeTest, DenialSaysWhoAndWhichRolesMay) {
 }
 
 TEST(AuthorizeTest, AnyOfSeveralRolesSuffices) {
-  Caller c{"x", "d",
-           static_cast<uint32_t>(Role::kQuerier) | static_cast<uint32_t>(Role::kAuditor)};
+  Caller c{"x", "d", static_cast<uint32_t>(Role::kQuerier) | static_cast<uint32_t>(Role::kAuditor)};
   EXPECT_TRUE(Authorize(c, Rpc::kListChanges).ok());
   EXPECT_EQ(c.RoleNames(), "querier,auditor");
 }

@@ -125,8 +125,8 @@ class RegistryFixture : public ::testing::Test {
 
   TempDir dir_;
   SigningKey signing_key_ = *SigningKey::Generate();
-  ManualClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 1, 10, 0, 0),
-                                     absl::FixedTimeZone(8 * 3600))};
+  ManualClock clock_{
+      absl::FromCivil(absl::CivilSecond(2026, 3, 1, 10, 0, 0), absl::FixedTimeZone(8 * 3600))};
   std::unique_ptr<Registry> registry_;
   Caller recorder_{"recorder", "市中小企业局", static_cast<uint32_t>(Role::kRecorder), true};
   Caller other_recorder_{"recorder-b", "市市场监督管理局", static_cast<uint32_t>(Role::kRecorder),

@@ -170,7 +170,8 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
   request.set_subject_code(kOrgCode);
   request.set_purpose("纪检调查");
   request.mutable_time()->set_seconds(absl::ToUnixSeconds(between));
-  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+      registry_->GetCreditStatusAt(querier_, request);
   ASSERT_TRUE(at.ok()) << at.status();
   EXPECT_EQ(at->status().SerializeAsString(), said_then.SerializeAsString());
   EXPECT_EQ(at->tree_head().tree_size(), static_cast<uint64_t>(kSeeded + 1));
@@ -208,7 +209,8 @@ TEST_F(RegistryLogTest, PointInTimeByTreeSize) {
   request.set_subject_code(kOrgCode);
   request.set_purpose("复核");
   request.set_tree_size(kSeeded + 1);
-  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+      registry_->GetCreditStatusAt(querier_, request);
   ASSERT_TRUE(at.ok()) << at.status();
   EXPECT_TRUE(at->status().on_black_list());
   request.set_tree_size(kSeeded + 2);
@@ -226,17 +228,18 @@ TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
   request.set_subject_code(kPersonCode);
   request.set_purpose("复核");
   request.mutable_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
-  absl::StatusOr<v1::GetCreditStatusAtResponse> at = registry_->GetCreditStatusAt(querier_, request);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+      registry_->GetCreditStatusAt(querier_, request);
   ASSERT_TRUE(at.ok());
   ASSERT_EQ(at->evidence_size(), 1);
   EXPECT_TRUE(at->evidence(0).change().record().empty());
   EXPECT_EQ(at->evidence(0).change().entry_after().subject().code(), kMaskedPersonCode);
   // Its hash still proves its place in the tree.
-  EXPECT_TRUE(merkle::VerifyInclusion(
-                  at->evidence(0).change().sequence(), at->tree_head().tree_size(),
-                  *merkle::ToHash(at->evidence(0).change().hash(), "hash"),
-                  Proof(at->evidence(0).inclusion_proof()), Root(at->tree_head()))
-                  .ok());
+  EXPECT_TRUE(
+      merkle::VerifyInclusion(at->evidence(0).change().sequence(), at->tree_head().tree_size(),
+                              *merkle::ToHash(at->evidence(0).change().hash(), "hash"),
+                              Proof(at->evidence(0).inclusion_proof()), Root(at->tree_head()))
+          .ok());
 }
 
 TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {
@@ -298,8 +301,7 @@ TEST_F(RegistryLogTest, ReopenResumesTheTreeWithoutReplay) {
   absl::StatusOr<v1::GetConsistencyProofResponse> proof = registry_->GetConsistencyProof(request);
   ASSERT_TRUE(proof.ok());
   EXPECT_TRUE(merkle::VerifyConsistency(before.tree_size(), r->tree_head().tree_size(),
-                                        Root(before), Root(r->tree_head()),
-                                        Proof(proof->proof()))
+                                        Root(before), Root(r->tree_head()), Proof(proof->proof()))
                   .ok());
 }
 

@@ -94,8 +94,7 @@ TEST_F(StoreVerifierTest, DeletingTheLastRecordIsNamed) {
     batch.Delete(store->Handle(Family::kChanges), keys::U64(9));
     ASSERT_TRUE(store->Write(&batch).ok());
   }
-  EXPECT_EQ(Verify().status().message(),
-            "change 9: missing: a signed tree head of size 10 exists");
+  EXPECT_EQ(Verify().status().message(), "change 9: missing: a signed tree head of size 10 exists");
 }
 
 TEST_F(StoreVerifierTest, TwoSwappedRecordsAreNamed) {
@@ -111,8 +110,7 @@ TEST_F(StoreVerifierTest, AHeadSignedByAnotherKeyIsRejected) {
   v1::SignedTreeHead head;
   ASSERT_TRUE(head.ParseFromString(Get(Family::kHeads, keys::U64(8))));
   merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(),
-                          *merkle::ToHash(head.root_hash(), "r"),
-                          merkle::KeyId(other.PublicKey())};
+                          *merkle::ToHash(head.root_hash(), "r"), merkle::KeyId(other.PublicKey())};
   head.set_key_id(std::string(AsBytes(parsed.key_id)));
   head.set_signature(other.Sign(merkle::TreeHeadSigningInput(parsed)));
   Put(Family::kHeads, keys::U64(8), head.SerializeAsString());

@@ -136,12 +136,10 @@ TEST(ValidateMeasureTest, ChecksEachField) {
             "measure.code: got \"p x\", want 1 to 32 characters of A-Z, 0-9, '-' and '_'");
   bad = m;
   bad.clear_kind();
-  EXPECT_EQ(ValidateMeasure(bad).message(),
-            "measure.kind: got 0, want PUNISHMENT or INCENTIVE");
+  EXPECT_EQ(ValidateMeasure(bad).message(), "measure.kind: got 0, want PUNISHMENT or INCENTIVE");
   bad = m;
   bad.clear_departments();
-  EXPECT_EQ(ValidateMeasure(bad).message(),
-            "measure.departments: got 0, want 1 to 64 departments");
+  EXPECT_EQ(ValidateMeasure(bad).message(), "measure.departments: got 0, want 1 to 64 departments");
   bad = m;
   bad.clear_legal_basis();
   EXPECT_EQ(ValidateMeasure(bad).message(),

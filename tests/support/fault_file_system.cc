@@ -22,8 +22,8 @@ class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
     if (s.ok()) fs_->Appended(name_, data.size());
     return s;
   }
-  IOStatus Append(const Slice& data, const IOOptions& options,
-                  const rocksdb::DataVerificationInfo&, IODebugContext* dbg) override {
+  IOStatus Append(const Slice& data, const IOOptions& options, const rocksdb::DataVerificationInfo&,
+                  IODebugContext* dbg) override {
     return Append(data, options, dbg);
   }
   IOStatus PositionedAppend(const Slice&, uint64_t, const IOOptions&, IODebugContext*) override {

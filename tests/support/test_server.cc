@@ -1,6 +1,8 @@
 #include "tests/support/test_server.h"
 
 #include <fcntl.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,9 +13,6 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -147,9 +146,9 @@ void TestServer::Start() {
     dup2(out, 1);
     dup2(out, 2);
     for (const std::string& e : env_) putenv(const_cast<char*>(e.c_str()));
-    execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(),
-          "--listen", "127.0.0.1:0", "--data-dir", data_.path().c_str(), "--backup-dir",
-          backup_dir().c_str(), "--port-file", port_file.c_str(), static_cast<char*>(nullptr));
+    execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(), "--listen", "127.0.0.1:0",
+          "--data-dir", data_.path().c_str(), "--backup-dir", backup_dir().c_str(), "--port-file",
+          port_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   // Bounded wait: the port file appears once the server listens.
@@ -169,8 +168,8 @@ void TestServer::Start() {
   tls.pem_root_certs = ReadAll(DevPki().dir + "/ca.pem");
   tls.pem_cert_chain = ReadAll(DevPki().dir + "/querier.pem");
   tls.pem_private_key = ReadAll(DevPki().dir + "/querier.key");
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(endpoint(), grpc::SslCredentials(tls)));
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(endpoint(), grpc::SslCredentials(tls)));
   while (true) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));

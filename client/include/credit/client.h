@@ -99,7 +99,7 @@ class Client {
  private:
   template <typename Request, typename Response>
   using Method = grpc::Status (v1::CreditRegistry::StubInterface::*)(grpc::ClientContext*,
-                                                                    const Request&, Response*);
+                                                                     const Request&, Response*);
 
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request);
