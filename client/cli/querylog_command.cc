@@ -5,8 +5,7 @@
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/querylog/query_record_hash.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace credit::cli {
@@ -19,21 +18,6 @@ constexpr char kUsage[] =
     "  creditctl querylog verify\n"
     "      walks the whole query log and checks its hash chain; names the first record that\n"
     "      does not match\n";
-
-// SHA-256(0x00 || the record serialised deterministically without its hash): what the next
-// record's previous_hash holds.
-std::string RecordHash(v1::QueryRecord record) {
-  record.clear_hash();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&coded);
-  }
-  static constexpr char kLeaf = 0x00;
-  return std::string(AsBytes(Sha256({absl::string_view(&kLeaf, 1), bytes})));
-}
 
 int Verify(Context& context, const std::vector<std::string>& argv) {
   absl::StatusOr<Args> args = Args::Parse(argv, {});
@@ -52,7 +36,7 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
     if (!page.ok()) return Fail(page.status());
     for (const v1::QueryRecord& record : page->queries()) {
       if (record.sequence() != n) return mismatch(n, "missing from the log");
-      std::string hash = RecordHash(record);
+      std::string hash(AsBytes(QueryRecordHash(record)));
       if (hash != record.hash()) return mismatch(n, "its hash is not its content's");
       if (record.previous_hash() != previous) {
         return mismatch(n - 1,

@@ -25,6 +25,19 @@ v1::Backup FromInfo(const rocksdb::BackupInfo& info) {
   return backup;
 }
 
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenForReading(
+    const std::string& backup_dir) {
+  if (!std::filesystem::exists(backup_dir)) {
+    return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
+  }
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  RETURN_IF_ERROR(FromRocksStatus(
+      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                          rocksdb::Env::Default(), &raw),
+      "opening the backup folder"));
+  return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Backup> BackupCheckpoint(const std::string& checkpoint_dir,
@@ -54,15 +67,8 @@ absl::StatusOr<v1::Backup> BackupCheckpoint(const std::string& checkpoint_dir,
 }
 
 absl::StatusOr<std::vector<v1::Backup>> ListBackups(const std::string& backup_dir) {
-  if (!std::filesystem::exists(backup_dir)) {
-    return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
-  }
-  rocksdb::BackupEngineReadOnly* raw = nullptr;
-  RETURN_IF_ERROR(
-      FromRocksStatus(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                                          rocksdb::Env::Default(), &raw),
-                      "opening the backup folder"));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenForReading(backup_dir));
   std::vector<rocksdb::BackupInfo> infos;
   engine->GetBackupInfo(&infos);
   std::vector<v1::Backup> out;
@@ -78,15 +84,8 @@ absl::StatusOr<v1::Backup> RestoreBackup(const std::string& backup_dir, uint32_t
     return absl::FailedPreconditionError(absl::StrCat(
         "--data-dir: ", data_dir, " is not empty; want a new folder (a restore never overwrites)"));
   }
-  if (!std::filesystem::exists(backup_dir)) {
-    return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
-  }
-  rocksdb::BackupEngineReadOnly* raw = nullptr;
-  RETURN_IF_ERROR(
-      FromRocksStatus(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                                          rocksdb::Env::Default(), &raw),
-                      "opening the backup folder"));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenForReading(backup_dir));
   rocksdb::BackupInfo info;
   rocksdb::Status found =
       backup_id == 0 ? engine->GetLatestBackupInfo(&info) : engine->GetBackupInfo(backup_id, &info);

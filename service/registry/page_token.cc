@@ -11,8 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/proto/deterministic.h"
 #include "service/storage/keys.h"
 
 namespace credit {
@@ -39,14 +38,7 @@ uint64_t FilterFingerprint(const google::protobuf::Message& request) {
       reflection->ClearField(filters.get(), field);
     }
   }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    filters->SerializeToCodedStream(&coded);
-  }
-  Hash256 hash = Sha256({descriptor->full_name(), bytes});
+  Hash256 hash = Sha256({descriptor->full_name(), SerializeDeterministic(*filters)});
   return keys::ReadU64(AsBytes(hash));
 }
 

@@ -23,7 +23,8 @@ class PageTokens {
   // `key`: the secret (32 random bytes kept in the store's meta family).
   explicit PageTokens(std::string key) : key_(std::move(key)) {}
 
-  // The token for a page of the request with `fingerprint` that starts at `position`.
+  // The token for a page of the request with `fingerprint` that starts at `position` (a storage
+  // key; tokens for positions of up to 256 bytes always decode, far above the 32 used).
   std::string Encode(uint64_t fingerprint, absl::string_view position) const;
 
   // The position in `token`. Empty token: empty position (the first page).

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/proto/deterministic.h"
+#include "common/querylog/query_record_hash.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/failpoint/failpoint.h"
 #include "service/registry/page_token.h"
@@ -18,24 +18,7 @@ namespace {
 
 constexpr char kSaltKey[] = "query_salt";
 
-std::string Deterministic(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
 }  // namespace
-
-Hash256 QueryLog::RecordHash(const v1::QueryRecord& record) {
-  v1::QueryRecord copy = record;
-  copy.clear_hash();
-  static constexpr char kLeaf = 0x00;
-  return Sha256({absl::string_view(&kLeaf, 1), Deterministic(copy)});
-}
 
 absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clock* clock,
                                                          const PageTokens* page_tokens) {
@@ -50,7 +33,7 @@ absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clo
       return absl::DataLossError("query log: the last record does not parse");
     }
     next = record.sequence() + 1;
-    last = RecordHash(record);
+    last = QueryRecordHash(record);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
   return std::unique_ptr<QueryLog>(
@@ -121,8 +104,8 @@ void QueryLog::Run() {
     for (v1::QueryRecord& record : batch_records) {
       record.set_sequence(sequence);
       record.set_previous_hash(std::string(AsBytes(previous)));
-      previous = RecordHash(record);
-      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence), Deterministic(record));
+      previous = QueryRecordHash(record);
+      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence), SerializeDeterministic(record));
       ++sequence;
     }
     FailPoint(kFailQueryLogWrite);
@@ -188,7 +171,7 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
             record.subject_hashes().end()) {
       continue;
     }
-    record.set_hash(std::string(AsBytes(RecordHash(record))));
+    record.set_hash(std::string(AsBytes(QueryRecordHash(record))));
     *response.add_queries() = std::move(record);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing queries"));

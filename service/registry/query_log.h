@@ -55,9 +55,6 @@ class QueryLog {
   // Records in sequence order, filtered; each with its hash.
   absl::StatusOr<v1::ListQueriesResponse> List(const v1::ListQueriesRequest& request) const;
 
-  // SHA-256(0x00 || record serialised deterministically with `hash` cleared).
-  static Hash256 RecordHash(const v1::QueryRecord& record);
-
  private:
   QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens, std::string salt,
            uint64_t next_sequence, Hash256 last_hash);

@@ -1,8 +1,7 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/proto/deterministic.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
@@ -10,13 +9,7 @@
 namespace credit::registry_internal {
 
 std::string Serialize(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
+  return SerializeDeterministic(message);
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {

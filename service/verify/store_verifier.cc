@@ -8,7 +8,7 @@
 #include "common/merkle/tree_head.h"
 #include "common/status/status_macros.h"
 #include "credit/registry/v1/registry.pb.h"
-#include "service/registry/query_log.h"
+#include "common/querylog/query_record_hash.h"
 #include "service/storage/keys.h"
 
 namespace credit {
@@ -139,7 +139,7 @@ absl::Status VerifyQueries(Store& store, VerifyReport* report) {
                     : Bad("query", n - 1,
                           absl::StrCat("its hash is not the one query ", n, " recorded for it"));
     }
-    previous = QueryLog::RecordHash(record);
+    previous = QueryRecordHash(record);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
   report->queries = n;

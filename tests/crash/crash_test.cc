@@ -291,6 +291,10 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
     CommandResult verify = RunCommand({CREDITD_PATH, "verify", "--data-dir", server.data_dir()});
     ASSERT_EQ(verify.exit_code, 0) << "cycle " << cycle << ": " << verify.out << verify.err;
     if (HasFatalFailure()) return;
+    if ((cycle + 1) % 25 == 0) {
+      std::cout << "crash harness: " << cycle + 1 << " kills so far, " << ledger.acked.size()
+                << " mutations acknowledged, none lost" << std::endl;
+    }
   }
   std::cout << "crash harness: " << kills << " kills (" << by_signal << " SIGKILL from outside, "
             << by_fail_point << " at fail points), " << ledger.sent.size() << " mutations sent, "
