@@ -12,6 +12,8 @@ bash deploy/build.sh >/dev/null
 bench=build/bench/credit-bench
 
 if [ $quick = 1 ]; then reps=3; seconds=5; load_seconds=10; else reps=5; seconds=15; load_seconds=60; fi
+# BENCH_SECONDS overrides the measuring time per run (a smoke test of the harness itself).
+seconds=${BENCH_SECONDS:-$seconds}; load_seconds=${BENCH_SECONDS:-$load_seconds}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
