@@ -126,8 +126,8 @@ int Load(const std::map<std::string, std::string>& flags) {
   for (int i = 0; i < 1000; ++i) batch.add_subject_codes(codes[(i * 7919) % codes.size()]);
 
   Clock::time_point begin = Clock::now();
-  Clock::time_point measure_from = begin + std::chrono::duration_cast<Clock::duration>(
-                                               std::chrono::duration<double>(warmup));
+  Clock::time_point measure_from =
+      begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
   Clock::time_point end = measure_from + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(duration));
   std::atomic<uint64_t> errors{0};
@@ -140,8 +140,8 @@ int Load(const std::map<std::string, std::string>& flags) {
     // A channel per thread: separate connections, as separate business systems would have.
     grpc::ChannelArguments args;
     args.SetInt("credit-bench-channel", t);
-    auto channel = grpc::CreateCustomChannel(Flag(flags, "--endpoint"),
-                                             grpc::SslCredentials(tls), args);
+    auto channel =
+        grpc::CreateCustomChannel(Flag(flags, "--endpoint"), grpc::SslCredentials(tls), args);
     auto stub = v1::CreditRegistry::NewStub(channel);
     grpc::CompletionQueue cq;
     int slots = outstanding / threads + (t < outstanding % threads ? 1 : 0);
@@ -220,8 +220,8 @@ int Load(const std::map<std::string, std::string>& flags) {
   double rate = all.size() / duration;
   std::printf("calls_per_second: %.0f\n", rate);
   if (scenario == "batch") std::printf("subjects_per_second: %.0f\n", rate * 1000);
-  std::printf("p50_us: %u\np90_us: %u\np99_us: %u\np999_us: %u\n", pct(0.5), pct(0.9),
-              pct(0.99), pct(0.999));
+  std::printf("p50_us: %u\np90_us: %u\np99_us: %u\np999_us: %u\n", pct(0.5), pct(0.9), pct(0.99),
+              pct(0.999));
   std::printf("errors: %llu\n", static_cast<unsigned long long>(errors.load()));
   if (scenario == "status") std::printf("response_bytes: %zu\n", response_bytes.load());
   if (server_pid > 0 && !all.empty()) {
@@ -261,7 +261,8 @@ class BaselineService final : public v1::CreditRegistry::Service {
 int Baseline(const std::map<std::string, std::string>& flags) {
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   tls.pem_root_certs = ReadFile(Flag(flags, "--cacert"));
-  tls.pem_key_cert_pairs.push_back({ReadFile(Flag(flags, "--key")), ReadFile(Flag(flags, "--cert"))});
+  tls.pem_key_cert_pairs.push_back(
+      {ReadFile(Flag(flags, "--key")), ReadFile(Flag(flags, "--cert"))});
   BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")));
   grpc::ServerBuilder builder;
   int port = 0;
@@ -269,7 +270,8 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return 1;
-  if (!Flag(flags, "--port-file").empty()) std::ofstream(Flag(flags, "--port-file")) << port << "\n";
+  if (!Flag(flags, "--port-file").empty())
+    std::ofstream(Flag(flags, "--port-file")) << port << "\n";
   std::cerr << "baseline: listening on 127.0.0.1:" << port << std::endl;
   sigset_t signals;
   sigemptyset(&signals);

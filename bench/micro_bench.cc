@@ -77,7 +77,9 @@ void BM_InclusionProof(benchmark::State& state) {
   merkle::CompactRange range;
   for (uint64_t i = 0; i < size; ++i) {
     range.Append(merkle::LeafHash(std::to_string(i)),
-                 [&](int level, uint64_t index, const Hash256& h) { nodes[{level, index}] = h; });
+                 [&](int level, uint64_t index, const Hash256& h) {
+                   nodes[{level, index}] = h;
+                 });
   }
   auto read = [&](int level, uint64_t index) -> absl::StatusOr<Hash256> {
     return nodes.at({level, index});

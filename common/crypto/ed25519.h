@@ -17,12 +17,12 @@ class SigningKey {
  public:
   // A new random key.
   static absl::StatusOr<SigningKey> Generate();
-  // A key from its PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"). INVALID_ARGUMENT when the text
+  // A key from its PKCS#8 PEM (a "BEGIN PRIVATE KEY" block). INVALID_ARGUMENT when the text
   // is not an Ed25519 private key.
   static absl::StatusOr<SigningKey> FromPem(absl::string_view pem);
 
   std::string PrivatePem() const;
-  // SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----").
+  // SubjectPublicKeyInfo PEM (a "BEGIN PUBLIC KEY" block).
   std::string PublicPem() const;
   // The 32 raw bytes of the public key.
   std::string PublicKey() const;

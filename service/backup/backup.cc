@@ -31,10 +31,10 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenForReading(
     return absl::NotFoundError(absl::StrCat(backup_dir, ": no backup folder"));
   }
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  RETURN_IF_ERROR(FromRocksStatus(
-      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                          rocksdb::Env::Default(), &raw),
-      "opening the backup folder"));
+  RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                          rocksdb::Env::Default(), &raw),
+                      "opening the backup folder"));
   return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw);
 }
 

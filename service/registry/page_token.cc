@@ -10,8 +10,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
-#include "google/protobuf/descriptor.h"
 #include "common/proto/deterministic.h"
+#include "google/protobuf/descriptor.h"
 #include "service/storage/keys.h"
 
 namespace credit {

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "common/status/status_macros.h"
 #include "common/proto/deterministic.h"
 #include "common/querylog/query_record_hash.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/failpoint/failpoint.h"
 #include "service/registry/page_token.h"
@@ -105,7 +105,8 @@ void QueryLog::Run() {
       record.set_sequence(sequence);
       record.set_previous_hash(std::string(AsBytes(previous)));
       previous = QueryRecordHash(record);
-      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence), SerializeDeterministic(record));
+      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence),
+                SerializeDeterministic(record));
       ++sequence;
     }
     FailPoint(kFailQueryLogWrite);

@@ -6,9 +6,9 @@
 #include "common/changelog/change_record.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "common/querylog/query_record_hash.h"
 #include "common/status/status_macros.h"
 #include "credit/registry/v1/registry.pb.h"
-#include "common/querylog/query_record_hash.h"
 #include "service/storage/keys.h"
 
 namespace credit {
