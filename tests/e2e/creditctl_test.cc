@@ -16,19 +16,8 @@ constexpr char kPerson[] = "440524198001010013";
 
 class CreditctlTest : public ::testing::Test {
  protected:
-  CommandResult Ctl(const std::string& identity, std::vector<std::string> args,
-                    std::vector<std::string> env = {}) {
-    std::vector<std::string> argv = {CREDITCTL_PATH,
-                                     "--endpoint",
-                                     server_.endpoint(),
-                                     "--cacert",
-                                     DevPki().dir + "/ca.pem",
-                                     "--cert",
-                                     DevPki().dir + "/" + identity + ".pem",
-                                     "--key",
-                                     DevPki().dir + "/" + identity + ".key"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, env);
+  CommandResult Ctl(const std::string& identity, std::vector<std::string> args) {
+    return Creditctl(server_, identity, args);
   }
 
   CommandResult RecordBlack(const std::string& code, std::vector<std::string> extra = {}) {

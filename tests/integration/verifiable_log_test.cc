@@ -51,20 +51,10 @@ class VerifiableLogTest : public ::testing::Test {
     return *std::move(client);
   }
 
+  // creditctl pinned to the server's tree-head key.
   CommandResult Ctl(const std::string& identity, std::vector<std::string> args) {
-    std::vector<std::string> argv = {CREDITCTL_PATH,
-                                     "--endpoint",
-                                     server_.endpoint(),
-                                     "--cacert",
-                                     DevPki().dir + "/ca.pem",
-                                     "--cert",
-                                     DevPki().dir + "/" + identity + ".pem",
-                                     "--key",
-                                     DevPki().dir + "/" + identity + ".key",
-                                     "--server-key",
-                                     server_.public_key_file()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    args.insert(args.begin(), {"--server-key", server_.public_key_file()});
+    return Creditctl(server_, identity, args);
   }
 
   TestServer server_;

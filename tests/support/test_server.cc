@@ -76,6 +76,21 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   return result;
 }
 
+CommandResult Creditctl(const TestServer& server, const std::string& identity,
+                        const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {CREDITCTL_PATH,
+                                   "--endpoint",
+                                   server.endpoint(),
+                                   "--cacert",
+                                   DevPki().dir + "/ca.pem",
+                                   "--cert",
+                                   DevPki().dir + "/" + identity + ".pem",
+                                   "--key",
+                                   DevPki().dir + "/" + identity + ".key"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, env);
+}
+
 const Pki& DevPki() {
   static TempDir* root = new TempDir();  // lives until the process exits
   static const Pki pki = [] {

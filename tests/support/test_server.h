@@ -82,6 +82,12 @@ class TestServer {
   int port_ = 0;
 };
 
+// Runs creditctl against `server` as `identity` (dev PKI), with `args` after the global flags.
+struct CommandResult;
+CommandResult Creditctl(const TestServer& server, const std::string& identity,
+                        const std::vector<std::string>& args,
+                        const std::vector<std::string>& env = {});
+
 // Runs `argv` (no shell), returns exit code and captured stdout/stderr.
 struct CommandResult {
   int exit_code = -1;
