@@ -16,7 +16,13 @@ if [ $quick = 1 ]; then reps=3; seconds=5; load_seconds=10; else reps=5; seconds
 seconds=${BENCH_SECONDS:-$seconds}; load_seconds=${BENCH_SECONDS:-$load_seconds}
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+raw=
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+  [ -z "$raw" ] || rm -f "$raw.tmp"
+}
 trap cleanup EXIT
 bash deploy/dev-pki.sh "$work/pki" >/dev/null
 pki=$work/pki
