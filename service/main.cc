@@ -134,18 +134,14 @@ int Verify(const Flags& flags) {
   std::string key_file =
       flags.public_key.empty() ? flags.data_dir + "/tree-head-signing.key.pub" : flags.public_key;
   std::string public_key;
-  std::ifstream key_in(key_file);
-  if (key_in) {
-    std::stringstream pem;
-    pem << key_in.rdbuf();
-    absl::StatusOr<std::string> key = credit::PublicKeyFromPem(pem.str());
-    if (!key.ok()) {
-      std::cerr << "creditd verify: " << key_file << ": " << key.status().message() << "\n";
-      return 1;
-    }
+  absl::StatusOr<std::string> key = ReadPublicKey(key_file);
+  if (key.ok()) {
     public_key = *key;
+  } else if (key.status().code() != absl::StatusCode::kNotFound) {
+    std::cerr << "creditd verify: " << key_file << ": " << key.status().message() << "\n";
+    return 1;
   } else if (!flags.public_key.empty()) {
-    std::cerr << "creditd verify: cannot read " << key_file << "\n";
+    std::cerr << "creditd verify: " << key.status().message() << "\n";
     return 1;
   } else {
     std::cerr << "creditd verify: no " << key_file << "; head signatures not checked\n";

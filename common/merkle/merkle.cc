@@ -13,6 +13,15 @@ namespace {
 // The largest power of two strictly below n (n >= 2).
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
+// RFC 9162 §2.1.3.2 step 4.b (and §2.1.4.2 step 6.b): "right-shift both fn and sn equally until
+// either LSB(fn) is set or fn is 0". Called when LSB(fn) is clear and fn is not 0.
+void SkipLeftEdge(uint64_t& fn, uint64_t& sn) {
+  do {
+    fn >>= 1;
+    sn >>= 1;
+  } while (!(fn & 1) && fn != 0);
+}
+
 absl::Status ProofError(absl::string_view why) {
   return absl::FailedPreconditionError(absl::StrCat("proof does not verify: ", why));
 }
@@ -170,12 +179,7 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash256& leaf_
     if (sn == 0) return ProofError("longer than the tree is deep");
     if ((fn & 1) || fn == sn) {
       r = NodeHash(p, r);
-      if (!(fn & 1)) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (!(fn & 1) && fn != 0);
-      }
+      if (!(fn & 1)) SkipLeftEdge(fn, sn);
     } else {
       r = NodeHash(r, p);
     }
@@ -221,12 +225,7 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash256& ro
     if ((fn & 1) || fn == sn) {
       fr = NodeHash(c, fr);
       sr = NodeHash(c, sr);
-      if (!(fn & 1)) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (!(fn & 1) && fn != 0);
-      }
+      if (!(fn & 1)) SkipLeftEdge(fn, sn);
     } else {
       sr = NodeHash(sr, c);
     }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
 #include "common/merkle/tree_head.h"
+#include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/failpoint/failpoint.h"
@@ -21,7 +22,6 @@ namespace credit {
 using registry_internal::CopyInputFields;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
-using registry_internal::Serialize;
 using registry_internal::ToTimestamp;
 
 struct Registry::Mutation {
@@ -128,7 +128,7 @@ absl::StatusOr<Response> Registry::Mutate(
     absl::string_view request_id, absl::FunctionRef<absl::Status(Mutation&, Response&)> build) {
   RETURN_IF_ERROR(ValidateRequestId(request_id));
   // The answer to a retry is only returned for the very same request.
-  Hash256 fingerprint = Sha256({RpcName(rpc), Serialize(request)});
+  Hash256 fingerprint = Sha256({RpcName(rpc), SerializeDeterministic(request)});
   std::string request_key = keys::Request(caller.identity, request_id);
 
   absl::MutexLock lock(&write_mu_);
@@ -172,13 +172,13 @@ absl::StatusOr<Response> Registry::Mutate(
   });
   *response.mutable_tree_head() = SignHead(tree.size(), m.record.time_micros, tree.Root());
   m.batch.Put(store_->Handle(Family::kHeads), keys::U64(tree.size()),
-              Serialize(response.tree_head()));
+              SerializeDeterministic(response.tree_head()));
   for (const std::string& subject : m.subjects) {
     m.batch.Put(store_->Handle(Family::kSubjectChanges),
                 keys::SubjectItem(subject, m.record.sequence), "");
   }
   m.batch.Put(store_->Handle(Family::kRequests), request_key,
-              absl::StrCat(AsBytes(fingerprint), Serialize(response)));
+              absl::StrCat(AsBytes(fingerprint), SerializeDeterministic(response)));
   FailPoint(kFailBeforeWrite);
   RETURN_IF_ERROR(store_->Write(&m.batch));
   FailPoint(kFailAfterWrite);
@@ -205,12 +205,13 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
     *entry.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(m.record.time_micros));
     *entry.mutable_update_time() = entry.create_time();
 
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(entry.id()), Serialize(entry));
+    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(entry.id()),
+                SerializeDeterministic(entry));
     m.batch.Put(store_->Handle(Family::kSubjectEntries),
                 keys::SubjectItem(entry.subject().code(), entry.id()), "");
     m.record.operation = v1::ENTRY_RECORDED;
     m.record.object_type = ObjectType::kEntry;
-    m.record.after = Serialize(entry);
+    m.record.after = SerializeDeterministic(entry);
     m.subjects = {entry.subject().code()};
     m.on_commit = [this] { ++next_entry_id_; };
     return absl::OkStatus();
@@ -273,7 +274,8 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
 
     const std::string& old_code = before.subject().code();
     const std::string& new_code = after.subject().code();
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()), Serialize(after));
+    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()),
+                SerializeDeterministic(after));
     m.subjects = {old_code};
     if (new_code != old_code) {
       m.batch.Delete(store_->Handle(Family::kSubjectEntries),
@@ -285,8 +287,8 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     m.record.operation = v1::ENTRY_CORRECTED;
     m.record.object_type = ObjectType::kEntry;
     m.record.reason = request.reason();
-    m.record.before = Serialize(before);
-    m.record.after = Serialize(after);
+    m.record.before = SerializeDeterministic(before);
+    m.record.after = SerializeDeterministic(after);
     return absl::OkStatus();
   };
   ASSIGN_OR_RETURN(v1::UpdateEntryResponse response,
@@ -317,13 +319,14 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.record.time_micros));
     after.set_status_reason(request.reason());
 
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()), Serialize(after));
+    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()),
+                SerializeDeterministic(after));
     m.subjects = {after.subject().code()};
     m.record.operation = revoke ? v1::ENTRY_REVOKED : v1::ENTRY_REPAIRED;
     m.record.object_type = ObjectType::kEntry;
     m.record.reason = request.reason();
-    m.record.before = Serialize(before);
-    m.record.after = Serialize(after);
+    m.record.before = SerializeDeterministic(before);
+    m.record.after = SerializeDeterministic(after);
     return absl::OkStatus();
   };
   ASSIGN_OR_RETURN(v1::RemoveEntryResponse response,
@@ -342,11 +345,11 @@ absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller
     auto existing = catalogue_.find(after.code());
     after.set_revision(existing == catalogue_.end() ? 1 : existing->second.revision() + 1);
 
-    m.batch.Put(store_->Handle(Family::kMeasures), after.code(), Serialize(after));
+    m.batch.Put(store_->Handle(Family::kMeasures), after.code(), SerializeDeterministic(after));
     m.record.operation = v1::MEASURE_PUT;
     m.record.object_type = ObjectType::kMeasure;
-    if (existing != catalogue_.end()) m.record.before = Serialize(existing->second);
-    m.record.after = Serialize(after);
+    if (existing != catalogue_.end()) m.record.before = SerializeDeterministic(existing->second);
+    m.record.after = SerializeDeterministic(after);
     m.on_commit = [this, after] {
       std::unique_lock lock(catalogue_mu_);
       catalogue_[after.code()] = after;

@@ -1,16 +1,11 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/proto/deterministic.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
 
 namespace credit::registry_internal {
-
-std::string Serialize(const google::protobuf::Message& message) {
-  return SerializeDeterministic(message);
-}
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));

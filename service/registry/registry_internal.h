@@ -20,8 +20,6 @@ namespace v1 = ::credit::registry::v1;
 // a token to go on: a selective filter must not turn one call into a scan of the whole store.
 inline constexpr int kMaxScanPerCall = 10000;
 
-// Deterministic protobuf serialisation: what is hashed and stored.
-std::string Serialize(const google::protobuf::Message& message);
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
 // ACTIVE, and `date` within [effective_date, expiry_date].
 bool InForce(const v1::Entry& entry, absl::string_view date);
