@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 18> kPermissions = {{
+constexpr std::array<Permission, 19> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -55,6 +55,7 @@ constexpr std::array<Permission, 18> kPermissions = {{
     {Rpc::kListQueries, "ListQueries", Mask({Role::kAuditor})},
     {Rpc::kCreateBackup, "CreateBackup", Mask({Role::kAdmin})},
     {Rpc::kListBackups, "ListBackups", Mask({Role::kAdmin})},
+    {Rpc::kImportEntries, "ImportEntries", Mask({Role::kRecorder})},
 }};
 
 constexpr bool InRpcOrder() {

@@ -58,6 +58,7 @@ enum class Rpc {
   kListQueries,
   kCreateBackup,
   kListBackups,
+  kImportEntries,
 };
 
 absl::string_view RpcName(Rpc rpc);

@@ -1,9 +1,6 @@
 #include "service/registry/registry.h"
 
-#include <functional>
 #include <map>
-#include <mutex>
-#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,25 +10,26 @@
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/failpoint/failpoint.h"
-#include "service/registry/presentation.h"
+#include "service/registry/group_commit.h"
 #include "service/registry/registry_internal.h"
+#include "service/registry/subject_record.h"
 #include "service/storage/keys.h"
 
 namespace credit {
+namespace {
 
-using registry_internal::CopyInputFields;
-using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
-using registry_internal::ToTimestamp;
 
-struct Registry::Mutation {
-  rocksdb::WriteBatch batch;
-  ChangeRecord record;
-  // Subject codes whose subject_changes index lists this record.
-  std::vector<std::string> subjects;
-  // Runs after the batch is durable, still under write_mu_: advances in-memory state.
-  std::function<void()> on_commit;
-};
+// pending_ and Mutation::writes are keyed by family and key together.
+std::string PendingKey(Family family, absl::string_view key) {
+  return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&family), 1), key);
+}
+
+// Marks the subjects family as built from the entries (data folders from before it existed
+// get it built once, at the first start).
+constexpr char kSubjectsBuiltKey[] = "subjects_built";
+
+}  // namespace
 
 Registry::Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
                    absl::TimeZone time_zone)
@@ -61,6 +59,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
 
 absl::Status Registry::Resume() {
   absl::MutexLock lock(&write_mu_);
+  LogState& state = committed_;
   {
     auto it = store_->NewIterator(Family::kChanges);
     it->SeekToLast();
@@ -71,313 +70,329 @@ absl::Status Registry::Resume() {
         return absl::DataLossError(absl::StrCat("change record under key ", sequence,
                                                 " says it is sequence ", last.sequence));
       }
-      next_sequence_ = sequence + 1;
-      last_hash_ = ChangeRecordHash(View(it->value()));
-      last_time_micros_ = last.time_micros;
+      state.next_sequence = sequence + 1;
+      state.last_hash = ChangeRecordHash(View(it->value()));
+      state.last_time_micros = last.time_micros;
     }
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
   }
   // The tree's right edge, from the nodes stored with the records: no replay of the log.
-  ASSIGN_OR_RETURN(tree_,
-                   merkle::CompactRange::Load(next_sequence_, [&](int level, uint64_t index) {
+  ASSIGN_OR_RETURN(state.tree,
+                   merkle::CompactRange::Load(state.next_sequence, [&](int level, uint64_t index) {
                      return ReadNode(level, index, nullptr);
                    }));
-  if (next_sequence_ > 0) {
-    ASSIGN_OR_RETURN(Hash256 leaf, ReadNode(0, next_sequence_ - 1, nullptr));
-    if (leaf != last_hash_) {
-      return absl::DataLossError(absl::StrCat("change ", next_sequence_ - 1,
+  if (state.next_sequence > 0) {
+    ASSIGN_OR_RETURN(Hash256 leaf, ReadNode(0, state.next_sequence - 1, nullptr));
+    if (leaf != state.last_hash) {
+      return absl::DataLossError(absl::StrCat("change ", state.next_sequence - 1,
                                               ": its tree leaf differs from the record's hash"));
     }
   }
   {
     auto it = store_->NewIterator(Family::kEntries);
     it->SeekToLast();
-    if (it->Valid()) next_entry_id_ = keys::ReadU64(View(it->key())) + 1;
+    if (it->Valid()) state.next_entry_id = keys::ReadU64(View(it->key())) + 1;
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
   }
-  auto it = store_->NewIterator(Family::kMeasures);
-  std::unique_lock catalogue_lock(catalogue_mu_);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    v1::Measure measure;
-    if (!measure.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(
-          absl::StrCat("measure ", View(it->key()), ": stored bytes do not parse"));
+  tentative_ = committed_;
+  {
+    auto it = store_->NewIterator(Family::kMeasures);
+    std::unique_lock catalogue_lock(catalogue_mu_);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      v1::Measure measure;
+      if (!measure.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(
+            absl::StrCat("measure ", View(it->key()), ": stored bytes do not parse"));
+      }
+      catalogue_[measure.code()] = std::move(measure);
     }
-    catalogue_[measure.code()] = std::move(measure);
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the measures catalogue"));
+    writer_catalogue_ = catalogue_;
   }
-  return FromRocksStatus(it->status(), "reading the measures catalogue");
+  RETURN_IF_ERROR(BuildSubjectRecords());
+  auto view = std::make_shared<ReadView>();
+  view->snapshot = store_->Snapshot();
+  ASSIGN_OR_RETURN(view->head, LatestHead(view->snapshot.get()));
+  if (view->head.tree_size() != committed_.next_sequence) {
+    return absl::DataLossError(absl::StrCat("the last signed tree head is of size ",
+                                            view->head.tree_size(), ", the log holds ",
+                                            committed_.next_sequence, " records"));
+  }
+  absl::MutexLock view_lock(&view_mu_);
+  view_ = std::move(view);
+  return absl::OkStatus();
+}
+
+absl::Status Registry::BuildSubjectRecords() {
+  ASSIGN_OR_RETURN(std::optional<std::string> built, store_->Get(Family::kMeta, kSubjectsBuiltKey));
+  if (built.has_value()) return absl::OkStatus();
+  std::map<std::string, SubjectRecord> records;
+  {
+    auto it = store_->NewIterator(Family::kEntries);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      uint64_t id = keys::ReadU64(View(it->key()));
+      ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(View(it->value()), id));
+      if (entry.status() != v1::ACTIVE) continue;
+      std::string bytes(View(it->value()));
+      records[entry.subject().code()].Set(id, &bytes);
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+  }
+  {
+    auto it = store_->NewIterator(Family::kSubjectChanges);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::string_view key = View(it->key());
+      records[std::string(key.substr(0, key.size() - 8))].last_change = keys::SubjectItemId(key);
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
+  }
+  rocksdb::WriteBatch batch;
+  for (const auto& [code, record] : records) {
+    batch.Put(store_->Handle(Family::kSubjects), code, record.Encode());
+  }
+  batch.Put(store_->Handle(Family::kMeta), kSubjectsBuiltKey, "1");
+  return store_->Write(&batch);
 }
 
 uint64_t Registry::ChangeCount() const {
   absl::MutexLock lock(&write_mu_);
-  return next_sequence_;
+  return committed_.next_sequence;
 }
 
 Hash256 Registry::LastChangeHash() const {
   absl::MutexLock lock(&write_mu_);
-  return last_hash_;
+  return committed_.last_hash;
 }
 
 std::string Registry::Today() const {
   return FormatDate(absl::ToCivilDay(clock_->Now(), time_zone_));
 }
 
-template <typename Response>
-absl::StatusOr<Response> Registry::Mutate(
-    const Caller& caller, Rpc rpc, const google::protobuf::Message& request,
-    absl::string_view request_id, absl::FunctionRef<absl::Status(Mutation&, Response&)> build) {
-  RETURN_IF_ERROR(ValidateRequestId(request_id));
-  // The answer to a retry is only returned for the very same request.
-  Hash256 fingerprint = Sha256({RpcName(rpc), SerializeDeterministic(request)});
-  std::string request_key = keys::Request(caller.identity, request_id);
+std::shared_ptr<const Registry::ReadView> Registry::CurrentView() const {
+  absl::MutexLock lock(&view_mu_);
+  return view_;
+}
 
-  absl::MutexLock lock(&write_mu_);
+// ---- the write path ----
+
+absl::StatusOr<std::optional<std::string>> Registry::StoredAnswer(const std::string& request_key,
+                                                                  const Hash256& fingerprint,
+                                                                  absl::string_view request_id,
+                                                                  const Caller& caller) {
+  auto different = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: ", request_id, " was already used by ", caller.identity,
+                     " for a different request; want a new request_id for each request"));
+  };
+  // A retry that overtakes its original waits for the original's group to end.
+  for (auto pending = pending_requests_.find(request_key); pending != pending_requests_.end();
+       pending = pending_requests_.find(request_key)) {
+    if (pending->second.fingerprint != fingerprint) return different();
+    std::shared_ptr<Group> group = pending->second.group;
+    write_mu_.Await(absl::Condition(
+        +[](Group* g) { return g->done; }, group.get()));
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(Family::kRequests, request_key));
-  if (stored.has_value()) {
-    if (stored->size() < fingerprint.size() ||
-        absl::string_view(*stored).substr(0, fingerprint.size()) != AsBytes(fingerprint)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request_id: ", request_id, " was already used by ", caller.identity,
-                       " for a different request; want a new request_id for each request"));
-    }
-    Response response;
-    if (!response.ParseFromArray(stored->data() + fingerprint.size(),
-                                 static_cast<int>(stored->size() - fingerprint.size()))) {
-      return absl::DataLossError(
-          absl::StrCat("request_id: ", request_id, ": the stored answer does not parse"));
-    }
-    return response;
+  if (!stored.has_value()) return std::nullopt;
+  if (stored->size() < fingerprint.size() ||
+      absl::string_view(*stored).substr(0, fingerprint.size()) != AsBytes(fingerprint)) {
+    return different();
   }
+  return stored->substr(fingerprint.size());
+}
 
-  Mutation m;
-  m.record.sequence = next_sequence_;
-  m.record.time_micros = std::max(absl::ToUnixMicros(clock_->Now()), last_time_micros_);
-  m.record.previous_hash = last_hash_;
-  m.record.actor_identity = caller.identity;
-  m.record.actor_department = caller.department;
-  m.record.request_id = std::string(request_id);
-  Response response;
-  RETURN_IF_ERROR(build(m, response));
-  response.set_change_sequence(m.record.sequence);
+std::shared_ptr<Registry::Group> Registry::OpenGroup() {
+  if (open_group_ == nullptr) {
+    open_group_ = std::make_shared<Group>();
+    open_group_->id = next_group_id_++;
+  }
+  return open_group_;
+}
 
-  std::string encoded = EncodeChangeRecord(m.record);
-  std::string sequence_key = keys::U64(m.record.sequence);
-  m.batch.Put(store_->Handle(Family::kChanges), sequence_key, encoded);
-  FailPoint(kFailBeforeSigning);
-  Hash256 record_hash = ChangeRecordHash(encoded);
-  merkle::CompactRange tree = tree_;
-  tree.Append(record_hash, [&](int level, uint64_t index, const Hash256& node) {
-    m.batch.Put(store_->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
-                ToSlice(AsBytes(node)));
+absl::StatusOr<std::optional<std::string>> Registry::ReadForWrite(const Mutation& m, Family family,
+                                                                  const std::string& key) const {
+  std::string pending_key = PendingKey(family, key);
+  if (auto own = m.writes.find(pending_key); own != m.writes.end()) return own->second;
+  if (auto other = pending_.find(pending_key); other != pending_.end()) {
+    return other->second.value;
+  }
+  return store_->Get(family, key);
+}
+
+uint64_t Registry::AddRecord(Mutation& m, ChangeRecord record,
+                             const std::vector<std::string>& subjects) {
+  LogState& state = tentative_;
+  record.sequence = state.next_sequence;
+  record.time_micros = m.time_micros;
+  record.previous_hash = state.last_hash;
+  record.actor_identity = m.caller->identity;
+  record.actor_department = m.caller->department;
+  record.request_id = m.request_id;
+  std::string encoded = EncodeChangeRecord(record);
+  Hash256 hash = ChangeRecordHash(encoded);
+  m.batch->Put(store_->Handle(Family::kChanges), keys::U64(record.sequence), encoded);
+  state.tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
+    m.batch->Put(store_->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
+                 ToSlice(AsBytes(node)));
   });
-  *response.mutable_tree_head() = SignHead(tree.size(), m.record.time_micros, tree.Root());
-  m.batch.Put(store_->Handle(Family::kHeads), keys::U64(tree.size()),
-              SerializeDeterministic(response.tree_head()));
-  for (const std::string& subject : m.subjects) {
-    m.batch.Put(store_->Handle(Family::kSubjectChanges),
-                keys::SubjectItem(subject, m.record.sequence), "");
+  for (const std::string& subject : subjects) {
+    m.batch->Put(store_->Handle(Family::kSubjectChanges),
+                 keys::SubjectItem(subject, record.sequence), "");
   }
-  m.batch.Put(store_->Handle(Family::kRequests), request_key,
-              absl::StrCat(AsBytes(fingerprint), SerializeDeterministic(response)));
-  FailPoint(kFailBeforeWrite);
-  RETURN_IF_ERROR(store_->Write(&m.batch));
-  FailPoint(kFailAfterWrite);
-
-  ++next_sequence_;
-  last_hash_ = record_hash;
-  last_time_micros_ = m.record.time_micros;
-  tree_ = std::move(tree);
-  if (m.on_commit) m.on_commit();
-  return response;
+  state.next_sequence = record.sequence + 1;
+  state.last_hash = hash;
+  state.last_time_micros = record.time_micros;
+  if (m.records++ == 0) m.first_sequence = record.sequence;
+  m.last_sequence = record.sequence;
+  return record.sequence;
 }
 
-absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
-    const Caller& caller, const v1::RecordEntryRequest& request) {
-  auto build = [&](Mutation& m, v1::RecordEntryResponse& response) -> absl::Status {
-    RETURN_IF_ERROR(ValidateEntryInput(request.entry(), catalogue_));
-    v1::Entry& entry = *response.mutable_entry();
-    CopyInputFields(request.entry(), &entry);
-    entry.set_id(next_entry_id_);
-    entry.set_status(v1::ACTIVE);
-    entry.set_revision(1);
-    entry.mutable_recorded_by()->set_identity(caller.identity);
-    entry.mutable_recorded_by()->set_department(caller.department);
-    *entry.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(m.record.time_micros));
-    *entry.mutable_update_time() = entry.create_time();
-
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(entry.id()),
-                SerializeDeterministic(entry));
-    m.batch.Put(store_->Handle(Family::kSubjectEntries),
-                keys::SubjectItem(entry.subject().code(), entry.id()), "");
-    m.record.operation = v1::ENTRY_RECORDED;
-    m.record.object_type = ObjectType::kEntry;
-    m.record.after = SerializeDeterministic(entry);
-    m.subjects = {entry.subject().code()};
-    m.on_commit = [this] { ++next_entry_id_; };
-    return absl::OkStatus();
-  };
-  ASSIGN_OR_RETURN(v1::RecordEntryResponse response,
-                   (Mutate<v1::RecordEntryResponse>(caller, Rpc::kRecordEntry, request,
-                                                    request.request_id(), build)));
-  RedactEntry(caller, response.mutable_entry());
-  return response;
-}
-
-absl::StatusOr<std::optional<v1::Entry>> Registry::ReadEntry(uint64_t id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->Get(Family::kEntries, keys::U64(id)));
-  if (!bytes.has_value()) return std::nullopt;
-  return ParseEntry(*bytes, id);
-}
-
-absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, uint64_t id,
-                                                  uint64_t revision) const {
-  ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(id));
-  if (!entry.has_value()) return NoSuchEntry(id);
-  if (entry->recorded_by().department() != caller.department) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("entry ", id, " was recorded by ", entry->recorded_by().department(),
-                     "; department ", caller.department, " may not change it"));
+absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
+                                   const v1::Entry& after, const std::string& reason) {
+  ChangeRecord record;
+  record.operation = static_cast<uint8_t>(operation);
+  record.object_type = ObjectType::kEntry;
+  record.reason = reason;
+  if (before != nullptr) record.before = SerializeDeterministic(*before);
+  record.after = SerializeDeterministic(after);
+  std::vector<std::string> subjects = {after.subject().code()};
+  if (before != nullptr && before->subject().code() != after.subject().code()) {
+    subjects.push_back(before->subject().code());
   }
-  if (entry->status() != v1::ACTIVE) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("entry ", id, " is ", v1::EntryStatus_Name(entry->status()),
-                     "; only ACTIVE entries can be corrected or removed"));
-  }
-  if (revision != 0 && revision != entry->revision()) {
-    return absl::AbortedError(absl::StrCat("entry ", id, ": revision ", revision,
-                                           " given, current revision is ", entry->revision(),
-                                           "; read the entry again and retry"));
-  }
-  return *std::move(entry);
-}
 
-absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
-    const Caller& caller, const v1::UpdateEntryRequest& request) {
-  const v1::Entry& in = request.entry();
-  if (in.id() == 0) {
-    return absl::InvalidArgumentError("entry.id: required, want the id of the entry to correct");
+  std::string id_key = keys::U64(after.id());
+  m.batch->Put(store_->Handle(Family::kEntries), id_key, record.after);
+  m.writes[PendingKey(Family::kEntries, id_key)] = record.after;
+  if (before == nullptr || subjects.size() == 2) {
+    m.batch->Put(store_->Handle(Family::kSubjectEntries),
+                 keys::SubjectItem(after.subject().code(), after.id()), "");
   }
-  if (in.revision() == 0) {
-    return absl::InvalidArgumentError(
-        "entry.revision: required, want the revision of the entry as you read it");
+  if (subjects.size() == 2) {
+    m.batch->Delete(store_->Handle(Family::kSubjectEntries),
+                    keys::SubjectItem(before->subject().code(), after.id()));
   }
-  RETURN_IF_ERROR(ValidateReason(request.reason()));
-  auto build = [&](Mutation& m, v1::UpdateEntryResponse& response) -> absl::Status {
-    RETURN_IF_ERROR(ValidateEntryInput(in, catalogue_));
-    ASSIGN_OR_RETURN(v1::Entry before, EntryToChange(caller, in.id(), in.revision()));
-    v1::Entry& after = *response.mutable_entry();
-    after = before;
-    CopyInputFields(in, &after);
-    after.set_revision(before.revision() + 1);
-    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.record.time_micros));
-    after.set_status_reason(request.reason());
+  const std::string after_bytes = record.after;
+  uint64_t sequence = AddRecord(m, std::move(record), subjects);
 
-    const std::string& old_code = before.subject().code();
-    const std::string& new_code = after.subject().code();
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()),
-                SerializeDeterministic(after));
-    m.subjects = {old_code};
-    if (new_code != old_code) {
-      m.batch.Delete(store_->Handle(Family::kSubjectEntries),
-                     keys::SubjectItem(old_code, after.id()));
-      m.batch.Put(store_->Handle(Family::kSubjectEntries), keys::SubjectItem(new_code, after.id()),
-                  "");
-      m.subjects.push_back(new_code);
+  // Each touched subject's status record: the entry in it while ACTIVE under that subject.
+  for (const std::string& code : subjects) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, ReadForWrite(m, Family::kSubjects, code));
+    SubjectRecord subject;
+    if (stored.has_value()) {
+      ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
     }
-    m.record.operation = v1::ENTRY_CORRECTED;
-    m.record.object_type = ObjectType::kEntry;
-    m.record.reason = request.reason();
-    m.record.before = SerializeDeterministic(before);
-    m.record.after = SerializeDeterministic(after);
-    return absl::OkStatus();
-  };
-  ASSIGN_OR_RETURN(v1::UpdateEntryResponse response,
-                   (Mutate<v1::UpdateEntryResponse>(caller, Rpc::kUpdateEntry, request,
-                                                    request.request_id(), build)));
-  RedactEntry(caller, response.mutable_entry());
-  return response;
-}
-
-absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
-    const Caller& caller, const v1::RemoveEntryRequest& request) {
-  if (request.entry_id() == 0) {
-    return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
-  }
-  if (request.kind() != v1::REVOKE && request.kind() != v1::REPAIR) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind: got ", request.kind(), ", want REVOKE or REPAIR"));
-  }
-  RETURN_IF_ERROR(ValidateReason(request.reason()));
-  auto build = [&](Mutation& m, v1::RemoveEntryResponse& response) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::Entry before,
-                     EntryToChange(caller, request.entry_id(), request.revision()));
-    v1::Entry& after = *response.mutable_entry();
-    after = before;
-    bool revoke = request.kind() == v1::REVOKE;
-    after.set_status(revoke ? v1::REVOKED : v1::REPAIRED);
-    after.set_revision(before.revision() + 1);
-    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.record.time_micros));
-    after.set_status_reason(request.reason());
-
-    m.batch.Put(store_->Handle(Family::kEntries), keys::U64(after.id()),
-                SerializeDeterministic(after));
-    m.subjects = {after.subject().code()};
-    m.record.operation = revoke ? v1::ENTRY_REVOKED : v1::ENTRY_REPAIRED;
-    m.record.object_type = ObjectType::kEntry;
-    m.record.reason = request.reason();
-    m.record.before = SerializeDeterministic(before);
-    m.record.after = SerializeDeterministic(after);
-    return absl::OkStatus();
-  };
-  ASSIGN_OR_RETURN(v1::RemoveEntryResponse response,
-                   (Mutate<v1::RemoveEntryResponse>(caller, Rpc::kRemoveEntry, request,
-                                                    request.request_id(), build)));
-  RedactEntry(caller, response.mutable_entry());
-  return response;
-}
-
-absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller,
-                                                            const v1::PutMeasureRequest& request) {
-  RETURN_IF_ERROR(ValidateMeasure(request.measure()));
-  auto build = [&](Mutation& m, v1::PutMeasureResponse& response) -> absl::Status {
-    v1::Measure& after = *response.mutable_measure();
-    after = request.measure();
-    auto existing = catalogue_.find(after.code());
-    after.set_revision(existing == catalogue_.end() ? 1 : existing->second.revision() + 1);
-
-    m.batch.Put(store_->Handle(Family::kMeasures), after.code(), SerializeDeterministic(after));
-    m.record.operation = v1::MEASURE_PUT;
-    m.record.object_type = ObjectType::kMeasure;
-    if (existing != catalogue_.end()) m.record.before = SerializeDeterministic(existing->second);
-    m.record.after = SerializeDeterministic(after);
-    m.on_commit = [this, after] {
-      std::unique_lock lock(catalogue_mu_);
-      catalogue_[after.code()] = after;
-    };
-    return absl::OkStatus();
-  };
-  return Mutate<v1::PutMeasureResponse>(caller, Rpc::kPutMeasure, request, request.request_id(),
-                                        build);
-}
-
-absl::Status Registry::SeedMeasures(const std::vector<v1::Measure>& measures) {
-  Caller system{kSystemIdentity, kSystemDepartment, static_cast<uint32_t>(Role::kAdmin), true};
-  for (const v1::Measure& measure : measures) {
-    {
-      std::shared_lock lock(catalogue_mu_);
-      if (catalogue_.contains(measure.code())) continue;
-    }
-    v1::PutMeasureRequest request;
-    *request.mutable_measure() = measure;
-    request.set_request_id(absl::StrCat("seed-", measure.code()));
-    absl::StatusOr<v1::PutMeasureResponse> response = PutMeasure(system, request);
-    if (!response.ok()) {
-      return absl::Status(
-          response.status().code(),
-          absl::StrCat("seeding measure ", measure.code(), ": ", response.status().message()));
-    }
+    bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
+    subject.Set(after.id(), active_here ? &after_bytes : nullptr);
+    subject.last_change = sequence;
+    std::string encoded = subject.Encode();
+    m.batch->Put(store_->Handle(Family::kSubjects), code, encoded);
+    m.writes[PendingKey(Family::kSubjects, code)] = std::move(encoded);
   }
   return absl::OkStatus();
+}
+
+absl::Status Registry::Join(const std::shared_ptr<Group>& group, Mutation& m,
+                            std::string request_key, const Hash256& fingerprint,
+                            std::function<std::string(const v1::SignedTreeHead&)> finish) {
+  for (auto& [key, value] : m.writes) {
+    pending_[key] = Pending{std::move(value), group->id};
+  }
+  pending_requests_[request_key] = PendingRequest{fingerprint, group};
+  group->request_keys.push_back(std::move(request_key));
+  group->finishers.push_back(std::move(finish));
+  if (m.on_commit) group->on_commit.push_back(std::move(m.on_commit));
+  return AwaitCommit(group);
+}
+
+absl::Status Registry::AwaitCommit(const std::shared_ptr<Group>& group) {
+  struct Waiter {
+    Registry* registry;
+    Group* group;
+  };
+  Waiter waiter{this, group.get()};
+  // Ready when the group is done, or when it may be written and nobody is writing: then this
+  // thread leads.
+  auto ready = +[](Waiter* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return w->group->done ||
+           (!w->registry->committing_ && w->registry->open_group_.get() == w->group);
+  };
+  while (!group->done) {
+    if (!committing_ && open_group_ == group) {
+      CommitOpenGroup();
+    } else {
+      write_mu_.Await(absl::Condition(ready, &waiter));
+    }
+  }
+  return group->status;
+}
+
+void Registry::CommitOpenGroup() {
+  std::shared_ptr<Group> group = std::move(open_group_);
+  open_group_ = nullptr;
+  committing_ = true;
+  const LogState end = tentative_;
+
+  FailPoint(kFailBeforeSigning);
+  v1::SignedTreeHead head = SignHead(end.tree.size(), end.last_time_micros, end.tree.Root());
+  group->batch.Put(store_->Handle(Family::kHeads), keys::U64(end.tree.size()),
+                   SerializeDeterministic(head));
+  for (size_t i = 0; i < group->request_keys.size(); ++i) {
+    group->batch.Put(store_->Handle(Family::kRequests), group->request_keys[i],
+                     group->finishers[i](head));
+  }
+
+  // The next group fills while this one is written.
+  write_mu_.Unlock();
+  FailPoint(kFailBeforeWrite);
+  absl::Status status = store_->Write(&group->batch);
+  std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  if (status.ok()) {
+    FailPoint(kFailAfterWrite);
+    snapshot = store_->Snapshot();
+  }
+  write_mu_.Lock();
+
+  if (status.ok()) {
+    committed_ = end;
+    for (const auto& run : group->on_commit) run();
+    auto view = std::make_shared<ReadView>();
+    view->head = std::move(head);
+    view->snapshot = std::move(snapshot);
+    {
+      absl::MutexLock view_lock(&view_mu_);
+      view_ = std::move(view);
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      // Keys a later group wrote again stay pending for it.
+      if (it->second.group_id == group->id) {
+        pending_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    for (const std::string& key : group->request_keys) pending_requests_.erase(key);
+  } else {
+    // Nothing of this group is durable, and the open group was built on top of it: both fail,
+    // and the writer's state falls back to what is durable. Callers retry with the same
+    // request_id; nothing of theirs was written.
+    tentative_ = committed_;
+    pending_.clear();
+    pending_requests_.clear();
+    {
+      std::shared_lock lock(catalogue_mu_);
+      writer_catalogue_ = catalogue_;
+    }
+    if (open_group_ != nullptr) {
+      open_group_->status = absl::Status(
+          status.code(),
+          absl::StrCat("an earlier write failed, so this one was not made: ", status.message()));
+      open_group_->done = true;
+      open_group_ = nullptr;
+    }
+  }
+  group->status = std::move(status);
+  group->done = true;
+  committing_ = false;
 }
 
 }  // namespace credit

@@ -1,14 +1,17 @@
 // Registry: the domain logic of the credit lists over one Store. It records, corrects and
 // removes entries, keeps the measures catalogue, answers credit status (now and at a past
-// point), and appends exactly one hash-chained change record per mutation in the same synced
-// write batch as the mutation — together with the Merkle tree nodes the record completes and the
-// signed tree head of the new size. Status answers leave a trace in the query log.
+// point), and appends one hash-chained change record for every change in the same synced write
+// batch as the change — together with the Merkle tree nodes the records complete and the signed
+// tree head of the size the batch ends at. Status answers leave a trace in the query log.
 //
-// Definitions: registry.cc (opening, mutations), registry_reads.cc (entries, status, lists),
-// registry_log.cc (tree heads, proofs, point-in-time status).
+// Definitions: registry.cc (opening, group commit), registry_mutations.cc (entries, measures),
+// registry_reads.cc (entries, status, lists), registry_log.cc (tree heads, proofs, point-in-time
+// status).
 //
-// Thread-safe. Mutations are serialised (one writer at a time, each answered only after its
-// batch is durable); reads run concurrently with them on RocksDB snapshots.
+// Thread-safe. Mutations are ordered one at a time and committed in groups: every mutation that
+// arrives while a group is being written joins the next group, which is written with one synced
+// batch and one signed tree head; each is answered only once its group is durable. Reads run
+// concurrently on the snapshot taken after the last committed group.
 //
 // Every call takes the authenticated Caller: it names the actor of change records, the
 // department whose measures a status answer lists, and whether personal ID numbers are shown
@@ -18,15 +21,19 @@
 #define CREDIT_SERVICE_REGISTRY_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/changelog/change_record.h"
 #include "common/crypto/ed25519.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
@@ -76,6 +83,10 @@ class Registry {
                                                       const v1::UpdateEntryRequest& request);
   absl::StatusOr<v1::RemoveEntryResponse> RemoveEntry(const Caller& caller,
                                                       const v1::RemoveEntryRequest& request);
+  // Records many entries in one call: all of them or none, each its own change record, one
+  // synced write (the bulk import path).
+  absl::StatusOr<v1::ImportEntriesResponse> ImportEntries(const Caller& caller,
+                                                          const v1::ImportEntriesRequest& request);
   absl::StatusOr<v1::GetEntryResponse> GetEntry(const Caller& caller,
                                                 const v1::GetEntryRequest& request);
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const Caller& caller,
@@ -111,38 +122,100 @@ class Registry {
 
  private:
   struct Mutation;
+  struct Group;
+  // The log's end as the writer sees it. `committed_` is what is durable; `tentative_` runs ahead
+  // of it by the groups not yet written, and falls back to `committed_` when a write fails.
+  struct LogState {
+    uint64_t next_sequence = 0;
+    Hash256 last_hash{};
+    uint64_t next_entry_id = 1;
+    // Record times never go backwards, so the log can be searched by time.
+    int64_t last_time_micros = 0;
+    merkle::CompactRange tree;
+  };
+  // What reads stand on: the head of the last committed group and the RocksDB snapshot taken
+  // right after it was written, so an answer and the head it cites always agree.
+  struct ReadView {
+    v1::SignedTreeHead head;
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  };
 
   Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
            absl::TimeZone time_zone);
   absl::Status Resume();
+  absl::Status BuildSubjectRecords();
 
-  // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which
-  // fills the write batch, the change record and `response`, then one synced write of all of it.
-  // A retry of a committed request returns the stored response without calling `build`.
+  // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which adds
+  // the mutation's change records (AddRecord, ChangeEntry) and fills `response`. The mutation
+  // joins the open commit group and returns once the group is durable: many mutations share one
+  // synced write and one signed tree head, each still its own change record. A retry of a
+  // committed request returns the stored response without calling `build`.
   template <typename Response>
   absl::StatusOr<Response> Mutate(const Caller& caller, Rpc rpc,
                                   const google::protobuf::Message& request,
                                   absl::string_view request_id,
                                   absl::FunctionRef<absl::Status(Mutation&, Response&)> build);
+  // The parts of Mutate that do not depend on the response type.
+  absl::StatusOr<std::optional<std::string>> StoredAnswer(const std::string& request_key,
+                                                          const Hash256& fingerprint,
+                                                          absl::string_view request_id,
+                                                          const Caller& caller)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::shared_ptr<Group> OpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status Join(const std::shared_ptr<Group>& group, Mutation& m, std::string request_key,
+                    const Hash256& fingerprint,
+                    std::function<std::string(const v1::SignedTreeHead&)> finish)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Writes the open group (this thread leads) or waits for another leader to write it.
+  absl::Status AwaitCommit(const std::shared_ptr<Group>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void CommitOpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  absl::StatusOr<v1::CreditStatus> StatusOf(const Caller& caller, absl::string_view code,
-                                            absl::string_view field, absl::string_view today,
-                                            const rocksdb::Snapshot* snapshot) const;
+  // Appends `record` (its sequence, time, actor and chain filled in here) to `m`, with its tree
+  // nodes and its subject_changes index rows for `subjects`; returns its sequence.
+  uint64_t AddRecord(Mutation& m, ChangeRecord record, const std::vector<std::string>& subjects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Records a change of one entry (`before` null for a new one) with every write that goes with
+  // it: the entry, the subject index, and the status records of the subjects it touches.
+  absl::Status ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
+                           const v1::Entry& after, const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A value as the writer sees it: this mutation's own writes, then uncommitted groups', then
+  // the store.
+  absl::StatusOr<std::optional<std::string>> ReadForWrite(const Mutation& m, Family family,
+                                                          const std::string& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A new entry's output fields: id, status, revision, recorder, times.
+  void NewEntry(const Caller& caller, const Mutation& m, const v1::Entry& input, v1::Entry* entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  std::shared_ptr<const ReadView> CurrentView() const;
+  // The status answer from a subject's stored record (nullopt: on no list), and the sequence of
+  // the last change that named the subject.
+  absl::StatusOr<v1::CreditStatus> StatusFrom(const Caller& caller, v1::SubjectKind kind,
+                                              absl::string_view code,
+                                              const std::optional<std::string>& stored,
+                                              absl::string_view today,
+                                              std::optional<uint64_t>* last_change) const;
   // The status answer for `entries` (all of one subject) judged on `date`.
   v1::CreditStatus BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
                                std::vector<v1::Entry> entries, absl::string_view date) const;
   v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
-  // The stored head of `size` (signed afresh for the empty tree); NOT_FOUND if never reached.
+  // The signed head of `size`: the stored one where a commit group ended there, otherwise signed
+  // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
+  // the same bytes every time). NOT_FOUND beyond the log's end.
   absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<v1::SignedTreeHead> LatestHead(const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<int64_t> ChangeTime(uint64_t sequence, const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<Hash256> ReadNode(int level, uint64_t index,
                                    const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<std::optional<v1::Entry>> ReadEntry(uint64_t id) const;
-  // The stored entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's
+  // The entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's
   // department recorded it (else PERMISSION_DENIED), it is ACTIVE (else FAILED_PRECONDITION),
   // and `revision` is 0 or its current revision (else ABORTED).
-  absl::StatusOr<v1::Entry> EntryToChange(const Caller& caller, uint64_t id,
-                                          uint64_t revision) const;
+  absl::StatusOr<v1::Entry> EntryToChange(const Caller& caller, const Mutation& m, uint64_t id,
+                                          uint64_t revision) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::string Today() const;
 
   std::unique_ptr<Store> store_;
@@ -155,17 +228,35 @@ class Registry {
   std::string backup_dir_;
   std::mutex backup_mu_;  // one backup at a time
 
-  // Held across a whole mutation: read, validate, write, advance.
+  // Guards the writer's state. Held while a mutation reads, validates and joins a group; let go
+  // while a group's batch is written, so the next group fills meanwhile.
   mutable absl::Mutex write_mu_;
-  uint64_t next_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
-  Hash256 last_hash_ ABSL_GUARDED_BY(write_mu_){};
-  uint64_t next_entry_id_ ABSL_GUARDED_BY(write_mu_) = 1;
-  // Record times never go backwards, so the log can be searched by time.
-  int64_t last_time_micros_ ABSL_GUARDED_BY(write_mu_) = 0;
-  merkle::CompactRange tree_ ABSL_GUARDED_BY(write_mu_);
+  LogState committed_ ABSL_GUARDED_BY(write_mu_);
+  LogState tentative_ ABSL_GUARDED_BY(write_mu_);
+  std::shared_ptr<Group> open_group_ ABSL_GUARDED_BY(write_mu_);
+  bool committing_ ABSL_GUARDED_BY(write_mu_) = false;
+  uint64_t next_group_id_ ABSL_GUARDED_BY(write_mu_) = 1;
+  // Writes of groups not yet durable, for the mutations that read them (entries, subjects):
+  // family + key -> (value or deletion, the group that wrote it).
+  struct Pending {
+    std::optional<std::string> value;
+    uint64_t group_id = 0;
+  };
+  absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(write_mu_);
+  // Request keys of uncommitted mutations: a retry waits for its original's group.
+  struct PendingRequest {
+    Hash256 fingerprint;
+    std::shared_ptr<Group> group;
+  };
+  absl::flat_hash_map<std::string, PendingRequest> pending_requests_ ABSL_GUARDED_BY(write_mu_);
+  // The catalogue as mutations see it (ahead of catalogue_ by uncommitted PutMeasures).
+  MeasureCatalogue writer_catalogue_ ABSL_GUARDED_BY(write_mu_);
 
-  // The catalogue is small and read by every status answer: kept whole in memory, replaced
-  // under the lock after each committed PutMeasure.
+  mutable absl::Mutex view_mu_;
+  std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);
+
+  // The committed catalogue: small and read by every status answer, so kept whole in memory and
+  // replaced under the lock after each committed PutMeasure.
   mutable std::shared_mutex catalogue_mu_;
   MeasureCatalogue catalogue_;
 };

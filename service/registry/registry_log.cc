@@ -57,19 +57,40 @@ absl::StatusOr<Hash256> Registry::ReadNode(int level, uint64_t index,
   return *merkle::ToHash(*bytes, "tree node");
 }
 
+absl::StatusOr<int64_t> Registry::ChangeTime(uint64_t sequence,
+                                             const rocksdb::Snapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                   store_->Get(Family::kChanges, keys::U64(sequence), snapshot));
+  if (!bytes.has_value()) {
+    return absl::NotFoundError(absl::StrCat("change ", sequence, " does not exist"));
+  }
+  ASSIGN_OR_RETURN(ChangeRecord record, DecodeChangeRecord(*bytes));
+  return record.time_micros;
+}
+
 absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
                                                     const rocksdb::Snapshot* snapshot) const {
   if (size == 0) return SignHead(0, 0, merkle::EmptyRoot());
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                    store_->Get(Family::kHeads, keys::U64(size), snapshot));
-  if (!bytes.has_value()) {
+  if (bytes.has_value()) {
+    v1::SignedTreeHead head;
+    if (!head.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("tree head ", size, ": stored bytes do not parse"));
+    }
+    return head;
+  }
+  // Inside a commit group: the head that group would have had if it had ended here.
+  absl::StatusOr<int64_t> time = ChangeTime(size - 1, snapshot);
+  if (time.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(absl::StrCat("tree_size: the log never had ", size, " records"));
   }
-  v1::SignedTreeHead head;
-  if (!head.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat("tree head ", size, ": stored bytes do not parse"));
-  }
-  return head;
+  RETURN_IF_ERROR(time.status());
+  ASSIGN_OR_RETURN(merkle::CompactRange range,
+                   merkle::CompactRange::Load(size, [&](int level, uint64_t index) {
+                     return ReadNode(level, index, snapshot);
+                   }));
+  return SignHead(size, *time, range.Root());
 }
 
 absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot* snapshot) const {
@@ -81,32 +102,34 @@ absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot*
 
 absl::StatusOr<v1::GetTreeHeadResponse> Registry::GetTreeHead(
     const v1::GetTreeHeadRequest& request) {
-  auto snapshot = store_->Snapshot();
+  std::shared_ptr<const ReadView> view = CurrentView();
   v1::GetTreeHeadResponse response;
   if (request.tree_size() == 0) {
-    ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
+    *response.mutable_tree_head() = view->head;
   } else {
-    ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(request.tree_size(), snapshot.get()));
+    ASSIGN_OR_RETURN(*response.mutable_tree_head(),
+                     HeadAt(request.tree_size(), view->snapshot.get()));
   }
   return response;
 }
 
 absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
     const v1::GetInclusionProofRequest& request) {
-  auto snapshot = store_->Snapshot();
-  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const v1::SignedTreeHead& latest = view->head;
   uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
   if (size > latest.tree_size() || request.sequence() >= size) {
     return absl::InvalidArgumentError(
         absl::StrCat("sequence, tree_size: got ", request.sequence(), ", ", size,
                      "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
   }
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
   ASSIGN_OR_RETURN(std::vector<Hash256> proof,
                    merkle::InclusionProof(request.sequence(), size, read));
   v1::GetInclusionProofResponse response;
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot.get()));
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
   ASSIGN_OR_RETURN(Hash256 leaf, read(0, request.sequence()));
   response.set_leaf_hash(std::string(AsBytes(leaf)));
   return response;
@@ -114,21 +137,22 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
 
 absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
     const v1::GetConsistencyProofRequest& request) {
-  auto snapshot = store_->Snapshot();
-  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const v1::SignedTreeHead& latest = view->head;
   uint64_t to = request.to_size() == 0 ? latest.tree_size() : request.to_size();
   if (request.from_size() == 0 || request.from_size() > to || to > latest.tree_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "from_size, to_size: got ", request.from_size(), ", ", to,
         "; want 1 <= from_size <= to_size <= ", latest.tree_size(), " (the current size)"));
   }
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
   ASSIGN_OR_RETURN(std::vector<Hash256> proof,
                    merkle::ConsistencyProof(request.from_size(), to, read));
   v1::GetConsistencyProofResponse response;
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
-  ASSIGN_OR_RETURN(*response.mutable_from_head(), HeadAt(request.from_size(), snapshot.get()));
-  ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot.get()));
+  ASSIGN_OR_RETURN(*response.mutable_from_head(), HeadAt(request.from_size(), snapshot));
+  ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot));
   return response;
 }
 
@@ -145,8 +169,9 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   ASSIGN_OR_RETURN(v1::SubjectKind kind,
                    ValidateSubjectCode(request.subject_code(), "subject_code"));
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  auto snapshot = store_->Snapshot();
-  ASSIGN_OR_RETURN(v1::SignedTreeHead latest, LatestHead(snapshot.get()));
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const v1::SignedTreeHead& latest = view->head;
 
   // The tree size the answer stands on, and the moment whose date judges what was in force.
   uint64_t size = 0;
@@ -158,19 +183,19 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
         return absl::InvalidArgumentError(
             absl::StrCat("tree_size: got ", size, ", want at most ", latest.tree_size()));
       }
-      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, snapshot.get()));
+      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, snapshot));
       moment_micros = head.timestamp_micros();
       break;
     }
     case v1::GetCreditStatusAtRequest::kTime: {
       moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
-      // Heads are timestamped with their last record and record times never go backwards:
-      // binary search for the largest size whose head is not later than the moment.
+      // A head is timestamped with its last record and record times never go backwards:
+      // binary search for the largest size whose last record is not later than the moment.
       uint64_t low = 0, high = latest.tree_size();
       while (low < high) {
         uint64_t mid = low + (high - low + 1) / 2;
-        ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(mid, snapshot.get()));
-        if (head.timestamp_micros() <= moment_micros) {
+        ASSIGN_OR_RETURN(int64_t time, ChangeTime(mid - 1, snapshot));
+        if (time <= moment_micros) {
           low = mid;
         } else {
           high = mid - 1;
@@ -186,13 +211,13 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   // The last change of each of the subject's entries within the first `size` records.
   std::map<uint64_t, std::pair<uint64_t, v1::Change>> last_change;  // entry id -> (seq, change)
   {
-    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
+    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot);
     const std::string& code = request.subject_code();
     for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
       uint64_t sequence = keys::SubjectItemId(View(it->key()));
       if (sequence >= size) break;
       ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot.get()));
+                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot));
       if (!bytes.has_value()) {
         return absl::DataLossError(
             absl::StrCat("subject index names change ", sequence, ", which is not stored"));
@@ -206,7 +231,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
 
   v1::GetCreditStatusAtResponse response;
   std::vector<v1::Entry> entries;
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot.get()); };
+  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
   for (auto& [id, item] : last_change) {
     auto& [sequence, change] = item;
     if (change.entry_after().subject().code() == request.subject_code()) {
@@ -221,7 +246,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   std::string date = FormatDate(absl::ToCivilDay(absl::FromUnixMicros(moment_micros), time_zone_));
   *response.mutable_status() =
       BuildStatus(caller, kind, request.subject_code(), std::move(entries), date);
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot.get()));
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
   query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});
   return response;
 }
@@ -248,6 +273,8 @@ absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
     // No mutation between reading the head and linking the checkpoint: the backup holds
     // exactly the log that head signs. Reads go on meanwhile.
     absl::MutexLock lock(&write_mu_);
+    write_mu_.Await(absl::Condition(
+        +[](bool* committing) { return !*committing; }, &committing_));
     ASSIGN_OR_RETURN(head, LatestHead(nullptr));
     rocksdb::Checkpoint* raw = nullptr;
     RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(store_->db(), &raw),

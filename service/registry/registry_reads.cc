@@ -13,6 +13,7 @@
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
+#include "service/registry/subject_record.h"
 #include "service/storage/keys.h"
 
 namespace credit {
@@ -95,30 +96,20 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   return response;
 }
 
-absl::StatusOr<v1::CreditStatus> Registry::StatusOf(const Caller& caller, absl::string_view code,
-                                                    absl::string_view field,
-                                                    absl::string_view today,
-                                                    const rocksdb::Snapshot* snapshot) const {
-  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(code, field));
-  std::vector<std::string> entry_keys;
-  {
-    auto it = store_->NewIterator(Family::kSubjectEntries, snapshot);
-    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
-      entry_keys.push_back(keys::U64(keys::SubjectItemId(View(it->key()))));
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject index"));
-  }
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
-                   store_->MultiGet(Family::kEntries, entry_keys, snapshot));
+absl::StatusOr<v1::CreditStatus> Registry::StatusFrom(const Caller& caller, v1::SubjectKind kind,
+                                                      absl::string_view code,
+                                                      const std::optional<std::string>& stored,
+                                                      absl::string_view today,
+                                                      std::optional<uint64_t>* last_change) const {
   std::vector<v1::Entry> entries;
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint64_t id = keys::ReadU64(entry_keys[i]);
-    if (!values[i].has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("subject index names entry ", id, ", which is not stored"));
+  if (stored.has_value()) {
+    ASSIGN_OR_RETURN(SubjectRecordView record, DecodeSubjectRecord(*stored));
+    *last_change = record.last_change;
+    entries.reserve(record.active.size());
+    for (const auto& item : record.active) {
+      ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(item.entry, item.id));
+      entries.push_back(std::move(entry));
     }
-    ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*values[i], id));
-    entries.push_back(std::move(entry));
   }
   return BuildStatus(caller, kind, code, std::move(entries), today);
 }
@@ -176,22 +167,19 @@ v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kin
 
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
     const Caller& caller, const v1::GetCreditStatusRequest& request) {
+  const std::string& code = request.subject_code();
+  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(code, "subject_code"));
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  auto snapshot = store_->Snapshot();
+  std::shared_ptr<const ReadView> view = CurrentView();
+  ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                   store_->Get(Family::kSubjects, code, view->snapshot.get()));
   v1::GetCreditStatusResponse response;
-  ASSIGN_OR_RETURN(*response.mutable_status(), StatusOf(caller, request.subject_code(),
-                                                        "subject_code", Today(), snapshot.get()));
-  // The subject's last change: the one before the first key past its prefix.
-  {
-    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot.get());
-    it->SeekForPrev(keys::SubjectItem(request.subject_code(), ~uint64_t{0}));
-    if (it->Valid() && absl::StartsWith(View(it->key()), request.subject_code())) {
-      response.set_change_sequence(keys::SubjectItemId(View(it->key())));
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject's changes"));
-  }
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
-  query_log_->Append(caller, "GetCreditStatus", request.purpose(), {request.subject_code()});
+  std::optional<uint64_t> last_change;
+  ASSIGN_OR_RETURN(*response.mutable_status(),
+                   StatusFrom(caller, kind, code, stored, Today(), &last_change));
+  if (last_change.has_value()) response.set_change_sequence(*last_change);
+  *response.mutable_tree_head() = view->head;
+  query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code});
   return response;
 }
 
@@ -203,31 +191,40 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
         absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
   }
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  auto snapshot = store_->Snapshot();
+  // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet.
+  std::vector<absl::StatusOr<v1::SubjectKind>> kinds;
+  kinds.reserve(count);
+  std::vector<std::string> valid_codes;
+  valid_codes.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    kinds.push_back(
+        ValidateSubjectCode(request.subject_codes(i), absl::StrCat("subject_codes[", i, "]")));
+    if (kinds.back().ok()) valid_codes.push_back(request.subject_codes(i));
+  }
+  std::shared_ptr<const ReadView> view = CurrentView();
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
+                   store_->MultiGet(Family::kSubjects, valid_codes, view->snapshot.get()));
   std::string today = Today();
   v1::BatchGetCreditStatusResponse response;
-  std::vector<std::string> answered;
+  response.mutable_results()->Reserve(static_cast<int>(count));
+  size_t next_valid = 0;
   for (size_t i = 0; i < count; ++i) {
-    std::string field = absl::StrCat("subject_codes[", i, "]");
-    absl::StatusOr<v1::CreditStatus> status =
-        StatusOf(caller, request.subject_codes(i), field, today, snapshot.get());
     v1::SubjectStatusResult* result = response.add_results();
-    if (status.ok()) {
-      *result->mutable_status() = *std::move(status);
-      answered.push_back(request.subject_codes(i));
-    } else if (status.status().code() == absl::StatusCode::kInvalidArgument) {
-      result->mutable_error()->set_code(static_cast<int>(status.status().code()));
-      result->mutable_error()->set_message(std::string(status.status().message()));
-    } else {
-      // A storage failure is the whole call's failure, not the subject's.
-      return status.status();
+    if (!kinds[i].ok()) {
+      result->mutable_error()->set_code(static_cast<int>(kinds[i].status().code()));
+      result->mutable_error()->set_message(std::string(kinds[i].status().message()));
+      continue;
     }
+    std::optional<uint64_t> last_change;
+    // A storage failure is the whole call's failure, not the subject's.
+    ASSIGN_OR_RETURN(*result->mutable_status(),
+                     StatusFrom(caller, *kinds[i], request.subject_codes(i), stored[next_valid++],
+                                today, &last_change));
   }
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), LatestHead(snapshot.get()));
-  query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), answered);
+  *response.mutable_tree_head() = view->head;
+  query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes);
   return response;
 }
-
 absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
     const Caller& caller, const v1::ListMeasuresRequest& request) {
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));

@@ -37,6 +37,7 @@ inline constexpr size_t kMaxDepartmentsPerMeasure = 64;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 inline constexpr size_t kMaxBatchSubjects = 1000;
+inline constexpr int kMaxImportEntries = 1000;
 
 // Well-formed UTF-8 of 1 to `max_chars` code points (0 to max_chars when not `required`).
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_chars,

@@ -36,6 +36,13 @@ grpc::Status RegistryService::RecordEntry(grpc::ServerContext* context,
                [&](const Caller& c) { return registry_->RecordEntry(c, *request); });
 }
 
+grpc::Status RegistryService::ImportEntries(grpc::ServerContext* context,
+                                            const v1::ImportEntriesRequest* request,
+                                            v1::ImportEntriesResponse* response) {
+  return Serve(context, Rpc::kImportEntries, response,
+               [&](const Caller& c) { return registry_->ImportEntries(c, *request); });
+}
+
 grpc::Status RegistryService::UpdateEntry(grpc::ServerContext* context,
                                           const v1::UpdateEntryRequest* request,
                                           v1::UpdateEntryResponse* response) {

@@ -18,6 +18,8 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
 
   grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
                            v1::RecordEntryResponse* response) override;
+  grpc::Status ImportEntries(grpc::ServerContext* context, const v1::ImportEntriesRequest* request,
+                             v1::ImportEntriesResponse* response) override;
   grpc::Status UpdateEntry(grpc::ServerContext* context, const v1::UpdateEntryRequest* request,
                            v1::UpdateEntryResponse* response) override;
   grpc::Status RemoveEntry(grpc::ServerContext* context, const v1::RemoveEntryRequest* request,

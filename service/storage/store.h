@@ -32,6 +32,7 @@ enum class Family {
   kTreeNodes,       // level + index -> 32-byte Merkle node hash (common/merkle/merkle.h)
   kHeads,           // tree size -> credit.registry.v1.SignedTreeHead
   kQueries,         // sequence -> credit.registry.v1.QueryRecord (the query log)
+  kSubjects,        // subject code -> its ACTIVE entries and last change (subject_record.h)
   kCount,
 };
 
@@ -41,6 +42,8 @@ struct StoreOptions {
   std::shared_ptr<rocksdb::Env> env;
   // Tests only: false drops sync=true, to show the power-cut harness notices lost writes.
   bool sync_writes = true;
+  // The block cache shared by all column families (uncompressed blocks, filters and indexes).
+  size_t block_cache_bytes = 256 << 20;
 };
 
 class Store {

@@ -33,6 +33,7 @@ TEST(AuthorizeTest, TheRoleTable) {
       {Rpc::kListQueries, {Role::kAuditor}},
       {Rpc::kCreateBackup, {Role::kAdmin}},
       {Rpc::kListBackups, {Role::kAdmin}},
+      {Rpc::kImportEntries, {Role::kRecorder}},
   };
   for (const Cell& cell : table) {
     for (Role role : all) {

@@ -1,0 +1,47 @@
+// Registry's write path, shared by registry.cc (the commit engine) and registry_mutations.cc
+// (the mutations). Not part of any API.
+#ifndef CREDIT_SERVICE_REGISTRY_GROUP_COMMIT_H_
+#define CREDIT_SERVICE_REGISTRY_GROUP_COMMIT_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "rocksdb/write_batch.h"
+#include "service/registry/registry.h"
+
+namespace credit {
+
+// One request's part of a commit group, while its build runs.
+struct Registry::Mutation {
+  const Caller* caller = nullptr;
+  std::string request_id;
+  int64_t time_micros = 0;
+  // The group's batch; a build that fails is rolled back to the save point taken before it.
+  rocksdb::WriteBatch* batch = nullptr;
+  // This mutation's writes to the families mutations read (family + key -> value or deletion);
+  // merged into Registry::pending_ when the mutation joins its group.
+  absl::flat_hash_map<std::string, std::optional<std::string>> writes;
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;
+  int records = 0;
+  // Runs once the group is durable, under write_mu_ (e.g. the committed catalogue's update).
+  std::function<void()> on_commit;
+};
+
+// Mutations that share one synced write and one signed head.
+struct Registry::Group {
+  uint64_t id = 0;
+  rocksdb::WriteBatch batch;
+  // Per member: its request key, and what stores its answer once the group's head is known.
+  std::vector<std::string> request_keys;
+  std::vector<std::function<std::string(const v1::SignedTreeHead&)>> finishers;
+  std::vector<std::function<void()>> on_commit;
+  bool done = false;
+  absl::Status status;
+};
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_REGISTRY_GROUP_COMMIT_H_
