@@ -1,15 +1,23 @@
 // credit-bench: a closed-loop load generator on gRPC's asynchronous API that drives creditd over
 // mTLS exactly as a department would, and the baseline server it is compared with.
 //
-//   credit-bench load --endpoint H:P --cacert F --cert F --key F --scenario status|batch|record
-//                [--outstanding 64] [--threads 2] [--duration 10] [--warmup 2] [--server-pid PID]
+//   credit-bench load --endpoint H:P --cacert F --cert F --key F
+//                --scenario status|batch|record|mixed|proof [--subjects N] [--outstanding 64]
+//                [--threads 2] [--duration 10] [--warmup 2] [--server-pid PID]
+//   credit-bench import --endpoint H:P --cacert F --cert F --key F --count N [--start 0]
+//                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
+//                [--batch-response-bytes N]
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
 // --duration seconds after --warmup, then prints one `name: value` line per figure: calls/s,
 // p50/p90/p99/p99.9 latency in µs, and, with --server-pid, server CPU µs per call and RSS.
-// `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and a
-// canned answer of --response-bytes, doing no work: the transport's own limit.
+// Lookups draw subjects from 0..2N-1 of the data set (bench/dataset.h; N = --subjects listed),
+// so half of them are listed. `mixed` is 95% status lookups and 5% recordings; `proof`
+// alternates inclusion proofs of random records and consistency proofs from random sizes.
+// `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk path).
+// `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
+// canned answers of the given sizes, doing no work: the transport's own limit.
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -21,16 +29,20 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/dataset.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
 
 namespace {
 
 namespace v1 = ::credit::registry::v1;
+using credit::bench::EntryFor;
+using credit::bench::SubjectCode;
 using Clock = std::chrono::steady_clock;
 
 std::string ReadFile(const std::string& path) {
@@ -54,19 +66,6 @@ std::string Flag(const std::map<std::string, std::string>& flags, const std::str
                  const std::string& fallback = "") {
   auto it = flags.find(name);
   return it == flags.end() ? fallback : it->second;
-}
-
-// Valid organisation codes: 17 characters from a counter, then the check character.
-std::string OrgCode(uint64_t n) {
-  static const std::string kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int kWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  std::string code = "9144030";
-  std::string digits = std::to_string(n);
-  code += std::string(10 - digits.size(), '0') + digits;
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kCharset.find(code[i])) * kWeights[i];
-  code += kCharset[(31 - sum % 31) % 31];
-  return code;
 }
 
 struct ProcessSample {
@@ -100,16 +99,26 @@ struct Slot {
   v1::GetCreditStatusResponse status_response;
   v1::BatchGetCreditStatusResponse batch_response;
   v1::RecordEntryResponse record_response;
+  v1::GetInclusionProofResponse inclusion_response;
+  v1::GetConsistencyProofResponse consistency_response;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetInclusionProofResponse>> inclusion_reader;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetConsistencyProofResponse>>
+      consistency_reader;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetCreditStatusResponse>> status_reader;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::BatchGetCreditStatusResponse>> batch_reader;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::RecordEntryResponse>> record_reader;
 };
 
-int Load(const std::map<std::string, std::string>& flags) {
+grpc::SslCredentialsOptions ClientTls(const std::map<std::string, std::string>& flags) {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadFile(Flag(flags, "--cacert"));
   tls.pem_cert_chain = ReadFile(Flag(flags, "--cert"));
   tls.pem_private_key = ReadFile(Flag(flags, "--key"));
+  return tls;
+}
+
+int Load(const std::map<std::string, std::string>& flags) {
+  grpc::SslCredentialsOptions tls = ClientTls(flags);
   const std::string scenario = Flag(flags, "--scenario", "status");
   const int outstanding = std::stoi(Flag(flags, "--outstanding", "64"));
   const int threads = std::stoi(Flag(flags, "--threads", "2"));
@@ -119,11 +128,27 @@ int Load(const std::map<std::string, std::string>& flags) {
   const pid_t server_pid = std::stoi(Flag(flags, "--server-pid", "0"));
   const std::string run_id = std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
 
-  std::vector<std::string> codes;
-  for (uint64_t i = 0; i < subjects; ++i) codes.push_back(OrgCode(i));
-  v1::BatchGetCreditStatusRequest batch;
-  batch.set_purpose("benchmark");
-  for (int i = 0; i < 1000; ++i) batch.add_subject_codes(codes[(i * 7919) % codes.size()]);
+  // Batches of 1000 subjects drawn at random from 0..2N-1: half listed.
+  std::mt19937_64 pick(42);
+  std::vector<v1::BatchGetCreditStatusRequest> batches(scenario == "batch" ? 16 : 0);
+  for (auto& batch : batches) {
+    batch.set_purpose("benchmark");
+    for (int i = 0; i < 1000; ++i) batch.add_subject_codes(SubjectCode(pick() % (2 * subjects)));
+  }
+  // The log's size, for proofs.
+  uint64_t log_size = 0;
+  if (scenario == "proof") {
+    auto stub = v1::CreditRegistry::NewStub(
+        grpc::CreateChannel(Flag(flags, "--endpoint"), grpc::SslCredentials(tls)));
+    grpc::ClientContext context;
+    v1::GetTreeHeadResponse head;
+    grpc::Status s = stub->GetTreeHead(&context, v1::GetTreeHeadRequest(), &head);
+    if (!s.ok() || head.tree_head().tree_size() < 2) {
+      std::cerr << "credit-bench: proofs need a log of 2 or more records\n";
+      return 1;
+    }
+    log_size = head.tree_head().tree_size();
+  }
 
   Clock::time_point begin = Clock::now();
   Clock::time_point measure_from =
@@ -147,35 +172,39 @@ int Load(const std::map<std::string, std::string>& flags) {
     int slots = outstanding / threads + (t < outstanding % threads ? 1 : 0);
     std::vector<Slot> pool(slots);
     uint64_t counter = static_cast<uint64_t>(t) << 40;
+    std::mt19937_64 random(1000 + t);
     auto issue = [&](Slot& slot) {
       slot.context = std::make_unique<grpc::ClientContext>();
       slot.context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
       slot.start = Clock::now();
       ++counter;
-      if (scenario == "status") {
+      std::string kind = scenario;
+      if (scenario == "mixed") kind = random() % 100 < 5 ? "record" : "status";
+      if (kind == "status") {
         v1::GetCreditStatusRequest request;
-        request.set_subject_code(codes[counter % codes.size()]);
+        request.set_subject_code(SubjectCode(random() % (2 * subjects)));
         request.set_purpose("benchmark");
         slot.status_reader = stub->AsyncGetCreditStatus(slot.context.get(), request, &cq);
         slot.status_reader->Finish(&slot.status_response, &slot.status, &slot);
-      } else if (scenario == "batch") {
-        slot.batch_reader = stub->AsyncBatchGetCreditStatus(slot.context.get(), batch, &cq);
+      } else if (kind == "batch") {
+        slot.batch_reader = stub->AsyncBatchGetCreditStatus(slot.context.get(),
+                                                            batches[counter % batches.size()], &cq);
         slot.batch_reader->Finish(&slot.batch_response, &slot.status, &slot);
+      } else if (kind == "proof" && counter % 2 == 0) {
+        v1::GetInclusionProofRequest request;
+        request.set_sequence(random() % log_size);
+        slot.inclusion_reader = stub->AsyncGetInclusionProof(slot.context.get(), request, &cq);
+        slot.inclusion_reader->Finish(&slot.inclusion_response, &slot.status, &slot);
+      } else if (kind == "proof") {
+        v1::GetConsistencyProofRequest request;
+        request.set_from_size(1 + random() % (log_size - 1));
+        request.set_to_size(log_size);
+        slot.consistency_reader = stub->AsyncGetConsistencyProof(slot.context.get(), request, &cq);
+        slot.consistency_reader->Finish(&slot.consistency_response, &slot.status, &slot);
       } else {
         v1::RecordEntryRequest request;
-        v1::Entry* e = request.mutable_entry();
-        e->mutable_subject()->set_code(codes[counter % codes.size()]);
-        e->mutable_subject()->set_name("基准测试有限公司");
-        e->set_list(v1::BLACK);
-        e->set_category("tax");
-        e->set_facts("逃避缴纳税款");
-        e->set_legal_basis("《税收征收管理法》第六十三条");
-        e->set_authority("市税务局");
-        e->set_document_number("税〔2026〕1号");
-        e->set_decision_date("2026-01-10");
-        e->set_effective_date("2026-01-15");
-        e->set_expiry_date("2099-01-14");
-        e->add_measure_codes("P-PROCUREMENT");
+        // New subjects beyond the looked-up ones, so lookups see the same data throughout.
+        *request.mutable_entry() = EntryFor(2 * subjects + random() % subjects);
         request.set_request_id("bench-" + run_id + "-" + std::to_string(counter));
         slot.record_reader = stub->AsyncRecordEntry(slot.context.get(), request, &cq);
         slot.record_reader->Finish(&slot.record_response, &slot.status, &slot);
@@ -193,6 +222,8 @@ int Load(const std::map<std::string, std::string>& flags) {
         if (errors++ == 0) std::cerr << "first error: " << slot.status.error_message() << "\n";
       } else if (scenario == "status") {
         response_bytes = slot.status_response.ByteSizeLong();
+      } else if (scenario == "batch") {
+        response_bytes = slot.batch_response.ByteSizeLong();
       }
       if (now >= measure_from && slot.start >= measure_from && now < end) {
         if (!sampled.exchange(true)) before = Sample(server_pid);
@@ -223,7 +254,9 @@ int Load(const std::map<std::string, std::string>& flags) {
   std::printf("p50_us: %u\np90_us: %u\np99_us: %u\np999_us: %u\n", pct(0.5), pct(0.9), pct(0.99),
               pct(0.999));
   std::printf("errors: %llu\n", static_cast<unsigned long long>(errors.load()));
-  if (scenario == "status") std::printf("response_bytes: %zu\n", response_bytes.load());
+  if (scenario == "status" || scenario == "batch") {
+    std::printf("response_bytes: %zu\n", response_bytes.load());
+  }
   if (server_pid > 0 && !all.empty()) {
     std::printf("server_cpu_us_per_call: %.1f\n",
                 (after.cpu_seconds - before.cpu_seconds) * 1e6 / all.size());
@@ -232,14 +265,86 @@ int Load(const std::map<std::string, std::string>& flags) {
   return errors.load() == 0 ? 0 : 1;
 }
 
+// The bulk import: --count entries from --start on, --batch per ImportEntries call, with
+// --outstanding calls in flight.
+int Import(const std::map<std::string, std::string>& flags) {
+  const uint64_t start = std::stoull(Flag(flags, "--start", "0"));
+  const uint64_t count = std::stoull(Flag(flags, "--count", "100000"));
+  const uint64_t per_call = std::stoull(Flag(flags, "--batch", "1000"));
+  const int outstanding = std::stoi(Flag(flags, "--outstanding", "4"));
+  const pid_t server_pid = std::stoi(Flag(flags, "--server-pid", "0"));
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  auto stub = v1::CreditRegistry::NewStub(grpc::CreateCustomChannel(
+      Flag(flags, "--endpoint"), grpc::SslCredentials(ClientTls(flags)), args));
+  const std::string run_id = std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
+
+  struct Call {
+    grpc::ClientContext context;
+    v1::ImportEntriesResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ImportEntriesResponse>> reader;
+  };
+  grpc::CompletionQueue cq;
+  uint64_t next = start;
+  const uint64_t end = start + count;
+  uint64_t imported = 0, errors = 0;
+  int in_flight = 0;
+  ProcessSample before = Sample(server_pid);
+  Clock::time_point begin = Clock::now();
+  auto issue = [&] {
+    v1::ImportEntriesRequest request;
+    request.set_request_id("import-" + run_id + "-" + std::to_string(next));
+    for (uint64_t n = next; n < std::min(end, next + per_call); ++n) {
+      *request.add_entries() = EntryFor(n);
+    }
+    next = std::min(end, next + per_call);
+    auto* call = new Call;
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    call->reader = stub->AsyncImportEntries(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call);
+    ++in_flight;
+  };
+  while (in_flight < outstanding && next < end) issue();
+  while (in_flight > 0) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) break;
+    std::unique_ptr<Call> call(static_cast<Call*>(tag));
+    --in_flight;
+    if (call->status.ok()) {
+      imported += call->response.count();
+    } else if (errors++ == 0) {
+      std::cerr << "first error: " << call->status.error_message() << "\n";
+    }
+    if (next < end && errors == 0) issue();
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  ProcessSample after = Sample(server_pid);
+  std::printf("imported_entries: %llu\n", static_cast<unsigned long long>(imported));
+  std::printf("import_seconds: %.1f\n", seconds);
+  std::printf("import_entries_per_second: %.0f\n", imported / seconds);
+  std::printf("errors: %llu\n", static_cast<unsigned long long>(errors));
+  if (server_pid > 0 && imported > 0) {
+    std::printf("server_cpu_us_per_entry: %.1f\n",
+                (after.cpu_seconds - before.cpu_seconds) * 1e6 / imported);
+    std::printf("server_rss_mib: %ld\n", after.rss_kib / 1024);
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 // The baseline: the same service, the same TLS, canned answers of the same size, no work.
 class BaselineService final : public v1::CreditRegistry::Service {
  public:
-  explicit BaselineService(size_t response_bytes) {
+  BaselineService(size_t response_bytes, size_t batch_response_bytes) {
     status_.mutable_status()->mutable_subject()->set_code("91440300MA5FXXXX0U");
     status_.mutable_status()->mutable_subject()->set_name(std::string(response_bytes, 'x'));
+    // 1000 results that add up to about batch_response_bytes.
+    size_t each = batch_response_bytes / 1000;
     for (int i = 0; i < 1000; ++i) {
-      batch_.add_results()->mutable_status()->mutable_subject()->set_code("91440300MA5FXXXX0U");
+      auto* subject = batch_.add_results()->mutable_status()->mutable_subject();
+      subject->set_code("91440300MA5FXXXX0U");
+      if (each > 30) subject->set_name(std::string(each - 30, 'x'));
     }
   }
   grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest*,
@@ -263,7 +368,8 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   tls.pem_root_certs = ReadFile(Flag(flags, "--cacert"));
   tls.pem_key_cert_pairs.push_back(
       {ReadFile(Flag(flags, "--key")), ReadFile(Flag(flags, "--cert"))});
-  BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")));
+  BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")),
+                          std::stoul(Flag(flags, "--batch-response-bytes", "30000")));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -288,7 +394,7 @@ int Baseline(const std::map<std::string, std::string>& flags) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: credit-bench load|baseline [--flag value ...] (see bench/README.md)\n";
+    std::cerr << "usage: credit-bench load|import|baseline [--flag value ...] (bench/README.md)\n";
     return 2;
   }
   // Block the shutdown signals before gRPC starts its threads (baseline waits for them).
@@ -301,6 +407,7 @@ int main(int argc, char** argv) {
   std::string mode = argv[1];
   if (mode == "load") return Load(flags);
   if (mode == "baseline") return Baseline(flags);
+  if (mode == "import") return Import(flags);
   std::cerr << "credit-bench: unknown mode " << mode << "\n";
   return 2;
 }

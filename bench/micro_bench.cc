@@ -3,6 +3,8 @@
 //   build/bench/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "common/changelog/change_record.h"
@@ -10,6 +12,7 @@
 #include "common/merkle/merkle.h"
 #include "common/subject/subject_code.h"
 #include "service/storage/keys.h"
+#include "service/storage/store.h"
 
 namespace credit {
 namespace {
@@ -100,5 +103,35 @@ BENCHMARK(BM_SubjectItemKey);
 
 }  // namespace
 }  // namespace credit
+
+// One synced RocksDB write of about a recording's size (entry, change record, indexes, tree
+// nodes, head, stored answer): the floor under one recorder's latency on this disk.
+void BM_SyncedWrite(benchmark::State& state) {
+  char dir_template[] = "/tmp/credit-synced-write-XXXXXX";
+  std::string dir = mkdtemp(dir_template);
+  auto store = credit::Store::Open(dir);
+  if (!store.ok()) {
+    state.SkipWithError("cannot open a store");
+    return;
+  }
+  std::string value(600, 'v');
+  uint64_t n = 0;
+  for (auto _ : state) {
+    rocksdb::WriteBatch batch;
+    for (credit::Family family : {credit::Family::kEntries, credit::Family::kChanges,
+                                  credit::Family::kSubjects, credit::Family::kRequests}) {
+      batch.Put((*store)->Handle(family), credit::keys::U64(n), value);
+    }
+    for (int i = 0; i < 4; ++i) {
+      batch.Put((*store)->Handle(credit::Family::kTreeNodes), credit::keys::TreeNode(i, n),
+                std::string(32, 'h'));
+    }
+    ++n;
+    if (!(*store)->Write(&batch).ok()) state.SkipWithError("write failed");
+  }
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SyncedWrite)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # The benchmark harness: builds, starts creditd (mTLS, dev PKI, a fresh data folder) and the
-# baseline server side by side on loopback, loads data through the real recording path, then
-# runs each scenario against creditd and the baseline alternately (A B A B ...), and prints the
-# medians and their ratios as `name: value` lines, last. Raw output goes to bench/results/.
-# Usage: bench/run.sh [--quick]      (--quick: a few minutes; the full run takes longer)
+# baseline server side by side on loopback, imports the data set through the real import path,
+# runs each read scenario against creditd and the baseline alternately (A B A B ...), then the
+# write, proof, cold-start and verification scenarios, and prints the medians and ratios as
+# `name: value` lines, last. Raw output goes to bench/results/.
+# Usage: bench/run.sh [--quick]
+#   --quick: 100,000 listed subjects, 3 repetitions of 5 s (a few minutes)
+#   default: 10,000,000 listed subjects, 5 repetitions of 15 s (about an hour; ~25 GB of disk)
+# BENCH_SUBJECTS and BENCH_SECONDS override the data set size and the seconds per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 bash deploy/build.sh >/dev/null
 bench=build/bench/credit-bench
+creditd_bin=build/service/creditd
 
-if [ $quick = 1 ]; then reps=3; seconds=5; load_seconds=10; else reps=5; seconds=15; load_seconds=60; fi
-# BENCH_SECONDS overrides the measuring time per run (a smoke test of the harness itself).
-seconds=${BENCH_SECONDS:-$seconds}; load_seconds=${BENCH_SECONDS:-$load_seconds}
-work=$(mktemp -d)
+if [ $quick = 1 ]; then reps=3; seconds=5; subjects=100000; else reps=5; seconds=15; subjects=10000000; fi
+seconds=${BENCH_SECONDS:-$seconds}; subjects=${BENCH_SUBJECTS:-$subjects}
+work=$(mktemp -d -p "${BENCH_DIR:-/tmp}")
 pids=()
 raw=
 cleanup() {
@@ -27,15 +31,20 @@ trap cleanup EXIT
 bash deploy/dev-pki.sh "$work/pki" >/dev/null
 pki=$work/pki
 
-build/service/creditd --config "$pki/creditd.yaml" --listen 127.0.0.1:0 --data-dir "$work/data" \
-  --port-file "$work/port" 2>"$work/creditd.log" &
-creditd=$!; pids+=($creditd)
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-endpoint=127.0.0.1:$(cat "$work/port")
-
-as() {  # identity, then load flags
+start_creditd() {  # sets creditd, endpoint and started_ms (exec until listening, open included)
+  rm -f "$work/port"
+  local t0; t0=$(date +%s%N)
+  "$creditd_bin" --config "$pki/creditd.yaml" --listen 127.0.0.1:0 --data-dir "$work/data" \
+    --port-file "$work/port" >/dev/null 2>>"$work/creditd.log" &
+  creditd=$!; pids+=($creditd)
+  for _ in $(seq 6000); do [ -s "$work/port" ] && break; sleep 0.01; done
+  started_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  endpoint=127.0.0.1:$(cat "$work/port")
+}
+stop_creditd() { kill "$creditd"; wait "$creditd" 2>/dev/null || true; }
+as() {  # identity, endpoint, then load flags
   local who=$1; shift
-  "$bench" load --endpoint "$1" --cacert "$pki/ca.pem" --cert "$pki/$who.pem" --key "$pki/$who.key" "${@:2}"
+  "$bench" "${MODE:-load}" --endpoint "$1" --cacert "$pki/ca.pem" --cert "$pki/$who.pem" --key "$pki/$who.key" "${@:2}"
 }
 value() { awk -v k="$1:" '$1 == k {print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -43,20 +52,18 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 mkdir -p bench/results
 raw=bench/results/$stamp$([ $quick = 1 ] && echo -quick).txt
+start_creditd
 {
-  echo "# bench/run.sh $* on $(hostname), $(nproc) cores, $stamp"
-  echo "## recording, 64 concurrent recorders, ${load_seconds}s (also loads the data)"
-  as recorder "$endpoint" --scenario record --outstanding 64 --threads 2 --duration "$load_seconds" --warmup 1 --subjects 100000 --server-pid $creditd
-  echo "## recording, 1 recorder"
-  as recorder "$endpoint" --scenario record --outstanding 1 --threads 1 --duration "$seconds" --warmup 1 --subjects 100000
+  echo "# bench/run.sh $* on $(hostname), $(nproc) cores, $stamp, $subjects listed subjects"
+  echo "## import"
+  MODE=import as recorder "$endpoint" --count "$subjects" --batch 1000 --outstanding 4 --server-pid $creditd
 } > "$raw.tmp"
-record64=$(value calls_per_second < "$raw.tmp" | head -1)
-record1_p50=$(value p50_us < "$raw.tmp" | tail -1)
 
-# The baseline answers with as many bytes as creditd's status answer.
-bytes=$(as querier "$endpoint" --scenario status --outstanding 1 --threads 1 --duration 1 --warmup 0 --subjects 100000 | value response_bytes)
+# The baseline answers with as many bytes as creditd's answers.
+bytes=$(as querier "$endpoint" --scenario status --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
+batch_bytes=$(as querier "$endpoint" --scenario batch --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
 "$bench" baseline --cacert "$pki/ca.pem" --cert "$pki/server.pem" --key "$pki/server.key" \
-  --port-file "$work/bport" --response-bytes "$bytes" 2>/dev/null &
+  --port-file "$work/bport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/bport" ] && break; sleep 0.1; done
 baseline=127.0.0.1:$(cat "$work/bport")
@@ -64,22 +71,60 @@ baseline=127.0.0.1:$(cat "$work/bport")
 for scenario in status batch; do
   for rep in $(seq $reps); do
     echo "## $scenario creditd rep $rep" >> "$raw.tmp"
-    as querier "$endpoint" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects 100000 --server-pid $creditd >> "$raw.tmp"
+    as querier "$endpoint" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$raw.tmp"
     echo "## $scenario baseline rep $rep" >> "$raw.tmp"
-    as querier "$baseline" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects 100000 >> "$raw.tmp"
+    as querier "$baseline" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$raw.tmp"
   done
 done
+{
+  echo "## mixed creditd rep 1"
+  as recorder "$endpoint" --scenario mixed --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+  echo "## proof creditd rep 1"
+  as querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1
+  for recorders in 1 16 64; do
+    for rep in $(seq $reps); do
+      echo "## record$recorders creditd rep $rep"
+      as recorder "$endpoint" --scenario record --outstanding $recorders --threads $([ $recorders = 1 ] && echo 1 || echo 2) --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+    done
+  done
+} >> "$raw.tmp"
+# One synced RocksDB write of a recording's size, on the same disk: the floor under a single
+# recorder's latency.
+echo "## sync_write" >> "$raw.tmp"
+build/bench/micro_bench --benchmark_filter=BM_SyncedWrite --benchmark_repetitions=$reps \
+  --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null \
+  | awk -F, '$1 ~ /median/ {printf "synced_write_us: %.0f\n", $3}' >> "$raw.tmp"
+
+stop_creditd
+for rep in $(seq $reps); do
+  echo "## cold_start creditd rep $rep" >> "$raw.tmp"
+  start_creditd
+  echo "cold_start_ms: $started_ms" >> "$raw.tmp"
+  stop_creditd
+done
+echo "## verify" >> "$raw.tmp"
+t0=$(date +%s%N)
+"$creditd_bin" verify --data-dir "$work/data" >> "$raw.tmp"
+t1=$(date +%s%N)
+echo "verify_ms: $(( (t1 - t0) / 1000000 ))" >> "$raw.tmp"
 mv "$raw.tmp" "$raw"
 
 figure() {  # scenario target key -> median over reps
   awk -v h="## $1 $2 rep" -v k="$3:" 'index($0, h) == 1 {on=1; next} /^## / {on=0} on && $1 == k {print $2}' "$raw" | median
 }
+single() { awk -v h="## $1" -v k="$2:" 'index($0, h) == 1 {on=1; next} /^## / {on=0} on && $1 == k {print $2}' "$raw" | head -1; }
 status=$(figure status creditd calls_per_second); status_base=$(figure status baseline calls_per_second)
 status_p99=$(figure status creditd p99_us); status_base_p99=$(figure status baseline p99_us)
 batch=$(figure batch creditd subjects_per_second); batch_base=$(figure batch baseline subjects_per_second)
 cpu=$(figure status creditd server_cpu_us_per_call); rss=$(figure status creditd server_rss_mib)
+record1_p50=$(figure record1 creditd p50_us); sync_write=$(single sync_write synced_write_us)
+changes=$(grep -o '[0-9]* changes' "$raw" | head -1 | awk '{print $1}')
+verify_ms=$(single verify verify_ms)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
 {
+  echo "listed_subjects: $subjects"
+  echo "import_seconds: $(single import import_seconds)"
+  echo "import_entries_per_second: $(single import import_entries_per_second)"
   echo "status_calls_per_second: $status"
   echo "status_baseline_calls_per_second: $status_base"
   echo "status_vs_baseline_ratio: $(ratio "$status" "$status_base")"
@@ -89,6 +134,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "server_rss_mib: $rss"
   echo "batch_subjects_per_second: $batch"
   echo "batch_vs_baseline_ratio: $(ratio "$batch" "$batch_base")"
-  echo "record_64_recorders_per_second: $record64"
+  echo "mixed_calls_per_second: $(single 'mixed creditd' calls_per_second)"
+  echo "proof_p50_us: $(single 'proof creditd' p50_us)"
+  echo "record_1_recorder_per_second: $(figure record1 creditd calls_per_second)"
   echo "record_1_recorder_p50_us: $record1_p50"
+  echo "synced_write_us: $sync_write"
+  echo "record_1_p50_vs_synced_write_ratio: $(ratio "$record1_p50" "$sync_write")"
+  echo "record_16_recorders_per_second: $(figure record16 creditd calls_per_second)"
+  echo "record_64_recorders_per_second: $(figure record64 creditd calls_per_second)"
+  echo "cold_start_ms: $(figure cold_start creditd cold_start_ms)"
+  echo "verify_changes: $changes"
+  echo "verify_records_per_second: $(awk -v c="$changes" -v ms="$verify_ms" 'BEGIN {printf "%.0f", (ms > 0) ? c * 1000 / ms : 0}')"
 } | tee -a "$raw"

@@ -125,6 +125,11 @@ absl::StatusOr<v1::RecordEntryResponse> Client::RecordEntry(v1::RecordEntryReque
   return Checked(Call(&v1::CreditRegistry::StubInterface::RecordEntry, request));
 }
 
+absl::StatusOr<v1::ImportEntriesResponse> Client::ImportEntries(v1::ImportEntriesRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::ImportEntries, request));
+}
+
 absl::StatusOr<v1::UpdateEntryResponse> Client::UpdateEntry(v1::UpdateEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
   return Checked(Call(&v1::CreditRegistry::StubInterface::UpdateEntry, request));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/write_batch.h"
 #include "service/registry/registry.h"
 
@@ -40,6 +41,10 @@ struct Registry::Group {
   std::vector<std::function<void()>> on_commit;
   bool done = false;
   absl::Status status;
+  // Members wait on it (with Registry::write_mu_). Signalled when the group is done, and once
+  // when it may be written and nobody is writing: then the member woken leads. (Others waiting
+  // for the group, such as a retry of a member's request, wait on Registry::idle_.)
+  absl::CondVar changed;
 };
 
 }  // namespace credit

@@ -189,8 +189,7 @@ absl::StatusOr<std::optional<std::string>> Registry::StoredAnswer(const std::str
        pending = pending_requests_.find(request_key)) {
     if (pending->second.fingerprint != fingerprint) return different();
     std::shared_ptr<Group> group = pending->second.group;
-    write_mu_.Await(absl::Condition(
-        +[](Group* g) { return g->done; }, group.get()));
+    while (!group->done) idle_.Wait(&write_mu_);
   }
   ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(Family::kRequests, request_key));
   if (!stored.has_value()) return std::nullopt;
@@ -305,22 +304,11 @@ absl::Status Registry::Join(const std::shared_ptr<Group>& group, Mutation& m,
 }
 
 absl::Status Registry::AwaitCommit(const std::shared_ptr<Group>& group) {
-  struct Waiter {
-    Registry* registry;
-    Group* group;
-  };
-  Waiter waiter{this, group.get()};
-  // Ready when the group is done, or when it may be written and nobody is writing: then this
-  // thread leads.
-  auto ready = +[](Waiter* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return w->group->done ||
-           (!w->registry->committing_ && w->registry->open_group_.get() == w->group);
-  };
   while (!group->done) {
     if (!committing_ && open_group_ == group) {
       CommitOpenGroup();
     } else {
-      write_mu_.Await(absl::Condition(ready, &waiter));
+      group->changed.Wait(&write_mu_);
     }
   }
   return group->status;
@@ -387,12 +375,17 @@ void Registry::CommitOpenGroup() {
           status.code(),
           absl::StrCat("an earlier write failed, so this one was not made: ", status.message()));
       open_group_->done = true;
+      open_group_->changed.SignalAll();
       open_group_ = nullptr;
     }
   }
   group->status = std::move(status);
   group->done = true;
   committing_ = false;
+  group->changed.SignalAll();
+  // One member of the group that filled meanwhile leads the next write.
+  if (open_group_ != nullptr) open_group_->changed.Signal();
+  idle_.SignalAll();
 }
 
 }  // namespace credit

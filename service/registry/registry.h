@@ -235,6 +235,7 @@ class Registry {
   LogState tentative_ ABSL_GUARDED_BY(write_mu_);
   std::shared_ptr<Group> open_group_ ABSL_GUARDED_BY(write_mu_);
   bool committing_ ABSL_GUARDED_BY(write_mu_) = false;
+  absl::CondVar idle_;  // signalled (with write_mu_) whenever a group's write ends
   uint64_t next_group_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Writes of groups not yet durable, for the mutations that read them (entries, subjects):
   // family + key -> (value or deletion, the group that wrote it).

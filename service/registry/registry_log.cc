@@ -273,8 +273,7 @@ absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
     // No mutation between reading the head and linking the checkpoint: the backup holds
     // exactly the log that head signs. Reads go on meanwhile.
     absl::MutexLock lock(&write_mu_);
-    write_mu_.Await(absl::Condition(
-        +[](bool* committing) { return !*committing; }, &committing_));
+    while (committing_) idle_.Wait(&write_mu_);
     ASSIGN_OR_RETURN(head, LatestHead(nullptr));
     rocksdb::Checkpoint* raw = nullptr;
     RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(store_->db(), &raw),

@@ -38,6 +38,12 @@ void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
+  // Handler threads stay once started (up to the thread quota) instead of exiting when idle and
+  // being created again for the next burst: mutations wait for their group's synced write, so
+  // under load many handlers block at once, and thread churn would cost more than the work.
+  builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                               limits.max_threads);
   grpc::ResourceQuota quota("creditd");
   quota.SetMaxThreads(limits.max_threads);
   quota.Resize(limits.max_memory_bytes);

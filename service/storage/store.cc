@@ -83,6 +83,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
+  // All families' memtables together stay within this (RSS is bounded at any data size);
+  // a family whose memtable would push past it is flushed.
+  options.db_write_buffer_size = store_options.write_buffer_bytes;
+  options.max_background_jobs = 2;
 
   auto store = std::unique_ptr<Store>(new Store());
   store->env_ = store_options.env;

@@ -44,6 +44,8 @@ struct StoreOptions {
   bool sync_writes = true;
   // The block cache shared by all column families (uncompressed blocks, filters and indexes).
   size_t block_cache_bytes = 256 << 20;
+  // All memtables together.
+  size_t write_buffer_bytes = 256 << 20;
 };
 
 class Store {

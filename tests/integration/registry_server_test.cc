@@ -137,6 +137,27 @@ TEST_F(RegistryServerTest, InvalidEntryIsInvalidArgumentNamingTheField) {
   EXPECT_EQ(Changes().size(), static_cast<size_t>(seeded()));
 }
 
+TEST_F(RegistryServerTest, ImportRecordsEachEntryWithItsOwnChangeAndOnlyRecordersMayImport) {
+  v1::ImportEntriesRequest request;
+  *request.add_entries() = BlackEntry(kOrg);
+  *request.add_entries() = BlackEntry(kPerson);
+  absl::StatusOr<v1::ImportEntriesResponse> r = recorder_->ImportEntries(request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->count(), 2u);
+  EXPECT_EQ(r->first_entry_id(), 1u);
+  EXPECT_EQ(r->change_sequence(), r->first_change_sequence() + 1);
+  EXPECT_EQ(r->tree_head().tree_size(), r->change_sequence() + 1);
+  std::vector<v1::Change> changes = Changes();
+  ASSERT_EQ(changes.size(), static_cast<size_t>(seeded() + 2));
+  EXPECT_EQ(changes.back().entry_after().subject().code(), kPerson);
+
+  absl::StatusOr<v1::ImportEntriesResponse> denied = querier_->ImportEntries(request);
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(),
+            "role querier of identity querier may not call ImportEntries (needs recorder)");
+  EXPECT_EQ(Changes().size(), static_cast<size_t>(seeded() + 2));
+}
+
 TEST_F(RegistryServerTest, RetryWithTheSameRequestIdAppendsNothing) {
   v1::RecordEntryResponse first = Record(kOrg, "walkthrough-1");
   v1::RecordEntryResponse again = Record(kOrg, "walkthrough-1");

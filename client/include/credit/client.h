@@ -64,6 +64,8 @@ class Client {
   // Mutations. An empty request_id is filled with NewRequestId(); pass your own to make a
   // request idempotent across processes (e.g. a retry after a crash).
   absl::StatusOr<v1::RecordEntryResponse> RecordEntry(v1::RecordEntryRequest request);
+  // Up to 1000 entries, all or none (the bulk import path).
+  absl::StatusOr<v1::ImportEntriesResponse> ImportEntries(v1::ImportEntriesRequest request);
   absl::StatusOr<v1::UpdateEntryResponse> UpdateEntry(v1::UpdateEntryRequest request);
   absl::StatusOr<v1::RemoveEntryResponse> RemoveEntry(v1::RemoveEntryRequest request);
   absl::StatusOr<v1::PutMeasureResponse> PutMeasure(v1::PutMeasureRequest request);
