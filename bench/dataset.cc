@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/subject/subject_code.h"
+
 namespace credit::bench {
 namespace {
 
@@ -103,20 +105,13 @@ const std::vector<Case> kCases = {
 }  // namespace
 
 std::string OrgCode(uint64_t n) {
-  static const std::string kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int kWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
   char digits[16];
   std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(n));
   std::string code = std::string("9144030") + digits;
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kCharset.find(code[i])) * kWeights[i];
-  code += kCharset[(31 - sum % 31) % 31];
-  return code;
+  return code + UsccCheckCharacter(code);
 }
 
 std::string PersonCode(uint64_t n) {
-  static const int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  static const char kCheck[] = "10X98765432";
   // Born on one of 18,000 days from 1960 on; the sequence number tells apart those born the same
   // day (odd numbers are men, even women: either is valid).
   using namespace std::chrono;
@@ -125,9 +120,8 @@ std::string PersonCode(uint64_t n) {
   std::snprintf(body, sizeof body, "440305%04d%02u%02u%03llu", static_cast<int>(birth.year()),
                 static_cast<unsigned>(birth.month()), static_cast<unsigned>(birth.day()),
                 static_cast<unsigned long long>(n / 18000 % 1000));
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (body[i] - '0') * kWeights[i];
-  return std::string(body, 17) + kCheck[sum % 11];
+  std::string code(body, 17);
+  return code + ResidentIdCheckCharacter(code);
 }
 
 std::string SubjectCode(uint64_t n) { return n % 2 == 0 ? OrgCode(n / 2) : PersonCode(n / 2); }

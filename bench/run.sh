@@ -42,9 +42,8 @@ start_creditd() {  # sets creditd, endpoint and started_ms (exec until listening
   endpoint=127.0.0.1:$(cat "$work/port")
 }
 stop_creditd() { kill "$creditd"; wait "$creditd" 2>/dev/null || true; }
-as() {  # identity, endpoint, then load flags
-  local who=$1; shift
-  "$bench" "${MODE:-load}" --endpoint "$1" --cacert "$pki/ca.pem" --cert "$pki/$who.pem" --key "$pki/$who.key" "${@:2}"
+as() {  # mode, identity, endpoint, then that mode's flags
+  "$bench" "$1" --endpoint "$3" --cacert "$pki/ca.pem" --cert "$pki/$2.pem" --key "$pki/$2.key" "${@:4}"
 }
 value() { awk -v k="$1:" '$1 == k {print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -56,12 +55,12 @@ start_creditd
 {
   echo "# bench/run.sh $* on $(hostname), $(nproc) cores, $stamp, $subjects listed subjects"
   echo "## import"
-  MODE=import as recorder "$endpoint" --count "$subjects" --batch 1000 --outstanding 4 --server-pid $creditd
+  as import recorder "$endpoint" --count "$subjects" --batch 1000 --outstanding 4 --server-pid $creditd
 } > "$raw.tmp"
 
 # The baseline answers with as many bytes as creditd's answers.
-bytes=$(as querier "$endpoint" --scenario status --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
-batch_bytes=$(as querier "$endpoint" --scenario batch --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
+bytes=$(as load querier "$endpoint" --scenario status --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
+batch_bytes=$(as load querier "$endpoint" --scenario batch --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
 "$bench" baseline --cacert "$pki/ca.pem" --cert "$pki/server.pem" --key "$pki/server.key" \
   --port-file "$work/bport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" >/dev/null 2>&1 &
 pids+=($!)
@@ -71,20 +70,20 @@ baseline=127.0.0.1:$(cat "$work/bport")
 for scenario in status batch; do
   for rep in $(seq $reps); do
     echo "## $scenario creditd rep $rep" >> "$raw.tmp"
-    as querier "$endpoint" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$raw.tmp"
+    as load querier "$endpoint" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$raw.tmp"
     echo "## $scenario baseline rep $rep" >> "$raw.tmp"
-    as querier "$baseline" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$raw.tmp"
+    as load querier "$baseline" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$raw.tmp"
   done
 done
 {
   echo "## mixed creditd rep 1"
-  as recorder "$endpoint" --scenario mixed --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+  as load recorder "$endpoint" --scenario mixed --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
   echo "## proof creditd rep 1"
-  as querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1
+  as load querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1
   for recorders in 1 16 64; do
     for rep in $(seq $reps); do
       echo "## record$recorders creditd rep $rep"
-      as recorder "$endpoint" --scenario record --outstanding $recorders --threads $([ $recorders = 1 ] && echo 1 || echo 2) --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+      as load recorder "$endpoint" --scenario record --outstanding $recorders --threads $([ $recorders = 1 ] && echo 1 || echo 2) --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
     done
   done
 } >> "$raw.tmp"

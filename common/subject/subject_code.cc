@@ -95,13 +95,18 @@ absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::strin
                      ": required, want an 18-character unified social credit code or "
                      "resident ID number"));
   }
+  // Only a code whose first 17 characters are digits can be a resident ID number.
+  bool digits_first = code.size() == 18 &&
+                      code.substr(0, 17).find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits_first) {
+    absl::Status organization = ValidateUscc(code, field);
+    if (!organization.ok()) return organization;
+    return CodeKind::kOrganization;
+  }
   absl::Status person = ValidateResidentId(code, field);
   if (person.ok()) return CodeKind::kPerson;
   absl::Status organization = ValidateUscc(code, field);
   if (organization.ok()) return CodeKind::kOrganization;
-  bool digits_first = code.size() == 18 &&
-                      code.substr(0, 17).find_first_not_of("0123456789") == absl::string_view::npos;
-  if (!digits_first) return organization;
   // Seventeen digits: the code may have been meant as either kind, so say what both require.
   return absl::InvalidArgumentError(absl::StrCat(
       person.message(),

@@ -4,6 +4,7 @@
 #define CREDIT_SERVICE_REGISTRY_GROUP_COMMIT_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,8 @@ struct Registry::Mutation {
   // This mutation's writes to the families mutations read (family + key -> value or deletion);
   // merged into Registry::pending_ when the mutation joins its group.
   absl::flat_hash_map<std::string, std::optional<std::string>> writes;
-  uint64_t first_sequence = 0;
+  std::optional<uint64_t> first_sequence;  // of the mutation's first change record
   uint64_t last_sequence = 0;
-  int records = 0;
   // Runs once the group is durable, under write_mu_ (e.g. the committed catalogue's update).
   std::function<void()> on_commit;
 };

@@ -22,7 +22,7 @@ using registry_internal::ParseEntry;
 
 // pending_ and Mutation::writes are keyed by family and key together.
 std::string PendingKey(Family family, absl::string_view key) {
-  return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&family), 1), key);
+  return absl::StrCat(std::string(1, static_cast<char>(family)), key);
 }
 
 // Marks the subjects family as built from the entries (data folders from before it existed
@@ -218,7 +218,7 @@ absl::StatusOr<std::optional<std::string>> Registry::ReadForWrite(const Mutation
   return store_->Get(family, key);
 }
 
-uint64_t Registry::AddRecord(Mutation& m, ChangeRecord record,
+uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,
                              const std::vector<std::string>& subjects) {
   LogState& state = tentative_;
   record.sequence = state.next_sequence;
@@ -241,7 +241,7 @@ uint64_t Registry::AddRecord(Mutation& m, ChangeRecord record,
   state.next_sequence = record.sequence + 1;
   state.last_hash = hash;
   state.last_time_micros = record.time_micros;
-  if (m.records++ == 0) m.first_sequence = record.sequence;
+  if (!m.first_sequence.has_value()) m.first_sequence = record.sequence;
   m.last_sequence = record.sequence;
   return record.sequence;
 }
@@ -270,8 +270,7 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     m.batch->Delete(store_->Handle(Family::kSubjectEntries),
                     keys::SubjectItem(before->subject().code(), after.id()));
   }
-  const std::string after_bytes = record.after;
-  uint64_t sequence = AddRecord(m, std::move(record), subjects);
+  uint64_t sequence = AddRecord(m, record, subjects);
 
   // Each touched subject's status record: the entry in it while ACTIVE under that subject.
   for (const std::string& code : subjects) {
@@ -281,7 +280,7 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
       ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
     }
     bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
-    subject.Set(after.id(), active_here ? &after_bytes : nullptr);
+    subject.Set(after.id(), active_here ? &record.after : nullptr);
     subject.last_change = sequence;
     std::string encoded = subject.Encode();
     m.batch->Put(store_->Handle(Family::kSubjects), code, encoded);

@@ -173,7 +173,7 @@ class Registry {
 
   // Appends `record` (its sequence, time, actor and chain filled in here) to `m`, with its tree
   // nodes and its subject_changes index rows for `subjects`; returns its sequence.
-  uint64_t AddRecord(Mutation& m, ChangeRecord record, const std::vector<std::string>& subjects)
+  uint64_t AddRecord(Mutation& m, ChangeRecord& record, const std::vector<std::string>& subjects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Records a change of one entry (`before` null for a new one) with every write that goes with
   // it: the entry, the subject index, and the status records of the subjects it touches.

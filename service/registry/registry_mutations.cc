@@ -111,7 +111,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
       RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, ""));
     }
     response.set_count(static_cast<uint32_t>(count));
-    response.set_first_change_sequence(m.first_sequence);
+    response.set_first_change_sequence(*m.first_sequence);
     return absl::OkStatus();
   };
   return Mutate<v1::ImportEntriesResponse>(caller, Rpc::kImportEntries, request,
@@ -229,7 +229,7 @@ absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller
     }
     record.after = SerializeDeterministic(after);
     m.batch->Put(store_->Handle(Family::kMeasures), after.code(), record.after);
-    AddRecord(m, std::move(record), {});
+    AddRecord(m, record, {});
     writer_catalogue_[after.code()] = after;
     m.on_commit = [this, after] {
       std::unique_lock lock(catalogue_mu_);

@@ -7,9 +7,7 @@
 #include <thread>
 
 #include "common/merkle/merkle.h"
-#include "common/merkle/tree_head.h"
 #include "service/registry/subject_record.h"
-#include "service/verify/store_verifier.h"
 #include "tests/service/registry_fixture.h"
 
 namespace credit::testing {
@@ -25,20 +23,9 @@ class GroupCommitTest : public RegistryFixture {
     return registry_->ImportEntries(recorder_, request);
   }
 
-  void ExpectHeadSigned(const v1::SignedTreeHead& head) {
-    merkle::TreeHead unsigned_head{head.tree_size(), head.timestamp_micros(),
-                                   *merkle::ToHash(head.root_hash(), "root"),
-                                   *merkle::ToHash(head.key_id(), "key id")};
-    EXPECT_TRUE(
-        merkle::VerifyTreeHeadSignature(unsigned_head, head.signature(), signing_key_.PublicKey())
-            .ok());
-  }
-
   VerifyReport VerifyOffline() {
     registry_.reset();
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::OpenReadOnly(dir_.path());
-    EXPECT_TRUE(store.ok()) << store.status();
-    absl::StatusOr<VerifyReport> report = VerifyStore(**store, signing_key_.PublicKey());
+    absl::StatusOr<VerifyReport> report = Verify();
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? *report : VerifyReport{};
   }
@@ -53,7 +40,7 @@ TEST_F(GroupCommitTest, ImportGivesConsecutiveIdsAndRecordsUnderOneHead) {
   EXPECT_EQ(r->first_change_sequence(), static_cast<uint64_t>(kSeeded));
   EXPECT_EQ(r->change_sequence(), static_cast<uint64_t>(kSeeded + 2));
   EXPECT_EQ(r->tree_head().tree_size(), static_cast<uint64_t>(kSeeded + 3));
-  ExpectHeadSigned(r->tree_head());
+  EXPECT_TRUE(VerifySignature(r->tree_head()).ok());
   EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 3));
 
   std::vector<v1::Change> changes = AllChanges();
@@ -118,7 +105,7 @@ TEST_F(GroupCommitTest, HeadsInsideAGroupAreSignedOnDemandAndConsistent) {
   absl::StatusOr<v1::GetTreeHeadResponse> head = registry_->GetTreeHead(get);
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->tree_head().tree_size(), inner);
-  ExpectHeadSigned(head->tree_head());
+  EXPECT_TRUE(VerifySignature(head->tree_head()).ok());
   EXPECT_EQ(head->tree_head().timestamp_micros(), absl::ToUnixMicros(clock_.Now()));
 
   v1::GetConsistencyProofRequest proof_request;

@@ -8,7 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "common/merkle/merkle.h"
+#include "common/merkle/tree_head.h"
 #include "service/registry/registry.h"
+#include "service/verify/store_verifier.h"
 #include "tests/support/test_server.h"
 
 namespace credit::testing {
@@ -113,6 +116,22 @@ class RegistryFixture : public ::testing::Test {
         registry_->GetCreditStatus(caller, request);
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->status() : v1::CreditStatus();
+  }
+
+  // OK when `head` is signed by this registry's key.
+  absl::Status VerifySignature(const v1::SignedTreeHead& head) {
+    merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(),
+                            *merkle::ToHash(head.root_hash(), "root"),
+                            *merkle::ToHash(head.key_id(), "key id")};
+    return merkle::VerifyTreeHeadSignature(parsed, head.signature(), signing_key_.PublicKey());
+  }
+
+  // The offline verifier over the data folder (the registry must be closed).
+  absl::StatusOr<VerifyReport> Verify() {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::OpenReadOnly(dir_.path());
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return store.status();
+    return VerifyStore(**store, signing_key_.PublicKey());
   }
 
   std::vector<v1::Change> AllChanges() {

@@ -21,12 +21,6 @@ Hash256 Root(const v1::SignedTreeHead& head) { return *merkle::ToHash(head.root_
 
 class RegistryLogTest : public RegistryFixture {
  protected:
-  absl::Status VerifySignature(const v1::SignedTreeHead& head) {
-    merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(), Root(head),
-                            *merkle::ToHash(head.key_id(), "key id")};
-    return merkle::VerifyTreeHeadSignature(parsed, head.signature(), signing_key_.PublicKey());
-  }
-
   v1::SignedTreeHead Head(uint64_t size = 0) {
     v1::GetTreeHeadRequest request;
     request.set_tree_size(size);

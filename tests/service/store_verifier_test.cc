@@ -33,12 +33,6 @@ class StoreVerifierTest : public RegistryFixture {
     return *std::move(store);
   }
 
-  absl::StatusOr<VerifyReport> Verify() {
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::OpenReadOnly(dir_.path());
-    EXPECT_TRUE(store.ok()) << store.status();
-    return VerifyStore(**store, signing_key_.PublicKey());
-  }
-
   void Put(Family family, const std::string& key, const std::string& value) {
     std::unique_ptr<Store> store = OpenStore();
     rocksdb::WriteBatch batch;
