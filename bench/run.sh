@@ -119,6 +119,7 @@ cpu=$(figure status creditd server_cpu_us_per_call); rss=$(figure status creditd
 record1_p50=$(figure record1 creditd p50_us); sync_write=$(single sync_write synced_write_us)
 changes=$(grep -o '[0-9]* changes' "$raw" | head -1 | awk '{print $1}')
 verify_ms=$(single verify verify_ms)
+log_ms=$(grep -o 'the change log in [0-9]* ms' "$raw" | head -1 | awk '{print $5}')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
 {
   echo "listed_subjects: $subjects"
@@ -143,5 +144,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "record_64_recorders_per_second: $(figure record64 creditd calls_per_second)"
   echo "cold_start_ms: $(figure cold_start creditd cold_start_ms)"
   echo "verify_changes: $changes"
-  echo "verify_records_per_second: $(awk -v c="$changes" -v ms="$verify_ms" 'BEGIN {printf "%.0f", (ms > 0) ? c * 1000 / ms : 0}')"
+  echo "verify_seconds: $(awk -v ms="$verify_ms" 'BEGIN {printf "%.1f", ms / 1000}')"
+  echo "verify_log_records_per_second: $(awk -v c="$changes" -v ms="$log_ms" 'BEGIN {printf "%.0f", (ms > 0) ? c * 1000 / ms : 0}')"
 } | tee -a "$raw"

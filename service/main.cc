@@ -162,7 +162,8 @@ int Verify(const Flags& flags) {
             << credit::ToHex(credit::AsBytes(report->root)) << ", " << report->heads_checked
             << " signed tree heads" << (public_key.empty() ? ", signatures not checked" : "")
             << "), " << report->entries << " entries and their index, " << report->queries
-            << " queries\n";
+            << " queries; the change log in " << absl::ToInt64Milliseconds(report->changes_time)
+            << " ms\n";
   return 0;
 }
 

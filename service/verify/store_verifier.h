@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/crypto/sha256.h"
 #include "service/storage/store.h"
 
@@ -18,6 +19,8 @@ struct VerifyReport {
   uint64_t changes = 0;
   Hash256 root{};
   uint64_t heads_checked = 0;
+  // How long checking the change log (records, chain, nodes, heads) took.
+  absl::Duration changes_time;
   uint64_t entries = 0;
   uint64_t queries = 0;
 };
