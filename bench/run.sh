@@ -50,7 +50,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 mkdir -p bench/results
-raw=bench/results/$stamp$([ $quick = 1 ] && echo -quick).txt
+raw=bench/results/$stamp$( [ $quick = 0 ] || echo -quick).txt
 start_creditd
 {
   echo "# bench/run.sh $* on $(hostname), $(nproc) cores, $stamp, $subjects listed subjects"

@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& di
   auto store = std::unique_ptr<Store>(new Store());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status =
-      rocksdb::DB::OpenForReadOnly(options, dir, Families(8 << 20), &store->handles_, &raw);
+      rocksdb::DB::OpenForReadOnly(options, dir, Families(StoreOptions().block_cache_bytes), &store->handles_, &raw);
   if (status.IsNotFound() || (status.IsInvalidArgument() &&
                               status.ToString().find("does not exist") != std::string::npos)) {
     return absl::NotFoundError(absl::StrCat(dir, ": no registry database here"));
