@@ -1,4 +1,5 @@
-// The change record: one per mutation, in the canonical byte layout of record_format.md.
+// The change record: one per change (an import makes one per entry), laid out as record_format.md
+// says.
 // Records are hash-chained: each carries the hash of the one before it, and a record's hash is
 // SHA-256(0x00 || record bytes), the RFC 6962 leaf hash of those bytes.
 // Plain value types and pure functions; thread-safe.
