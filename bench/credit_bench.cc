@@ -8,6 +8,7 @@
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
 //                [--batch-response-bytes N]
+//   credit-bench pg-rows --count N
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
 // --duration seconds after --warmup, then prints one `name: value` line per figure: calls/s,
@@ -18,6 +19,9 @@
 // `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk path).
 // `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
 // canned answers of the given sizes, doing no work: the transport's own limit.
+// `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
+// for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
+// document number, the three dates and the measure codes as a text[].
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -128,9 +132,10 @@ int Load(const std::map<std::string, std::string>& flags) {
   const pid_t server_pid = std::stoi(Flag(flags, "--server-pid", "0"));
   const std::string run_id = std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
 
-  // Batches of 1000 subjects drawn at random from 0..2N-1: half listed.
+  // Batches of 1000 subjects drawn at random from 0..2N-1: half listed. 256 of them (256,000
+  // subjects) so that at 10 M a rerun of a batch does not find its blocks still in the cache.
   std::mt19937_64 pick(42);
-  std::vector<v1::BatchGetCreditStatusRequest> batches(scenario == "batch" ? 16 : 0);
+  std::vector<v1::BatchGetCreditStatusRequest> batches(scenario == "batch" ? 256 : 0);
   for (auto& batch : batches) {
     batch.set_purpose("benchmark");
     for (int i = 0; i < 1000; ++i) batch.add_subject_codes(SubjectCode(pick() % (2 * subjects)));
@@ -390,11 +395,48 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// A field for COPY's text format: backslash, tab, newline and carriage return escaped.
+void PutCopyField(const std::string& value, std::string& out) {
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+int PgRows(const std::map<std::string, std::string>& flags) {
+  const uint64_t count = std::stoull(Flag(flags, "--count", "1000"));
+  std::string line;
+  for (uint64_t n = 0; n < count; ++n) {
+    v1::Entry e = EntryFor(n);
+    line = std::to_string(n);
+    for (const std::string* field :
+         {&e.subject().code(), &e.subject().name(), &v1::ListKind_Name(e.list()), &e.category(),
+          &e.facts(), &e.legal_basis(), &e.authority(), &e.document_number(), &e.decision_date(),
+          &e.effective_date(), &e.expiry_date()}) {
+      line += '\t';
+      PutCopyField(*field, line);
+    }
+    line += "\t{";  // measure codes are [A-Z0-9-]: no array quoting needed
+    for (int i = 0; i < e.measure_codes_size(); ++i) {
+      if (i > 0) line += ',';
+      PutCopyField(e.measure_codes(i), line);
+    }
+    line += "}\n";
+    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) return 1;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: credit-bench load|import|baseline [--flag value ...] (bench/README.md)\n";
+    std::cerr << "usage: credit-bench load|import|baseline|pg-rows [--flag value ...] (bench/README.md)\n";
     return 2;
   }
   // Block the shutdown signals before gRPC starts its threads (baseline waits for them).
@@ -408,6 +450,7 @@ int main(int argc, char** argv) {
   if (mode == "load") return Load(flags);
   if (mode == "baseline") return Baseline(flags);
   if (mode == "import") return Import(flags);
+  if (mode == "pg-rows") return PgRows(flags);
   std::cerr << "credit-bench: unknown mode " << mode << "\n";
   return 2;
 }

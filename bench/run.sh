@@ -3,7 +3,8 @@
 # baseline server side by side on loopback, imports the data set through the real import path,
 # runs each read scenario against creditd and the baseline alternately (A B A B ...), then the
 # write, proof, cold-start and verification scenarios, and prints the medians and ratios as
-# `name: value` lines, last. Raw output goes to bench/results/.
+# `name: value` lines, last. The same lookups also go to PostgreSQL holding the same data
+# (bench/postgres.sh), in the same alternation. Raw output goes to bench/results/.
 # Usage: bench/run.sh [--quick]
 #   --quick: 100,000 listed subjects, 3 repetitions of 5 s (a few minutes)
 #   default: 10,000,000 listed subjects, 5 repetitions of 15 s (about 40 minutes; ~9 GB of disk)
@@ -13,6 +14,9 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 bash deploy/build.sh >/dev/null
+# The peer comparison's PostgreSQL (the build's own dependencies are in deploy/install-deps.sh).
+[ -x /usr/lib/postgresql/15/bin/pgbench ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+source bench/postgres.sh
 bench=build/bench/credit-bench
 creditd_bin=build/service/creditd
 
@@ -24,6 +28,7 @@ raw=
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  pg_stop
   rm -rf "$work"
   [ -z "$raw" ] || rm -f "$raw.tmp"
 }
@@ -67,14 +72,23 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$work/bport" ] && break; sleep 0.1; done
 baseline=127.0.0.1:$(cat "$work/bport")
 
+pg_start "$pki"
+t0=$(date +%s%N)
+pg_load "$bench" "$subjects"
+echo "## postgres load" >> "$raw.tmp"
+echo "postgres_load_seconds: $(( ($(date +%s%N) - t0) / 1000000000 ))" >> "$raw.tmp"
+
 for scenario in status batch; do
   for rep in $(seq $reps); do
     echo "## $scenario creditd rep $rep" >> "$raw.tmp"
     as load querier "$endpoint" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$raw.tmp"
     echo "## $scenario baseline rep $rep" >> "$raw.tmp"
     as load querier "$baseline" --scenario $scenario --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$raw.tmp"
+    echo "## $scenario postgres rep $rep" >> "$raw.tmp"
+    pg_run $scenario "$seconds" "$subjects" >> "$raw.tmp"
   done
 done
+pg_stop
 {
   echo "## mixed creditd rep 1"
   as load recorder "$endpoint" --scenario mixed --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
@@ -115,6 +129,7 @@ single() { awk -v h="## $1" -v k="$2:" 'index($0, h) == 1 {on=1; next} /^## / {o
 status=$(figure status creditd calls_per_second); status_base=$(figure status baseline calls_per_second)
 status_p99=$(figure status creditd p99_us); status_base_p99=$(figure status baseline p99_us)
 batch=$(figure batch creditd subjects_per_second); batch_base=$(figure batch baseline subjects_per_second)
+status_pg=$(figure status postgres calls_per_second); batch_pg=$(figure batch postgres subjects_per_second)
 cpu=$(figure status creditd server_cpu_us_per_call); rss=$(figure status creditd server_rss_mib)
 record1_p50=$(figure record1 creditd p50_us); sync_write=$(single sync_write synced_write_us)
 changes=$(grep -o '[0-9]* changes' "$raw" | head -1 | awk '{print $1}')
@@ -134,6 +149,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "server_rss_mib: $rss"
   echo "batch_subjects_per_second: $batch"
   echo "batch_vs_baseline_ratio: $(ratio "$batch" "$batch_base")"
+  echo "postgres_load_seconds: $(single 'postgres load' postgres_load_seconds)"
+  echo "postgres_status_calls_per_second: $status_pg"
+  echo "status_vs_postgres_ratio: $(ratio "$status" "$status_pg")"
+  echo "postgres_batch_subjects_per_second: $batch_pg"
+  echo "batch_vs_postgres_ratio: $(ratio "$batch" "$batch_pg")"
   echo "mixed_calls_per_second: $(single 'mixed creditd' calls_per_second)"
   echo "proof_p50_us: $(single 'proof creditd' p50_us)"
   echo "record_1_recorder_per_second: $(figure record1 creditd calls_per_second)"

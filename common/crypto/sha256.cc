@@ -3,26 +3,37 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
-#include <memory>
 
 namespace credit {
 namespace {
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+// OpenSSL 3 looks an algorithm named by EVP_sha256() up in its provider store, under a global
+// lock, on every EVP_DigestInit: for the 65-byte inputs of Merkle nodes that lookup, and the
+// context's allocation, cost more than the hash. So the algorithm is fetched once, and each
+// thread keeps one context.
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
+struct ThreadContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~ThreadContext() { EVP_MD_CTX_free(ctx); }
 };
 
 }  // namespace
 
 Hash256 Sha256(std::initializer_list<absl::string_view> parts) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  thread_local ThreadContext context;
+  EVP_MD_CTX* ctx = context.ctx;
+  const EVP_MD* md = Sha256Algorithm();
   Hash256 out{};
   unsigned int len = 0;
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  bool ok = ctx != nullptr && md != nullptr && EVP_DigestInit_ex2(ctx, md, nullptr) == 1;
   for (absl::string_view part : parts) {
-    ok = ok && EVP_DigestUpdate(ctx.get(), part.data(), part.size()) == 1;
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
   }
-  ok = ok && EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size();
+  ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
   if (!ok) std::abort();
   return out;
 }

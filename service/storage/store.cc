@@ -42,6 +42,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   rocksdb::ColumnFamilyOptions point_options = family_options;
   point_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
   families[static_cast<size_t>(Family::kSubjects)].options = point_options;
+  // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
+  families[static_cast<size_t>(Family::kTreeNodes)].options.compression =
+      rocksdb::kNoCompression;
   return families;
 }
 
@@ -170,6 +173,13 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family,
                                                       const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewScanIterator(Family family) {
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  options.readahead_size = 2 << 20;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
 }
 

@@ -85,6 +85,10 @@ class Store {
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family,
                                                  const rocksdb::Snapshot* snapshot = nullptr);
 
+  // An iterator for one pass over the whole family (verification, backup): reads ahead in
+  // large chunks and leaves the block cache to the lookups.
+  std::unique_ptr<rocksdb::Iterator> NewScanIterator(Family family);
+
   // The 32-byte secret stored under `name` in the meta family, made from OpenSSL's random
   // generator (and stored, synced) the first time it is asked for.
   absl::StatusOr<std::string> GetOrCreateSecret(const std::string& name);

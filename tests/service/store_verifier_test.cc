@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_format.h"
 #include "common/merkle/tree_head.h"
+#include "common/subject/subject_code.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -134,6 +136,57 @@ TEST_F(StoreVerifierTest, AChangedQueryRecordIsNamed) {
   Put(Family::kQueries, keys::U64(0), record.SerializeAsString());
   EXPECT_EQ(Verify().status().message(),
             "query 0: its hash is not the one query 1 recorded for it");
+}
+
+// The verifier reads records on one thread and checks the tree on another, handing hashes over
+// in chunks of 4096: problems past the first chunks are named as exactly as in the first.
+class LongLogVerifierTest : public RegistryFixture {
+ protected:
+  // 5 seeded measures + 10,000 imported entries: changes 0..10004.
+  void SetUp() override {
+    for (int call = 0; call < 10; ++call) {
+      v1::ImportEntriesRequest request;
+      request.set_request_id("import-" + std::to_string(call));
+      for (int i = 0; i < 1000; ++i) {
+        std::string code = absl::StrFormat("9144030%010d", call * 1000 + i);
+        *request.add_entries() = BlackEntry(code + UsccCheckCharacter(code));
+      }
+      ASSERT_TRUE(registry_->ImportEntries(recorder_, request).ok());
+    }
+    registry_.reset();
+  }
+
+  void Change(Family family, const std::string& key, int byte_from_end, char mask) {
+    std::unique_ptr<Store> store = *Store::Open(dir_.path());
+    std::string value = **store->Get(family, key);
+    value[value.size() - byte_from_end] ^= mask;
+    rocksdb::WriteBatch batch;
+    batch.Put(store->Handle(family), key, value);
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+};
+
+TEST_F(LongLogVerifierTest, AnUntouchedLongLogVerifies) {
+  absl::StatusOr<VerifyReport> report = Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->changes, 10005u);
+  EXPECT_EQ(report->heads_checked, 15u);  // one per seeded measure, one per import
+  EXPECT_EQ(report->entries, 10000u);
+}
+
+TEST_F(LongLogVerifierTest, AChangedRecordInTheThirdChunkIsNamed) {
+  Change(Family::kChanges, keys::U64(9000), 3, 0x01);
+  EXPECT_EQ(Verify().status().message(),
+            "change 9000: the stored Merkle node (level 0, index 9000) does not match the "
+            "records");
+}
+
+TEST_F(LongLogVerifierTest, AChangedMerkleNodeInTheSecondChunkIsNamed) {
+  // Node (3, 1000) covers records 8000..8007 and is completed by record 8007.
+  Change(Family::kTreeNodes, keys::TreeNode(3, 1000), 1, 0x01);
+  EXPECT_EQ(Verify().status().message(),
+            "change 8007: the stored Merkle node (level 3, index 1000) does not match the "
+            "records");
 }
 
 }  // namespace
