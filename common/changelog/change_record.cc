@@ -42,13 +42,13 @@ class Reader {
     rest_.remove_prefix(n);
     return true;
   }
-  bool Bytes(std::string* out) {
+  bool Bytes(absl::string_view* out) {
     if (rest_.size() < 4) return false;
     uint32_t n = 0;
     for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<uint8_t>(rest_[i]);
     rest_.remove_prefix(4);
     if (rest_.size() < n) return false;
-    out->assign(rest_.data(), n);
+    *out = rest_.substr(0, n);
     rest_.remove_prefix(n);
     return true;
   }
@@ -79,9 +79,9 @@ std::string EncodeChangeRecord(const ChangeRecord& r) {
   return out;
 }
 
-absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes) {
+absl::StatusOr<ChangeRecordView> DecodeChangeRecordView(absl::string_view bytes) {
   Reader in(bytes);
-  ChangeRecord r;
+  ChangeRecordView r;
   uint8_t version = 0;
   if (!in.U8(&version)) return absl::DataLossError("change record: empty");
   if (version != kChangeRecordVersion) {
@@ -107,6 +107,22 @@ absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes) {
   }
   if (!in.AtEnd()) return absl::DataLossError("change record: trailing bytes");
   return r;
+}
+
+absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes) {
+  absl::StatusOr<ChangeRecordView> view = DecodeChangeRecordView(bytes);
+  if (!view.ok()) return view.status();
+  return ChangeRecord{view->sequence,
+                      view->time_micros,
+                      view->operation,
+                      view->object_type,
+                      view->previous_hash,
+                      std::string(view->actor_identity),
+                      std::string(view->actor_department),
+                      std::string(view->reason),
+                      std::string(view->request_id),
+                      std::string(view->before),
+                      std::string(view->after)};
 }
 
 Hash256 ChangeRecordHash(absl::string_view encoded) {

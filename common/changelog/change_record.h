@@ -45,9 +45,26 @@ struct ChangeRecord {
 // The canonical bytes of `record`.
 std::string EncodeChangeRecord(const ChangeRecord& record);
 
+// The same fields as views into the encoded bytes (which must outlive it): for readers that
+// walk the whole log and keep nothing.
+struct ChangeRecordView {
+  uint64_t sequence = 0;
+  int64_t time_micros = 0;
+  uint8_t operation = 0;
+  ObjectType object_type = ObjectType::kEntry;
+  Hash256 previous_hash{};
+  absl::string_view actor_identity;
+  absl::string_view actor_department;
+  absl::string_view reason;
+  absl::string_view request_id;
+  absl::string_view before;
+  absl::string_view after;
+};
+
 // Parses canonical bytes. DATA_LOSS, naming what is wrong, when the bytes are not exactly one
 // well-formed record of a known version (trailing bytes are an error).
 absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes);
+absl::StatusOr<ChangeRecordView> DecodeChangeRecordView(absl::string_view bytes);
 
 // SHA-256(0x00 || encoded): the record's hash, which the next record carries.
 Hash256 ChangeRecordHash(absl::string_view encoded);

@@ -151,7 +151,7 @@ void ReadRecords(Store& store, RecordHashes& out) {
       break;
     }
     absl::string_view bytes = View(it->value());
-    absl::StatusOr<ChangeRecord> record = DecodeChangeRecord(bytes);
+    absl::StatusOr<ChangeRecordView> record = DecodeChangeRecordView(bytes);
     if (!record.ok()) {
       status = Bad("change", n, record.status().message());
       break;
