@@ -399,11 +399,20 @@ int Baseline(const std::map<std::string, std::string>& flags) {
 void PutCopyField(const std::string& value, std::string& out) {
   for (char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -436,7 +445,8 @@ int PgRows(const std::map<std::string, std::string>& flags) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: credit-bench load|import|baseline|pg-rows [--flag value ...] (bench/README.md)\n";
+    std::cerr << "usage: credit-bench load|import|baseline|pg-rows [--flag value ...] "
+                 "(bench/README.md)\n";
     return 2;
   }
   // Block the shutdown signals before gRPC starts its threads (baseline waits for them).

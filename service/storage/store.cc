@@ -43,8 +43,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   point_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
   families[static_cast<size_t>(Family::kSubjects)].options = point_options;
   // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
-  families[static_cast<size_t>(Family::kTreeNodes)].options.compression =
-      rocksdb::kNoCompression;
+  families[static_cast<size_t>(Family::kTreeNodes)].options.compression = rocksdb::kNoCompression;
   return families;
 }
 
@@ -69,8 +68,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& di
   options.paranoid_checks = true;
   auto store = std::unique_ptr<Store>(new Store());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status =
-      rocksdb::DB::OpenForReadOnly(options, dir, Families(StoreOptions().block_cache_bytes), &store->handles_, &raw);
+  rocksdb::Status status = rocksdb::DB::OpenForReadOnly(
+      options, dir, Families(StoreOptions().block_cache_bytes), &store->handles_, &raw);
   if (status.IsNotFound() || (status.IsInvalidArgument() &&
                               status.ToString().find("does not exist") != std::string::npos)) {
     return absl::NotFoundError(absl::StrCat(dir, ": no registry database here"));
