@@ -23,7 +23,11 @@ enum class ObjectType : uint8_t {
   kMeasure = 2,  // credit.registry.v1.Measure
 };
 
-struct ChangeRecord {
+// One change record. `Bytes` is std::string for a record that owns its fields (ChangeRecord),
+// absl::string_view for one read in place from its encoded bytes, which must outlive it
+// (ChangeRecordView: for readers that walk the whole log and keep nothing).
+template <typename Bytes>
+struct BasicChangeRecord {
   uint64_t sequence = 0;
   // Microseconds since 1970-01-01T00:00:00Z.
   int64_t time_micros = 0;
@@ -31,35 +35,21 @@ struct ChangeRecord {
   uint8_t operation = 0;
   ObjectType object_type = ObjectType::kEntry;
   Hash256 previous_hash{};
-  std::string actor_identity;
-  std::string actor_department;
-  std::string reason;
-  std::string request_id;
+  Bytes actor_identity;
+  Bytes actor_department;
+  Bytes reason;
+  Bytes request_id;
   // Deterministic protobuf serialisations; empty when the object did not exist before/after.
-  std::string before;
-  std::string after;
+  Bytes before;
+  Bytes after;
 
-  bool operator==(const ChangeRecord&) const = default;
+  bool operator==(const BasicChangeRecord&) const = default;
 };
+using ChangeRecord = BasicChangeRecord<std::string>;
+using ChangeRecordView = BasicChangeRecord<absl::string_view>;
 
 // The canonical bytes of `record`.
 std::string EncodeChangeRecord(const ChangeRecord& record);
-
-// The same fields as views into the encoded bytes (which must outlive it): for readers that
-// walk the whole log and keep nothing.
-struct ChangeRecordView {
-  uint64_t sequence = 0;
-  int64_t time_micros = 0;
-  uint8_t operation = 0;
-  ObjectType object_type = ObjectType::kEntry;
-  Hash256 previous_hash{};
-  absl::string_view actor_identity;
-  absl::string_view actor_department;
-  absl::string_view reason;
-  absl::string_view request_id;
-  absl::string_view before;
-  absl::string_view after;
-};
 
 // Parses canonical bytes. DATA_LOSS, naming what is wrong, when the bytes are not exactly one
 // well-formed record of a known version (trailing bytes are an error).
