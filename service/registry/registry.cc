@@ -128,7 +128,7 @@ absl::Status Registry::BuildSubjectRecords() {
   if (built.has_value()) return absl::OkStatus();
   std::map<std::string, SubjectRecord> records;
   {
-    auto it = store_->NewIterator(Family::kEntries);
+    auto it = store_->NewScanIterator(Family::kEntries);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t id = keys::ReadU64(View(it->key()));
       ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(View(it->value()), id));
@@ -139,7 +139,7 @@ absl::Status Registry::BuildSubjectRecords() {
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
   }
   {
-    auto it = store_->NewIterator(Family::kSubjectChanges);
+    auto it = store_->NewScanIterator(Family::kSubjectChanges);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       absl::string_view key = View(it->key());
       records[std::string(key.substr(0, key.size() - 8))].last_change = keys::SubjectItemId(key);

@@ -322,7 +322,7 @@ struct KeySetDigest {
 // The first disagreement between entries and the subject index, found with point reads both
 // ways; only run when the digests differ.
 absl::Status FindIndexMismatch(Store& store) {
-  auto it = store.NewIterator(Family::kEntries);
+  auto it = store.NewScanIterator(Family::kEntries);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     uint64_t id = keys::ReadU64(View(it->key()));
     v1::Entry entry;
@@ -333,7 +333,7 @@ absl::Status FindIndexMismatch(Store& store) {
     if (!indexed.has_value()) return Bad("entry", id, "missing from the subject index");
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-  auto index = store.NewIterator(Family::kSubjectEntries);
+  auto index = store.NewScanIterator(Family::kSubjectEntries);
   for (index->SeekToFirst(); index->Valid(); index->Next()) {
     absl::string_view key = View(index->key());
     uint64_t id = keys::SubjectItemId(key);
