@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -32,6 +33,11 @@ std::vector<std::string> AsBytesList(const std::vector<Hash256>& hashes) {
   return out;
 }
 
+absl::Status MissingNode(int level, uint64_t index) {
+  return absl::DataLossError(
+      absl::StrCat("Merkle tree node (level ", level, ", index ", index, ") is missing"));
+}
+
 }  // namespace
 
 v1::SignedTreeHead Registry::SignHead(uint64_t size, int64_t timestamp_micros,
@@ -48,13 +54,96 @@ v1::SignedTreeHead Registry::SignHead(uint64_t size, int64_t timestamp_micros,
 
 absl::StatusOr<Hash256> Registry::ReadNode(int level, uint64_t index,
                                            const rocksdb::Snapshot* snapshot) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   store_->Get(Family::kTreeNodes, keys::TreeNode(level, index), snapshot));
-  if (!bytes.has_value() || bytes->size() != 32) {
-    return absl::DataLossError(
-        absl::StrCat("Merkle tree node (level ", level, ", index ", index, ") is missing"));
+  ASSIGN_OR_RETURN(NodeMap nodes, ReadNodes({NodeId(level, index)}, snapshot));
+  return nodes.begin()->second;
+}
+
+// What a proof reads depends on sizes and indexes only, never on hash values: a first run with
+// placeholder hashes lists the nodes, ReadNodes reads them all, a second run computes with them.
+template <typename T>
+absl::StatusOr<T> Registry::WithNodes(
+    const rocksdb::Snapshot* snapshot,
+    absl::FunctionRef<absl::StatusOr<T>(merkle::NodeReader)> compute) const {
+  std::vector<NodeId> wanted;
+  auto note = [&](int level, uint64_t index) -> absl::StatusOr<Hash256> {
+    wanted.emplace_back(level, index);
+    return Hash256{};
+  };
+  RETURN_IF_ERROR(compute(note).status());
+  ASSIGN_OR_RETURN(NodeMap nodes, ReadNodes(wanted, snapshot));
+  auto read = [&](int level, uint64_t index) -> absl::StatusOr<Hash256> {
+    auto it = nodes.find(NodeId(level, index));
+    if (it == nodes.end()) return MissingNode(level, index);
+    return it->second;
+  };
+  return compute(read);
+}
+
+absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>& ids,
+                                                      const rocksdb::Snapshot* snapshot) const {
+  NodeMap nodes;
+  std::vector<NodeId> to_read;  // stored nodes of levels kHashedNodeLevels and up
+  std::vector<NodeId> to_hash;  // nodes below, hashed from their leaves
+  std::vector<uint64_t> leaves;
+  {
+    absl::ReaderMutexLock lock(&node_cache_mu_);
+    for (const NodeId& id : ids) {
+      if (nodes.contains(id)) continue;
+      const auto& [level, index] = id;
+      auto cached = level >= kCachedNodeLevel ? node_cache_.find(id) : node_cache_.end();
+      if (cached != node_cache_.end()) {
+        nodes.emplace(id, cached->second);
+        continue;
+      }
+      nodes.emplace(id, Hash256{});
+      if (level >= kHashedNodeLevels) {
+        to_read.push_back(id);
+        continue;
+      }
+      to_hash.push_back(id);
+      for (uint64_t leaf = index << level; leaf < (index + 1) << level; ++leaf) {
+        leaves.push_back(leaf);
+      }
+    }
   }
-  return *merkle::ToHash(*bytes, "tree node");
+  std::sort(leaves.begin(), leaves.end());
+  leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
+  if (to_read.empty() && leaves.empty()) return nodes;
+
+  std::vector<std::string> keys;
+  keys.reserve(to_read.size() + leaves.size());
+  for (const auto& [level, index] : to_read) keys.push_back(keys::TreeNode(level, index));
+  for (uint64_t leaf : leaves) keys.push_back(keys::TreeNode(0, leaf));
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   store_->MultiGet(Family::kTreeNodes, keys, snapshot));
+  std::vector<Hash256> hashes(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].has_value() || values[i]->size() != hashes[i].size()) {
+      return i < to_read.size() ? MissingNode(to_read[i].first, to_read[i].second)
+                                : MissingNode(0, leaves[i - to_read.size()]);
+    }
+    std::memcpy(hashes[i].data(), values[i]->data(), hashes[i].size());
+  }
+  for (size_t i = 0; i < to_read.size(); ++i) nodes[to_read[i]] = hashes[i];
+  for (const auto& [level, index] : to_hash) {
+    // The node's leaves are consecutive in `leaves`; hash them pairwise up to its level.
+    size_t first = std::lower_bound(leaves.begin(), leaves.end(), index << level) - leaves.begin();
+    std::vector<Hash256> row(hashes.begin() + to_read.size() + first,
+                             hashes.begin() + to_read.size() + first + (size_t{1} << level));
+    for (size_t width = row.size(); width > 1; width /= 2) {
+      for (size_t j = 0; j < width / 2; ++j) row[j] = merkle::NodeHash(row[2 * j], row[2 * j + 1]);
+    }
+    nodes[NodeId(level, index)] = row[0];
+  }
+
+  if (std::any_of(to_read.begin(), to_read.end(),
+                  [](const NodeId& id) { return id.first >= kCachedNodeLevel; })) {
+    absl::MutexLock lock(&node_cache_mu_);
+    for (const NodeId& id : to_read) {
+      if (id.first >= kCachedNodeLevel) node_cache_.emplace(id, nodes[id]);
+    }
+  }
+  return nodes;
 }
 
 absl::StatusOr<int64_t> Registry::ChangeTime(uint64_t sequence,
@@ -87,8 +176,8 @@ absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
   }
   RETURN_IF_ERROR(time.status());
   ASSIGN_OR_RETURN(merkle::CompactRange range,
-                   merkle::CompactRange::Load(size, [&](int level, uint64_t index) {
-                     return ReadNode(level, index, snapshot);
+                   WithNodes<merkle::CompactRange>(snapshot, [&](merkle::NodeReader read) {
+                     return merkle::CompactRange::Load(size, read);
                    }));
   return SignHead(size, *time, range.Root());
 }
@@ -124,14 +213,21 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
         absl::StrCat("sequence, tree_size: got ", request.sequence(), ", ", size,
                      "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
   }
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
-  ASSIGN_OR_RETURN(std::vector<Hash256> proof,
-                   merkle::InclusionProof(request.sequence(), size, read));
+  // The path and, last, the leaf itself.
+  ASSIGN_OR_RETURN(
+      std::vector<Hash256> proof,
+      WithNodes<std::vector<Hash256>>(
+          snapshot, [&](merkle::NodeReader read) -> absl::StatusOr<std::vector<Hash256>> {
+            ASSIGN_OR_RETURN(std::vector<Hash256> path,
+                             merkle::InclusionProof(request.sequence(), size, read));
+            ASSIGN_OR_RETURN(path.emplace_back(), read(0, request.sequence()));
+            return path;
+          }));
   v1::GetInclusionProofResponse response;
+  response.set_leaf_hash(std::string(AsBytes(proof.back())));
+  proof.pop_back();
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
   ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
-  ASSIGN_OR_RETURN(Hash256 leaf, read(0, request.sequence()));
-  response.set_leaf_hash(std::string(AsBytes(leaf)));
   return response;
 }
 
@@ -146,9 +242,10 @@ absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
         "from_size, to_size: got ", request.from_size(), ", ", to,
         "; want 1 <= from_size <= to_size <= ", latest.tree_size(), " (the current size)"));
   }
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
   ASSIGN_OR_RETURN(std::vector<Hash256> proof,
-                   merkle::ConsistencyProof(request.from_size(), to, read));
+                   WithNodes<std::vector<Hash256>>(snapshot, [&](merkle::NodeReader read) {
+                     return merkle::ConsistencyProof(request.from_size(), to, read);
+                   }));
   v1::GetConsistencyProofResponse response;
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
   ASSIGN_OR_RETURN(*response.mutable_from_head(), HeadAt(request.from_size(), snapshot));
@@ -231,14 +328,17 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
 
   v1::GetCreditStatusAtResponse response;
   std::vector<v1::Entry> entries;
-  auto read = [&](int level, uint64_t index) { return ReadNode(level, index, snapshot); };
   for (auto& [id, item] : last_change) {
-    auto& [sequence, change] = item;
+    uint64_t sequence = item.first;
+    v1::Change& change = item.second;
     if (change.entry_after().subject().code() == request.subject_code()) {
       entries.push_back(change.entry_after());
     }
     v1::Evidence* evidence = response.add_evidence();
-    ASSIGN_OR_RETURN(std::vector<Hash256> proof, merkle::InclusionProof(sequence, size, read));
+    ASSIGN_OR_RETURN(std::vector<Hash256> proof,
+                     WithNodes<std::vector<Hash256>>(snapshot, [&](merkle::NodeReader read) {
+                       return merkle::InclusionProof(sequence, size, read);
+                     }));
     for (std::string& p : AsBytesList(proof)) evidence->add_inclusion_proof(std::move(p));
     RedactChange(caller, &change);
     *evidence->mutable_change() = std::move(change);
