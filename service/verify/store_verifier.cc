@@ -154,14 +154,19 @@ class NodeWalker {
   std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
 };
 
-// Record hashes passed from the thread that reads and checks the change records to the one
-// that checks the tree built from them, in chunks: on two cores reading, decoding and hashing
-// the records costs about as much as walking the Merkle nodes and the heads.
-class RecordHashes {
+// Change records passed from the thread that reads and decodes them to the one that checks the
+// hash chain and the tree built from them, in chunks. Hashing the records costs about as much as
+// everything else together, so it is shared: the reader hashes a chunk itself while the checker
+// has chunks waiting, and otherwise hands the record bytes over for the checker to hash.
+class RecordChunks {
  public:
   struct Chunk {
-    uint64_t first = 0;  // sequence of hashes[0]
-    std::vector<Hash256> hashes;
+    uint64_t first = 0;             // sequence of the chunk's first record
+    std::vector<Hash256> previous;  // each record's previous_hash, as it states it
+    std::vector<Hash256> hashes;    // each record's hash; empty when `bytes` holds the records
+    std::string bytes;              // the records back to back, to hash
+    std::vector<uint32_t> ends;     // where each record ends in `bytes`
+    size_t size() const { return previous.size(); }
   };
   static constexpr size_t kChunkSize = 4096;
 
@@ -169,10 +174,33 @@ class RecordHashes {
   bool Push(Chunk chunk) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](RecordHashes* q) { return q->cancelled_ || q->chunks_.size() < kDepth; }, this));
+        +[](RecordChunks* q) { return q->cancelled_ || q->chunks_.size() < kDepth; }, this));
     if (cancelled_) return false;
     chunks_.push_back(std::move(chunk));
     return true;
+  }
+  // Reader side: an empty chunk, one the checker is done with where there is one (its buffers
+  // keep their memory: fresh megabytes per chunk would cost a page fault per 4 KB), and whether
+  // the checker has work waiting (then the reader hashes the chunk itself).
+  Chunk NextChunk(uint64_t first, bool* hash_here) {
+    absl::MutexLock lock(&mu_);
+    *hash_here = chunks_.size() >= 2;
+    Chunk chunk;
+    if (!spare_.empty()) {
+      chunk = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    chunk.first = first;
+    return chunk;
+  }
+  // Checker side: a chunk it is done with.
+  void Recycle(Chunk chunk) {
+    chunk.previous.clear();
+    chunk.hashes.clear();
+    chunk.bytes.clear();
+    chunk.ends.clear();
+    absl::MutexLock lock(&mu_);
+    if (spare_.size() < kDepth) spare_.push_back(std::move(chunk));
   }
   // Reader side, last: why reading stopped (OK at the log's end).
   void Finish(absl::Status status) {
@@ -184,7 +212,7 @@ class RecordHashes {
   bool Pop(Chunk* chunk) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](RecordHashes* q) { return q->finished_ || !q->chunks_.empty(); }, this));
+        +[](RecordChunks* q) { return q->finished_ || !q->chunks_.empty(); }, this));
     if (chunks_.empty()) return false;
     *chunk = std::move(chunks_.front());
     chunks_.pop_front();
@@ -203,19 +231,19 @@ class RecordHashes {
   static constexpr size_t kDepth = 8;
   absl::Mutex mu_;
   std::deque<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
+  std::vector<Chunk> spare_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
-// Reads the change log in order: no gaps, each record well formed, naming its own sequence and
-// the hash of the record before it. Hands on the record hashes up to the first bad record.
-void ReadRecords(Store& store, RecordHashes& out) {
+// Reads the change log in order: no gaps, each record well formed and naming its own sequence.
+// Hands on the records up to the first bad one.
+void ReadRecords(Store& store, RecordChunks& out) {
   auto it = store.NewScanIterator(Family::kChanges);
-  Hash256 previous{};
   uint64_t n = 0;
-  RecordHashes::Chunk chunk;
-  chunk.hashes.reserve(RecordHashes::kChunkSize);
+  RecordChunks::Chunk chunk;
+  bool hash_here = false;
   absl::Status status;
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
     uint64_t key = keys::ReadU64(View(it->key()));
@@ -233,39 +261,52 @@ void ReadRecords(Store& store, RecordHashes& out) {
       status = Bad("change", n, absl::StrCat("the record says it is change ", record->sequence));
       break;
     }
-    if (record->previous_hash != previous) {
-      status = Bad("change", n, "its previous_hash is not the hash of the change before it");
-      break;
+    if (chunk.size() == 0) chunk = out.NextChunk(n, &hash_here);
+    chunk.previous.push_back(record->previous_hash);
+    if (hash_here) {
+      chunk.hashes.push_back(ChangeRecordHash(bytes));
+    } else {
+      chunk.bytes.append(bytes.data(), bytes.size());
+      chunk.ends.push_back(static_cast<uint32_t>(chunk.bytes.size()));
     }
-    previous = ChangeRecordHash(bytes);
-    chunk.hashes.push_back(previous);
-    if (chunk.hashes.size() == RecordHashes::kChunkSize) {
+    if (chunk.size() == RecordChunks::kChunkSize) {
       if (!out.Push(std::move(chunk))) return;
-      chunk = {n + 1, {}};
-      chunk.hashes.reserve(RecordHashes::kChunkSize);
+      chunk = {};
     }
   }
   if (status.ok()) status = FromRocksStatus(it->status(), "reading the change log");
-  if (!chunk.hashes.empty() && !out.Push(std::move(chunk))) return;
+  if (chunk.size() > 0 && !out.Push(std::move(chunk))) return;
   out.Finish(std::move(status));
 }
 
-// Rebuilds the tree from the record hashes: every stored Merkle node must match, and the heads
-// stand where commit groups ended, each signing the root of the records up to it.
-absl::Status CheckTree(Store& store, absl::string_view public_key, RecordHashes& in,
+// Checks the hash chain and rebuilds the tree from the records' hashes: every stored Merkle node
+// must match, and the heads stand where commit groups ended, each signing the root of the records
+// up to it.
+absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks& in,
                        VerifyReport* report) {
   NodeWalker nodes(store);
   HeadSignatures signatures(store, public_key);
   merkle::CompactRange tree;
   uint64_t n = 0;
   uint64_t last_head = 0;
+  Hash256 previous{};
   auto heads = store.NewIterator(Family::kHeads);
   heads->SeekToFirst();
-  RecordHashes::Chunk chunk;
+  RecordChunks::Chunk chunk;
   while (in.Pop(&chunk)) {
-    for (const Hash256& hash : chunk.hashes) {
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (chunk.previous[i] != previous) {
+        return Bad("change", n, "its previous_hash is not the hash of the change before it");
+      }
+      if (chunk.hashes.empty()) {
+        uint32_t begin = i == 0 ? 0 : chunk.ends[i - 1];
+        previous =
+            ChangeRecordHash(absl::string_view(chunk.bytes).substr(begin, chunk.ends[i] - begin));
+      } else {
+        previous = chunk.hashes[i];
+      }
       absl::Status node_status;
-      tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
+      tree.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
         if (node_status.ok()) node_status = nodes.Check(level, index, node, n);
       });
       RETURN_IF_ERROR(node_status);
@@ -279,6 +320,7 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordHashes&
       RETURN_IF_ERROR(FromRocksStatus(heads->status(), "reading tree heads"));
       ++n;
     }
+    in.Recycle(std::move(chunk));
   }
   // Every record before the first bad one checked out: the bad one is the first problem.
   RETURN_IF_ERROR(in.status());
@@ -296,10 +338,10 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordHashes&
 }
 
 absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyReport* report) {
-  RecordHashes hashes;
-  std::thread reader([&] { ReadRecords(store, hashes); });
-  absl::Status status = CheckTree(store, public_key, hashes, report);
-  hashes.Cancel();
+  RecordChunks records;
+  std::thread reader([&] { ReadRecords(store, records); });
+  absl::Status status = CheckTree(store, public_key, records, report);
+  records.Cancel();
   reader.join();
   return status;
 }
