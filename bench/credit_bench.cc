@@ -77,9 +77,11 @@ struct ProcessSample {
   long rss_kib = 0;
 };
 
+// The server's CPU time and RSS; zeros when there is no such process (it may have died under
+// load: the calls' errors say so, and exiting from a worker thread would crash the others).
 ProcessSample Sample(pid_t pid) {
   ProcessSample s;
-  if (pid <= 0) return s;
+  if (pid <= 0 || !std::ifstream("/proc/" + std::to_string(pid) + "/stat")) return s;
   std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
   std::istringstream in(stat.substr(stat.rfind(')') + 2));
   std::string field;

@@ -25,6 +25,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
   return contents.str();
 }
 
+// How often malloc's free memory goes back to the system (memory_releaser.h).
+constexpr absl::Duration kReleaseMemoryEvery = absl::Seconds(30);
+
 // Limits set on purpose, so that no client can make the server run out of threads or memory:
 // calls beyond them are shed with RESOURCE_EXHAUSTED while the rest are served.
 void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
@@ -89,6 +92,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
+  server->memory_releaser_ = std::make_unique<MemoryReleaser>(kReleaseMemoryEvery);
   return server;
 }
 

@@ -14,6 +14,7 @@
 #include "service/clock/clock.h"
 #include "service/config/config.h"
 #include "service/registry/registry.h"
+#include "service/server/memory_releaser.h"
 #include "service/server/registry_service.h"
 
 namespace credit {
@@ -48,6 +49,7 @@ class CreditServer {
   std::unique_ptr<IdentityDirectory> identities_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MemoryReleaser> memory_releaser_;
   int port_ = 0;
 };
 
