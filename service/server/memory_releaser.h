@@ -5,8 +5,8 @@
 // kept memory grows by hundreds of megabytes over a long run (229 MB of 823 MB at 10 million
 // entries after the benchmark's scenarios: bench/README.md), against the 1 GiB the server is
 // meant to stay within. malloc_trim returns the free pages of every arena; it takes each arena's
-// lock briefly and the pages it returns are faulted in again when malloc reuses them (every 5 s cost
-// 64 recorders ~10 % of their throughput here), so it runs on its own thread, every 30 s.
+// lock briefly and the pages it returns are faulted in again when malloc reuses them (every 5 s
+// cost 64 recorders ~10 % of their throughput here), so it runs on its own thread, every 30 s.
 #ifndef CREDIT_SERVICE_SERVER_MEMORY_RELEASER_H_
 #define CREDIT_SERVICE_SERVER_MEMORY_RELEASER_H_
 

@@ -8,8 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "common/subject/subject_code.h"
 #include "service/registry/registry.h"
 #include "service/verify/store_verifier.h"
 #include "tests/support/test_server.h"
@@ -132,6 +134,20 @@ class RegistryFixture : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return store.status();
     return VerifyStore(**store, signing_key_.PublicKey());
+  }
+
+  // Imports `calls` × 1000 black-list entries, one per organisation 9144030000000000n (n counted
+  // from 0), through ImportEntries.
+  void ImportThousands(int calls) {
+    for (int call = 0; call < calls; ++call) {
+      v1::ImportEntriesRequest request;
+      request.set_request_id("import-" + std::to_string(call));
+      for (int i = 0; i < 1000; ++i) {
+        std::string code = absl::StrFormat("9144030%010d", call * 1000 + i);
+        *request.add_entries() = BlackEntry(code + UsccCheckCharacter(code));
+      }
+      ASSERT_TRUE(registry_->ImportEntries(recorder_, request).ok());
+    }
   }
 
   std::vector<v1::Change> AllChanges() {

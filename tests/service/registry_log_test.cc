@@ -5,11 +5,9 @@
 
 #include <map>
 
-#include "absl/strings/str_format.h"
 #include "common/changelog/change_record.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
-#include "common/subject/subject_code.h"
 #include "tests/service/registry_fixture.h"
 
 namespace credit::testing {
@@ -109,15 +107,7 @@ TEST_F(RegistryLogTest, ConsistencyProofsBetweenAllSizesVerify) {
 // proofs are exactly those of the tree built in memory from the records' hashes, on the first
 // ask, on the second (upper levels remembered) and after a restart.
 TEST_F(RegistryLogTest, ProofsOfALongLogAreThoseOfTheTreeOfItsRecords) {
-  for (int call = 0; call < 3; ++call) {
-    v1::ImportEntriesRequest request;
-    request.set_request_id("import-" + std::to_string(call));
-    for (int i = 0; i < 1000; ++i) {
-      std::string code = absl::StrFormat("9144030%010d", call * 1000 + i);
-      *request.add_entries() = BlackEntry(code + UsccCheckCharacter(code));
-    }
-    ASSERT_TRUE(registry_->ImportEntries(recorder_, request).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportThousands(3));
   std::map<std::pair<int, uint64_t>, Hash256> tree;
   merkle::CompactRange range;
   v1::ListChangesRequest list;

@@ -4,9 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_format.h"
 #include "common/merkle/tree_head.h"
-#include "common/subject/subject_code.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -144,15 +142,7 @@ class LongLogVerifierTest : public RegistryFixture {
  protected:
   // 5 seeded measures + 10,000 imported entries: changes 0..10004.
   void SetUp() override {
-    for (int call = 0; call < 10; ++call) {
-      v1::ImportEntriesRequest request;
-      request.set_request_id("import-" + std::to_string(call));
-      for (int i = 0; i < 1000; ++i) {
-        std::string code = absl::StrFormat("9144030%010d", call * 1000 + i);
-        *request.add_entries() = BlackEntry(code + UsccCheckCharacter(code));
-      }
-      ASSERT_TRUE(registry_->ImportEntries(recorder_, request).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(ImportThousands(10));
     registry_.reset();
   }
 
