@@ -126,14 +126,13 @@ absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>&
   }
   for (size_t i = 0; i < to_read.size(); ++i) nodes[to_read[i]] = hashes[i];
   for (const auto& [level, index] : to_hash) {
-    // The node's leaves are consecutive in `leaves`; hash them pairwise up to its level.
+    // The node's leaves are consecutive in `leaves`: the root of the tree of just them.
     size_t first = std::lower_bound(leaves.begin(), leaves.end(), index << level) - leaves.begin();
-    std::vector<Hash256> row(hashes.begin() + to_read.size() + first,
-                             hashes.begin() + to_read.size() + first + (size_t{1} << level));
-    for (size_t width = row.size(); width > 1; width /= 2) {
-      for (size_t j = 0; j < width / 2; ++j) row[j] = merkle::NodeHash(row[2 * j], row[2 * j + 1]);
+    merkle::CompactRange subtree;
+    for (size_t i = 0; i < (size_t{1} << level); ++i) {
+      subtree.Append(hashes[to_read.size() + first + i], [](int, uint64_t, const Hash256&) {});
     }
-    nodes[NodeId(level, index)] = row[0];
+    nodes[NodeId(level, index)] = subtree.Root();
   }
 
   if (std::any_of(to_read.begin(), to_read.end(),

@@ -161,7 +161,6 @@ class NodeWalker {
 class RecordChunks {
  public:
   struct Chunk {
-    uint64_t first = 0;             // sequence of the chunk's first record
     std::vector<Hash256> previous;  // each record's previous_hash, as it states it
     std::vector<Hash256> hashes;    // each record's hash; empty when `bytes` holds the records
     std::string bytes;              // the records back to back, to hash
@@ -182,7 +181,7 @@ class RecordChunks {
   // Reader side: an empty chunk, one the checker is done with where there is one (its buffers
   // keep their memory: fresh megabytes per chunk would cost a page fault per 4 KB), and whether
   // the checker has work waiting (then the reader hashes the chunk itself).
-  Chunk NextChunk(uint64_t first, bool* hash_here) {
+  Chunk NextChunk(bool* hash_here) {
     absl::MutexLock lock(&mu_);
     *hash_here = chunks_.size() >= 2;
     Chunk chunk;
@@ -190,7 +189,6 @@ class RecordChunks {
       chunk = std::move(spare_.back());
       spare_.pop_back();
     }
-    chunk.first = first;
     return chunk;
   }
   // Checker side: a chunk it is done with.
@@ -261,7 +259,7 @@ void ReadRecords(Store& store, RecordChunks& out) {
       status = Bad("change", n, absl::StrCat("the record says it is change ", record->sequence));
       break;
     }
-    if (chunk.size() == 0) chunk = out.NextChunk(n, &hash_here);
+    if (chunk.size() == 0) chunk = out.NextChunk(&hash_here);
     chunk.previous.push_back(record->previous_hash);
     if (hash_here) {
       chunk.hashes.push_back(ChangeRecordHash(bytes));
