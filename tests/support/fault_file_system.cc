@@ -34,13 +34,13 @@ class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
     return IOStatus::NotSupported("positioned appends (direct I/O) are not modelled");
   }
   IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
-    if (IOStatus s = fs_->CheckPower(); !s.ok()) return s;
+    if (IOStatus s = fs_->CheckSync(); !s.ok()) return s;
     IOStatus s = target()->Sync(options, dbg);
     if (s.ok()) fs_->Synced(name_);
     return s;
   }
   IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
-    if (IOStatus s = fs_->CheckPower(); !s.ok()) return s;
+    if (IOStatus s = fs_->CheckSync(); !s.ok()) return s;
     IOStatus s = target()->Fsync(options, dbg);
     if (s.ok()) fs_->Synced(name_);
     return s;
@@ -69,6 +69,11 @@ void FaultFileSystem::CutPower() {
   power_off_ = true;
 }
 
+void FaultFileSystem::CutPowerAtSync(int n) {
+  std::lock_guard lock(mu_);
+  syncs_until_cut_ = n;
+}
+
 void FaultFileSystem::SetNoSpace(bool on) {
   std::lock_guard lock(mu_);
   no_space_ = on;
@@ -93,6 +98,12 @@ uint64_t FaultFileSystem::DropUnsyncedData() {
 
 IOStatus FaultFileSystem::CheckPower() const {
   std::lock_guard lock(mu_);
+  return power_off_ ? IOStatus::IOError("the power is off") : IOStatus::OK();
+}
+
+IOStatus FaultFileSystem::CheckSync() {
+  std::lock_guard lock(mu_);
+  if (syncs_until_cut_ > 0 && --syncs_until_cut_ == 0) power_off_ = true;
   return power_off_ ? IOStatus::IOError("the power is off") : IOStatus::OK();
 }
 

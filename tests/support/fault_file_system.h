@@ -29,6 +29,9 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   std::shared_ptr<rocksdb::Env> NewEnv();
 
   void CutPower();
+  // Cuts the power when the `n`th Sync or Fsync from now (n >= 1) is asked for: that sync fails,
+  // so the bytes appended before it are never synced — the moment a synced write is most exposed.
+  void CutPowerAtSync(int n);
   // Truncates every file to its last synced length. Call after CutPower() and closing the DB.
   // Returns how many bytes were dropped.
   uint64_t DropUnsyncedData();
@@ -51,6 +54,8 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   // Called by the files: whether a write may happen now (and why not).
   rocksdb::IOStatus CheckWrite() const;
   rocksdb::IOStatus CheckPower() const;
+  // CheckPower() for a Sync or Fsync, which may be the one CutPowerAtSync() waits for.
+  rocksdb::IOStatus CheckSync();
   void Appended(const std::string& name, uint64_t bytes);
   void Synced(const std::string& name);
 
@@ -65,6 +70,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   mutable std::mutex mu_;
   std::map<std::string, FileState> files_;
   bool power_off_ = false;
+  int syncs_until_cut_ = 0;  // 0: no cut pending
   bool no_space_ = false;
   bool read_only_ = false;
 };
