@@ -4,6 +4,7 @@
 //   credit-bench load --endpoint H:P --cacert F --cert F --key F
 //                --scenario status|batch|record|mixed|proof [--subjects N] [--outstanding 64]
 //                [--threads 2] [--duration 10] [--warmup 2] [--server-pid PID]
+//                [--view basic|full]
 //   credit-bench import --endpoint H:P --cacert F --cert F --key F --count N [--start 0]
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
@@ -14,10 +15,11 @@
 // --duration seconds after --warmup, then prints one `name: value` line per figure: calls/s,
 // p50/p90/p99/p99.9 latency in µs, and, with --server-pid, server CPU µs per call and RSS.
 // Lookups draw subjects from 0..2N-1 of the data set (bench/dataset.h; N = --subjects listed),
-// so half of them are listed. `mixed` is 95% status lookups and 5% recordings; `proof`
-// alternates inclusion proofs of random records and consistency proofs from random sizes.
-// `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk path).
-// `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
+// so half of them are listed, in the --view asked for (default basic: flags and measure codes, what
+// a business system acts on; full adds the entries in force). `mixed` is 95% status lookups and 5%
+// recordings; `proof` alternates inclusion proofs of random records and consistency proofs from
+// random sizes. `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk
+// path). `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
 // canned answers of the given sizes, doing no work: the transport's own limit.
 // `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
 // for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
@@ -133,6 +135,12 @@ int Load(const std::map<std::string, std::string>& flags) {
   const uint64_t subjects = std::stoull(Flag(flags, "--subjects", "1000"));
   const pid_t server_pid = std::stoi(Flag(flags, "--server-pid", "0"));
   const std::string run_id = std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
+  const std::string view_name = Flag(flags, "--view", "basic");
+  if (view_name != "basic" && view_name != "full") {
+    std::cerr << "credit-bench: --view: got " << view_name << ", want basic or full\n";
+    return 2;
+  }
+  const v1::StatusView view = view_name == "basic" ? v1::BASIC : v1::FULL;
 
   // Batches of 1000 subjects drawn at random from 0..2N-1: half listed. 256 of them (256,000
   // subjects) so that at 10 M a rerun of a batch does not find its blocks still in the cache.
@@ -140,6 +148,7 @@ int Load(const std::map<std::string, std::string>& flags) {
   std::vector<v1::BatchGetCreditStatusRequest> batches(scenario == "batch" ? 256 : 0);
   for (auto& batch : batches) {
     batch.set_purpose("benchmark");
+    batch.set_view(view);
     for (int i = 0; i < 1000; ++i) batch.add_subject_codes(SubjectCode(pick() % (2 * subjects)));
   }
   // The log's size, for proofs.
@@ -191,6 +200,7 @@ int Load(const std::map<std::string, std::string>& flags) {
         v1::GetCreditStatusRequest request;
         request.set_subject_code(SubjectCode(random() % (2 * subjects)));
         request.set_purpose("benchmark");
+        request.set_view(view);
         slot.status_reader = stub->AsyncGetCreditStatus(slot.context.get(), request, &cq);
         slot.status_reader->Finish(&slot.status_response, &slot.status, &slot);
       } else if (kind == "batch") {

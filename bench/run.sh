@@ -92,6 +92,9 @@ pg_stop
 {
   echo "## mixed creditd rep 1"
   as load recorder "$endpoint" --scenario mixed --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+  # The FULL view (entries in force in full) for comparison: the scenarios above ask for BASIC.
+  echo "## status_full creditd rep 1"
+  as load querier "$endpoint" --scenario status --view full --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
   echo "## proof creditd rep 1"
   as load querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1
   for recorders in 1 16 64; do
@@ -147,6 +150,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "status_p99_vs_baseline_ratio: $(ratio "$status_p99" "$status_base_p99")"
   echo "status_server_cpu_us_per_call: $cpu"
   echo "server_rss_mib: $rss"
+  echo "server_rss_max_mib: $(awk '$1 == "server_rss_mib:" && $2 > m {m = $2} END {print m + 0}' "$raw")"
   echo "batch_subjects_per_second: $batch"
   echo "batch_vs_baseline_ratio: $(ratio "$batch" "$batch_base")"
   echo "postgres_load_seconds: $(single 'postgres load' postgres_load_seconds)"
@@ -155,6 +159,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "postgres_batch_subjects_per_second: $batch_pg"
   echo "batch_vs_postgres_ratio: $(ratio "$batch" "$batch_pg")"
   echo "mixed_calls_per_second: $(single 'mixed creditd' calls_per_second)"
+  echo "status_full_view_calls_per_second: $(single 'status_full creditd' calls_per_second)"
   echo "proof_p50_us: $(single 'proof creditd' p50_us)"
   echo "record_1_recorder_per_second: $(figure record1 creditd calls_per_second)"
   echo "record_1_recorder_p50_us: $record1_p50"

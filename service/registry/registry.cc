@@ -19,15 +19,18 @@ namespace credit {
 namespace {
 
 using registry_internal::ParseEntry;
+using registry_internal::StatusPart;
 
 // pending_ and Mutation::writes are keyed by family and key together.
 std::string PendingKey(Family family, absl::string_view key) {
   return absl::StrCat(std::string(1, static_cast<char>(family)), key);
 }
 
-// Marks the subjects family as built from the entries (data folders from before it existed
-// get it built once, at the first start).
+// Marks the subjects family as built from the entries, in the format of its value: "2", status
+// parts (subject_record.h); "1" kept whole entries. Without the mark (data folders from before
+// the family existed) or with another format, the family is built afresh at open.
 constexpr char kSubjectsBuiltKey[] = "subjects_built";
+constexpr char kSubjectsFormat[] = "2";
 
 }  // namespace
 
@@ -125,7 +128,7 @@ absl::Status Registry::Resume() {
 
 absl::Status Registry::BuildSubjectRecords() {
   ASSIGN_OR_RETURN(std::optional<std::string> built, store_->Get(Family::kMeta, kSubjectsBuiltKey));
-  if (built.has_value()) return absl::OkStatus();
+  if (built == kSubjectsFormat) return absl::OkStatus();
   std::map<std::string, SubjectRecord> records;
   {
     auto it = store_->NewScanIterator(Family::kEntries);
@@ -133,8 +136,8 @@ absl::Status Registry::BuildSubjectRecords() {
       uint64_t id = keys::ReadU64(View(it->key()));
       ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(View(it->value()), id));
       if (entry.status() != v1::ACTIVE) continue;
-      std::string bytes(View(it->value()));
-      records[entry.subject().code()].Set(id, &bytes);
+      std::string part = StatusPart(entry);
+      records[entry.subject().code()].Set(id, &part);
     }
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
   }
@@ -147,10 +150,12 @@ absl::Status Registry::BuildSubjectRecords() {
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
   }
   rocksdb::WriteBatch batch;
+  // Records of an older format go, though every subject named by an entry is rewritten anyway.
+  batch.DeleteRange(store_->Handle(Family::kSubjects), "", "\xff");
   for (const auto& [code, record] : records) {
     batch.Put(store_->Handle(Family::kSubjects), code, record.Encode());
   }
-  batch.Put(store_->Handle(Family::kMeta), kSubjectsBuiltKey, "1");
+  batch.Put(store_->Handle(Family::kMeta), kSubjectsBuiltKey, kSubjectsFormat);
   return store_->Write(&batch);
 }
 
@@ -280,7 +285,8 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
       ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
     }
     bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
-    subject.Set(after.id(), active_here ? &record.after : nullptr);
+    std::string part = active_here ? StatusPart(after) : std::string();
+    subject.Set(after.id(), active_here ? &part : nullptr);
     subject.last_change = sequence;
     std::string encoded = subject.Encode();
     m.batch->Put(store_->Handle(Family::kSubjects), code, encoded);

@@ -1,6 +1,7 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto/deterministic.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
@@ -49,6 +50,16 @@ absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id) {
     return absl::DataLossError(absl::StrCat("entry ", id, ": stored bytes do not parse"));
   }
   return entry;
+}
+
+std::string StatusPart(const v1::Entry& entry) {
+  v1::Entry part;
+  part.set_list(entry.list());
+  part.set_status(entry.status());
+  part.set_effective_date(entry.effective_date());
+  part.set_expiry_date(entry.expiry_date());
+  *part.mutable_measure_codes() = entry.measure_codes();
+  return SerializeDeterministic(part);
 }
 
 absl::Status NoSuchEntry(uint64_t id) {

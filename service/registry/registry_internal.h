@@ -27,6 +27,9 @@ bool InForce(const v1::Entry& entry, absl::string_view date);
 // output-only fields.
 void CopyInputFields(const v1::Entry& in, v1::Entry* out);
 absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id);
+// What a BASIC status answer needs of `entry`, as deterministic Entry bytes: list, status,
+// effective and expiry dates, measure codes. The subjects family keeps this per ACTIVE entry.
+std::string StatusPart(const v1::Entry& entry);
 absl::Status NoSuchEntry(uint64_t id);
 // A page-token position holding a big-endian integer (empty: 0).
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position);

@@ -96,27 +96,66 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   return response;
 }
 
-absl::StatusOr<v1::CreditStatus> Registry::StatusFrom(const Caller& caller, v1::SubjectKind kind,
-                                                      absl::string_view code,
-                                                      const std::optional<std::string>& stored,
-                                                      absl::string_view today,
-                                                      std::optional<uint64_t>* last_change) const {
-  std::vector<v1::Entry> entries;
-  if (stored.has_value()) {
-    ASSIGN_OR_RETURN(SubjectRecordView record, DecodeSubjectRecord(*stored));
-    *last_change = record.last_change;
-    entries.reserve(record.active.size());
+namespace {
+
+absl::Status ValidateView(v1::StatusView view) {
+  if (v1::StatusView_IsValid(view)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("view: got ", view, ", want BASIC or FULL (or unset: FULL)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::CreditStatus>> Registry::StatusesFrom(
+    const Caller& caller, v1::StatusView view, const std::vector<std::string>& codes,
+    const std::vector<v1::SubjectKind>& kinds,
+    const std::vector<std::optional<std::string>>& stored, const rocksdb::Snapshot* snapshot,
+    absl::string_view today, std::vector<std::optional<uint64_t>>* last_changes) const {
+  bool full = view != v1::BASIC;
+  // Each subject's entries in force, first as their status parts.
+  std::vector<std::vector<v1::Entry>> entries(codes.size());
+  std::vector<std::string> entry_keys;  // FULL: the entries to read whole, and where they go
+  std::vector<v1::Entry*> slots;
+  last_changes->assign(codes.size(), std::nullopt);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (!stored[i].has_value()) continue;
+    ASSIGN_OR_RETURN(SubjectRecordView record, DecodeSubjectRecord(*stored[i]));
+    (*last_changes)[i] = record.last_change;
+    entries[i].reserve(record.active.size());
     for (const auto& item : record.active) {
-      ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(item.entry, item.id));
-      entries.push_back(std::move(entry));
+      ASSIGN_OR_RETURN(v1::Entry part, ParseEntry(item.entry, item.id));
+      if (!InForce(part, today)) continue;
+      part.set_id(item.id);
+      entries[i].push_back(std::move(part));
+      if (full) entry_keys.push_back(keys::U64(item.id));
     }
   }
-  return BuildStatus(caller, kind, code, std::move(entries), today);
+  if (!entry_keys.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> whole,
+                     store_->MultiGet(Family::kEntries, entry_keys, snapshot));
+    size_t next = 0;
+    for (std::vector<v1::Entry>& in_force : entries) {
+      for (v1::Entry& entry : in_force) {
+        const std::optional<std::string>& bytes = whole[next++];
+        if (!bytes.has_value()) {
+          return absl::DataLossError(absl::StrCat("the status record of a subject names entry ",
+                                                  entry.id(), ", which is not stored"));
+        }
+        ASSIGN_OR_RETURN(entry, ParseEntry(*bytes, entry.id()));
+      }
+    }
+  }
+  std::vector<v1::CreditStatus> statuses;
+  statuses.reserve(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    statuses.push_back(BuildStatus(caller, kinds[i], codes[i], std::move(entries[i]), today, full));
+  }
+  return statuses;
 }
 
 v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind,
                                        absl::string_view code, std::vector<v1::Entry> entries,
-                                       absl::string_view date) const {
+                                       absl::string_view date, bool full) const {
   v1::CreditStatus status;
   status.mutable_subject()->set_kind(kind);
   status.mutable_subject()->set_code(std::string(code));
@@ -142,8 +181,10 @@ v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kin
     for (const std::string& measure : entry.measure_codes()) {
       measure_entries[measure].push_back(entry.id());
     }
-    status.mutable_subject()->set_name(entry.subject().name());
-    *status.add_entries() = std::move(entry);
+    if (full) {
+      status.mutable_subject()->set_name(entry.subject().name());
+      *status.add_entries() = std::move(entry);
+    }
   }
   {
     std::shared_lock lock(catalogue_mu_);
@@ -156,7 +197,11 @@ v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kin
         continue;
       }
       v1::ApplicableMeasure* applicable = status.add_measures();
-      *applicable->mutable_measure() = measure->second;
+      if (full) {
+        *applicable->mutable_measure() = measure->second;
+      } else {
+        applicable->mutable_measure()->set_code(measure_code);
+      }
       applicable->mutable_entry_ids()->Add(ids.begin(), ids.end());
     }
   }
@@ -170,14 +215,17 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   const std::string& code = request.subject_code();
   ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(code, "subject_code"));
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  RETURN_IF_ERROR(ValidateView(request.view()));
   std::shared_ptr<const ReadView> view = CurrentView();
-  ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                   store_->Get(Family::kSubjects, code, view->snapshot.get()));
+  std::vector<std::optional<std::string>> stored(1);
+  ASSIGN_OR_RETURN(stored[0], store_->Get(Family::kSubjects, code, view->snapshot.get()));
+  std::vector<std::optional<uint64_t>> last_change;
+  ASSIGN_OR_RETURN(std::vector<v1::CreditStatus> status,
+                   StatusesFrom(caller, request.view(), {code}, {kind}, stored,
+                                view->snapshot.get(), Today(), &last_change));
   v1::GetCreditStatusResponse response;
-  std::optional<uint64_t> last_change;
-  ASSIGN_OR_RETURN(*response.mutable_status(),
-                   StatusFrom(caller, kind, code, stored, Today(), &last_change));
-  if (last_change.has_value()) response.set_change_sequence(*last_change);
+  *response.mutable_status() = std::move(status[0]);
+  if (last_change[0].has_value()) response.set_change_sequence(*last_change[0]);
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code});
   return response;
@@ -191,35 +239,42 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
         absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
   }
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  RETURN_IF_ERROR(ValidateView(request.view()));
   // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet.
-  std::vector<absl::StatusOr<v1::SubjectKind>> kinds;
-  kinds.reserve(count);
+  std::vector<absl::Status> errors(count);
   std::vector<std::string> valid_codes;
+  std::vector<v1::SubjectKind> valid_kinds;
   valid_codes.reserve(count);
+  valid_kinds.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    kinds.push_back(
-        ValidateSubjectCode(request.subject_codes(i), absl::StrCat("subject_codes[", i, "]")));
-    if (kinds.back().ok()) valid_codes.push_back(request.subject_codes(i));
+    absl::StatusOr<v1::SubjectKind> kind =
+        ValidateSubjectCode(request.subject_codes(i), absl::StrCat("subject_codes[", i, "]"));
+    if (!kind.ok()) {
+      errors[i] = kind.status();
+      continue;
+    }
+    valid_codes.push_back(request.subject_codes(i));
+    valid_kinds.push_back(*kind);
   }
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
                    store_->MultiGet(Family::kSubjects, valid_codes, view->snapshot.get()));
-  std::string today = Today();
+  std::vector<std::optional<uint64_t>> last_changes;
+  // A storage failure is the whole call's failure, not the subject's.
+  ASSIGN_OR_RETURN(std::vector<v1::CreditStatus> statuses,
+                   StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
+                                view->snapshot.get(), Today(), &last_changes));
   v1::BatchGetCreditStatusResponse response;
   response.mutable_results()->Reserve(static_cast<int>(count));
   size_t next_valid = 0;
   for (size_t i = 0; i < count; ++i) {
     v1::SubjectStatusResult* result = response.add_results();
-    if (!kinds[i].ok()) {
-      result->mutable_error()->set_code(static_cast<int>(kinds[i].status().code()));
-      result->mutable_error()->set_message(std::string(kinds[i].status().message()));
+    if (!errors[i].ok()) {
+      result->mutable_error()->set_code(static_cast<int>(errors[i].code()));
+      result->mutable_error()->set_message(std::string(errors[i].message()));
       continue;
     }
-    std::optional<uint64_t> last_change;
-    // A storage failure is the whole call's failure, not the subject's.
-    ASSIGN_OR_RETURN(*result->mutable_status(),
-                     StatusFrom(caller, *kinds[i], request.subject_codes(i), stored[next_valid++],
-                                today, &last_change));
+    *result->mutable_status() = std::move(statuses[next_valid++]);
   }
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes);

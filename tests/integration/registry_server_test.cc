@@ -125,6 +125,33 @@ TEST_F(RegistryServerTest, BatchAnswersListedUnlistedAndInvalidSubjects) {
             "subject_codes[2]: unified social credit code must be 18 characters, got 10");
 }
 
+TEST_F(RegistryServerTest, BasicViewAnswersFlagsAndMeasureCodesAndAnUnknownViewIsRefused) {
+  Record(kOrg);
+  v1::BatchGetCreditStatusRequest request;
+  request.set_purpose("政府采购资格审查");
+  request.add_subject_codes(kOrg);
+  request.add_subject_codes(kOrg2);
+  request.set_view(v1::BASIC);
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> r = querier_->BatchGetCreditStatus(request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results_size(), 2);
+  const v1::CreditStatus& listed = r->results(0).status();
+  EXPECT_TRUE(listed.on_black_list());
+  EXPECT_EQ(listed.subject().name(), "");
+  EXPECT_TRUE(listed.entries().empty());
+  ASSERT_EQ(listed.measures_size(), 2);
+  EXPECT_EQ(listed.measures(0).measure().ShortDebugString(), "code: \"P-PROCUREMENT\"");
+  EXPECT_THAT(listed.measures(0).entry_ids(), ElementsAre(1u));
+  EXPECT_EQ(listed.measures(1).measure().ShortDebugString(), "code: \"P-SUBSIDY\"");
+  EXPECT_FALSE(r->results(1).status().on_black_list());
+  EXPECT_TRUE(r->results(1).status().measures().empty());
+
+  request.set_view(static_cast<v1::StatusView>(5));
+  r = querier_->BatchGetCreditStatus(request);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "view: got 5, want BASIC or FULL (or unset: FULL)");
+}
+
 TEST_F(RegistryServerTest, InvalidEntryIsInvalidArgumentNamingTheField) {
   v1::RecordEntryRequest request;
   *request.mutable_entry() = BlackEntry(kOrg);

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/proto/deterministic.h"
+#include "rocksdb/write_batch.h"
+#include "service/registry/subject_record.h"
+#include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
 
 namespace credit::testing {
@@ -312,6 +316,169 @@ TEST_F(RegistryTest, StatusOfAnInvalidCodeIsInvalidArgument) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "subject_code: unified social credit code check character is 'X', want 'U'");
+}
+
+// The BASIC view is the FULL answer without the entries, the subject's name and the measures'
+// texts: read from the status parts alone, it must say exactly what FULL says of the rest.
+TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasureTexts) {
+  v1::Entry black = BlackEntry();
+  black.add_measure_codes("P-SUBSIDY");
+  ASSERT_TRUE(Record(black, "r1").ok());
+  v1::Entry red = BlackEntry();
+  red.set_list(v1::RED);
+  red.clear_measure_codes();
+  red.add_measure_codes("I-FUNDING-PRIORITY");
+  ASSERT_TRUE(Record(red, "r2").ok());
+  v1::Entry later = BlackEntry();  // not yet in force: named by neither view
+  later.set_list(v1::WATCH);
+  later.set_effective_date("2026-06-01");
+  ASSERT_TRUE(Record(later, "r3").ok());
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
+  ASSERT_TRUE(Record(black, "r5").ok());  // entry 5: the black listing again
+
+  v1::BatchGetCreditStatusRequest request;
+  for (const char* code : {kOrgCode, "91440300MA5FXXXX0X", kPersonCode, kOrgCode2}) {
+    request.add_subject_codes(code);
+  }
+  request.set_purpose("政府采购资格审查");
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> full =
+      registry_->BatchGetCreditStatus(querier_, request);
+  request.set_view(v1::BASIC);
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> basic =
+      registry_->BatchGetCreditStatus(querier_, request);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_TRUE(basic.ok()) << basic.status();
+  ASSERT_EQ(basic->results_size(), 4);
+
+  const v1::CreditStatus& org = basic->results(0).status();
+  EXPECT_EQ(org.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(org.subject().code(), kOrgCode);
+  EXPECT_EQ(org.subject().name(), "");
+  EXPECT_EQ(org.as_of_date(), "2026-03-01");
+  EXPECT_TRUE(org.on_black_list());
+  EXPECT_TRUE(org.on_red_list());
+  EXPECT_FALSE(org.on_watch_list());
+  EXPECT_TRUE(org.entries().empty());
+  ASSERT_EQ(org.measures_size(), 3);
+  EXPECT_EQ(org.measures(0).measure().ShortDebugString(), "code: \"I-FUNDING-PRIORITY\"");
+  EXPECT_THAT(org.measures(0).entry_ids(), ElementsAre(2u));
+  EXPECT_EQ(org.measures(1).measure().ShortDebugString(), "code: \"P-PROCUREMENT\"");
+  EXPECT_THAT(org.measures(1).entry_ids(), ElementsAre(5u));
+  EXPECT_EQ(org.measures(2).measure().ShortDebugString(), "code: \"P-SUBSIDY\"");
+  EXPECT_THAT(org.measures(2).entry_ids(), ElementsAre(5u));
+  EXPECT_EQ(basic->results(1).error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(basic->results(2).status().subject().code(), kMaskedPersonCode);
+  EXPECT_TRUE(basic->results(2).status().on_black_list());
+
+  // FULL, stripped of what BASIC leaves out, is BASIC byte for byte.
+  ASSERT_EQ(full->results(0).status().entries_size(), 2);
+  EXPECT_EQ(full->results(0).status().entries(1).facts(), "逃避缴纳税款");
+  EXPECT_EQ(full->results(0).status().measures(1).measure().name(), "measure P-PROCUREMENT");
+  v1::BatchGetCreditStatusResponse stripped = *full;
+  for (v1::SubjectStatusResult& result : *stripped.mutable_results()) {
+    if (!result.has_status()) continue;
+    result.mutable_status()->mutable_subject()->clear_name();
+    result.mutable_status()->clear_entries();
+    for (v1::ApplicableMeasure& measure : *result.mutable_status()->mutable_measures()) {
+      std::string code = measure.measure().code();
+      measure.mutable_measure()->Clear();
+      measure.mutable_measure()->set_code(code);
+    }
+  }
+  EXPECT_EQ(stripped.SerializeAsString(), basic->SerializeAsString());
+
+  v1::GetCreditStatusRequest single;
+  single.set_subject_code(kOrgCode);
+  single.set_purpose("政府采购资格审查");
+  single.set_view(v1::BASIC);
+  absl::StatusOr<v1::GetCreditStatusResponse> one = registry_->GetCreditStatus(querier_, single);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->status().SerializeAsString(), org.SerializeAsString());
+  EXPECT_EQ(one->change_sequence(), kSeeded + 5u);  // the second recording of the black listing
+}
+
+TEST_F(RegistryTest, AnUnknownStatusViewIsInvalidArgumentAndLeavesNoQueryRecord) {
+  v1::GetCreditStatusRequest single;
+  single.set_subject_code(kOrgCode);
+  single.set_purpose("资格审查");
+  single.set_view(static_cast<v1::StatusView>(9));
+  absl::StatusOr<v1::GetCreditStatusResponse> one = registry_->GetCreditStatus(querier_, single);
+  EXPECT_EQ(one.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(one.status().message(), "view: got 9, want BASIC or FULL (or unset: FULL)");
+  v1::BatchGetCreditStatusRequest batch;
+  batch.add_subject_codes(kOrgCode);
+  batch.set_purpose("资格审查");
+  batch.set_view(static_cast<v1::StatusView>(-1));
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> many =
+      registry_->BatchGetCreditStatus(querier_, batch);
+  EXPECT_EQ(many.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(many.status().message(), "view: got -1, want BASIC or FULL (or unset: FULL)");
+  single.set_view(v1::BASIC);
+  ASSERT_TRUE(registry_->GetCreditStatus(querier_, single).ok());
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+  absl::StatusOr<v1::ListQueriesResponse> queries =
+      registry_->ListQueries(v1::ListQueriesRequest());
+  ASSERT_TRUE(queries.ok()) << queries.status();
+  ASSERT_EQ(queries->queries_size(), 1);  // the valid lookup only
+  EXPECT_EQ(queries->queries(0).rpc(), "GetCreditStatus");
+}
+
+// The subjects family keeps an entry's status part only (~50 bytes, not the ~700 of the entry);
+// a data folder whose family holds whole entries (format "1") has it rebuilt at open.
+TEST_F(RegistryTest, SubjectRecordsHoldStatusPartsAndAnOlderFormatIsRebuiltAtOpen) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  registry_.reset();
+  std::string whole_entry;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::optional<std::string>> stored = (*store)->Get(Family::kSubjects, kOrgCode);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    absl::StatusOr<SubjectRecordView> record = DecodeSubjectRecord(**stored);
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->last_change, kSeeded + 0u);
+    ASSERT_EQ(record->active.size(), 1u);
+    EXPECT_EQ(record->active[0].id, 1u);
+    v1::Entry part;
+    ASSERT_TRUE(part.ParseFromString(std::string(record->active[0].entry)));
+    EXPECT_EQ(part.ShortDebugString(),
+              "list: BLACK effective_date: \"2026-01-15\" expiry_date: \"2028-01-14\" "
+              "measure_codes: \"P-PROCUREMENT\" measure_codes: \"P-BIDDING\" status: ACTIVE");
+    EXPECT_EQ((*store)->Get(Family::kMeta, "subjects_built")->value_or(""), "2");
+
+    // As a folder of the previous format held them: whole entries, and a record of a subject
+    // that has none any more.
+    whole_entry = (*store)->Get(Family::kEntries, keys::U64(1))->value_or("");
+    SubjectRecord old_format;
+    old_format.last_change = kSeeded;
+    old_format.Set(1, &whole_entry);
+    SubjectRecord stale;
+    stale.Set(99, &whole_entry);
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->Handle(Family::kSubjects), kOrgCode, old_format.Encode());
+    batch.Put((*store)->Handle(Family::kSubjects), kOrgCode2, stale.Encode());
+    batch.Put((*store)->Handle(Family::kMeta), "subjects_built", "1");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  }
+  Open();
+  v1::CreditStatus status = StatusFor(kOrgCode, querier_);
+  ASSERT_EQ(status.entries_size(), 1);
+  EXPECT_EQ(SerializeDeterministic(status.entries(0)), whole_entry);
+  v1::CreditStatus other = StatusFor(kOrgCode2, querier_);
+  EXPECT_FALSE(other.on_black_list());
+  EXPECT_TRUE(other.entries().empty());
+  registry_.reset();
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Get(Family::kMeta, "subjects_built")->value_or(""), "2");
+  EXPECT_EQ((*store)->Get(Family::kSubjects, kOrgCode2)->has_value(), false);
+  absl::StatusOr<SubjectRecordView> rebuilt =
+      DecodeSubjectRecord((*store)->Get(Family::kSubjects, kOrgCode)->value_or(""));
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_EQ(rebuilt->active.size(), 1u);
+  EXPECT_LT(rebuilt->active[0].entry.size(), 80u);
+  EXPECT_EQ(rebuilt->last_change, kSeeded + 0u);
 }
 
 TEST_F(RegistryTest, EntryIsInForceFromEffectiveToExpiryDateInclusive) {
