@@ -64,7 +64,7 @@ std::string QueryLog::SubjectHash(absl::string_view code) const {
 }
 
 void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
-                      const std::vector<std::string>& subject_codes) {
+                      const std::vector<absl::string_view>& subject_codes) {
   v1::QueryRecord record;
   *record.mutable_time() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(clock_->Now()));
@@ -72,7 +72,8 @@ void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_
   record.mutable_actor()->set_department(caller.department);
   record.set_rpc(std::string(rpc));
   record.set_purpose(std::string(purpose));
-  for (const std::string& code : subject_codes) record.add_subject_hashes(SubjectHash(code));
+  record.mutable_subject_hashes()->Reserve(static_cast<int>(subject_codes.size()));
+  for (absl::string_view code : subject_codes) record.add_subject_hashes(SubjectHash(code));
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(record));

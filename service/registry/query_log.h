@@ -43,7 +43,7 @@ class QueryLog {
 
   // Queues one record; returns at once.
   void Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
-              const std::vector<std::string>& subject_codes);
+              const std::vector<absl::string_view>& subject_codes);
 
   // Blocks until every record queued before the call is durable; the last write error if one
   // failed (the records stay queued and are retried).

@@ -150,8 +150,15 @@ absl::Status Registry::BuildSubjectRecords() {
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
   }
   rocksdb::WriteBatch batch;
-  // Records of an older format go, though every subject named by an entry is rewritten anyway.
-  batch.DeleteRange(store_->Handle(Family::kSubjects), "", "\xff");
+  if (built.has_value()) {  // an older format: every record is rewritten, and strays go
+    auto it = store_->NewScanIterator(Family::kSubjects);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!records.contains(std::string(View(it->key())))) {
+        batch.Delete(store_->Handle(Family::kSubjects), it->key());
+      }
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject records"));
+  }
   for (const auto& [code, record] : records) {
     batch.Put(store_->Handle(Family::kSubjects), code, record.Encode());
   }

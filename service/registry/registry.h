@@ -192,19 +192,22 @@ class Registry {
   std::shared_ptr<const ReadView> CurrentView() const;
   // The status answer from a subject's stored record (nullopt: on no list), and the sequence of
   // the last change that named the subject.
-  // The answers for `codes` (valid, of `kinds`) from their records in the subjects family
-  // (`stored`, read at `snapshot`), judged on `today`. A FULL answer reads the entries in force
-  // with one MultiGet; a BASIC one reads nothing more. Sets each subject's last change.
-  absl::StatusOr<std::vector<v1::CreditStatus>> StatusesFrom(
-      const Caller& caller, v1::StatusView view, const std::vector<std::string>& codes,
-      const std::vector<v1::SubjectKind>& kinds,
-      const std::vector<std::optional<std::string>>& stored, const rocksdb::Snapshot* snapshot,
-      absl::string_view today, std::vector<std::optional<uint64_t>>* last_changes) const;
-  // The status answer for `entries` (all of one subject) judged on `date`. With `full` false,
-  // the BASIC view: no entries, no name, measures by code only.
-  v1::CreditStatus BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
-                               std::vector<v1::Entry> entries, absl::string_view date,
-                               bool full = true) const;
+  // Fills `out[i]` with the answer for `codes[i]` (valid, of `kinds[i]`) from its record in the
+  // subjects family (`stored[i]`, read at `snapshot`), judged on `today`. A FULL answer reads the
+  // entries in force with one MultiGet; a BASIC one reads nothing more. Sets each subject's last
+  // change.
+  absl::Status StatusesFrom(const Caller& caller, v1::StatusView view,
+                            const std::vector<absl::string_view>& codes,
+                            const std::vector<v1::SubjectKind>& kinds,
+                            const std::vector<std::optional<std::string>>& stored,
+                            const rocksdb::Snapshot* snapshot, absl::string_view today,
+                            const std::vector<v1::CreditStatus*>& out,
+                            std::vector<std::optional<uint64_t>>* last_changes) const;
+  // Fills `status` with the answer for `entries` (all of one subject) judged on `date`. With
+  // `full` false, the BASIC view: no entries, no name, measures by code only.
+  void BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                   std::vector<v1::Entry> entries, absl::string_view date, bool full,
+                   v1::CreditStatus* status) const;
   v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
   // The signed head of `size`: the stored one where a commit group ended there, otherwise signed
   // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:

@@ -106,16 +106,17 @@ absl::Status ValidateView(v1::StatusView view) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::CreditStatus>> Registry::StatusesFrom(
-    const Caller& caller, v1::StatusView view, const std::vector<std::string>& codes,
-    const std::vector<v1::SubjectKind>& kinds,
-    const std::vector<std::optional<std::string>>& stored, const rocksdb::Snapshot* snapshot,
-    absl::string_view today, std::vector<std::optional<uint64_t>>* last_changes) const {
+absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
+                                    const std::vector<absl::string_view>& codes,
+                                    const std::vector<v1::SubjectKind>& kinds,
+                                    const std::vector<std::optional<std::string>>& stored,
+                                    const rocksdb::Snapshot* snapshot, absl::string_view today,
+                                    const std::vector<v1::CreditStatus*>& out,
+                                    std::vector<std::optional<uint64_t>>* last_changes) const {
   bool full = view != v1::BASIC;
   // Each subject's entries in force, first as their status parts.
   std::vector<std::vector<v1::Entry>> entries(codes.size());
-  std::vector<std::string> entry_keys;  // FULL: the entries to read whole, and where they go
-  std::vector<v1::Entry*> slots;
+  std::vector<std::string> entry_keys;  // FULL: the entries to read whole, in that order
   last_changes->assign(codes.size(), std::nullopt);
   for (size_t i = 0; i < codes.size(); ++i) {
     if (!stored[i].has_value()) continue;
@@ -145,50 +146,61 @@ absl::StatusOr<std::vector<v1::CreditStatus>> Registry::StatusesFrom(
       }
     }
   }
-  std::vector<v1::CreditStatus> statuses;
-  statuses.reserve(codes.size());
   for (size_t i = 0; i < codes.size(); ++i) {
-    statuses.push_back(BuildStatus(caller, kinds[i], codes[i], std::move(entries[i]), today, full));
+    BuildStatus(caller, kinds[i], codes[i], std::move(entries[i]), today, full, out[i]);
   }
-  return statuses;
+  return absl::OkStatus();
 }
 
-v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind,
-                                       absl::string_view code, std::vector<v1::Entry> entries,
-                                       absl::string_view date, bool full) const {
-  v1::CreditStatus status;
-  status.mutable_subject()->set_kind(kind);
-  status.mutable_subject()->set_code(std::string(code));
-  status.set_as_of_date(std::string(date));
+void Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                           std::vector<v1::Entry> entries, absl::string_view date, bool full,
+                           v1::CreditStatus* status) const {
+  status->mutable_subject()->set_kind(kind);
+  status->mutable_subject()->set_code(std::string(code));
+  status->set_as_of_date(std::string(date));
+  if (entries.empty()) {
+    RedactSubject(caller, status->mutable_subject());
+    return;
+  }
   std::sort(entries.begin(), entries.end(),
             [](const v1::Entry& a, const v1::Entry& b) { return a.id() < b.id(); });
-  std::map<std::string, std::vector<uint64_t>> measure_entries;
+  // (measure code, entry id) for each measure of each entry in force, then sorted: by code, and
+  // within a code by id.
+  std::vector<std::pair<std::string, uint64_t>> measure_entries;
   for (v1::Entry& entry : entries) {
     if (!InForce(entry, date)) continue;
     switch (entry.list()) {
       case v1::RED:
-        status.set_on_red_list(true);
+        status->set_on_red_list(true);
         break;
       case v1::BLACK:
-        status.set_on_black_list(true);
+        status->set_on_black_list(true);
         break;
       case v1::WATCH:
-        status.set_on_watch_list(true);
+        status->set_on_watch_list(true);
         break;
       default:
         break;
     }
     for (const std::string& measure : entry.measure_codes()) {
-      measure_entries[measure].push_back(entry.id());
+      measure_entries.emplace_back(measure, entry.id());
     }
     if (full) {
-      status.mutable_subject()->set_name(entry.subject().name());
-      *status.add_entries() = std::move(entry);
+      status->mutable_subject()->set_name(entry.subject().name());
+      *status->add_entries() = std::move(entry);
     }
   }
+  std::sort(measure_entries.begin(), measure_entries.end());
   {
     std::shared_lock lock(catalogue_mu_);
-    for (auto& [measure_code, ids] : measure_entries) {
+    v1::ApplicableMeasure* applicable = nullptr;
+    for (size_t i = 0; i < measure_entries.size(); ++i) {
+      const auto& [measure_code, id] = measure_entries[i];
+      if (i > 0 && measure_code == measure_entries[i - 1].first) {
+        if (applicable != nullptr) applicable->add_entry_ids(id);
+        continue;
+      }
+      applicable = nullptr;
       auto measure = catalogue_.find(measure_code);
       if (measure == catalogue_.end()) continue;
       const auto& departments = measure->second.departments();
@@ -196,18 +208,17 @@ v1::CreditStatus Registry::BuildStatus(const Caller& caller, v1::SubjectKind kin
           departments.end()) {
         continue;
       }
-      v1::ApplicableMeasure* applicable = status.add_measures();
+      applicable = status->add_measures();
       if (full) {
         *applicable->mutable_measure() = measure->second;
       } else {
         applicable->mutable_measure()->set_code(measure_code);
       }
-      applicable->mutable_entry_ids()->Add(ids.begin(), ids.end());
+      applicable->add_entry_ids(id);
     }
   }
-  RedactSubject(caller, status.mutable_subject());
-  for (v1::Entry& entry : *status.mutable_entries()) RedactEntry(caller, &entry);
-  return status;
+  RedactSubject(caller, status->mutable_subject());
+  for (v1::Entry& entry : *status->mutable_entries()) RedactEntry(caller, &entry);
 }
 
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
@@ -219,12 +230,10 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   std::shared_ptr<const ReadView> view = CurrentView();
   std::vector<std::optional<std::string>> stored(1);
   ASSIGN_OR_RETURN(stored[0], store_->Get(Family::kSubjects, code, view->snapshot.get()));
-  std::vector<std::optional<uint64_t>> last_change;
-  ASSIGN_OR_RETURN(std::vector<v1::CreditStatus> status,
-                   StatusesFrom(caller, request.view(), {code}, {kind}, stored,
-                                view->snapshot.get(), Today(), &last_change));
   v1::GetCreditStatusResponse response;
-  *response.mutable_status() = std::move(status[0]);
+  std::vector<std::optional<uint64_t>> last_change;
+  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {code}, {kind}, stored, view->snapshot.get(),
+                               Today(), {response.mutable_status()}, &last_change));
   if (last_change[0].has_value()) response.set_change_sequence(*last_change[0]);
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code});
@@ -240,46 +249,43 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
   }
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
   RETURN_IF_ERROR(ValidateView(request.view()));
-  // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet.
-  std::vector<absl::Status> errors(count);
-  std::vector<std::string> valid_codes;
+  // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet and
+  // answered in place.
+  v1::BatchGetCreditStatusResponse response;
+  response.mutable_results()->Reserve(static_cast<int>(count));
+  std::vector<absl::string_view> valid_codes;
   std::vector<v1::SubjectKind> valid_kinds;
+  std::vector<v1::CreditStatus*> answers;
   valid_codes.reserve(count);
   valid_kinds.reserve(count);
+  answers.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    absl::StatusOr<v1::SubjectKind> kind =
-        ValidateSubjectCode(request.subject_codes(i), absl::StrCat("subject_codes[", i, "]"));
-    if (!kind.ok()) {
-      errors[i] = kind.status();
+    const std::string& code = request.subject_codes(i);
+    v1::SubjectStatusResult* result = response.add_results();
+    absl::StatusOr<v1::SubjectKind> kind = ValidateSubjectCode(code, "subject_codes");
+    if (!kind.ok()) {  // again, to name the code's place
+      absl::Status error =
+          ValidateSubjectCode(code, absl::StrCat("subject_codes[", i, "]")).status();
+      result->mutable_error()->set_code(static_cast<int>(error.code()));
+      result->mutable_error()->set_message(std::string(error.message()));
       continue;
     }
-    valid_codes.push_back(request.subject_codes(i));
+    valid_codes.push_back(code);
     valid_kinds.push_back(*kind);
+    answers.push_back(result->mutable_status());
   }
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
                    store_->MultiGet(Family::kSubjects, valid_codes, view->snapshot.get()));
   std::vector<std::optional<uint64_t>> last_changes;
   // A storage failure is the whole call's failure, not the subject's.
-  ASSIGN_OR_RETURN(std::vector<v1::CreditStatus> statuses,
-                   StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
-                                view->snapshot.get(), Today(), &last_changes));
-  v1::BatchGetCreditStatusResponse response;
-  response.mutable_results()->Reserve(static_cast<int>(count));
-  size_t next_valid = 0;
-  for (size_t i = 0; i < count; ++i) {
-    v1::SubjectStatusResult* result = response.add_results();
-    if (!errors[i].ok()) {
-      result->mutable_error()->set_code(static_cast<int>(errors[i].code()));
-      result->mutable_error()->set_message(std::string(errors[i].message()));
-      continue;
-    }
-    *result->mutable_status() = std::move(statuses[next_valid++]);
-  }
+  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
+                               view->snapshot.get(), Today(), answers, &last_changes));
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes);
   return response;
 }
+
 absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
     const Caller& caller, const v1::ListMeasuresRequest& request) {
   ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));

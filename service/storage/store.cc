@@ -41,6 +41,11 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   point_table.optimize_filters_for_memory = true;
   rocksdb::ColumnFamilyOptions point_options = family_options;
   point_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+  // And a whole-key Bloom filter in each memtable: a subject's record lives in one memtable or
+  // file at most, and without it every lookup searched every memtable's skip list (at 100 k,
+  // just imported, that search was a fifth of a batch's server time).
+  point_options.memtable_whole_key_filtering = true;
+  point_options.memtable_prefix_bloom_size_ratio = 0.05;
   families[static_cast<size_t>(Family::kSubjects)].options = point_options;
   // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
   families[static_cast<size_t>(Family::kTreeNodes)].options.compression = rocksdb::kNoCompression;
@@ -152,9 +157,16 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Family family, const rocks
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
     Family family, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot) {
+  return MultiGet(family, std::vector<absl::string_view>(keys.begin(), keys.end()), snapshot);
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
+    Family family, const std::vector<absl::string_view>& keys, const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (absl::string_view key : keys) slices.emplace_back(key.data(), key.size());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   db_->MultiGet(options, Handle(family), keys.size(), slices.data(), values.data(),

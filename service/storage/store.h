@@ -80,6 +80,8 @@ class Store {
   // Values of `keys`, in order; nullopt for each absent key.
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       Family family, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot);
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      Family family, const std::vector<absl::string_view>& keys, const rocksdb::Snapshot* snapshot);
 
   // An iterator over `family`; check its status() after the loop with IteratorStatus().
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family,

@@ -56,7 +56,8 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
   rocksdb::WriteBatch batch;
   batch.Put((*store)->Handle(Family::kEntries), keys::U64(3), "three");
   ASSERT_TRUE((*store)->Write(&batch).ok());
-  auto values = (*store)->MultiGet(Family::kEntries, {keys::U64(2), keys::U64(3)}, nullptr);
+  auto values = (*store)->MultiGet(Family::kEntries,
+                                   std::vector<std::string>{keys::U64(2), keys::U64(3)}, nullptr);
   ASSERT_TRUE(values.ok());
   EXPECT_EQ((*values)[0], std::nullopt);
   EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
