@@ -92,9 +92,11 @@ CommandResult Creditctl(const TestServer& server, const std::string& identity,
 }
 
 const Pki& DevPki() {
-  static TempDir* root = new TempDir();  // lives until the process exits
+  // Made once per test process and removed at its exit (each ctest test is a process of its own:
+  // a leaked folder per test added up to a thousand in /tmp).
+  static TempDir root;
   static const Pki pki = [] {
-    Pki p{root->path() + "/pki", root->path() + "/foreign"};
+    Pki p{root.path() + "/pki", root.path() + "/foreign"};
     for (const std::string& dir : {p.dir, p.foreign_dir}) {
       CommandResult r = RunCommand({"/bin/bash", DEV_PKI_SCRIPT, dir, "stranger"});
       if (r.exit_code != 0) Die("dev-pki.sh failed: " + r.err);
