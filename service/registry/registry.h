@@ -190,19 +190,17 @@ class Registry {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   std::shared_ptr<const ReadView> CurrentView() const;
-  // The status answer from a subject's stored record (nullopt: on no list), and the sequence of
-  // the last change that named the subject.
   // Fills `out[i]` with the answer for `codes[i]` (valid, of `kinds[i]`) from its record in the
   // subjects family (`stored[i]`, read at `snapshot`), judged on `today`. A FULL answer reads the
   // entries in force with one MultiGet; a BASIC one reads nothing more. Sets each subject's last
   // change.
   absl::Status StatusesFrom(const Caller& caller, v1::StatusView view,
-                            const std::vector<absl::string_view>& codes,
-                            const std::vector<v1::SubjectKind>& kinds,
-                            const std::vector<std::optional<std::string>>& stored,
+                            absl::Span<const absl::string_view> codes,
+                            absl::Span<const v1::SubjectKind> kinds,
+                            absl::Span<const std::optional<std::string>> stored,
                             const rocksdb::Snapshot* snapshot, absl::string_view today,
-                            const std::vector<v1::CreditStatus*>& out,
-                            std::vector<std::optional<uint64_t>>* last_changes) const;
+                            absl::Span<v1::CreditStatus* const> out,
+                            absl::Span<std::optional<uint64_t>> last_changes) const;
   // Fills `status` with the answer for `entries` (all of one subject) judged on `date`. With
   // `full` false, the BASIC view: no entries, no name, measures by code only.
   void BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,

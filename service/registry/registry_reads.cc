@@ -107,21 +107,20 @@ absl::Status ValidateView(v1::StatusView view) {
 }  // namespace
 
 absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
-                                    const std::vector<absl::string_view>& codes,
-                                    const std::vector<v1::SubjectKind>& kinds,
-                                    const std::vector<std::optional<std::string>>& stored,
+                                    absl::Span<const absl::string_view> codes,
+                                    absl::Span<const v1::SubjectKind> kinds,
+                                    absl::Span<const std::optional<std::string>> stored,
                                     const rocksdb::Snapshot* snapshot, absl::string_view today,
-                                    const std::vector<v1::CreditStatus*>& out,
-                                    std::vector<std::optional<uint64_t>>* last_changes) const {
+                                    absl::Span<v1::CreditStatus* const> out,
+                                    absl::Span<std::optional<uint64_t>> last_changes) const {
   bool full = view != v1::BASIC;
   // Each subject's entries in force, first as their status parts.
   std::vector<std::vector<v1::Entry>> entries(codes.size());
   std::vector<std::string> entry_keys;  // FULL: the entries to read whole, in that order
-  last_changes->assign(codes.size(), std::nullopt);
   for (size_t i = 0; i < codes.size(); ++i) {
     if (!stored[i].has_value()) continue;
     ASSIGN_OR_RETURN(SubjectRecordView record, DecodeSubjectRecord(*stored[i]));
-    (*last_changes)[i] = record.last_change;
+    last_changes[i] = record.last_change;
     entries[i].reserve(record.active.size());
     for (const auto& item : record.active) {
       ASSIGN_OR_RETURN(v1::Entry part, ParseEntry(item.entry, item.id));
@@ -228,13 +227,15 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
   RETURN_IF_ERROR(ValidateView(request.view()));
   std::shared_ptr<const ReadView> view = CurrentView();
-  std::vector<std::optional<std::string>> stored(1);
-  ASSIGN_OR_RETURN(stored[0], store_->Get(Family::kSubjects, code, view->snapshot.get()));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                   store_->Get(Family::kSubjects, code, view->snapshot.get()));
   v1::GetCreditStatusResponse response;
-  std::vector<std::optional<uint64_t>> last_change;
-  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {code}, {kind}, stored, view->snapshot.get(),
-                               Today(), {response.mutable_status()}, &last_change));
-  if (last_change[0].has_value()) response.set_change_sequence(*last_change[0]);
+  absl::string_view code_view = code;
+  v1::CreditStatus* status = response.mutable_status();
+  std::optional<uint64_t> last_change;
+  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {&code_view, 1}, {&kind, 1}, {&stored, 1},
+                               view->snapshot.get(), Today(), {&status, 1}, {&last_change, 1}));
+  if (last_change.has_value()) response.set_change_sequence(*last_change);
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code});
   return response;
@@ -277,10 +278,11 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
                    store_->MultiGet(Family::kSubjects, valid_codes, view->snapshot.get()));
-  std::vector<std::optional<uint64_t>> last_changes;
+  std::vector<std::optional<uint64_t>> last_changes(valid_codes.size());
   // A storage failure is the whole call's failure, not the subject's.
   RETURN_IF_ERROR(StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
-                               view->snapshot.get(), Today(), answers, &last_changes));
+                               view->snapshot.get(), Today(), answers,
+                               absl::MakeSpan(last_changes)));
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes);
   return response;
