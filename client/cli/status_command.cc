@@ -16,7 +16,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  creditctl status CODE [CODE ...] --purpose TEXT   (several codes: one batch, at most 1000)\n"
+    "  creditctl status CODE [CODE ...] --purpose TEXT [--view basic|full]\n"
+    "      several codes are one batch, at most 1000; --view basic: the lists and the codes of\n"
+    "      the measures your department must apply, without entries and texts (default: full)\n"
     "  creditctl status CODE --at DATE|RFC3339 --purpose TEXT\n"
     "  creditctl status CODE --at-size N --purpose TEXT\n"
     "      the status as it stood then (a DATE means the end of that day, UTC+8; a size, after\n"
@@ -55,7 +57,7 @@ std::string Measures(const v1::CreditStatus& status) {
   return codes.empty() ? "-" : absl::StrJoin(codes, ",");
 }
 
-void PrintOne(const v1::CreditStatus& status) {
+void PrintOne(const v1::CreditStatus& status, bool basic = false) {
   Table summary({"SUBJECT", "NAME", "LISTS", "AS OF"});
   summary.AddRow(
       {status.subject().code(), status.subject().name(), Lists(status), status.as_of_date()});
@@ -72,6 +74,14 @@ void PrintOne(const v1::CreditStatus& status) {
   std::cout << "\nmeasures your department must apply:\n";
   if (status.measures().empty()) {
     std::cout << "none\n";
+    return;
+  }
+  if (basic) {  // measures by code only
+    Table measures({"CODE", "ENTRIES"});
+    for (const v1::ApplicableMeasure& m : status.measures()) {
+      measures.AddRow({m.measure().code(), absl::StrJoin(m.entry_ids(), ",")});
+    }
+    measures.Print();
     return;
   }
   Table measures({"CODE", "KIND", "MEASURE", "ENTRIES", "LEGAL BASIS"});
@@ -106,7 +116,7 @@ int RunStatusAt(Context& context, v1::GetCreditStatusAtRequest request) {
 }  // namespace
 
 int RunStatus(Context& context, const std::vector<std::string>& argv) {
-  absl::StatusOr<Args> args = Args::Parse(argv, {"--purpose", "--at", "--at-size"});
+  absl::StatusOr<Args> args = Args::Parse(argv, {"--purpose", "--at", "--at-size", "--view"});
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
   const std::vector<std::string>& codes = args->positionals();
   if (codes.empty()) return UsageError("status: want at least one subject CODE", kUsage);
@@ -114,8 +124,14 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
     return UsageError("--purpose: required, say why you ask (it is kept in the query log)", kUsage);
   }
   std::string purpose = args->Get("--purpose");
+  std::string view_name = args->Get("--view", "full");
+  if (view_name != "basic" && view_name != "full") {
+    return UsageError("--view: got \"" + view_name + "\", want basic or full", kUsage);
+  }
+  v1::StatusView view = view_name == "basic" ? v1::BASIC : v1::FULL;
   if (args->Has("--at") || args->Has("--at-size")) {
     if (codes.size() != 1) return UsageError("--at: takes exactly one CODE", kUsage);
+    if (args->Has("--view")) return UsageError("--view: not with --at or --at-size", kUsage);
     if (args->Has("--at") && args->Has("--at-size")) {
       return UsageError("--at, --at-size: give one of them", kUsage);
     }
@@ -140,18 +156,20 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
     v1::GetCreditStatusRequest request;
     request.set_subject_code(codes[0]);
     request.set_purpose(purpose);
+    request.set_view(view);
     absl::StatusOr<v1::GetCreditStatusResponse> response = (*client)->GetCreditStatus(request);
     if (!response.ok()) return Fail(response.status());
     if (context.format == Format::kJson) {
       PrintJson(*response);
     } else {
-      PrintOne(response->status());
+      PrintOne(response->status(), view == v1::BASIC);
     }
     return 0;
   }
 
   v1::BatchGetCreditStatusRequest request;
   request.set_purpose(purpose);
+  request.set_view(view);
   for (const std::string& code : codes) request.add_subject_codes(code);
   absl::StatusOr<v1::BatchGetCreditStatusResponse> response =
       (*client)->BatchGetCreditStatus(request);

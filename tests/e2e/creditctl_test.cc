@@ -71,6 +71,21 @@ TEST_F(CreditctlTest, StatusShowsTheMeasuresOfTheQueryingDepartment) {
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("P-BIDDING")));
 }
 
+TEST_F(CreditctlTest, StatusInTheBasicViewNamesMeasuresByCodeOnly) {
+  ASSERT_EQ(RecordBlack(kOrg).exit_code, 0);
+  CommandResult r = Ctl("querier", {"status", kOrg, "--view", "basic", "--purpose", "资格审查"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("measures your department must apply:\n"));
+  EXPECT_THAT(r.out, HasSubstr("CODE           ENTRIES\nP-PROCUREMENT  1"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("深圳某某科技有限公司")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("限制参与政府采购活动")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("entries in force")));
+
+  CommandResult wrong = Ctl("querier", {"status", kOrg, "--view", "wide", "--purpose", "资格审查"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("INVALID_ARGUMENT: --view: got \"wide\", want basic or full"));
+}
+
 TEST_F(CreditctlTest, SeveralCodesAreOneBatchWithPerSubjectErrors) {
   ASSERT_EQ(RecordBlack(kPerson).exit_code, 0);
   CommandResult r = Ctl(
