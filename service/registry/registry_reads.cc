@@ -1,7 +1,6 @@
 // Registry's reads: entries, credit status, the catalogue, the change log.
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <shared_mutex>
 
