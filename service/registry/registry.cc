@@ -32,6 +32,32 @@ std::string PendingKey(Family family, absl::string_view key) {
 constexpr char kSubjectsBuiltKey[] = "subjects_built";
 constexpr char kSubjectsFormat[] = "2";
 
+// Part of a subject's record gathered by one chunk of the rebuild: entry status parts, the last
+// change, or both. Written by MergeSubjectRecords into what earlier chunks wrote.
+using RecordChunk = std::map<std::string, SubjectRecord, std::less<>>;
+
+absl::Status MergeSubjectRecords(Store& store, RecordChunk& chunk) {
+  if (chunk.empty()) return absl::OkStatus();
+  std::vector<absl::string_view> codes;
+  codes.reserve(chunk.size());
+  for (const auto& [code, record] : chunk) codes.push_back(code);
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
+                   store.MultiGet(Family::kSubjects, codes, nullptr));
+  rocksdb::WriteBatch batch;
+  size_t i = 0;
+  for (auto& [code, record] : chunk) {
+    if (const std::optional<std::string>& earlier = stored[i++]; earlier.has_value()) {
+      ASSIGN_OR_RETURN(SubjectRecord merged, ParseSubjectRecord(*earlier));
+      for (const SubjectRecord::Item& item : record.active) merged.Set(item.id, &item.entry);
+      if (record.last_change.has_value()) merged.last_change = record.last_change;
+      record = std::move(merged);
+    }
+    batch.Put(store.Handle(Family::kSubjects), code, record.Encode());
+  }
+  chunk.clear();
+  return store.Write(&batch);
+}
+
 }  // namespace
 
 Registry::Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
@@ -52,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   auto registry = std::unique_ptr<Registry>(
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
   registry->backup_dir_ = options.backup_dir;
-  RETURN_IF_ERROR(registry->Resume());
+  RETURN_IF_ERROR(registry->Resume(options.rebuild_chunk_bytes));
   ASSIGN_OR_RETURN(std::string token_key, registry->store_->GetOrCreateSecret("page_token_key"));
   registry->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(registry->query_log_,
@@ -60,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   return registry;
 }
 
-absl::Status Registry::Resume() {
+absl::Status Registry::Resume(size_t rebuild_chunk_bytes) {
   absl::MutexLock lock(&write_mu_);
   LogState& state = committed_;
   {
@@ -112,7 +138,7 @@ absl::Status Registry::Resume() {
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the measures catalogue"));
     writer_catalogue_ = catalogue_;
   }
-  RETURN_IF_ERROR(BuildSubjectRecords());
+  RETURN_IF_ERROR(BuildSubjectRecords(rebuild_chunk_bytes));
   auto view = std::make_shared<ReadView>();
   view->snapshot = store_->Snapshot();
   ASSIGN_OR_RETURN(view->head, LatestHead(view->snapshot.get()));
@@ -126,10 +152,31 @@ absl::Status Registry::Resume() {
   return absl::OkStatus();
 }
 
-absl::Status Registry::BuildSubjectRecords() {
+// In bounded memory, whatever the size of the registry (at 10 M entries, gathering every record
+// first took 5.3 GB): (1) every record there is goes (an older format's, or those of a rebuild
+// a crash interrupted: the marker is written last, so the next open starts over); (2) the
+// entries, in id order, chunk by chunk, each chunk's status parts merged into the records earlier
+// chunks wrote; (3) the subject change index, in subject order, each subject's last change merged
+// the same way. Records are deleted one by one: a range tombstone would switch the memtable Bloom
+// filters off (store.cc).
+absl::Status Registry::BuildSubjectRecords(size_t chunk_bytes) {
   ASSIGN_OR_RETURN(std::optional<std::string> built, store_->Get(Family::kMeta, kSubjectsBuiltKey));
   if (built == kSubjectsFormat) return absl::OkStatus();
-  std::map<std::string, SubjectRecord> records;
+  {
+    auto it = store_->NewScanIterator(Family::kSubjects);
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      batch.Delete(store_->Handle(Family::kSubjects), it->key());
+      if (batch.GetDataSize() >= chunk_bytes) {
+        RETURN_IF_ERROR(store_->Write(&batch));
+        batch.Clear();
+      }
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject records"));
+    RETURN_IF_ERROR(store_->Write(&batch));
+  }
+  RecordChunk chunk;
+  size_t gathered = 0;
   {
     auto it = store_->NewScanIterator(Family::kEntries);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -137,31 +184,35 @@ absl::Status Registry::BuildSubjectRecords() {
       ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(View(it->value()), id));
       if (entry.status() != v1::ACTIVE) continue;
       std::string part = StatusPart(entry);
-      records[entry.subject().code()].Set(id, &part);
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-  }
-  {
-    auto it = store_->NewScanIterator(Family::kSubjectChanges);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      absl::string_view key = View(it->key());
-      records[std::string(key.substr(0, key.size() - 8))].last_change = keys::SubjectItemId(key);
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
-  }
-  rocksdb::WriteBatch batch;
-  if (built.has_value()) {  // an older format: every record is rewritten, and strays go
-    auto it = store_->NewScanIterator(Family::kSubjects);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (!records.contains(std::string(View(it->key())))) {
-        batch.Delete(store_->Handle(Family::kSubjects), it->key());
+      gathered += entry.subject().code().size() + part.size() + 64;  // with the map's overhead
+      chunk[entry.subject().code()].Set(id, &part);
+      if (gathered >= chunk_bytes) {
+        RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
+        gathered = 0;
       }
     }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject records"));
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+    RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
   }
-  for (const auto& [code, record] : records) {
-    batch.Put(store_->Handle(Family::kSubjects), code, record.Encode());
+  {
+    // Keys are the subject code and the change's sequence: a subject's last key is its last
+    // change (and where a chunk ends amid a subject's keys, the next chunk's merge has the later).
+    auto it = store_->NewScanIterator(Family::kSubjectChanges);
+    gathered = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::string_view key = View(it->key());
+      auto [record, added] = chunk.try_emplace(std::string(key.substr(0, key.size() - 8)));
+      record->second.last_change = keys::SubjectItemId(key);
+      if (added) gathered += key.size() + 64;
+      if (gathered >= chunk_bytes) {
+        RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
+        gathered = 0;
+      }
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
+    RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
   }
+  rocksdb::WriteBatch batch;
   batch.Put(store_->Handle(Family::kMeta), kSubjectsBuiltKey, kSubjectsFormat);
   return store_->Write(&batch);
 }

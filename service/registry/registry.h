@@ -56,6 +56,9 @@ struct RegistryOptions {
   StoreOptions store;
   // Where CreateBackup puts backups; empty: backups are off.
   std::string backup_dir;
+  // When the subjects family is rebuilt at open (a folder of an older format), records are
+  // gathered and written in chunks of about this many bytes, so memory stays bounded at any size.
+  size_t rebuild_chunk_bytes = 64 << 20;
 };
 
 // The actor of changes the service makes by itself (seeding the catalogue).
@@ -142,8 +145,8 @@ class Registry {
 
   Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
            absl::TimeZone time_zone);
-  absl::Status Resume();
-  absl::Status BuildSubjectRecords();
+  absl::Status Resume(size_t rebuild_chunk_bytes);
+  absl::Status BuildSubjectRecords(size_t chunk_bytes);
 
   // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which adds
   // the mutation's change records (AddRecord, ChangeEntry) and fills `response`. The mutation

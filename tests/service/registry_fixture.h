@@ -70,8 +70,7 @@ class RegistryFixture : public ::testing::Test {
 
   RegistryFixture() { Open(); }
 
-  void Open() {
-    RegistryOptions options;
+  void Open(RegistryOptions options = {}) {
     options.data_dir = dir_.path();
     absl::StatusOr<std::unique_ptr<Registry>> registry =
         Registry::Open(options, signing_key_, &clock_);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "common/proto/deterministic.h"
 #include "rocksdb/write_batch.h"
 #include "service/registry/subject_record.h"
@@ -479,6 +481,83 @@ TEST_F(RegistryTest, SubjectRecordsHoldStatusPartsAndAnOlderFormatIsRebuiltAtOpe
   ASSERT_EQ(rebuilt->active.size(), 1u);
   EXPECT_LT(rebuilt->active[0].entry.size(), 80u);
   EXPECT_EQ(rebuilt->last_change, kSeeded + 0u);
+}
+
+// Every subject's record, as stored, by subject code.
+std::map<std::string, std::string> SubjectRecords(Store& store) {
+  std::map<std::string, std::string> records;
+  auto it = store.NewIterator(Family::kSubjects);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    records[it->key().ToString()] = it->value().ToString();
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return records;
+}
+
+// The rebuild works in chunks of bounded size: with a chunk per entry (each subject's parts and
+// last change merged across many chunks) it writes the very records the write path wrote, and
+// removes whatever else the family held (an older format's records, a stray subject's).
+TEST_F(RegistryTest, SubjectRecordsRebuiltChunkByChunkAreTheRecordsTheWritePathWrote) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2").ok());
+  v1::Entry red = BlackEntry();
+  red.set_list(v1::RED);
+  red.clear_measure_codes();
+  red.add_measure_codes("I-GREEN-CHANNEL");
+  ASSERT_TRUE(Record(red, "r3").ok());
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
+  ASSERT_TRUE(Record(BlackEntry(), "r5").ok());
+  ASSERT_TRUE(Remove(2, v1::REVOKE, "x2").ok());  // kOrgCode2: a last change, no entry in force
+  ASSERT_TRUE(Remove(5, v1::REVOKE, "x5").ok());
+  registry_.reset();
+  std::map<std::string, std::string> written;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    written = SubjectRecords(**store);
+    ASSERT_EQ(written.size(), 3u);
+    absl::StatusOr<SubjectRecordView> org = DecodeSubjectRecord(written[kOrgCode]);
+    ASSERT_TRUE(org.ok()) << org.status();
+    ASSERT_EQ(org->active.size(), 2u);
+    EXPECT_EQ(org->active[0].id, 1u);
+    EXPECT_EQ(org->active[1].id, 3u);
+    EXPECT_EQ(org->last_change, kSeeded + 6u);
+    absl::StatusOr<SubjectRecordView> org2 = DecodeSubjectRecord(written[kOrgCode2]);
+    ASSERT_TRUE(org2.ok()) << org2.status();
+    EXPECT_TRUE(org2->active.empty());
+    EXPECT_EQ(org2->last_change, kSeeded + 5u);
+
+    SubjectRecord stale;
+    stale.Set(99, &written[kOrgCode]);
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->Handle(Family::kSubjects), kOrgCode, "an older format's bytes");
+    batch.Put((*store)->Handle(Family::kSubjects), "91110000100000000X", stale.Encode());
+    batch.Put((*store)->Handle(Family::kMeta), "subjects_built", "1");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+    ASSERT_EQ(SubjectRecords(**store).size(), 4u);
+  }
+  RegistryOptions options;
+  options.rebuild_chunk_bytes = 1;
+  Open(options);
+  registry_.reset();
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(SubjectRecords(**store), written);
+    EXPECT_EQ((*store)->Get(Family::kMeta, "subjects_built")->value_or(""), "2");
+    // A folder from before the family: no marker. The default chunk holds everything at once.
+    rocksdb::WriteBatch batch;
+    batch.Delete((*store)->Handle(Family::kMeta), "subjects_built");
+    batch.Put((*store)->Handle(Family::kSubjects), kPersonCode, "");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  }
+  Open();
+  EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
+  EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_red_list());
+  registry_.reset();
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(SubjectRecords(**store), written);
 }
 
 TEST_F(RegistryTest, EntryIsInForceFromEffectiveToExpiryDateInclusive) {
