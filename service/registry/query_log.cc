@@ -17,6 +17,9 @@ namespace credit {
 namespace {
 
 constexpr char kSaltKey[] = "query_salt";
+// How long the writer lets records gather after the first one: one synced write per window
+// instead of one per answer (a synced write costs ~0.4 ms of the disk and tens of µs of CPU).
+constexpr std::chrono::milliseconds kGatherWindow(2);
 
 }  // namespace
 
@@ -74,12 +77,15 @@ void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_
   record.set_purpose(std::string(purpose));
   record.mutable_subject_hashes()->Reserve(static_cast<int>(subject_codes.size()));
   for (absl::string_view code : subject_codes) record.add_subject_hashes(SubjectHash(code));
+  bool first;
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(record));
     ++queued_;
+    first = queue_.size() == 1;
   }
-  wake_.notify_one();
+  // The writer waits for a first record; the others join its group without waking it.
+  if (first) wake_.notify_one();
 }
 
 absl::Status QueryLog::Flush() {
@@ -94,6 +100,8 @@ void QueryLog::Run() {
   while (true) {
     wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
+    // The records queued meanwhile share this record's synced write.
+    wake_.wait_for(lock, kGatherWindow, [&] { return stop_; });
     std::vector<v1::QueryRecord> batch_records(std::make_move_iterator(queue_.begin()),
                                                std::make_move_iterator(queue_.end()));
     queue_.clear();

@@ -2,13 +2,15 @@
 // hashes), when and why — in a hash-chained log of its own (the `queries` column family).
 //
 // Appending must not slow status answers, so Append() only queues: one writer thread turns
-// everything queued meanwhile into one synced write batch (group commit). A record is durable
-// within one write's time after Append() returns; Flush() waits for that. If the process dies,
-// records queued in the last few milliseconds can be lost; the chain stays intact.
+// everything queued within 2 ms of a first record into one synced write batch (group commit). A
+// record is durable within those 2 ms and one write's time after Append() returns; Flush() waits
+// for that. If the process dies, records queued in the last few milliseconds can be lost; the
+// chain stays intact.
 // Thread-safe.
 #ifndef CREDIT_SERVICE_REGISTRY_QUERY_LOG_H_
 #define CREDIT_SERVICE_REGISTRY_QUERY_LOG_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
