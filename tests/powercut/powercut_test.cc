@@ -45,6 +45,7 @@ class PowerCutHarness {
       if (!registry.ok()) return {"<cannot reopen>"};
       if (cycle == 0) EXPECT_TRUE((*registry)->SeedMeasures(TestCatalogue()).ok());
       if (sync_writes_ && cycle % 2 == 1) fs.CutPowerAtSync(1 + static_cast<int>(rng() % 8));
+      const size_t acked_before = acked();
       std::vector<std::thread> writers;
       for (int w = 0; w < 2; ++w) {
         writers.emplace_back([&, w] {
@@ -62,6 +63,11 @@ class PowerCutHarness {
         });
       }
       std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
+      // Without syncing, the cut must come after an acknowledgement, or there is nothing to lose
+      // (a slow machine may not acknowledge anything within the pause); bounded to 2 s.
+      for (int wait = 0; !sync_writes_ && wait < 200 && acked() == acked_before; ++wait) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
       fs.CutPower();
       for (auto& t : writers) t.join();
     }  // the registry closes with the power off: nothing of that reaches the disk
@@ -87,7 +93,10 @@ class PowerCutHarness {
     return lost;
   }
 
-  size_t acked() const { return acked_.size(); }
+  size_t acked() {
+    std::lock_guard lock(mu_);
+    return acked_.size();
+  }
   uint64_t dropped_bytes() const { return dropped_bytes_; }
 
  private:
