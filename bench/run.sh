@@ -7,7 +7,7 @@
 # (bench/postgres.sh), in the same alternation. Raw output goes to bench/results/.
 # Usage: bench/run.sh [--quick]
 #   --quick: 100,000 listed subjects, 3 repetitions of 5 s (a few minutes)
-#   default: 10,000,000 listed subjects, 5 repetitions of 15 s (about 40 minutes; ~9 GB of disk)
+#   default: 10,000,000 listed subjects, 5 repetitions of 15 s (about 25 minutes; ~9 GB of disk)
 # BENCH_SUBJECTS and BENCH_SECONDS override the data set size and the seconds per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
