@@ -25,6 +25,8 @@ struct Registry::Mutation {
   // This mutation's writes to the families mutations read (family + key -> value or deletion);
   // merged into Registry::pending_ when the mutation joins its group.
   absl::flat_hash_map<std::string, std::optional<std::string>> writes;
+  // The Merkle nodes of the upper levels its records complete, for UpperNodes once committed.
+  std::vector<UpperNodes::Node> upper_nodes;
   std::optional<uint64_t> first_sequence;  // of the mutation's first change record
   uint64_t last_sequence = 0;
   // Runs once the group is durable, under write_mu_ (e.g. the committed catalogue's update).
@@ -39,6 +41,7 @@ struct Registry::Group {
   std::vector<std::string> request_keys;
   std::vector<std::function<std::string(const v1::SignedTreeHead&)>> finishers;
   std::vector<std::function<void()>> on_commit;
+  std::vector<UpperNodes::Node> upper_nodes;  // its members', in order
   bool done = false;
   absl::Status status;
   // Members wait on it (with Registry::write_mu_). Signalled when the group is done, and once

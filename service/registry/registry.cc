@@ -1,5 +1,6 @@
 #include "service/registry/registry.h"
 
+#include <iostream>
 #include <map>
 #include <utility>
 
@@ -68,8 +69,12 @@ Registry::Registry(std::unique_ptr<Store> store, SigningKey signing_key, const C
       clock_(clock),
       time_zone_(time_zone) {}
 
-// The query log's writer must stop before the store it writes to closes.
-Registry::~Registry() { query_log_.reset(); }
+// The node loader and the query log's writer must stop before the store they use closes.
+Registry::~Registry() {
+  stopping_ = true;
+  if (node_loader_.joinable()) node_loader_.join();
+  query_log_.reset();
+}
 
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options,
                                                          SigningKey signing_key,
@@ -83,6 +88,22 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   registry->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(registry->query_log_,
                    QueryLog::Open(registry->store_.get(), clock, registry->page_tokens_.get()));
+  if (options.load_tree_nodes) {
+    Registry* r = registry.get();
+    r->node_loader_ = std::thread([r] {
+      absl::Time start = absl::Now();
+      absl::Status loaded = r->upper_nodes_->Load(*r->store_, r->stopping_);
+      if (!loaded.ok()) {
+        // Proofs still read what is missing from the store, and report it there.
+        std::cerr << "creditd: Merkle tree nodes not loaded: " << loaded << "\n";
+      } else if (uint64_t count = r->upper_nodes_->NodeCount();
+                 count > 0 && r->upper_nodes_->Loaded()) {
+        std::cerr << "creditd: Merkle tree nodes of levels " << UpperNodes::kLowestLevel
+                  << " and up in memory: " << count << " (" << count * sizeof(Hash256) / 1024
+                  << " KiB), read in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms\n";
+      }
+    });
+  }
   return registry;
 }
 
@@ -105,6 +126,7 @@ absl::Status Registry::Resume(size_t rebuild_chunk_bytes) {
     }
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
   }
+  upper_nodes_ = std::make_unique<UpperNodes>(state.next_sequence);
   // The tree's right edge, from the nodes stored with the records: no replay of the log.
   ASSIGN_OR_RETURN(state.tree,
                    merkle::CompactRange::Load(state.next_sequence, [&](int level, uint64_t index) {
@@ -296,6 +318,7 @@ uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,
   state.tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
     m.batch->Put(store_->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
                  ToSlice(AsBytes(node)));
+    if (level >= UpperNodes::kLowestLevel) m.upper_nodes.push_back({level, index, node});
   });
   for (const std::string& subject : subjects) {
     m.batch->Put(store_->Handle(Family::kSubjectChanges),
@@ -363,6 +386,7 @@ absl::Status Registry::Join(const std::shared_ptr<Group>& group, Mutation& m,
   group->request_keys.push_back(std::move(request_key));
   group->finishers.push_back(std::move(finish));
   if (m.on_commit) group->on_commit.push_back(std::move(m.on_commit));
+  group->upper_nodes.insert(group->upper_nodes.end(), m.upper_nodes.begin(), m.upper_nodes.end());
   return AwaitCommit(group);
 }
 
@@ -405,6 +429,7 @@ void Registry::CommitOpenGroup() {
 
   if (status.ok()) {
     committed_ = end;
+    upper_nodes_->AddCommitted(group->upper_nodes);
     for (const auto& run : group->on_commit) run();
     auto view = std::make_shared<ReadView>();
     view->head = std::move(head);

@@ -20,12 +20,14 @@
 #ifndef CREDIT_SERVICE_REGISTRY_REGISTRY_H_
 #define CREDIT_SERVICE_REGISTRY_REGISTRY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -42,6 +44,7 @@
 #include "service/clock/clock.h"
 #include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
+#include "service/registry/upper_nodes.h"
 #include "service/registry/validation.h"
 #include "service/storage/store.h"
 
@@ -59,6 +62,9 @@ struct RegistryOptions {
   // When the subjects family is rebuilt at open (a folder of an older format), records are
   // gathered and written in chunks of about this many bytes, so memory stays bounded at any size.
   size_t rebuild_chunk_bytes = 64 << 20;
+  // Whether the Merkle tree's upper levels are read into memory after open (see UpperNodes).
+  // Off only in tests of what proofs do before that has finished.
+  bool load_tree_nodes = true;
 };
 
 // The actor of changes the service makes by itself (seeding the catalogue).
@@ -118,6 +124,9 @@ class Registry {
 
   // Waits until every query-log record appended so far is durable.
   absl::Status FlushQueryLog();
+
+  // Whether the Merkle tree's upper levels, as stored at open, are all in memory now.
+  bool TreeNodesLoaded() const { return upper_nodes_->Loaded(); }
 
   // The number of change records (the next sequence number) and the hash of the last one.
   uint64_t ChangeCount() const;
@@ -272,16 +281,14 @@ class Registry {
   // The catalogue as mutations see it (ahead of catalogue_ by uncommitted PutMeasures).
   MeasureCatalogue writer_catalogue_ ABSL_GUARDED_BY(write_mu_);
 
-  // Merkle nodes of level kCachedNodeLevel and up, kept once read (one per 1,024 records or
-  // fewer: 0.6 MB at 10 million). Every proof climbs through them. A node, once in a committed
-  // snapshot, never changes, so whatever a read found may be kept.
-  static constexpr int kCachedNodeLevel = 10;
+  // Merkle nodes of level UpperNodes::kLowestLevel and up, in memory (loaded at open by
+  // node_loader_, then kept up to date by each committed group).
+  std::unique_ptr<UpperNodes> upper_nodes_;
+  std::atomic<bool> stopping_{false};
+  std::thread node_loader_;
   // Nodes below this level are hashed from their leaves (at most 16 of them, in one or two data
-  // blocks) rather than read: a proof's lowest levels, the ones least likely to be in memory,
-  // cost one block read instead of one each.
-  static constexpr int kHashedNodeLevels = 5;
-  mutable absl::Mutex node_cache_mu_;
-  mutable NodeMap node_cache_ ABSL_GUARDED_BY(node_cache_mu_);
+  // blocks) rather than read: with the levels above in memory, a proof reads one or two blocks.
+  static constexpr int kHashedNodeLevels = UpperNodes::kLowestLevel;
 
   mutable absl::Mutex view_mu_;
   std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);

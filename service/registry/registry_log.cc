@@ -82,28 +82,22 @@ absl::StatusOr<T> Registry::WithNodes(
 absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>& ids,
                                                       const rocksdb::Snapshot* snapshot) const {
   NodeMap nodes;
-  std::vector<NodeId> to_read;  // stored nodes of levels kHashedNodeLevels and up
+  std::vector<NodeId> to_read;  // nodes of levels kHashedNodeLevels and up not yet in memory
   std::vector<NodeId> to_hash;  // nodes below, hashed from their leaves
   std::vector<uint64_t> leaves;
-  {
-    absl::ReaderMutexLock lock(&node_cache_mu_);
-    for (const NodeId& id : ids) {
-      if (nodes.contains(id)) continue;
-      const auto& [level, index] = id;
-      auto cached = level >= kCachedNodeLevel ? node_cache_.find(id) : node_cache_.end();
-      if (cached != node_cache_.end()) {
-        nodes.emplace(id, cached->second);
-        continue;
-      }
-      nodes.emplace(id, Hash256{});
-      if (level >= kHashedNodeLevels) {
-        to_read.push_back(id);
-        continue;
-      }
-      to_hash.push_back(id);
-      for (uint64_t leaf = index << level; leaf < (index + 1) << level; ++leaf) {
-        leaves.push_back(leaf);
-      }
+  for (const NodeId& id : ids) {
+    if (nodes.contains(id)) continue;
+    const auto& [level, index] = id;
+    if (level >= kHashedNodeLevels) {
+      std::optional<Hash256> held = upper_nodes_->Find(level, index);
+      nodes.emplace(id, held.value_or(Hash256{}));
+      if (!held.has_value()) to_read.push_back(id);
+      continue;
+    }
+    nodes.emplace(id, Hash256{});
+    to_hash.push_back(id);
+    for (uint64_t leaf = index << level; leaf < (index + 1) << level; ++leaf) {
+      leaves.push_back(leaf);
     }
   }
   std::sort(leaves.begin(), leaves.end());
@@ -133,14 +127,6 @@ absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>&
       subtree.Append(hashes[to_read.size() + first + i], [](int, uint64_t, const Hash256&) {});
     }
     nodes[NodeId(level, index)] = subtree.Root();
-  }
-
-  if (std::any_of(to_read.begin(), to_read.end(),
-                  [](const NodeId& id) { return id.first >= kCachedNodeLevel; })) {
-    absl::MutexLock lock(&node_cache_mu_);
-    for (const NodeId& id : to_read) {
-      if (id.first >= kCachedNodeLevel) node_cache_.emplace(id, nodes[id]);
-    }
   }
   return nodes;
 }

@@ -167,14 +167,19 @@ class DiskFailureTest : public ::testing::Test {
     return r.ok() && r->status().on_black_list();
   }
 
+  // Recovery may take RocksDB a few seconds (it checks for space in the background).
+  absl::StatusOr<v1::RecordEntryResponse> RecordOnceRecovered(const std::string& id) {
+    absl::StatusOr<v1::RecordEntryResponse> r = Record(id);
+    for (int i = 0; i < 300 && !r.ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      r = Record(id);
+    }
+    return r;
+  }
+
   void ExpectRecovers() {
     uint64_t count = registry_->ChangeCount();
-    // Recovery may take RocksDB a few seconds (it checks for space in the background).
-    absl::StatusOr<v1::RecordEntryResponse> after = Record("after");
-    for (int i = 0; i < 300 && !after.ok(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      after = Record("after");
-    }
+    absl::StatusOr<v1::RecordEntryResponse> after = RecordOnceRecovered("after");
     ASSERT_TRUE(after.ok()) << after.status();
     EXPECT_EQ(after->change_sequence(), count);
     registry_.reset();
@@ -203,6 +208,34 @@ TEST_F(DiskFailureTest, FullDiskRefusesWritesKeepsReadsAndRecovers) {
   EXPECT_TRUE(Listed());
   fs_.SetNoSpace(false);
   ExpectRecovers();
+}
+
+// The refused record would have completed the Merkle node (5, k); the record that takes its
+// sequence completes it again, with another hash. Proofs that pass through that node must use
+// the one written: every record's inclusion proof verifies against the head.
+TEST_F(DiskFailureTest, ProofsAfterARefusedWriteStandOnTheRecordsKept) {
+  for (int i = 0; registry_->ChangeCount() % 32 != 31; ++i) {
+    ASSERT_TRUE(Record("fill-" + std::to_string(i)).ok());
+  }
+  fs_.SetNoSpace(true);
+  EXPECT_EQ(Record("full").status().code(), absl::StatusCode::kResourceExhausted);
+  fs_.SetNoSpace(false);
+  ASSERT_TRUE(RecordOnceRecovered("after").ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Record("more-" + std::to_string(i)).ok());
+  uint64_t size = registry_->ChangeCount();
+  ASSERT_GE(size, 64u);
+  for (uint64_t sequence = 0; sequence < size; ++sequence) {
+    v1::GetInclusionProofRequest request;
+    request.set_sequence(sequence);
+    absl::StatusOr<v1::GetInclusionProofResponse> r = registry_->GetInclusionProof(request);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->tree_head().tree_size(), size);
+    EXPECT_TRUE(merkle::VerifyInclusion(sequence, size, *merkle::ToHash(r->leaf_hash(), "leaf"),
+                                        {r->proof().begin(), r->proof().end()},
+                                        *merkle::ToHash(r->tree_head().root_hash(), "root"))
+                    .ok())
+        << sequence;
+  }
 }
 
 // A read-only disk is fatal to RocksDB's write path: writes stay refused until a restart.

@@ -1,0 +1,75 @@
+// The change log's Merkle nodes of level UpperNodes::kLowestLevel and up, in memory: one per 32
+// records at the lowest of them, 20 MB at 10 million records. A proof's path climbs through one
+// node per level; kept here, the levels that would each cost a random read cost none, and a
+// proof reads only the ≤ 16 leaves its lowest levels are hashed from (one or two data blocks).
+//
+// The nodes of the tree as it stood at open are read from the store by Load, on a thread of its
+// own, so that a start does not wait for them; until a level is loaded, Find misses there and
+// callers read the store. Nodes that committed groups complete are added as they commit.
+// Thread-safe.
+#ifndef CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
+#define CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/sha256.h"
+#include "service/storage/store.h"
+
+namespace credit {
+
+class UpperNodes {
+ public:
+  static constexpr int kLowestLevel = 5;
+
+  struct Node {
+    int level = 0;
+    uint64_t index = 0;
+    Hash256 hash{};
+  };
+
+  // For a tree whose first `stored_size` leaves' nodes are in the store.
+  explicit UpperNodes(uint64_t stored_size);
+
+  UpperNodes(const UpperNodes&) = delete;
+  UpperNodes& operator=(const UpperNodes&) = delete;
+
+  // The node (level, index) if it is in memory. A node, once complete, never changes.
+  std::optional<Hash256> Find(int level, uint64_t index) const;
+
+  // Nodes that a committed group completed, in the order the appends completed them (each
+  // level's in index order, following those of the groups before).
+  void AddCommitted(const std::vector<Node>& nodes);
+
+  // Reads the nodes of the tree of `stored_size` leaves from `store`, highest level first, in
+  // chunks; returns early, OK, once `stop` is set. DATA_LOSS naming the node when one is missing
+  // or not 32 bytes (that level stays unloaded: Find keeps missing there).
+  absl::Status Load(Store& store, const std::atomic<bool>& stop);
+
+  // Nodes held, and whether Load has finished every level.
+  uint64_t NodeCount() const;
+  bool Loaded() const;
+
+ private:
+  static constexpr int kLevels = 64;
+  struct Level {
+    // [0, loaded) read by Load; [stored, nodes.size()) added by commits; the rest not yet known.
+    std::vector<Hash256> nodes;
+    uint64_t loaded = 0;
+    uint64_t stored = 0;
+  };
+
+  mutable absl::Mutex mu_;
+  std::array<Level, kLevels> levels_ ABSL_GUARDED_BY(mu_);
+  bool all_loaded_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
