@@ -59,10 +59,9 @@ class UpperNodes {
  private:
   static constexpr int kLevels = 64;
   struct Level {
-    // [0, loaded) read by Load; [stored, nodes.size()) added by commits; the rest not yet known.
-    std::vector<Hash256> nodes;
-    uint64_t loaded = 0;
-    uint64_t stored = 0;
+    uint64_t stored = 0;          // nodes the store held at open
+    std::vector<Hash256> loaded;  // nodes [0, loaded.size()), read by Load
+    std::vector<Hash256> added;   // nodes [stored, stored + added.size()), added by commits
   };
 
   mutable absl::Mutex mu_;

@@ -43,7 +43,9 @@ class PowerCutHarness {
       absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, key_, &clock_);
       EXPECT_TRUE(registry.ok()) << "cycle " << cycle << ": " << registry.status();
       if (!registry.ok()) return {"<cannot reopen>"};
-      if (cycle == 0) EXPECT_TRUE((*registry)->SeedMeasures(TestCatalogue()).ok());
+      if (cycle == 0) {
+        EXPECT_TRUE((*registry)->SeedMeasures(TestCatalogue()).ok());
+      }
       if (sync_writes_ && cycle % 2 == 1) fs.CutPowerAtSync(1 + static_cast<int>(rng() % 8));
       const size_t acked_before = acked();
       std::vector<std::thread> writers;

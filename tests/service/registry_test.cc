@@ -632,7 +632,9 @@ TEST_F(RegistryTest, EveryMutationAppendsExactlyOneHashChainedRecord) {
   for (size_t i = 0; i < changes.size(); ++i) {
     EXPECT_EQ(changes[i].sequence(), i);
     EXPECT_EQ(changes[i].hash().size(), 32u);
-    if (i > 0) EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash()) << i;
+    if (i > 0) {
+      EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash()) << i;
+    }
   }
   EXPECT_EQ(changes.back().hash(), std::string(AsBytes(registry_->LastChangeHash())));
   EXPECT_EQ(changes[kSeeded].operation(), v1::ENTRY_RECORDED);

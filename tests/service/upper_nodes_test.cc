@@ -41,7 +41,9 @@ class UpperNodesTest : public ::testing::Test {
         if (level >= UpperNodes::kLowestLevel) upper.push_back({level, index, hash});
       });
     }
-    if (store) EXPECT_TRUE(store_->Write(&batch).ok());
+    if (store) {
+      EXPECT_TRUE(store_->Write(&batch).ok());
+    }
     return upper;
   }
 
