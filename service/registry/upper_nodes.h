@@ -4,9 +4,9 @@
 // proof reads only the ≤ 16 leaves its lowest levels are hashed from (one or two data blocks).
 //
 // The nodes of the tree as it stood at open are read from the store by Load, on a thread of its
-// own, so that a start does not wait for them; until a level is loaded, Find misses there and
-// callers read the store. Nodes that committed groups complete are added as they commit.
-// Thread-safe.
+// own, so that a start does not wait for them; Find misses those Load has not read yet (it reads
+// each level from index 0 up, the highest level first), and callers read them from the store.
+// Nodes that committed groups complete are added as they commit. Thread-safe.
 #ifndef CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
 #define CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
 
