@@ -99,8 +99,10 @@ pg_stop
   # The FULL view (entries in force in full) for comparison: the scenarios above ask for BASIC.
   echo "## status_full creditd rep 1"
   as load querier "$endpoint" --scenario status --view full --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
-  echo "## proof creditd rep 1"
-  as load querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1
+  for rep in $(seq $reps); do
+    echo "## proof creditd rep $rep"
+    as load querier "$endpoint" --scenario proof --outstanding 1 --threads 1 --duration "$seconds" --warmup 1 --server-pid $creditd
+  done
   for recorders in 1 16 64; do
     for rep in $(seq $reps); do
       echo "## record$recorders creditd rep $rep"
@@ -164,7 +166,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "batch_vs_postgres_ratio: $(ratio "$batch" "$batch_pg")"
   echo "mixed_calls_per_second: $(single 'mixed creditd' calls_per_second)"
   echo "status_full_view_calls_per_second: $(single 'status_full creditd' calls_per_second)"
-  echo "proof_p50_us: $(single 'proof creditd' p50_us)"
+  echo "proof_p50_us: $(figure proof creditd p50_us)"
+  echo "proof_server_cpu_us_per_call: $(figure proof creditd server_cpu_us_per_call)"
   echo "record_1_recorder_per_second: $(figure record1 creditd calls_per_second)"
   echo "record_1_recorder_p50_us: $record1_p50"
   echo "synced_write_us: $sync_write"
