@@ -89,8 +89,6 @@ absl::Status UpperNodes::Load(Store& store, const std::atomic<bool>& stop) {
     }
     if (!level_status.ok() && result.ok()) result = level_status;
   }
-  absl::MutexLock lock(&mu_);
-  all_loaded_ = result.ok();
   return result;
 }
 
@@ -103,7 +101,10 @@ uint64_t UpperNodes::NodeCount() const {
 
 bool UpperNodes::Loaded() const {
   absl::ReaderMutexLock lock(&mu_);
-  return all_loaded_;
+  for (const Level& l : levels_) {
+    if (l.loaded.size() != l.stored) return false;
+  }
+  return true;
 }
 
 }  // namespace credit

@@ -66,7 +66,6 @@ class UpperNodes {
 
   mutable absl::Mutex mu_;
   std::array<Level, kLevels> levels_ ABSL_GUARDED_BY(mu_);
-  bool all_loaded_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace credit
