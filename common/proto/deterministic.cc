@@ -6,12 +6,14 @@
 namespace credit {
 
 std::string SerializeDeterministic(const google::protobuf::Message& message) {
-  std::string bytes;
+  // Sized first, then written in place: one allocation.
+  std::string bytes(message.ByteSizeLong(), '\0');
   {
-    google::protobuf::io::StringOutputStream stream(&bytes);
+    // The stream writes its last bytes when it is destroyed: before `bytes` is returned.
+    google::protobuf::io::ArrayOutputStream stream(bytes.data(), static_cast<int>(bytes.size()));
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
+    message.SerializeWithCachedSizes(&coded);
   }
   return bytes;
 }

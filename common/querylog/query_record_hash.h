@@ -1,16 +1,43 @@
 // The hash of a query-log record: SHA-256(0x00 || the record serialised deterministically with
 // its `hash` field cleared). Each record's previous_hash is its predecessor's hash, so the
 // server's writer, the offline verifier and `creditctl querylog verify` all use this one
-// function. Thread-safe.
+// definition. Thread-safe.
 #ifndef CREDIT_COMMON_QUERYLOG_QUERY_RECORD_HASH_H_
 #define CREDIT_COMMON_QUERYLOG_QUERY_RECORD_HASH_H_
 
+#include <array>
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
 #include "common/crypto/sha256.h"
 #include "credit/registry/v1/resources.pb.h"
 
 namespace credit {
 
 Hash256 QueryRecordHash(const registry::v1::QueryRecord& record);
+
+// A record put together from the part its answer's handler serialised and the two fields only
+// the log's writer knows, so that the writer chains records without parsing or serialising them
+// again. `body` is a QueryRecord holding fields 2 to 6 (time to subject_hashes) serialised
+// deterministically; the record is that plus `sequence` (field 1) and `previous_hash` (field 7).
+// Deterministic serialisation writes fields in the order of their numbers, so the sequence's
+// bytes, the body's and the previous hash's, one after the other, are exactly the whole record's
+// serialisation, and their hash is QueryRecordHash's. `body` must outlive this.
+class QueryRecordPieces {
+ public:
+  QueryRecordPieces(uint64_t sequence, absl::string_view body, const Hash256& previous_hash);
+
+  // The record's bytes, in three pieces.
+  std::array<absl::string_view, 3> Bytes() const;
+  // QueryRecordHash of the record.
+  Hash256 Hash() const;
+
+ private:
+  char sequence_[11];  // the tag and the varint; nothing for 0, like protobuf
+  size_t sequence_size_ = 0;
+  absl::string_view body_;
+  char previous_hash_[34];  // the tag, the length (32) and the hash
+};
 
 }  // namespace credit
 

@@ -62,25 +62,33 @@ QueryLog::~QueryLog() {
   writer_.join();
 }
 
+Hash256 QueryLog::SubjectDigest(absl::string_view code) const { return Sha256({salt_, code}); }
+
 std::string QueryLog::SubjectHash(absl::string_view code) const {
-  return std::string(AsBytes(Sha256({salt_, code})));
+  return std::string(AsBytes(SubjectDigest(code)));
 }
 
 void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
                       const std::vector<absl::string_view>& subject_codes) {
-  v1::QueryRecord record;
+  // Each answering thread fills a message of its own, over and over: cleared, it keeps its
+  // strings and submessages, so only the serialised bytes are allocated.
+  thread_local v1::QueryRecord record;
+  record.Clear();
   *record.mutable_time() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(clock_->Now()));
   record.mutable_actor()->set_identity(caller.identity);
   record.mutable_actor()->set_department(caller.department);
-  record.set_rpc(std::string(rpc));
-  record.set_purpose(std::string(purpose));
-  record.mutable_subject_hashes()->Reserve(static_cast<int>(subject_codes.size()));
-  for (absl::string_view code : subject_codes) record.add_subject_hashes(SubjectHash(code));
+  record.set_rpc(rpc.data(), rpc.size());
+  record.set_purpose(purpose.data(), purpose.size());
+  for (absl::string_view code : subject_codes) {
+    Hash256 hash = SubjectDigest(code);
+    record.add_subject_hashes(hash.data(), hash.size());
+  }
+  std::string body = SerializeDeterministic(record);
   bool first;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(record));
+    queue_.push_back(std::move(body));
     ++queued_;
     first = queue_.size() == 1;
   }
@@ -102,20 +110,24 @@ void QueryLog::Run() {
     if (queue_.empty()) return;  // stopping, nothing left
     // The records queued meanwhile share this record's synced write.
     wake_.wait_for(lock, kGatherWindow, [&] { return stop_; });
-    std::vector<v1::QueryRecord> batch_records(std::make_move_iterator(queue_.begin()),
-                                               std::make_move_iterator(queue_.end()));
+    std::vector<std::string> batch_records(std::make_move_iterator(queue_.begin()),
+                                           std::make_move_iterator(queue_.end()));
     queue_.clear();
     lock.unlock();
 
     rocksdb::WriteBatch batch;
     uint64_t sequence = next_sequence_;
     Hash256 previous = last_hash_;
-    for (v1::QueryRecord& record : batch_records) {
-      record.set_sequence(sequence);
-      record.set_previous_hash(std::string(AsBytes(previous)));
-      previous = QueryRecordHash(record);
-      batch.Put(store_->Handle(Family::kQueries), keys::U64(sequence),
-                SerializeDeterministic(record));
+    for (const std::string& body : batch_records) {
+      QueryRecordPieces record(sequence, body, previous);
+      std::string key = keys::U64(sequence);
+      rocksdb::Slice key_slice(key);
+      auto [head, middle, tail] = record.Bytes();
+      rocksdb::Slice value[] = {
+          {head.data(), head.size()}, {middle.data(), middle.size()}, {tail.data(), tail.size()}};
+      batch.Put(store_->Handle(Family::kQueries), rocksdb::SliceParts(&key_slice, 1),
+                rocksdb::SliceParts(value, 3));
+      previous = record.Hash();
       ++sequence;
     }
     FailPoint(kFailQueryLogWrite);

@@ -61,6 +61,7 @@ class QueryLog {
   QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens, std::string salt,
            uint64_t next_sequence, Hash256 last_hash);
   void Run();
+  Hash256 SubjectDigest(absl::string_view code) const;
 
   Store* store_;
   const Clock* clock_;
@@ -70,7 +71,9 @@ class QueryLog {
   std::mutex mu_;
   std::condition_variable wake_;     // the writer waits on it for work
   std::condition_variable written_;  // Flush() waits on it
-  std::deque<v1::QueryRecord> queue_;
+  // Each record's fields 2 to 6, serialised (QueryRecordPieces' body): one allocation per record,
+  // handed from the answering thread to the writer.
+  std::deque<std::string> queue_;
   uint64_t queued_ = 0;   // records ever queued
   uint64_t durable_ = 0;  // records ever written
   absl::Status last_error_;
