@@ -3,14 +3,15 @@
 #include <cstring>
 
 #include "common/proto/deterministic.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace credit {
 namespace {
 
 constexpr char kLeaf = 0x00;
 // Wire-format tags: (field number << 3) | wire type.
-constexpr char kSequenceTag = (1 << 3) | 0;      // varint
-constexpr char kPreviousHashTag = (7 << 3) | 2;  // length-delimited
+constexpr uint32_t kSequenceTag = (1 << 3) | 0;      // varint
+constexpr uint32_t kPreviousHashTag = (7 << 3) | 2;  // length-delimited
 
 }  // namespace
 
@@ -26,16 +27,17 @@ Hash256 QueryRecordHash(const registry::v1::QueryRecord& record) {
 QueryRecordPieces::QueryRecordPieces(uint64_t sequence, absl::string_view body,
                                      const Hash256& previous_hash)
     : body_(body) {
+  using google::protobuf::io::CodedOutputStream;
   if (sequence != 0) {
-    sequence_[sequence_size_++] = kSequenceTag;
-    for (; sequence >= 0x80; sequence >>= 7) {
-      sequence_[sequence_size_++] = static_cast<char>((sequence & 0x7F) | 0x80);
-    }
-    sequence_[sequence_size_++] = static_cast<char>(sequence);
+    auto* start = reinterpret_cast<uint8_t*>(sequence_);
+    uint8_t* end = CodedOutputStream::WriteTagToArray(kSequenceTag, start);
+    end = CodedOutputStream::WriteVarint64ToArray(sequence, end);
+    sequence_size_ = static_cast<size_t>(end - start);
   }
-  previous_hash_[0] = kPreviousHashTag;
-  previous_hash_[1] = static_cast<char>(previous_hash.size());
-  std::memcpy(previous_hash_ + 2, previous_hash.data(), previous_hash.size());
+  auto* end = reinterpret_cast<uint8_t*>(previous_hash_);
+  end = CodedOutputStream::WriteTagToArray(kPreviousHashTag, end);
+  end = CodedOutputStream::WriteVarint32ToArray(previous_hash.size(), end);
+  std::memcpy(end, previous_hash.data(), previous_hash.size());
 }
 
 std::array<absl::string_view, 3> QueryRecordPieces::Bytes() const {

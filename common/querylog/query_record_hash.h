@@ -33,7 +33,7 @@ class QueryRecordPieces {
   Hash256 Hash() const;
 
  private:
-  char sequence_[11];  // the tag and the varint; nothing for 0, like protobuf
+  char sequence_[11];  // the tag (1 byte) and the varint (up to 10); nothing for 0, like protobuf
   size_t sequence_size_ = 0;
   absl::string_view body_;
   char previous_hash_[34];  // the tag, the length (32) and the hash
