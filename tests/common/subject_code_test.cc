@@ -21,6 +21,24 @@ TEST(UsccCheckCharacterTest, RejectsWrongLengthAndForbiddenLetters) {
   EXPECT_EQ(UsccCheckCharacter("91440300MA5FIXXX0"), '\0');  // I is not in the charset
 }
 
+// Every byte, in every position: only the 31 characters of GB 32100's charset are accepted, and
+// each counts with its place in "0123456789ABCDEFGHJKLMNPQRTUWXY".
+TEST(UsccCheckCharacterTest, AcceptsExactlyTheCharsetInEveryPosition) {
+  const std::string charset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  const int weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  for (size_t position = 0; position < 17; ++position) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string first17(17, '0');
+      first17[position] = static_cast<char>(byte);
+      size_t value = charset.find(static_cast<char>(byte));
+      char want = value == std::string::npos
+                      ? '\0'
+                      : charset[(31 - static_cast<int>(value) * weights[position] % 31) % 31];
+      ASSERT_EQ(UsccCheckCharacter(first17), want) << "byte " << byte << " at " << position;
+    }
+  }
+}
+
 TEST(ResidentIdCheckCharacterTest, MatchesGb11643) {
   EXPECT_EQ(ResidentIdCheckCharacter("11010519491231002"), 'X');
   EXPECT_EQ(ResidentIdCheckCharacter("44052419800101001"), '3');
