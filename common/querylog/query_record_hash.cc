@@ -16,12 +16,16 @@ constexpr uint32_t kPreviousHashTag = (7 << 3) | 2;  // length-delimited
 }  // namespace
 
 Hash256 QueryRecordHash(const registry::v1::QueryRecord& record) {
-  if (record.hash().empty()) {
-    return Sha256({absl::string_view(&kLeaf, 1), SerializeDeterministic(record)});
+  // A copy without the hash only when there is one to leave out (records the writer chains have
+  // none).
+  const registry::v1::QueryRecord* unhashed = &record;
+  registry::v1::QueryRecord copy;
+  if (!record.hash().empty()) {
+    copy = record;
+    copy.clear_hash();
+    unhashed = &copy;
   }
-  registry::v1::QueryRecord copy = record;
-  copy.clear_hash();
-  return Sha256({absl::string_view(&kLeaf, 1), SerializeDeterministic(copy)});
+  return Sha256({absl::string_view(&kLeaf, 1), SerializeDeterministic(*unhashed)});
 }
 
 QueryRecordPieces::QueryRecordPieces(uint64_t sequence, absl::string_view body,

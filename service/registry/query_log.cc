@@ -123,8 +123,7 @@ void QueryLog::Run() {
       std::string key = keys::U64(sequence);
       rocksdb::Slice key_slice(key);
       auto [head, middle, tail] = record.Bytes();
-      rocksdb::Slice value[] = {
-          {head.data(), head.size()}, {middle.data(), middle.size()}, {tail.data(), tail.size()}};
+      rocksdb::Slice value[] = {ToSlice(head), ToSlice(middle), ToSlice(tail)};
       batch.Put(store_->Handle(Family::kQueries), rocksdb::SliceParts(&key_slice, 1),
                 rocksdb::SliceParts(value, 3));
       previous = record.Hash();
