@@ -1,6 +1,6 @@
 // Google Benchmark over the in-process hot paths, so a regression shows without a server:
-// subject-code validation, change-record encoding, hashing, Merkle appends and proofs, keys,
-// chaining query-log records.
+// subject-code validation, date formatting, change-record encoding, hashing, Merkle appends and
+// proofs, keys, chaining query-log records.
 //   build/bench/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -14,6 +14,7 @@
 #include "common/proto/deterministic.h"
 #include "common/querylog/query_record_hash.h"
 #include "common/subject/subject_code.h"
+#include "common/text/date.h"
 #include "service/storage/keys.h"
 #include "service/storage/store.h"
 
@@ -33,6 +34,13 @@ void BM_ClassifyPersonCode(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ClassifyPersonCode);
+
+// Every status answer judges the entries on today's date, formatted.
+void BM_FormatDate(benchmark::State& state) {
+  absl::CivilDay day(2026, 11, 28);
+  for (auto _ : state) benchmark::DoNotOptimize(FormatDate(day));
+}
+BENCHMARK(BM_FormatDate);
 
 ChangeRecord SampleRecord() {
   ChangeRecord r;

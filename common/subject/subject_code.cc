@@ -1,5 +1,6 @@
 #include "common/subject/subject_code.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -85,8 +86,12 @@ absl::Status ValidateResidentId(absl::string_view code, absl::string_view field)
           absl::StrCat(field, ": character ", i + 1, " of the resident ID number must be a digit"));
     }
   }
-  if (!ParseDate(absl::StrCat(code.substr(6, 4), "-", code.substr(10, 2), "-", code.substr(12, 2)))
-           .ok()) {
+  auto number = [&](size_t at, size_t digits) {
+    int value = 0;
+    for (size_t i = at; i < at + digits; ++i) value = value * 10 + (code[i] - '0');
+    return value;
+  };
+  if (!IsCalendarDay(number(6, 4), number(10, 2), number(12, 2))) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": digits 7-14 of the resident ID number must be a real birth date (YYYYMMDD)"));
   }
@@ -108,8 +113,8 @@ absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::strin
                      "resident ID number"));
   }
   // Only a code whose first 17 characters are digits can be a resident ID number.
-  bool digits_first = code.size() == 18 &&
-                      code.substr(0, 17).find_first_not_of("0123456789") == absl::string_view::npos;
+  bool digits_first = code.size() == 18 && std::all_of(code.begin(), code.begin() + 17,
+                                                       [](char c) { return IsDigit(c); });
   if (!digits_first) {
     absl::Status organization = ValidateUscc(code, field);
     if (!organization.ok()) return organization;

@@ -10,6 +10,9 @@
 
 namespace credit {
 
+// Whether year-month-day is a day of the calendar, in the years 1900-9999.
+bool IsCalendarDay(int year, int month, int day);
+
 // Parses "YYYY-MM-DD" (exactly ten characters, a day that exists, years 1900-9999).
 // INVALID_ARGUMENT otherwise, with a message that says what was expected.
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text);
