@@ -113,8 +113,7 @@ absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::strin
                      "resident ID number"));
   }
   // Only a code whose first 17 characters are digits can be a resident ID number.
-  bool digits_first = code.size() == 18 && std::all_of(code.begin(), code.begin() + 17,
-                                                       [](char c) { return IsDigit(c); });
+  bool digits_first = code.size() == 18 && std::all_of(code.begin(), code.begin() + 17, IsDigit);
   if (!digits_first) {
     absl::Status organization = ValidateUscc(code, field);
     if (!organization.ok()) return organization;
