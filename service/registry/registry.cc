@@ -418,6 +418,7 @@ void Registry::CommitOpenGroup() {
 
   // The next group fills while this one is written.
   write_mu_.Unlock();
+  store_->SortByKey(&group->batch);
   FailPoint(kFailBeforeWrite);
   absl::Status status = store_->Write(&group->batch);
   std::shared_ptr<const rocksdb::Snapshot> snapshot;

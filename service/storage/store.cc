@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -147,6 +149,69 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch) {
   absl::Status status = FromRocksStatus(db_->Write(options, batch), "writing");
   if (!status.ok()) write_error_ = status;
   return status;
+}
+
+namespace {
+
+// A batch's puts and deletes, as slices into the batch's own bytes.
+class BatchWrites : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Write {
+    uint32_t family_id;
+    rocksdb::Slice key;
+    std::optional<rocksdb::Slice> value;  // nullopt: a delete
+  };
+
+  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    writes.push_back({family_id, key, value});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t family_id, const rocksdb::Slice& key) override {
+    writes.push_back({family_id, key, std::nullopt});
+    return rocksdb::Status::OK();
+  }
+  // Any other kind of write makes Iterate fail (the Handler's defaults refuse them).
+
+  std::vector<Write> writes;
+};
+
+}  // namespace
+
+void Store::SortByKey(rocksdb::WriteBatch* batch) const {
+  BatchWrites collected;
+  collected.writes.reserve(batch->Count());
+  if (!batch->Iterate(&collected).ok() || collected.writes.size() != batch->Count()) return;
+  // Family by family: most families are keyed by sequence and already in order; only the
+  // randomly keyed ones need sorting.
+  std::vector<std::vector<BatchWrites::Write>> families(handles_.size());
+  for (const BatchWrites::Write& write : collected.writes) {
+    auto found = std::find_if(handles_.begin(), handles_.end(),
+                              [&](auto* h) { return h->GetID() == write.family_id; });
+    if (found == handles_.end()) return;  // not one of ours: leave the batch as it is
+    families[found - handles_.begin()].push_back(write);
+  }
+  auto by_key = [](const BatchWrites::Write& a, const BatchWrites::Write& b) {
+    return a.key.compare(b.key) < 0;
+  };
+  bool changed = false;
+  for (std::vector<BatchWrites::Write>& writes : families) {
+    if (std::is_sorted(writes.begin(), writes.end(), by_key)) continue;
+    std::stable_sort(writes.begin(), writes.end(), by_key);
+    changed = true;
+  }
+  if (!changed) return;
+
+  rocksdb::WriteBatch sorted(batch->GetDataSize());
+  for (size_t f = 0; f < families.size(); ++f) {
+    for (const BatchWrites::Write& write : families[f]) {
+      rocksdb::Status status = write.value.has_value()
+                                   ? sorted.Put(handles_[f], write.key, *write.value)
+                                   : sorted.Delete(handles_[f], write.key);
+      if (!status.ok()) return;
+    }
+  }
+  *batch = std::move(sorted);
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Family family, const rocksdb::Slice& key,

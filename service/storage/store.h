@@ -73,6 +73,13 @@ class Store {
   // from by itself once there is space; a read-only disk needs a restart). Reads go on.
   absl::Status Write(rocksdb::WriteBatch* batch);
 
+  // Reorders `batch` by family and key; writes to one key keep their order, so the batch means
+  // the same. RocksDB inserts each write into its family's memtable skip list, searching from
+  // where the previous insert into that memtable ended: in key order each search starts next to
+  // its place, where randomly keyed writes (subject codes) search from the top each time. A
+  // batch holding anything but puts and deletes is left as it is.
+  void SortByKey(rocksdb::WriteBatch* batch) const;
+
   // The value under `key`, nullopt when absent. `snapshot` may be null (latest state).
   absl::StatusOr<std::optional<std::string>> Get(Family family, const rocksdb::Slice& key,
                                                  const rocksdb::Snapshot* snapshot = nullptr);

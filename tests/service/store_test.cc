@@ -63,6 +63,71 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
   EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
 }
 
+// The writes of a batch as "family key=value" or "family key deleted", in the batch's order.
+std::vector<std::string> BatchContents(const Store& store, const rocksdb::WriteBatch& batch) {
+  struct Lister : rocksdb::WriteBatch::Handler {
+    std::string Family(uint32_t id) {
+      for (int f = 0; f < static_cast<int>(Family::kCount); ++f) {
+        if (store->Handle(static_cast<credit::Family>(f))->GetID() == id) {
+          return store->Handle(static_cast<credit::Family>(f))->GetName();
+        }
+      }
+      return "?";
+    }
+    rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+      writes.push_back(Family(id) + " " + key.ToString() + "=" + value.ToString());
+      return rocksdb::Status::OK();
+    }
+    rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
+      writes.push_back(Family(id) + " " + key.ToString() + " deleted");
+      return rocksdb::Status::OK();
+    }
+    const Store* store;
+    std::vector<std::string> writes;
+  } lister;
+  lister.store = &store;
+  EXPECT_TRUE(batch.Iterate(&lister).ok());
+  return lister.writes;
+}
+
+TEST(StoreTest, SortByKeyOrdersEachFamilyAndKeepsWritesToOneKeyInOrder) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  rocksdb::WriteBatch batch;
+  batch.Put(s.Handle(Family::kSubjects), "b", "1");
+  batch.Put(s.Handle(Family::kEntries), "2", "two");
+  batch.Put(s.Handle(Family::kSubjects), "a", "x");
+  batch.Delete(s.Handle(Family::kSubjects), "b");
+  batch.Put(s.Handle(Family::kEntries), "1", "one");
+  batch.Put(s.Handle(Family::kSubjects), "b", "3");
+  batch.Delete(s.Handle(Family::kSubjects), "c");
+  s.SortByKey(&batch);
+  EXPECT_EQ(
+      BatchContents(s, batch),
+      (std::vector<std::string>{"entries 1=one", "entries 2=two", "subjects a=x", "subjects b=1",
+                                "subjects b deleted", "subjects b=3", "subjects c deleted"}));
+  ASSERT_TRUE(s.Write(&batch).ok());
+  EXPECT_EQ(*s.Get(Family::kSubjects, "b"), std::optional<std::string>("3"));
+  EXPECT_EQ(*s.Get(Family::kEntries, "1"), std::optional<std::string>("one"));
+}
+
+TEST(StoreTest, SortByKeyLeavesABatchWithOtherKindsOfWritesAsItIs) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  rocksdb::WriteBatch batch;
+  batch.Put(s.Handle(Family::kSubjects), "b", "1");
+  batch.DeleteRange(s.Handle(Family::kSubjects), "a", "c");
+  batch.Put(s.Handle(Family::kSubjects), "a", "2");
+  std::string before = batch.Data();
+  s.SortByKey(&batch);
+  EXPECT_EQ(batch.Data(), before);
+}
+
 TEST(KeysTest, BigEndianKeysSortNumerically) {
   EXPECT_LT(keys::U64(255), keys::U64(256));
   EXPECT_EQ(keys::U64(0x0102), std::string("\0\0\0\0\0\0\x01\x02", 8));
