@@ -223,6 +223,11 @@ class Registry {
   // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
   // the same bytes every time). NOT_FOUND beyond the log's end.
   absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const rocksdb::Snapshot* snapshot) const;
+  // The head stored where a commit group ended at `size`; nullopt where none did.
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(
+      uint64_t size, const rocksdb::Snapshot* snapshot) const;
+  // The time of a head of `size` (1 or more): its last record's. NOT_FOUND beyond the log's end.
+  absl::StatusOr<int64_t> HeadTime(uint64_t size, const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<v1::SignedTreeHead> LatestHead(const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<int64_t> ChangeTime(uint64_t sequence, const rocksdb::Snapshot* snapshot) const;
   absl::StatusOr<Hash256> ReadNode(int level, uint64_t index,

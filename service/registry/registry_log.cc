@@ -142,29 +142,38 @@ absl::StatusOr<int64_t> Registry::ChangeTime(uint64_t sequence,
   return record.time_micros;
 }
 
-absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
-                                                    const rocksdb::Snapshot* snapshot) const {
-  if (size == 0) return SignHead(0, 0, merkle::EmptyRoot());
+absl::StatusOr<std::optional<v1::SignedTreeHead>> Registry::StoredHead(
+    uint64_t size, const rocksdb::Snapshot* snapshot) const {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                    store_->Get(Family::kHeads, keys::U64(size), snapshot));
-  if (bytes.has_value()) {
-    v1::SignedTreeHead head;
-    if (!head.ParseFromString(*bytes)) {
-      return absl::DataLossError(absl::StrCat("tree head ", size, ": stored bytes do not parse"));
-    }
-    return head;
+  if (!bytes.has_value()) return std::nullopt;
+  v1::SignedTreeHead head;
+  if (!head.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat("tree head ", size, ": stored bytes do not parse"));
   }
-  // Inside a commit group: the head that group would have had if it had ended here.
+  return head;
+}
+
+absl::StatusOr<int64_t> Registry::HeadTime(uint64_t size, const rocksdb::Snapshot* snapshot) const {
   absl::StatusOr<int64_t> time = ChangeTime(size - 1, snapshot);
   if (time.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(absl::StrCat("tree_size: the log never had ", size, " records"));
   }
-  RETURN_IF_ERROR(time.status());
+  return time;
+}
+
+absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
+                                                    const rocksdb::Snapshot* snapshot) const {
+  if (size == 0) return SignHead(0, 0, merkle::EmptyRoot());
+  ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> stored, StoredHead(size, snapshot));
+  if (stored.has_value()) return *std::move(stored);
+  // Inside a commit group: the head that group would have had if it had ended here.
+  ASSIGN_OR_RETURN(int64_t time, HeadTime(size, snapshot));
   ASSIGN_OR_RETURN(merkle::CompactRange range,
                    WithNodes<merkle::CompactRange>(snapshot, [&](merkle::NodeReader read) {
                      return merkle::CompactRange::Load(size, read);
                    }));
-  return SignHead(size, *time, range.Root());
+  return SignHead(size, time, range.Root());
 }
 
 absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot* snapshot) const {
@@ -212,7 +221,11 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
   response.set_leaf_hash(std::string(AsBytes(proof.back())));
   proof.pop_back();
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
+  if (size == latest.tree_size()) {
+    *response.mutable_tree_head() = latest;
+  } else {
+    ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
+  }
   return response;
 }
 
@@ -227,14 +240,33 @@ absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
         "from_size, to_size: got ", request.from_size(), ", ", to,
         "; want 1 <= from_size <= to_size <= ", latest.tree_size(), " (the current size)"));
   }
-  ASSIGN_OR_RETURN(std::vector<Hash256> proof,
-                   WithNodes<std::vector<Hash256>>(snapshot, [&](merkle::NodeReader read) {
-                     return merkle::ConsistencyProof(request.from_size(), to, read);
-                   }));
+  const uint64_t from = request.from_size();
+  ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> from_head, StoredHead(from, snapshot));
+  // Where no group ended at `from`, its head is made afresh, and its root needs the tree's edge
+  // at that size: those nodes lie where the proof's own lie, so one read serves both.
+  Hash256 from_root;
+  ASSIGN_OR_RETURN(
+      std::vector<Hash256> proof,
+      WithNodes<std::vector<Hash256>>(
+          snapshot, [&](merkle::NodeReader read) -> absl::StatusOr<std::vector<Hash256>> {
+            if (!from_head.has_value()) {
+              ASSIGN_OR_RETURN(merkle::CompactRange edge, merkle::CompactRange::Load(from, read));
+              from_root = edge.Root();
+            }
+            return merkle::ConsistencyProof(from, to, read);
+          }));
+  if (!from_head.has_value()) {
+    ASSIGN_OR_RETURN(int64_t time, HeadTime(from, snapshot));
+    from_head = SignHead(from, time, from_root);
+  }
   v1::GetConsistencyProofResponse response;
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
-  ASSIGN_OR_RETURN(*response.mutable_from_head(), HeadAt(request.from_size(), snapshot));
-  ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot));
+  *response.mutable_from_head() = *std::move(from_head);
+  if (to == latest.tree_size()) {
+    *response.mutable_to_head() = latest;
+  } else {
+    ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot));
+  }
   return response;
 }
 
