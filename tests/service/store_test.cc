@@ -66,21 +66,21 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
 // The writes of a batch as "family key=value" or "family key deleted", in the batch's order.
 std::vector<std::string> BatchContents(const Store& store, const rocksdb::WriteBatch& batch) {
   struct Lister : rocksdb::WriteBatch::Handler {
-    std::string Family(uint32_t id) {
+    std::string Name(uint32_t id) {
       for (int f = 0; f < static_cast<int>(Family::kCount); ++f) {
-        if (store->Handle(static_cast<credit::Family>(f))->GetID() == id) {
-          return store->Handle(static_cast<credit::Family>(f))->GetName();
+        if (store->Handle(static_cast<Family>(f))->GetID() == id) {
+          return store->Handle(static_cast<Family>(f))->GetName();
         }
       }
       return "?";
     }
     rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
                           const rocksdb::Slice& value) override {
-      writes.push_back(Family(id) + " " + key.ToString() + "=" + value.ToString());
+      writes.push_back(Name(id) + " " + key.ToString() + "=" + value.ToString());
       return rocksdb::Status::OK();
     }
     rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
-      writes.push_back(Family(id) + " " + key.ToString() + " deleted");
+      writes.push_back(Name(id) + " " + key.ToString() + " deleted");
       return rocksdb::Status::OK();
     }
     const Store* store;
