@@ -223,6 +223,8 @@ class Registry {
   // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
   // the same bytes every time). NOT_FOUND beyond the log's end.
   absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const rocksdb::Snapshot* snapshot) const;
+  // The same, as `view` sees it: its own head, held in memory, when `size` is its size.
+  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const ReadView& view) const;
   // The head stored where a commit group ended at `size`; nullopt where none did.
   absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(
       uint64_t size, const rocksdb::Snapshot* snapshot) const;

@@ -176,6 +176,11 @@ absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
   return SignHead(size, time, range.Root());
 }
 
+absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size, const ReadView& view) const {
+  if (size == view.head.tree_size()) return view.head;
+  return HeadAt(size, view.snapshot.get());
+}
+
 absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot* snapshot) const {
   auto it = store_->NewIterator(Family::kHeads, snapshot);
   it->SeekToLast();
@@ -190,8 +195,7 @@ absl::StatusOr<v1::GetTreeHeadResponse> Registry::GetTreeHead(
   if (request.tree_size() == 0) {
     *response.mutable_tree_head() = view->head;
   } else {
-    ASSIGN_OR_RETURN(*response.mutable_tree_head(),
-                     HeadAt(request.tree_size(), view->snapshot.get()));
+    ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(request.tree_size(), *view));
   }
   return response;
 }
@@ -221,11 +225,7 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
   response.set_leaf_hash(std::string(AsBytes(proof.back())));
   proof.pop_back();
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
-  if (size == latest.tree_size()) {
-    *response.mutable_tree_head() = latest;
-  } else {
-    ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
-  }
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, *view));
   return response;
 }
 
@@ -262,11 +262,7 @@ absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
   v1::GetConsistencyProofResponse response;
   for (std::string& p : AsBytesList(proof)) response.add_proof(std::move(p));
   *response.mutable_from_head() = *std::move(from_head);
-  if (to == latest.tree_size()) {
-    *response.mutable_to_head() = latest;
-  } else {
-    ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, snapshot));
-  }
+  ASSIGN_OR_RETURN(*response.mutable_to_head(), HeadAt(to, *view));
   return response;
 }
 
@@ -297,7 +293,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
         return absl::InvalidArgumentError(
             absl::StrCat("tree_size: got ", size, ", want at most ", latest.tree_size()));
       }
-      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, snapshot));
+      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, *view));
       moment_micros = head.timestamp_micros();
       break;
     }
@@ -363,7 +359,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   std::string date = FormatDate(absl::ToCivilDay(absl::FromUnixMicros(moment_micros), time_zone_));
   BuildStatus(caller, kind, request.subject_code(), std::move(entries), date, /*full=*/true,
               response.mutable_status());
-  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, snapshot));
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, *view));
   query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});
   return response;
 }
