@@ -153,49 +153,57 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch) {
 
 namespace {
 
-// A batch's puts and deletes, as slices into the batch's own bytes.
+// A batch's puts and deletes, family by family (in the order of `handles`), as slices into the
+// batch's own bytes. Iterate fails on a family not in `handles` and on other kinds of writes to
+// any but the default family; those to the default family are skipped, so the caller compares
+// counts.
 class BatchWrites : public rocksdb::WriteBatch::Handler {
  public:
   struct Write {
-    uint32_t family_id;
     rocksdb::Slice key;
     std::optional<rocksdb::Slice> value;  // nullopt: a delete
   };
 
+  explicit BatchWrites(const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : families(handles.size()), handles_(handles) {}
+
   rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
-    writes.push_back({family_id, key, value});
-    return rocksdb::Status::OK();
+    return Add(family_id, {key, value});
   }
   rocksdb::Status DeleteCF(uint32_t family_id, const rocksdb::Slice& key) override {
-    writes.push_back({family_id, key, std::nullopt});
-    return rocksdb::Status::OK();
+    return Add(family_id, {key, std::nullopt});
   }
-  // Any other kind of write makes Iterate fail (the Handler's defaults refuse them).
 
-  std::vector<Write> writes;
+  std::vector<std::vector<Write>> families;  // indexed like `handles`
+  size_t count = 0;
+
+ private:
+  rocksdb::Status Add(uint32_t family_id, Write write) {
+    for (size_t f = 0; f < handles_.size(); ++f) {
+      if (handles_[f]->GetID() != family_id) continue;
+      families[f].push_back(write);
+      ++count;
+      return rocksdb::Status::OK();
+    }
+    return rocksdb::Status::InvalidArgument("not one of the store's families");
+  }
+
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
 };
 
 }  // namespace
 
 void Store::SortByKey(rocksdb::WriteBatch* batch) const {
-  BatchWrites collected;
-  collected.writes.reserve(batch->Count());
-  if (!batch->Iterate(&collected).ok() || collected.writes.size() != batch->Count()) return;
-  // Family by family: most families are keyed by sequence and already in order; only the
-  // randomly keyed ones need sorting.
-  std::vector<std::vector<BatchWrites::Write>> families(handles_.size());
-  for (const BatchWrites::Write& write : collected.writes) {
-    auto found = std::find_if(handles_.begin(), handles_.end(),
-                              [&](auto* h) { return h->GetID() == write.family_id; });
-    if (found == handles_.end()) return;  // not one of ours: leave the batch as it is
-    families[found - handles_.begin()].push_back(write);
-  }
+  BatchWrites collected(handles_);
+  if (!batch->Iterate(&collected).ok() || collected.count != batch->Count()) return;
+  // Most families are keyed by sequence and already in order; only the randomly keyed ones
+  // need sorting.
   auto by_key = [](const BatchWrites::Write& a, const BatchWrites::Write& b) {
     return a.key.compare(b.key) < 0;
   };
   bool changed = false;
-  for (std::vector<BatchWrites::Write>& writes : families) {
+  for (std::vector<BatchWrites::Write>& writes : collected.families) {
     if (std::is_sorted(writes.begin(), writes.end(), by_key)) continue;
     std::stable_sort(writes.begin(), writes.end(), by_key);
     changed = true;
@@ -203,8 +211,8 @@ void Store::SortByKey(rocksdb::WriteBatch* batch) const {
   if (!changed) return;
 
   rocksdb::WriteBatch sorted(batch->GetDataSize());
-  for (size_t f = 0; f < families.size(); ++f) {
-    for (const BatchWrites::Write& write : families[f]) {
+  for (size_t f = 0; f < handles_.size(); ++f) {
+    for (const BatchWrites::Write& write : collected.families[f]) {
       rocksdb::Status status = write.value.has_value()
                                    ? sorted.Put(handles_[f], write.key, *write.value)
                                    : sorted.Delete(handles_[f], write.key);
