@@ -91,11 +91,21 @@ std::vector<std::string> BatchContents(const Store& store, const rocksdb::WriteB
   return lister.writes;
 }
 
-TEST(StoreTest, SortByKeyOrdersEachFamilyAndKeepsWritesToOneKeyInOrder) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
-  ASSERT_TRUE(store.ok());
-  Store& s = **store;
+// A store of its own for each test.
+class StoreSortTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreSortTest, SortByKeyOrdersEachFamilyAndKeepsWritesToOneKeyInOrder) {
+  Store& s = *store_;
   rocksdb::WriteBatch batch;
   batch.Put(s.Handle(Family::kSubjects), "b", "1");
   batch.Put(s.Handle(Family::kEntries), "2", "two");
@@ -114,11 +124,8 @@ TEST(StoreTest, SortByKeyOrdersEachFamilyAndKeepsWritesToOneKeyInOrder) {
   EXPECT_EQ(*s.Get(Family::kEntries, "1"), std::optional<std::string>("one"));
 }
 
-TEST(StoreTest, SortByKeyLeavesABatchWithOtherKindsOfWritesAsItIs) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
-  ASSERT_TRUE(store.ok());
-  Store& s = **store;
+TEST_F(StoreSortTest, SortByKeyLeavesABatchWithOtherKindsOfWritesAsItIs) {
+  Store& s = *store_;
   rocksdb::WriteBatch batch;
   batch.Put(s.Handle(Family::kSubjects), "b", "1");
   batch.DeleteRange(s.Handle(Family::kSubjects), "a", "c");
