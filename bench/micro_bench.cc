@@ -1,6 +1,6 @@
 // Google Benchmark over the in-process hot paths, so a regression shows without a server:
-// subject-code validation, date formatting, change-record encoding, hashing, Merkle appends and
-// proofs, keys, chaining query-log records.
+// subject-code and entry validation, date formatting, change-record encoding, hashing, Merkle
+// appends and proofs, keys, chaining query-log records.
 //   build/bench/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "bench/dataset.h"
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
@@ -15,6 +16,7 @@
 #include "common/querylog/query_record_hash.h"
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
+#include "service/registry/validation.h"
 #include "service/storage/keys.h"
 #include "service/storage/store.h"
 
@@ -34,6 +36,27 @@ void BM_ClassifyPersonCode(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ClassifyPersonCode);
+
+// An import validates each of its entries under the writer's lock, as ImportEntries calls it.
+void BM_ValidateImportEntry(benchmark::State& state) {
+  std::vector<registry::v1::Entry> entries;
+  MeasureCatalogue catalogue;
+  for (uint64_t n = 0; n < 64; ++n) {
+    entries.push_back(bench::EntryFor(n));
+    for (const std::string& code : entries.back().measure_codes()) {
+      registry::v1::Measure& measure = catalogue[code];
+      measure.set_code(code);
+      measure.set_kind(code[0] == 'I' ? registry::v1::INCENTIVE : registry::v1::PUNISHMENT);
+    }
+  }
+  int i = 0;
+  for (auto _ : state) {
+    absl::Status status = ValidateEntryInput(entries[i % entries.size()], catalogue, "entries", i);
+    if (!status.ok()) state.SkipWithError(std::string(status.message()).c_str());
+    i = (i + 1) % 1000;
+  }
+}
+BENCHMARK(BM_ValidateImportEntry);
 
 // Every status answer judges the entries on today's date, formatted.
 void BM_FormatDate(benchmark::State& state) {

@@ -103,8 +103,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     v1::Entry entry;
     for (int i = 0; i < count; ++i) {
-      RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_,
-                                         absl::StrCat("entries[", i, "]")));
+      RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_, "entries", i));
       entry.Clear();
       NewEntry(caller, m, request.entries(i), &entry);
       if (i == 0) response.set_first_entry_id(entry.id());

@@ -1,7 +1,6 @@
 #include "service/registry/validation.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -55,88 +54,108 @@ absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
   return kind == CodeKind::kPerson ? v1::PERSON : v1::ORGANIZATION;
 }
 
-absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
-                                absl::string_view field) {
+namespace {
+
+// The checks of ValidateEntryInput, naming fields from the entry down ("subject.name"): the
+// caller's part of the path is put in front only when there is an error, so that a valid entry
+// (each of an import's thousand) builds no strings.
+absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& catalogue) {
   const v1::Subject& subject = entry.subject();
-  std::string code_field = Path(field, "subject.code");
   switch (subject.kind()) {
     case v1::SUBJECT_KIND_UNSPECIFIED:
-      RETURN_IF_ERROR(ValidateSubjectCode(subject.code(), code_field).status());
+      RETURN_IF_ERROR(ValidateSubjectCode(subject.code(), "subject.code").status());
       break;
     case v1::ORGANIZATION:
-      RETURN_IF_ERROR(ValidateUscc(subject.code(), code_field));
+      RETURN_IF_ERROR(ValidateUscc(subject.code(), "subject.code"));
       break;
     case v1::PERSON:
-      RETURN_IF_ERROR(ValidateResidentId(subject.code(), code_field));
+      RETURN_IF_ERROR(ValidateResidentId(subject.code(), "subject.code"));
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(field, ".subject.kind: got ", subject.kind(),
-                                                     ", want ORGANIZATION or PERSON"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON"));
   }
-  RETURN_IF_ERROR(ValidateText(subject.name(), Path(field, "subject.name"), kMaxNameChars));
+  RETURN_IF_ERROR(ValidateText(subject.name(), "subject.name", kMaxNameChars));
 
   if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".list: got ",
+    return absl::InvalidArgumentError(absl::StrCat("list: got ",
                                                    v1::ListKind_Name(entry.list()).empty()
                                                        ? absl::StrCat(entry.list())
                                                        : v1::ListKind_Name(entry.list()),
                                                    ", want RED, BLACK or WATCH"));
   }
-  RETURN_IF_ERROR(ValidateText(entry.category(), Path(field, "category"), kMaxCategoryChars));
-  RETURN_IF_ERROR(ValidateText(entry.facts(), Path(field, "facts"), kMaxFactsChars));
-  RETURN_IF_ERROR(ValidateText(entry.legal_basis(), Path(field, "legal_basis"), kMaxBasisChars));
-  RETURN_IF_ERROR(ValidateText(entry.authority(), Path(field, "authority"), kMaxAuthorityChars));
-  RETURN_IF_ERROR(
-      ValidateText(entry.document_number(), Path(field, "document_number"), kMaxDocumentChars));
+  RETURN_IF_ERROR(ValidateText(entry.category(), "category", kMaxCategoryChars));
+  RETURN_IF_ERROR(ValidateText(entry.facts(), "facts", kMaxFactsChars));
+  RETURN_IF_ERROR(ValidateText(entry.legal_basis(), "legal_basis", kMaxBasisChars));
+  RETURN_IF_ERROR(ValidateText(entry.authority(), "authority", kMaxAuthorityChars));
+  RETURN_IF_ERROR(ValidateText(entry.document_number(), "document_number", kMaxDocumentChars));
 
-  RETURN_IF_ERROR(ValidateDate(entry.decision_date(), Path(field, "decision_date"), true));
-  RETURN_IF_ERROR(ValidateDate(entry.effective_date(), Path(field, "effective_date"), true));
-  RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), Path(field, "expiry_date"), true));
+  RETURN_IF_ERROR(ValidateDate(entry.decision_date(), "decision_date", true));
+  RETURN_IF_ERROR(ValidateDate(entry.effective_date(), "effective_date", true));
+  RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), "expiry_date", true));
   // Validated dates compare correctly as strings.
   if (entry.expiry_date() < entry.effective_date()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".expiry_date: got ", entry.expiry_date(),
+    return absl::InvalidArgumentError(absl::StrCat("expiry_date: got ", entry.expiry_date(),
                                                    ", want a date on or after effective_date ",
                                                    entry.effective_date()));
   }
-  RETURN_IF_ERROR(ValidateDate(entry.publicity_start(), Path(field, "publicity_start"), false));
-  RETURN_IF_ERROR(ValidateDate(entry.publicity_end(), Path(field, "publicity_end"), false));
+  RETURN_IF_ERROR(ValidateDate(entry.publicity_start(), "publicity_start", false));
+  RETURN_IF_ERROR(ValidateDate(entry.publicity_end(), "publicity_end", false));
   if (entry.publicity_start().empty() != entry.publicity_end().empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, entry.publicity_start().empty() ? ".publicity_start" : ".publicity_end",
+        absl::StrCat(entry.publicity_start().empty() ? "publicity_start" : "publicity_end",
                      ": required when the other publicity date is set, want both or neither"));
   }
   if (entry.publicity_end() < entry.publicity_start()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".publicity_end: got ", entry.publicity_end(),
-                     ", want a date on or after publicity_start ", entry.publicity_start()));
+    return absl::InvalidArgumentError(absl::StrCat("publicity_end: got ", entry.publicity_end(),
+                                                   ", want a date on or after publicity_start ",
+                                                   entry.publicity_start()));
   }
 
   if (static_cast<size_t>(entry.measure_codes_size()) > kMaxMeasuresPerEntry) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".measure_codes: got ",
+    return absl::InvalidArgumentError(absl::StrCat("measure_codes: got ",
                                                    entry.measure_codes_size(),
                                                    " codes, want at most ", kMaxMeasuresPerEntry));
   }
   v1::MeasureKind want = entry.list() == v1::RED ? v1::INCENTIVE : v1::PUNISHMENT;
-  std::set<absl::string_view> seen;
-  for (int i = 0; i < entry.measure_codes_size(); ++i) {
-    const std::string& code = entry.measure_codes(i);
-    std::string path = absl::StrCat(field, ".measure_codes[", i, "]");
-    if (!seen.insert(code).second) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", code, " is listed twice"));
+  const auto& codes = entry.measure_codes();
+  for (int i = 0; i < codes.size(); ++i) {
+    const std::string& code = codes[i];
+    // At most kMaxMeasuresPerEntry codes: the earlier ones are searched in place.
+    if (std::find(codes.begin(), codes.begin() + i, code) != codes.begin() + i) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("measure_codes[", i, "]: ", code, " is listed twice"));
     }
     auto it = catalogue.find(code);
     if (it == catalogue.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": got \"", code.substr(0, 64),
+      return absl::InvalidArgumentError(absl::StrCat("measure_codes[", i, "]: got \"",
+                                                     code.substr(0, 64),
                                                      "\", want a code of the measures catalogue"));
     }
     if (it->second.kind() != want) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
-                       " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
-                       v1::ListKind_Name(entry.list()), " entry"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "measure_codes[", i, "]: ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
+          " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
+          v1::ListKind_Name(entry.list()), " entry"));
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
+                                absl::string_view field) {
+  absl::Status status = CheckEntryFields(entry, catalogue);
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(field, ".", status.message()));
+}
+
+absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
+                                absl::string_view list_field, int index) {
+  absl::Status status = CheckEntryFields(entry, catalogue);
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(list_field, "[", index, "].", status.message()));
 }
 
 absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field) {

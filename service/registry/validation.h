@@ -52,6 +52,10 @@ absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
 // list. Output-only fields are not looked at.
 absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
                                 absl::string_view field = "entry");
+// The same for element `index` of a repeated field ("entries[3].facts: ..."); the path is put
+// together only when there is an error.
+absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
+                                absl::string_view repeated_field, int index);
 
 // The input fields of a measure (code, name, kind, departments, legal basis).
 absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field = "measure");

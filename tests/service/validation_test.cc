@@ -127,6 +127,19 @@ TEST(ValidateEntryInputTest, MeasuresMustExistFitTheListAndNotRepeat) {
   EXPECT_EQ(ErrorOf(many), "entry.measure_codes: got 33 codes, want at most 32");
 }
 
+TEST(ValidateEntryInputTest, AnElementOfARepeatedFieldIsNamedWithItsIndex) {
+  v1::Entry e = BlackEntry();
+  e.add_measure_codes("P-BIDDING");
+  absl::Status s = ValidateEntryInput(e, Catalogue(), "entries", 7);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "entries[7].measure_codes[2]: P-BIDDING is listed twice");
+  e.mutable_subject()->set_code("91440300MA5FXXXX0X");
+  EXPECT_EQ(ValidateEntryInput(e, Catalogue(), "entries", 0).message(),
+            "entries[0].subject.code: unified social credit code check character is 'X', want "
+            "'U'");
+  EXPECT_TRUE(ValidateEntryInput(BlackEntry(), Catalogue(), "entries", 999).ok());
+}
+
 TEST(ValidateMeasureTest, ChecksEachField) {
   v1::Measure m = MakeMeasure("P-X", v1::PUNISHMENT, {"市财政局"});
   EXPECT_TRUE(ValidateMeasure(m).ok());
