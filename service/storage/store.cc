@@ -54,6 +54,21 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   point_options.memtable_whole_key_filtering = true;
   point_options.memtable_prefix_bloom_size_ratio = 0.05;
   families[static_cast<size_t>(Family::kSubjects)].options = point_options;
+  // The change log, its heads and the query log only ever append, in key order, and entries
+  // nearly so (an entry is rewritten in place only when corrected or removed). Under leveled
+  // compaction each of their files was rewritten once more after it reached the last level:
+  // RocksDB (since 6.23) recompacts a bottommost file only to zero its sequence numbers once no
+  // snapshot needs them, and our read view always holds a fresh snapshot. That was 49 s of the
+  // 10 M import's 146 s of compaction CPU (bench/README.md, "Import"). Universal compaction
+  // does not do this, and moves runs that do not overlap without rewriting them; runs that do
+  // overlap (corrected entries) are merged by size as usual. A folder written under leveled
+  // compaction opens as it is: universal compaction takes each of its levels as a sorted run.
+  for (Family append_mostly :
+       {Family::kChanges, Family::kEntries, Family::kHeads, Family::kQueries}) {
+    rocksdb::ColumnFamilyOptions& options = families[static_cast<size_t>(append_mostly)].options;
+    options.compaction_style = rocksdb::kCompactionStyleUniversal;
+    options.compaction_options_universal.allow_trivial_move = true;
+  }
   // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
   families[static_cast<size_t>(Family::kTreeNodes)].options.compression = rocksdb::kNoCompression;
   return families;

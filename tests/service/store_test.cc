@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -61,6 +63,86 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
   ASSERT_TRUE(values.ok());
   EXPECT_EQ((*values)[0], std::nullopt);
   EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
+}
+
+// Folders written before the append-mostly families moved to universal compaction hold their
+// files in levels, as leveled compaction left them. Such a folder opens, keeps every value, and
+// compacts its new writes under the new style.
+TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
+  TempDir dir;
+  // The families in their order on disk; meta, entries and changes are written below.
+  const char* names[] = {"default",         "meta",     "entries",  "subject_entries", "changes",
+                         "subject_changes", "measures", "requests", "tree_nodes",      "heads",
+                         "queries",         "subjects"};
+  constexpr int kMeta = 1, kEntries = 2, kChanges = 4;
+  {
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put({}, handles[kMeta], "format_version", "1").ok());
+    // Keys 0-99 pushed down to the last level, then 100-199 and a new value for key 5 in level 0.
+    for (int k = 0; k < 200; ++k) {
+      ASSERT_TRUE(db->Put({}, handles[kChanges], keys::U64(k), "record " + std::to_string(k)).ok());
+      ASSERT_TRUE(db->Put({}, handles[kEntries], keys::U64(k), "entry " + std::to_string(k)).ok());
+      if (k == 99) {
+        for (int f : {kEntries, kChanges}) {
+          ASSERT_TRUE(db->Flush({}, handles[f]).ok());
+          rocksdb::CompactRangeOptions compact;
+          compact.change_level = true;
+          compact.target_level = 6;
+          ASSERT_TRUE(db->CompactRange(compact, handles[f], nullptr, nullptr).ok());
+        }
+      }
+    }
+    ASSERT_TRUE(db->Put({}, handles[kEntries], keys::U64(5), "entry 5, corrected").ok());
+    ASSERT_TRUE(db->Flush({}, {handles[kEntries], handles[kChanges]}).ok());
+    std::string files;
+    ASSERT_TRUE(db->GetProperty(handles[kEntries], "rocksdb.num-files-at-level6", &files));
+    EXPECT_EQ(files, "1");
+    ASSERT_TRUE(db->GetProperty(handles[kEntries], "rocksdb.num-files-at-level0", &files));
+    EXPECT_EQ(files, "1");
+    for (rocksdb::ColumnFamilyHandle* handle : handles)
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  // Every value, with key 5 corrected before the switch and key 7 after it.
+  auto expect_values = [](Store& store, bool seven_corrected) {
+    for (int k = 0; k < 200; ++k) {
+      EXPECT_EQ(*store.Get(Family::kChanges, keys::U64(k)),
+                std::optional<std::string>("record " + std::to_string(k)));
+      std::string entry = "entry " + std::to_string(k);
+      if (k == 5 || (k == 7 && seven_corrected)) entry += ", corrected";
+      EXPECT_EQ(*store.Get(Family::kEntries, keys::U64(k)), std::optional<std::string>(entry));
+    }
+  };
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Store& s = **store;
+    rocksdb::Options options = s.db()->GetOptions(s.Handle(Family::kEntries));
+    EXPECT_EQ(options.compaction_style, rocksdb::kCompactionStyleUniversal);
+    expect_values(s, false);
+    // New writes, then every run of the two families compacted together.
+    rocksdb::WriteBatch batch;
+    batch.Put(s.Handle(Family::kEntries), keys::U64(7), "entry 7, corrected");
+    batch.Put(s.Handle(Family::kChanges), keys::U64(200), "record 200");
+    ASSERT_TRUE(s.Write(&batch).ok());
+    for (Family f : {Family::kEntries, Family::kChanges}) {
+      ASSERT_TRUE(s.db()->Flush({}, s.Handle(f)).ok());
+      ASSERT_TRUE(s.db()->CompactRange({}, s.Handle(f), nullptr, nullptr).ok());
+    }
+    expect_values(s, true);
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  expect_values(**store, true);
+  EXPECT_EQ(*(*store)->Get(Family::kChanges, keys::U64(200)),
+            std::optional<std::string>("record 200"));
 }
 
 // The writes of a batch as "family key=value" or "family key deleted", in the batch's order.
