@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -70,28 +72,33 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
 // compacts its new writes under the new style.
 TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
   TempDir dir;
-  // The families in their order on disk; meta, entries and changes are written below.
-  const char* names[] = {"default",         "meta",     "entries",  "subject_entries", "changes",
-                         "subject_changes", "measures", "requests", "tree_nodes",      "heads",
-                         "queries",         "subjects"};
-  constexpr int kMeta = 1, kEntries = 2, kChanges = 4;
   {
-    rocksdb::DBOptions options;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
+    // The store creates its families and format version; everything after is written leveled.
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir.path(), &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const std::string& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), families, &handles, &raw).ok());
+    ASSERT_TRUE(rocksdb::DB::Open({}, dir.path(), families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put({}, handles[kMeta], "format_version", "1").ok());
+    auto position = [&names](const char* name) {
+      return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+    };
+    const size_t kEntries = position("entries"), kChanges = position("changes");
+    ASSERT_LT(kEntries, names.size());
+    ASSERT_LT(kChanges, names.size());
     // Keys 0-99 pushed down to the last level, then 100-199 and a new value for key 5 in level 0.
     for (int k = 0; k < 200; ++k) {
       ASSERT_TRUE(db->Put({}, handles[kChanges], keys::U64(k), "record " + std::to_string(k)).ok());
       ASSERT_TRUE(db->Put({}, handles[kEntries], keys::U64(k), "entry " + std::to_string(k)).ok());
       if (k == 99) {
-        for (int f : {kEntries, kChanges}) {
+        for (size_t f : {kEntries, kChanges}) {
           ASSERT_TRUE(db->Flush({}, handles[f]).ok());
           rocksdb::CompactRangeOptions compact;
           compact.change_level = true;
