@@ -25,6 +25,9 @@ struct Registry::Mutation {
   // This mutation's writes to the families mutations read (family + key -> value or deletion);
   // merged into Registry::pending_ when the mutation joins its group.
   absl::flat_hash_map<std::string, std::optional<std::string>> writes;
+  // Stored values read ahead in one MultiGet (ReadAhead), keyed like `writes`: what the store
+  // held, under write_mu_, for keys no uncommitted group had written.
+  absl::flat_hash_map<std::string, std::optional<std::string>> read_ahead;
   // The Merkle nodes of the upper levels its records complete, for UpperNodes once committed.
   std::vector<UpperNodes::Node> upper_nodes;
   std::optional<uint64_t> first_sequence;  // of the mutation's first change record

@@ -300,7 +300,34 @@ absl::StatusOr<std::optional<std::string>> Registry::ReadForWrite(const Mutation
   if (auto other = pending_.find(pending_key); other != pending_.end()) {
     return other->second.value;
   }
+  if (auto ahead = m.read_ahead.find(pending_key); ahead != m.read_ahead.end()) {
+    return ahead->second;
+  }
   return store_->Get(family, key);
+}
+
+absl::Status Registry::ReadAhead(Mutation& m, Family family,
+                                 const std::vector<std::string>& keys) const {
+  std::vector<absl::string_view> to_read;
+  std::vector<std::string> pending_keys;
+  to_read.reserve(keys.size());
+  pending_keys.reserve(keys.size());
+  for (const std::string& key : keys) {
+    std::string pending_key = PendingKey(family, key);
+    if (m.writes.contains(pending_key) || pending_.contains(pending_key) ||
+        m.read_ahead.contains(pending_key)) {
+      continue;
+    }
+    to_read.push_back(key);
+    pending_keys.push_back(std::move(pending_key));
+  }
+  if (to_read.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   store_->MultiGet(family, to_read, nullptr));
+  for (size_t i = 0; i < values.size(); ++i) {
+    m.read_ahead.emplace(std::move(pending_keys[i]), std::move(values[i]));
+  }
+  return absl::OkStatus();
 }
 
 uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,

@@ -193,9 +193,15 @@ class Registry {
                            const v1::Entry& after, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A value as the writer sees it: this mutation's own writes, then uncommitted groups', then
-  // the store.
+  // the store (read ahead, or read now).
   absl::StatusOr<std::optional<std::string>> ReadForWrite(const Mutation& m, Family family,
                                                           const std::string& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Reads the stored values of `keys` that no uncommitted group has written, in one MultiGet,
+  // for ReadForWrite to find: an import's thousand subjects (point reads were 5.6 % of a 2 M
+  // import's CPU, the MultiGet is 3.2 %). While write_mu_ is held, a stored value changes only
+  // through a group whose keys are pending, so what is read ahead stays current for the build.
+  absl::Status ReadAhead(Mutation& m, Family family, const std::vector<std::string>& keys) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A new entry's output fields: id, status, revision, recorder, times.
   void NewEntry(const Caller& caller, const Mutation& m, const v1::Entry& input, v1::Entry* entry)

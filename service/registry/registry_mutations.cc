@@ -101,6 +101,10 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
   }
   auto build = [&](Mutation& m, v1::ImportEntriesResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    std::vector<std::string> codes;
+    codes.reserve(count);
+    for (const v1::Entry& input : request.entries()) codes.push_back(input.subject().code());
+    RETURN_IF_ERROR(ReadAhead(m, Family::kSubjects, codes));
     v1::Entry entry;
     for (int i = 0; i < count; ++i) {
       RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_, "entries", i));

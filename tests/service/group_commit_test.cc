@@ -160,6 +160,35 @@ TEST_F(GroupCommitTest, ConcurrentRecordersEachGetTheirOwnRecord) {
   EXPECT_LE(report.heads_checked, report.changes);
 }
 
+// An import reads its subjects' status records ahead, in one MultiGet. Records still pending in
+// another group, records already stored and a subject named twice in one request must all end
+// up with every entry: a stale read would drop entries from a subject's status.
+TEST_F(GroupCommitTest, ConcurrentImportsOfTheSameSubjectsKeepEveryEntryInTheirStatus) {
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode), "stored-1").ok());
+  constexpr int kThreads = 8, kEach = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<v1::ImportEntriesResponse> r =
+            Import({BlackEntry(kOrgCode), BlackEntry(kPersonCode), BlackEntry(kOrgCode)},
+                   "t" + std::to_string(t) + "-" + std::to_string(i));
+        ASSERT_TRUE(r.ok()) << r.status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  v1::CreditStatus org = StatusFor(kOrgCode, querier_);
+  v1::CreditStatus person = StatusFor(kPersonCode, querier_);
+  EXPECT_EQ(org.entries_size(), 1 + 2 * kThreads * kEach);
+  EXPECT_EQ(person.entries_size(), kThreads * kEach);
+  std::set<uint64_t> ids;
+  for (const v1::Entry& e : org.entries()) ids.insert(e.id());
+  for (const v1::Entry& e : person.entries()) ids.insert(e.id());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(1 + 3 * kThreads * kEach));
+  EXPECT_EQ(*ids.rbegin(), static_cast<uint64_t>(1 + 3 * kThreads * kEach));
+}
+
 // The subjects family keeps what a status answer needs; a revoked entry leaves it.
 TEST_F(GroupCommitTest, StatusRecordFollowsTheEntries) {
   ASSERT_TRUE(Import({BlackEntry(), BlackEntry()}, "imp-1").ok());
