@@ -48,6 +48,7 @@ namespace {
 
 namespace v1 = ::credit::registry::v1;
 using credit::bench::EntryFor;
+using credit::bench::FillEntry;
 using credit::bench::SubjectCode;
 using Clock = std::chrono::steady_clock;
 
@@ -309,16 +310,19 @@ int Import(const std::map<std::string, std::string>& flags) {
   int in_flight = 0;
   ProcessSample before = Sample(server_pid);
   Clock::time_point begin = Clock::now();
+  // Each request is built on an arena (a call serialises it at once), built in place.
+  google::protobuf::Arena arena;
   auto issue = [&] {
-    v1::ImportEntriesRequest request;
-    request.set_request_id("import-" + run_id + "-" + std::to_string(next));
+    auto* request = google::protobuf::Arena::CreateMessage<v1::ImportEntriesRequest>(&arena);
+    request->set_request_id("import-" + run_id + "-" + std::to_string(next));
     for (uint64_t n = next; n < std::min(end, next + per_call); ++n) {
-      *request.add_entries() = EntryFor(n);
+      FillEntry(n, request->add_entries());
     }
     next = std::min(end, next + per_call);
     auto* call = new Call;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    call->reader = stub->AsyncImportEntries(&call->context, request, &cq);
+    call->reader = stub->AsyncImportEntries(&call->context, *request, &cq);
+    arena.Reset();
     call->reader->Finish(&call->response, &call->status, call);
     ++in_flight;
   };

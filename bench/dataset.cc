@@ -1,7 +1,6 @@
 #include "bench/dataset.h"
 
 #include <chrono>
-#include <cstdio>
 #include <vector>
 
 #include "common/subject/subject_code.h"
@@ -17,6 +16,14 @@ uint64_t Mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// Appends `value` as `width` decimal digits, zero-padded (the high digits dropped if it has more):
+// the generator's hot path, where snprintf was an eighth of an import client's CPU.
+void AppendDigits(std::string& out, uint64_t value, int width) {
+  size_t end = out.size() + width;
+  out.resize(end);
+  for (int i = 1; i <= width; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
 }
 
 template <typename T>
@@ -105,9 +112,9 @@ const std::vector<Case> kCases = {
 }  // namespace
 
 std::string OrgCode(uint64_t n) {
-  char digits[16];
-  std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(n));
-  std::string code = std::string("9144030") + digits;
+  std::string code = "9144030";
+  code.reserve(18);
+  AppendDigits(code, n, 10);
   return code + UsccCheckCharacter(code);
 }
 
@@ -116,44 +123,51 @@ std::string PersonCode(uint64_t n) {
   // day (odd numbers are men, even women: either is valid).
   using namespace std::chrono;
   year_month_day birth{sys_days{year{1960} / January / 1} + days{static_cast<int>(n % 18000)}};
-  char body[18];
-  std::snprintf(body, sizeof body, "440305%04d%02u%02u%03llu", static_cast<int>(birth.year()),
-                static_cast<unsigned>(birth.month()), static_cast<unsigned>(birth.day()),
-                static_cast<unsigned long long>(n / 18000 % 1000));
-  std::string code(body, 17);
+  std::string code = "440305";
+  code.reserve(18);
+  AppendDigits(code, static_cast<int>(birth.year()), 4);
+  AppendDigits(code, static_cast<unsigned>(birth.month()), 2);
+  AppendDigits(code, static_cast<unsigned>(birth.day()), 2);
+  AppendDigits(code, n / 18000 % 1000, 3);
   return code + ResidentIdCheckCharacter(code);
 }
 
 std::string SubjectCode(uint64_t n) { return n % 2 == 0 ? OrgCode(n / 2) : PersonCode(n / 2); }
 
-v1::Entry EntryFor(uint64_t n) {
-  v1::Entry e;
-  e.mutable_subject()->set_code(SubjectCode(n));
+void FillEntry(uint64_t n, v1::Entry* e) {
+  e->mutable_subject()->set_code(SubjectCode(n));
   if (n % 2 == 0) {
-    e.mutable_subject()->set_name(Pick(kCities, n, 1) + Pick(kTradeNames, n, 2) +
-                                  Pick(kIndustries, n, 3) + Pick(kCompanyForms, n, 4));
+    e->mutable_subject()->set_name(Pick(kCities, n, 1) + Pick(kTradeNames, n, 2) +
+                                   Pick(kIndustries, n, 3) + Pick(kCompanyForms, n, 4));
   } else {
     std::string name = Pick(kSurnames, n, 5) + Pick(kGivenChars, n, 6);
     if (Mix(n) % 3 != 0) name += Pick(kGivenChars, n, 7);
-    e.mutable_subject()->set_name(name);
+    e->mutable_subject()->set_name(name);
   }
   const Case& c = Pick(kCases, n, 8);
-  e.set_list(c.list);
-  e.set_category(c.category);
-  e.set_facts(c.facts);
-  e.set_legal_basis(c.legal_basis);
-  e.set_authority(c.authority);
-  e.set_document_number(std::string(c.document_prefix) + "〔2026〕" +
-                        std::to_string(Mix(n) % 9000 + 1000) + "号");
+  e->set_list(c.list);
+  e->set_category(c.category);
+  e->set_facts(c.facts);
+  e->set_legal_basis(c.legal_basis);
+  e->set_authority(c.authority);
+  e->set_document_number(std::string(c.document_prefix) + "〔2026〕" +
+                         std::to_string(Mix(n) % 9000 + 1000) + "号");
   int month = static_cast<int>(Mix(n + 1) % 9) + 1;
-  char date[16];
-  std::snprintf(date, sizeof date, "2026-%02d-05", month);
-  e.set_decision_date(date);
-  std::snprintf(date, sizeof date, "2026-%02d-10", month);
-  e.set_effective_date(date);
-  std::snprintf(date, sizeof date, "%d-%02d-09", 2029 + static_cast<int>(Mix(n + 2) % 3), month);
-  e.set_expiry_date(date);
-  for (const std::string& m : c.measures) e.add_measure_codes(m);
+  std::string date = "2026-";  // decision on the 5th, in force from the 10th
+  AppendDigits(date, month, 2);
+  e->set_decision_date(date + "-05");
+  e->set_effective_date(date + "-10");
+  date.clear();  // expiry three to five years on, the day before
+  AppendDigits(date, 2029 + Mix(n + 2) % 3, 4);
+  date += '-';
+  AppendDigits(date, month, 2);
+  e->set_expiry_date(date + "-09");
+  for (const std::string& m : c.measures) e->add_measure_codes(m);
+}
+
+v1::Entry EntryFor(uint64_t n) {
+  v1::Entry e;
+  FillEntry(n, &e);
   return e;
 }
 

@@ -20,6 +20,8 @@ std::string PersonCode(uint64_t n);
 std::string SubjectCode(uint64_t n);
 // The entry listing subject n, as a deciding authority would record it.
 registry::v1::Entry EntryFor(uint64_t n);
+// The same, written into `entry` (an empty one, e.g. one just added to a request).
+void FillEntry(uint64_t n, registry::v1::Entry* entry);
 
 }  // namespace credit::bench
 
