@@ -20,8 +20,11 @@ struct Registry::Mutation {
   const Caller* caller = nullptr;
   std::string request_id;
   int64_t time_micros = 0;
-  // The group's batch; a build that fails is rolled back to the save point taken before it.
+  // The group's batch, and its writes to the families not keyed in the order they are written
+  // (subjects, the subject indexes, Merkle nodes: level first), added to the batch in key order
+  // when it is written. A build that fails is rolled back in both to where it started.
   rocksdb::WriteBatch* batch = nullptr;
+  SortedWrites* keyed = nullptr;
   // This mutation's writes to the families mutations read (family + key -> value or deletion);
   // merged into Registry::pending_ when the mutation joins its group.
   absl::flat_hash_map<std::string, std::optional<std::string>> writes;
@@ -40,6 +43,7 @@ struct Registry::Mutation {
 struct Registry::Group {
   uint64_t id = 0;
   rocksdb::WriteBatch batch;
+  SortedWrites keyed;
   // Per member: its request key, and what stores its answer once the group's head is known.
   std::vector<std::string> request_keys;
   std::vector<std::function<std::string(const v1::SignedTreeHead&)>> finishers;

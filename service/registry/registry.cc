@@ -343,13 +343,11 @@ uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,
   Hash256 hash = ChangeRecordHash(encoded);
   m.batch->Put(store_->Handle(Family::kChanges), keys::U64(record.sequence), encoded);
   state.tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
-    m.batch->Put(store_->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
-                 ToSlice(AsBytes(node)));
+    m.keyed->Put(Family::kTreeNodes, keys::TreeNode(level, index), AsBytes(node));
     if (level >= UpperNodes::kLowestLevel) m.upper_nodes.push_back({level, index, node});
   });
   for (const std::string& subject : subjects) {
-    m.batch->Put(store_->Handle(Family::kSubjectChanges),
-                 keys::SubjectItem(subject, record.sequence), "");
+    m.keyed->Put(Family::kSubjectChanges, keys::SubjectItem(subject, record.sequence), "");
   }
   state.next_sequence = record.sequence + 1;
   state.last_hash = hash;
@@ -376,11 +374,11 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
   m.batch->Put(store_->Handle(Family::kEntries), id_key, record.after);
   m.writes[PendingKey(Family::kEntries, id_key)] = record.after;
   if (before == nullptr || subjects.size() == 2) {
-    m.batch->Put(store_->Handle(Family::kSubjectEntries),
-                 keys::SubjectItem(after.subject().code(), after.id()), "");
+    m.keyed->Put(Family::kSubjectEntries, keys::SubjectItem(after.subject().code(), after.id()),
+                 "");
   }
   if (subjects.size() == 2) {
-    m.batch->Delete(store_->Handle(Family::kSubjectEntries),
+    m.keyed->Delete(Family::kSubjectEntries,
                     keys::SubjectItem(before->subject().code(), after.id()));
   }
   uint64_t sequence = AddRecord(m, record, subjects);
@@ -397,7 +395,7 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     subject.Set(after.id(), active_here ? &part : nullptr);
     subject.last_change = sequence;
     std::string encoded = subject.Encode();
-    m.batch->Put(store_->Handle(Family::kSubjects), code, encoded);
+    m.keyed->Put(Family::kSubjects, code, encoded);
     m.writes[PendingKey(Family::kSubjects, code)] = std::move(encoded);
   }
   return absl::OkStatus();
@@ -445,9 +443,9 @@ void Registry::CommitOpenGroup() {
 
   // The next group fills while this one is written.
   write_mu_.Unlock();
-  store_->SortByKey(&group->batch);
+  absl::Status status = group->keyed.MoveSortedTo(*store_, &group->batch);
   FailPoint(kFailBeforeWrite);
-  absl::Status status = store_->Write(&group->batch);
+  if (status.ok()) status = store_->Write(&group->batch);
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   if (status.ok()) {
     FailPoint(kFailAfterWrite);

@@ -46,11 +46,14 @@ absl::StatusOr<Response> Registry::Mutate(
   m.request_id = std::string(request_id);
   m.time_micros = std::max(absl::ToUnixMicros(clock_->Now()), tentative_.last_time_micros);
   m.batch = &group->batch;
+  m.keyed = &group->keyed;
   const LogState before = tentative_;
   group->batch.SetSavePoint();
+  const size_t keyed_before = group->keyed.size();
   Response response;
   if (absl::Status built = build(m, response); !built.ok()) {
     group->batch.RollbackToSavePoint().PermitUncheckedError();
+    group->keyed.Truncate(keyed_before);
     tentative_ = before;
     return built;
   }

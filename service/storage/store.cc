@@ -166,75 +166,42 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch) {
   return status;
 }
 
-namespace {
+void SortedWrites::Put(Family family, absl::string_view key, absl::string_view value) {
+  Add(family, false, key, value);
+}
 
-// A batch's puts and deletes, family by family (in the order of `handles`), as slices into the
-// batch's own bytes. Iterate fails on a family not in `handles` and on other kinds of writes to
-// any but the default family; those to the default family are skipped, so the caller compares
-// counts.
-class BatchWrites : public rocksdb::WriteBatch::Handler {
- public:
-  struct Write {
-    rocksdb::Slice key;
-    std::optional<rocksdb::Slice> value;  // nullopt: a delete
-  };
+void SortedWrites::Delete(Family family, absl::string_view key) { Add(family, true, key, {}); }
 
-  explicit BatchWrites(const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
-      : families(handles.size()), handles_(handles) {}
+void SortedWrites::Add(Family family, bool erase, absl::string_view key, absl::string_view value) {
+  writes_.push_back({family, erase, static_cast<uint32_t>(key.size()),
+                     static_cast<uint32_t>(value.size()), bytes_.size()});
+  bytes_.append(key.data(), key.size());
+  bytes_.append(value.data(), value.size());
+}
 
-  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key,
-                        const rocksdb::Slice& value) override {
-    return Add(family_id, {key, value});
+void SortedWrites::Truncate(size_t mark) {
+  if (mark >= writes_.size()) return;
+  bytes_.resize(writes_[mark].at);
+  writes_.resize(mark);
+}
+
+absl::Status SortedWrites::MoveSortedTo(const Store& store, rocksdb::WriteBatch* batch) {
+  auto key = [this](const Write& w) { return absl::string_view(bytes_).substr(w.at, w.key_size); };
+  std::stable_sort(writes_.begin(), writes_.end(), [&](const Write& a, const Write& b) {
+    if (a.family != b.family) return a.family < b.family;
+    return key(a) < key(b);
+  });
+  for (const Write& w : writes_) {
+    rocksdb::Slice k(bytes_.data() + w.at, w.key_size);
+    rocksdb::Status status =
+        w.erase ? batch->Delete(store.Handle(w.family), k)
+                : batch->Put(store.Handle(w.family), k,
+                             rocksdb::Slice(bytes_.data() + w.at + w.key_size, w.value_size));
+    if (!status.ok()) return FromRocksStatus(status, "adding the sorted writes to the batch");
   }
-  rocksdb::Status DeleteCF(uint32_t family_id, const rocksdb::Slice& key) override {
-    return Add(family_id, {key, std::nullopt});
-  }
-
-  std::vector<std::vector<Write>> families;  // indexed like `handles`
-  size_t count = 0;
-
- private:
-  rocksdb::Status Add(uint32_t family_id, Write write) {
-    for (size_t f = 0; f < handles_.size(); ++f) {
-      if (handles_[f]->GetID() != family_id) continue;
-      families[f].push_back(write);
-      ++count;
-      return rocksdb::Status::OK();
-    }
-    return rocksdb::Status::InvalidArgument("not one of the store's families");
-  }
-
-  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
-};
-
-}  // namespace
-
-void Store::SortByKey(rocksdb::WriteBatch* batch) const {
-  BatchWrites collected(handles_);
-  if (!batch->Iterate(&collected).ok() || collected.count != batch->Count()) return;
-  // Most families are keyed by sequence and already in order; only the randomly keyed ones
-  // need sorting.
-  auto by_key = [](const BatchWrites::Write& a, const BatchWrites::Write& b) {
-    return a.key.compare(b.key) < 0;
-  };
-  bool changed = false;
-  for (std::vector<BatchWrites::Write>& writes : collected.families) {
-    if (std::is_sorted(writes.begin(), writes.end(), by_key)) continue;
-    std::stable_sort(writes.begin(), writes.end(), by_key);
-    changed = true;
-  }
-  if (!changed) return;
-
-  rocksdb::WriteBatch sorted(batch->GetDataSize());
-  for (size_t f = 0; f < handles_.size(); ++f) {
-    for (const BatchWrites::Write& write : collected.families[f]) {
-      rocksdb::Status status = write.value.has_value()
-                                   ? sorted.Put(handles_[f], write.key, *write.value)
-                                   : sorted.Delete(handles_[f], write.key);
-      if (!status.ok()) return;
-    }
-  }
-  *batch = std::move(sorted);
+  writes_.clear();
+  bytes_.clear();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Family family, const rocksdb::Slice& key,

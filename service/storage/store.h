@@ -48,6 +48,40 @@ struct StoreOptions {
   size_t write_buffer_bytes = 256 << 20;
 };
 
+// Puts and deletes kept apart from a write batch until it is written, then added to it sorted by
+// family and key; writes to one key keep their order, so they mean the same. RocksDB inserts each
+// write into its family's memtable skip list, searching from where the previous insert into that
+// memtable ended: in key order each search starts next to its place, where randomly keyed writes
+// (subject codes) search from the top each time. Writes to families keyed in order (sequences,
+// ids) go to the batch directly: sorting the whole batch meant reading and copying it all.
+// Not thread-safe.
+class SortedWrites {
+ public:
+  void Put(Family family, absl::string_view key, absl::string_view value);
+  void Delete(Family family, absl::string_view key);
+
+  // How many writes are held: a mark to Truncate back to.
+  size_t size() const { return writes_.size(); }
+  // Drops the writes made after `size()` was `mark` (a failed mutation's).
+  void Truncate(size_t mark);
+
+  // Adds the writes to `batch`, in family and key order; then holds none.
+  absl::Status MoveSortedTo(const class Store& store, rocksdb::WriteBatch* batch);
+
+ private:
+  struct Write {
+    Family family;
+    bool erase;
+    uint32_t key_size;
+    uint32_t value_size;
+    size_t at;  // key, then value, in bytes_
+  };
+  void Add(Family family, bool erase, absl::string_view key, absl::string_view value);
+
+  std::string bytes_;
+  std::vector<Write> writes_;
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database in `dir`. FAILED_PRECONDITION when the folder holds
@@ -72,13 +106,6 @@ class Store {
   // original failure while it cannot (RESOURCE_EXHAUSTED for a full disk, which RocksDB recovers
   // from by itself once there is space; a read-only disk needs a restart). Reads go on.
   absl::Status Write(rocksdb::WriteBatch* batch);
-
-  // Reorders `batch` by family and key; writes to one key keep their order, so the batch means
-  // the same. RocksDB inserts each write into its family's memtable skip list, searching from
-  // where the previous insert into that memtable ended: in key order each search starts next to
-  // its place, where randomly keyed writes (subject codes) search from the top each time. A
-  // batch holding anything but puts and deletes is left as it is.
-  void SortByKey(rocksdb::WriteBatch* batch) const;
 
   // The value under `key`, nullopt when absent. `snapshot` may be null (latest state).
   absl::StatusOr<std::optional<std::string>> Get(Family family, const rocksdb::Slice& key,

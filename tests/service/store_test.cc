@@ -193,35 +193,47 @@ class StoreSortTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreSortTest, SortByKeyOrdersEachFamilyAndKeepsWritesToOneKeyInOrder) {
+// Sorted writes follow what the batch already holds, family by family and in key order; writes
+// to one key keep their order, so the last one wins.
+TEST_F(StoreSortTest, SortedWritesFollowTheBatchInFamilyAndKeyOrder) {
   Store& s = *store_;
   rocksdb::WriteBatch batch;
-  batch.Put(s.Handle(Family::kSubjects), "b", "1");
   batch.Put(s.Handle(Family::kEntries), "2", "two");
-  batch.Put(s.Handle(Family::kSubjects), "a", "x");
-  batch.Delete(s.Handle(Family::kSubjects), "b");
-  batch.Put(s.Handle(Family::kEntries), "1", "one");
-  batch.Put(s.Handle(Family::kSubjects), "b", "3");
-  batch.Delete(s.Handle(Family::kSubjects), "c");
-  s.SortByKey(&batch);
-  EXPECT_EQ(
-      BatchContents(s, batch),
-      (std::vector<std::string>{"entries 1=one", "entries 2=two", "subjects a=x", "subjects b=1",
-                                "subjects b deleted", "subjects b=3", "subjects c deleted"}));
+  SortedWrites sorted;
+  sorted.Put(Family::kSubjects, "b", "1");
+  sorted.Put(Family::kSubjectEntries, "z", "");
+  sorted.Put(Family::kSubjects, "a", "x");
+  sorted.Delete(Family::kSubjects, "b");
+  sorted.Put(Family::kSubjects, "b", "3");
+  sorted.Delete(Family::kSubjects, "c");
+  EXPECT_EQ(sorted.size(), 6u);
+  ASSERT_TRUE(sorted.MoveSortedTo(s, &batch).ok());
+  EXPECT_EQ(sorted.size(), 0u);
+  EXPECT_EQ(BatchContents(s, batch),
+            (std::vector<std::string>{"entries 2=two", "subject_entries z=", "subjects a=x",
+                                      "subjects b=1", "subjects b deleted", "subjects b=3",
+                                      "subjects c deleted"}));
   ASSERT_TRUE(s.Write(&batch).ok());
   EXPECT_EQ(*s.Get(Family::kSubjects, "b"), std::optional<std::string>("3"));
-  EXPECT_EQ(*s.Get(Family::kEntries, "1"), std::optional<std::string>("one"));
+  EXPECT_EQ(*s.Get(Family::kSubjects, "c"), std::nullopt);
+  EXPECT_EQ(*s.Get(Family::kSubjectEntries, "z"), std::optional<std::string>(""));
 }
 
-TEST_F(StoreSortTest, SortByKeyLeavesABatchWithOtherKindsOfWritesAsItIs) {
+// A failed mutation's writes are dropped back to a mark; those before it stay, bytes and all.
+TEST_F(StoreSortTest, SortedWritesTruncateToAMark) {
   Store& s = *store_;
+  SortedWrites sorted;
+  sorted.Put(Family::kSubjects, "k", "kept");
+  size_t mark = sorted.size();
+  sorted.Put(Family::kSubjects, "a", "dropped");
+  sorted.Delete(Family::kSubjects, "k");
+  sorted.Truncate(mark);
+  sorted.Truncate(mark + 5);  // past the end: nothing to drop
+  sorted.Put(Family::kSubjects, "m", "after");
   rocksdb::WriteBatch batch;
-  batch.Put(s.Handle(Family::kSubjects), "b", "1");
-  batch.DeleteRange(s.Handle(Family::kSubjects), "a", "c");
-  batch.Put(s.Handle(Family::kSubjects), "a", "2");
-  std::string before = batch.Data();
-  s.SortByKey(&batch);
-  EXPECT_EQ(batch.Data(), before);
+  ASSERT_TRUE(sorted.MoveSortedTo(s, &batch).ok());
+  EXPECT_EQ(BatchContents(s, batch),
+            (std::vector<std::string>{"subjects k=kept", "subjects m=after"}));
 }
 
 TEST(KeysTest, BigEndianKeysSortNumerically) {
