@@ -67,9 +67,9 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
   EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
 }
 
-// Folders written before the append-mostly families moved to universal compaction hold their
-// files in levels, as leveled compaction left them. Such a folder opens, keeps every value, and
-// compacts its new writes under the new style.
+// Folders written before the append-mostly families and the subject indexes moved to universal
+// compaction hold their files in levels, as leveled compaction left them. Such a folder opens,
+// keeps every value, and compacts its new writes under the new style.
 TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
   TempDir dir;
   {
@@ -90,15 +90,18 @@ TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
     auto position = [&names](const char* name) {
       return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
     };
-    const size_t kEntries = position("entries"), kChanges = position("changes");
+    const size_t kEntries = position("entries"), kChanges = position("changes"),
+                 kIndex = position("subject_changes");
     ASSERT_LT(kEntries, names.size());
     ASSERT_LT(kChanges, names.size());
+    ASSERT_LT(kIndex, names.size());
     // Keys 0-99 pushed down to the last level, then 100-199 and a new value for key 5 in level 0.
     for (int k = 0; k < 200; ++k) {
       ASSERT_TRUE(db->Put({}, handles[kChanges], keys::U64(k), "record " + std::to_string(k)).ok());
       ASSERT_TRUE(db->Put({}, handles[kEntries], keys::U64(k), "entry " + std::to_string(k)).ok());
+      ASSERT_TRUE(db->Put({}, handles[kIndex], keys::SubjectItem(kOrgCode, k), "").ok());
       if (k == 99) {
-        for (size_t f : {kEntries, kChanges}) {
+        for (size_t f : {kEntries, kChanges, kIndex}) {
           ASSERT_TRUE(db->Flush({}, handles[f]).ok());
           rocksdb::CompactRangeOptions compact;
           compact.change_level = true;
@@ -108,7 +111,7 @@ TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
       }
     }
     ASSERT_TRUE(db->Put({}, handles[kEntries], keys::U64(5), "entry 5, corrected").ok());
-    ASSERT_TRUE(db->Flush({}, {handles[kEntries], handles[kChanges]}).ok());
+    ASSERT_TRUE(db->Flush({}, {handles[kEntries], handles[kChanges], handles[kIndex]}).ok());
     std::string files;
     ASSERT_TRUE(db->GetProperty(handles[kEntries], "rocksdb.num-files-at-level6", &files));
     EXPECT_EQ(files, "1");
@@ -125,21 +128,26 @@ TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
       std::string entry = "entry " + std::to_string(k);
       if (k == 5 || (k == 7 && seven_corrected)) entry += ", corrected";
       EXPECT_EQ(*store.Get(Family::kEntries, keys::U64(k)), std::optional<std::string>(entry));
+      EXPECT_EQ(*store.Get(Family::kSubjectChanges, keys::SubjectItem(kOrgCode, k)),
+                std::optional<std::string>(""));
     }
   };
   {
     absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
     ASSERT_TRUE(store.ok()) << store.status();
     Store& s = **store;
-    rocksdb::Options options = s.db()->GetOptions(s.Handle(Family::kEntries));
-    EXPECT_EQ(options.compaction_style, rocksdb::kCompactionStyleUniversal);
+    for (Family f : {Family::kEntries, Family::kChanges, Family::kSubjectChanges}) {
+      EXPECT_EQ(s.db()->GetOptions(s.Handle(f)).compaction_style,
+                rocksdb::kCompactionStyleUniversal);
+    }
     expect_values(s, false);
     // New writes, then every run of the two families compacted together.
     rocksdb::WriteBatch batch;
     batch.Put(s.Handle(Family::kEntries), keys::U64(7), "entry 7, corrected");
     batch.Put(s.Handle(Family::kChanges), keys::U64(200), "record 200");
+    batch.Put(s.Handle(Family::kSubjectChanges), keys::SubjectItem(kOrgCode, 200), "");
     ASSERT_TRUE(s.Write(&batch).ok());
-    for (Family f : {Family::kEntries, Family::kChanges}) {
+    for (Family f : {Family::kEntries, Family::kChanges, Family::kSubjectChanges}) {
       ASSERT_TRUE(s.db()->Flush({}, s.Handle(f)).ok());
       ASSERT_TRUE(s.db()->CompactRange({}, s.Handle(f), nullptr, nullptr).ok());
     }
