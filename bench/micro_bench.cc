@@ -176,33 +176,50 @@ BENCHMARK(BM_SubjectItemKey);
 }  // namespace
 }  // namespace credit
 
+// A store in a fresh folder under /tmp, removed with it.
+class ScratchStore {
+ public:
+  ScratchStore() {
+    char dir_template[] = "/tmp/credit-micro-bench-XXXXXX";
+    dir_ = mkdtemp(dir_template);
+    absl::StatusOr<std::unique_ptr<credit::Store>> store = credit::Store::Open(dir_);
+    if (store.ok()) store_ = *std::move(store);
+  }
+  ~ScratchStore() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  credit::Store* get() const { return store_.get(); }  // null if it did not open
+
+ private:
+  std::string dir_;
+  std::unique_ptr<credit::Store> store_;
+};
+
 // One synced RocksDB write of about a recording's size (entry, change record, indexes, tree
 // nodes, head, stored answer): the floor under one recorder's latency on this disk.
 void BM_SyncedWrite(benchmark::State& state) {
-  char dir_template[] = "/tmp/credit-synced-write-XXXXXX";
-  std::string dir = mkdtemp(dir_template);
-  auto store = credit::Store::Open(dir);
-  if (!store.ok()) {
+  ScratchStore scratch;
+  if (scratch.get() == nullptr) {
     state.SkipWithError("cannot open a store");
     return;
   }
+  credit::Store& store = *scratch.get();
   std::string value(600, 'v');
   uint64_t n = 0;
   for (auto _ : state) {
     rocksdb::WriteBatch batch;
     for (credit::Family family : {credit::Family::kEntries, credit::Family::kChanges,
                                   credit::Family::kSubjects, credit::Family::kRequests}) {
-      batch.Put((*store)->Handle(family), credit::keys::U64(n), value);
+      batch.Put(store.Handle(family), credit::keys::U64(n), value);
     }
     for (int i = 0; i < 4; ++i) {
-      batch.Put((*store)->Handle(credit::Family::kTreeNodes), credit::keys::TreeNode(i, n),
+      batch.Put(store.Handle(credit::Family::kTreeNodes), credit::keys::TreeNode(i, n),
                 std::string(32, 'h'));
     }
     ++n;
-    if (!(*store)->Write(&batch).ok()) state.SkipWithError("write failed");
+    if (!store.Write(&batch).ok()) state.SkipWithError("write failed");
   }
-  store->reset();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SyncedWrite)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
@@ -210,13 +227,12 @@ BENCHMARK(BM_SyncedWrite)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // subject record and two index keys, randomly keyed; its Merkle nodes, level first), sorted into
 // the group's batch as the committing thread does (SortedWrites). Per entry.
 void BM_SortedWritesOfAnImport(benchmark::State& state) {
-  char dir_template[] = "/tmp/credit-sorted-writes-XXXXXX";
-  std::string dir = mkdtemp(dir_template);
-  auto store = credit::Store::Open(dir);
-  if (!store.ok()) {
+  ScratchStore scratch;
+  if (scratch.get() == nullptr) {
     state.SkipWithError("cannot open a store");
     return;
   }
+  credit::Store& store = *scratch.get();
   constexpr int kEntries = 1000;
   std::vector<std::string> codes;
   for (uint64_t n = 0; n < kEntries; ++n) codes.push_back(credit::bench::SubjectCode(n * 7919));
@@ -237,13 +253,11 @@ void BM_SortedWritesOfAnImport(benchmark::State& state) {
       }
     }
     rocksdb::WriteBatch batch;
-    if (!writes.MoveSortedTo(**store, &batch).ok()) state.SkipWithError("adding failed");
+    if (!writes.MoveSortedTo(store, &batch).ok()) state.SkipWithError("adding failed");
     benchmark::DoNotOptimize(batch.Data().data());
     first += kEntries;
   }
   state.SetItemsProcessed(state.iterations() * kEntries);
-  store->reset();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SortedWritesOfAnImport)->Unit(benchmark::kMicrosecond);
 
