@@ -176,20 +176,25 @@ BENCHMARK(BM_SubjectItemKey);
 }  // namespace
 }  // namespace credit
 
-// A store in a fresh folder under /tmp, removed with it.
+// A store in a fresh folder under /tmp, removed with it. When it cannot be opened, the
+// benchmark is marked skipped and get() is null.
 class ScratchStore {
  public:
-  ScratchStore() {
+  explicit ScratchStore(benchmark::State& state) {
     char dir_template[] = "/tmp/credit-micro-bench-XXXXXX";
     dir_ = mkdtemp(dir_template);
     absl::StatusOr<std::unique_ptr<credit::Store>> store = credit::Store::Open(dir_);
-    if (store.ok()) store_ = *std::move(store);
+    if (store.ok()) {
+      store_ = *std::move(store);
+    } else {
+      state.SkipWithError("cannot open a store");
+    }
   }
   ~ScratchStore() {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  credit::Store* get() const { return store_.get(); }  // null if it did not open
+  credit::Store* get() const { return store_.get(); }
 
  private:
   std::string dir_;
@@ -199,11 +204,8 @@ class ScratchStore {
 // One synced RocksDB write of about a recording's size (entry, change record, indexes, tree
 // nodes, head, stored answer): the floor under one recorder's latency on this disk.
 void BM_SyncedWrite(benchmark::State& state) {
-  ScratchStore scratch;
-  if (scratch.get() == nullptr) {
-    state.SkipWithError("cannot open a store");
-    return;
-  }
+  ScratchStore scratch(state);
+  if (scratch.get() == nullptr) return;
   credit::Store& store = *scratch.get();
   std::string value(600, 'v');
   uint64_t n = 0;
@@ -227,11 +229,8 @@ BENCHMARK(BM_SyncedWrite)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // subject record and two index keys, randomly keyed; its Merkle nodes, level first), sorted into
 // the group's batch as the committing thread does (SortedWrites). Per entry.
 void BM_SortedWritesOfAnImport(benchmark::State& state) {
-  ScratchStore scratch;
-  if (scratch.get() == nullptr) {
-    state.SkipWithError("cannot open a store");
-    return;
-  }
+  ScratchStore scratch(state);
+  if (scratch.get() == nullptr) return;
   credit::Store& store = *scratch.get();
   constexpr int kEntries = 1000;
   std::vector<std::string> codes;
