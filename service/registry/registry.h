@@ -156,6 +156,8 @@ class Registry {
            absl::TimeZone time_zone);
   absl::Status Resume(size_t rebuild_chunk_bytes);
   absl::Status BuildSubjectRecords(size_t chunk_bytes);
+  // Drops the Merkle nodes a folder from before holds between its leaves and the upper levels.
+  absl::Status DropHashedTreeLevels() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which adds
   // the mutation's change records (AddRecord, ChangeEntry) and fills `response`. The mutation

@@ -123,9 +123,11 @@ class HeadSignatures {
   std::vector<std::thread> threads_;
 };
 
-// The stored Merkle nodes, read in the order the records produce them: nodes are keyed by level
-// then index, and each level's nodes are completed in index order, so one iterator per level
-// walks them without a lookup per node.
+// The stored Merkle nodes (keys::IsStoredTreeLevel), read in the order the records produce them:
+// nodes are keyed by level then index, and each level's nodes are completed in index order, so one
+// iterator per level walks them without a lookup per node. A folder from before may still hold
+// nodes of the levels in between until creditd opens it (Registry::DropHashedTreeLevels); nothing
+// reads them, and they are not checked.
 class NodeWalker {
  public:
   explicit NodeWalker(Store& store) : store_(store) {}
@@ -305,7 +307,9 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
       }
       absl::Status node_status;
       tree.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
-        if (node_status.ok()) node_status = nodes.Check(level, index, node, n);
+        if (node_status.ok() && keys::IsStoredTreeLevel(level)) {
+          node_status = nodes.Check(level, index, node, n);
+        }
       });
       RETURN_IF_ERROR(node_status);
       while (heads->Valid() && keys::ReadU64(View(heads->key())) < n + 1) heads->Next();

@@ -8,6 +8,8 @@
 #include "common/changelog/change_record.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "rocksdb/write_batch.h"
+#include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
 
 namespace credit::testing {
@@ -172,6 +174,62 @@ TEST_F(RegistryLogTest, ProofsOfALongLogAreThoseOfTheTreeOfItsRecords) {
       EXPECT_EQ(Root(r->from_head()), *merkle::RangeRoot(0, from, reference)) << from;
     }
   }
+}
+
+// How many Merkle nodes the store holds, by level.
+std::map<int, uint64_t> StoredNodesPerLevel(Store& store) {
+  std::map<int, uint64_t> levels;
+  auto it = store.NewIterator(Family::kTreeNodes);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++levels[static_cast<uint8_t>(it->key()[0])];
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return levels;
+}
+
+// The leaves and levels 5 and up are stored, every completed node of them; the levels between are
+// not. A folder written when they were has them dropped at open, and its proofs do not change.
+TEST_F(RegistryLogTest, TheStoreHoldsTheLeavesAndTheUpperLevelsOnly) {
+  ASSERT_NO_FATAL_FAILURE(ImportThousands(1));
+  const uint64_t size = kSeeded + 1000;
+  v1::GetConsistencyProofRequest consistency;
+  consistency.set_from_size(100);
+  absl::StatusOr<v1::GetConsistencyProofResponse> before =
+      registry_->GetConsistencyProof(consistency);
+  ASSERT_TRUE(before.ok()) << before.status();
+  registry_.reset();
+  const std::map<int, uint64_t> expected = {{0, size},      {5, size >> 5}, {6, size >> 6},
+                                            {7, size >> 7}, {8, size >> 8}, {9, size >> 9}};
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(StoredNodesPerLevel(**store), expected);
+    EXPECT_EQ((*store)->Get(Family::kMeta, "tree_levels_from")->value_or(""), "5");
+    // As a folder from before held them: nodes of levels 1 to 4, and no mark.
+    rocksdb::WriteBatch batch;
+    for (int level = 1; level < 5; ++level) {
+      for (uint64_t index = 0; index < size >> level; ++index) {
+        batch.Put((*store)->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
+                  std::string(32, static_cast<char>(level)));
+      }
+    }
+    batch.Delete((*store)->Handle(Family::kMeta), "tree_levels_from");
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+    EXPECT_EQ(StoredNodesPerLevel(**store).size(), 10u);
+  }
+  Open();
+  absl::StatusOr<v1::GetConsistencyProofResponse> after =
+      registry_->GetConsistencyProof(consistency);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(Proof(after->proof()), Proof(before->proof()));
+  registry_.reset();
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(StoredNodesPerLevel(**store), expected);
+    EXPECT_EQ((*store)->Get(Family::kMeta, "tree_levels_from")->value_or(""), "5");
+  }
+  absl::StatusOr<VerifyReport> report = Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->changes, size);
 }
 
 TEST_F(RegistryLogTest, ProofRequestsBeyondTheTreeAreInvalidArgument) {

@@ -172,10 +172,10 @@ TEST_F(LongLogVerifierTest, AChangedRecordInTheThirdChunkIsNamed) {
 }
 
 TEST_F(LongLogVerifierTest, AChangedMerkleNodeInTheSecondChunkIsNamed) {
-  // Node (3, 1000) covers records 8000..8007 and is completed by record 8007.
-  Change(Family::kTreeNodes, keys::TreeNode(3, 1000), 1, 0x01);
+  // Node (5, 250) covers records 8000..8031 and is completed by record 8031.
+  Change(Family::kTreeNodes, keys::TreeNode(5, 250), 1, 0x01);
   EXPECT_EQ(Verify().status().message(),
-            "change 8007: the stored Merkle node (level 3, index 1000) does not match the "
+            "change 8031: the stored Merkle node (level 5, index 250) does not match the "
             "records");
 }
 
