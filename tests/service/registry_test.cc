@@ -7,6 +7,7 @@
 
 #include "common/proto/deterministic.h"
 #include "rocksdb/write_batch.h"
+#include "service/registry/registry_internal.h"
 #include "service/registry/subject_record.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -428,6 +429,48 @@ TEST_F(RegistryTest, AnUnknownStatusViewIsInvalidArgumentAndLeavesNoQueryRecord)
 
 // The subjects family keeps an entry's status part only (~50 bytes, not the ~700 of the entry);
 // a data folder whose family holds whole entries (format "1") has it rebuilt at open.
+// StatusPart writes the bytes itself: they are those protobuf writes for an Entry of just the
+// status fields, whatever their values (defaults left out, enums out of range or negative, empty
+// and long measure codes).
+TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) {
+  auto reference = [](const v1::Entry& entry) {
+    v1::Entry part;
+    part.set_list(entry.list());
+    part.set_status(entry.status());
+    part.set_effective_date(entry.effective_date());
+    part.set_expiry_date(entry.expiry_date());
+    *part.mutable_measure_codes() = entry.measure_codes();
+    return SerializeDeterministic(part);
+  };
+  v1::Entry black = BlackEntry();
+  black.set_status(v1::ACTIVE);
+  v1::Entry red = BlackEntry(kPersonCode);
+  red.set_list(v1::RED);
+  red.set_status(v1::EXPIRED);
+  red.clear_measure_codes();
+  red.add_measure_codes("I-GREEN-CHANNEL");
+  red.add_measure_codes("");
+  red.add_measure_codes(std::string(300, 'M'));
+  v1::Entry defaults;
+  v1::Entry odd = black;
+  odd.set_list(static_cast<v1::ListKind>(-1));
+  odd.set_status(static_cast<v1::EntryStatus>(200));
+  odd.set_expiry_date("");
+  for (const v1::Entry& entry : {black, red, defaults, odd}) {
+    EXPECT_EQ(registry_internal::StatusPart(entry), reference(entry)) << entry.ShortDebugString();
+  }
+  EXPECT_EQ(registry_internal::StatusPart(defaults), "");
+  EXPECT_EQ(registry_internal::StatusPart(black),
+            "\x18\x02"  // list BLACK
+            "\x62\x0a"
+            "2026-01-15"
+            "\x6a\x0a"
+            "2028-01-14"
+            "\x72\x0dP-PROCUREMENT"
+            "\x72\x09P-BIDDING"
+            "\x78\x03");  // status ACTIVE
+}
+
 TEST_F(RegistryTest, SubjectRecordsHoldStatusPartsAndAnOlderFormatIsRebuiltAtOpen) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   registry_.reset();
