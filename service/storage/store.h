@@ -29,7 +29,7 @@ enum class Family {
   kSubjectChanges,  // subject code + sequence -> ""
   kMeasures,        // measure code -> credit.registry.v1.Measure
   kRequests,        // identity + 0x00 + request id -> stored answer (idempotency)
-  kTreeNodes,       // level + index -> 32-byte Merkle node hash (common/merkle/merkle.h)
+  kTreeNodes,       // level + index -> 32-byte Merkle node hash; the stored levels: keys.h
   kHeads,           // tree size -> credit.registry.v1.SignedTreeHead
   kQueries,         // sequence -> credit.registry.v1.QueryRecord (the query log)
   kSubjects,        // subject code -> its ACTIVE entries and last change (subject_record.h)
