@@ -63,11 +63,14 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   // does not do this, and moves runs that do not overlap without rewriting them; runs that do
   // overlap (corrected entries) are merged by size as usual. A folder written under leveled
   // compaction opens as it is: universal compaction takes each of its levels as a sorted run.
-  for (Family append_mostly :
-       {Family::kChanges, Family::kEntries, Family::kHeads, Family::kQueries}) {
-    rocksdb::ColumnFamilyOptions& options = families[static_cast<size_t>(append_mostly)].options;
+  auto compact_universally = [&families](Family family) {
+    rocksdb::ColumnFamilyOptions& options = families[static_cast<size_t>(family)].options;
     options.compaction_style = rocksdb::kCompactionStyleUniversal;
     options.compaction_options_universal.allow_trivial_move = true;
+  };
+  for (Family append_mostly :
+       {Family::kChanges, Family::kEntries, Family::kHeads, Family::kQueries}) {
+    compact_universally(append_mostly);
   }
   // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
   families[static_cast<size_t>(Family::kTreeNodes)].options.compression = rocksdb::kNoCompression;
@@ -84,9 +87,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
         rocksdb::NewBlockBasedTableFactory(scanned_table));
   }
   for (Family index : {Family::kSubjectEntries, Family::kSubjectChanges}) {
-    rocksdb::ColumnFamilyOptions& options = families[static_cast<size_t>(index)].options;
-    options.compaction_style = rocksdb::kCompactionStyleUniversal;
-    options.compaction_options_universal.allow_trivial_move = true;
+    compact_universally(index);
   }
   return families;
 }
