@@ -1,6 +1,7 @@
 // Google Benchmark over the in-process hot paths, so a regression shows without a server:
 // subject-code and entry validation, date formatting, change-record encoding, hashing, Merkle
-// appends and proofs, keys, chaining query-log records, sorting a group's keyed writes.
+// appends and proofs, keys, chaining query-log records, status parts, sorting a group's keyed
+// writes.
 //   build/bench/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -16,6 +17,7 @@
 #include "common/querylog/query_record_hash.h"
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
+#include "service/registry/registry_internal.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
 #include "service/storage/store.h"
@@ -36,6 +38,21 @@ void BM_ClassifyPersonCode(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ClassifyPersonCode);
+
+// An entry's status part, the bytes its subject's record keeps while it is ACTIVE: one per
+// entry an import records, under the writer's lock.
+void BM_StatusPart(benchmark::State& state) {
+  std::vector<registry::v1::Entry> entries;
+  for (uint64_t n = 0; n < 64; ++n) {
+    entries.push_back(bench::EntryFor(n));
+    entries.back().set_status(registry::v1::ACTIVE);
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(registry_internal::StatusPart(entries[i++ % entries.size()]));
+  }
+}
+BENCHMARK(BM_StatusPart);
 
 // An import validates each of its entries under the writer's lock, as ImportEntries calls it.
 void BM_ValidateImportEntry(benchmark::State& state) {

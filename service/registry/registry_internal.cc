@@ -1,6 +1,7 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/registry/validation.h"
 #include "service/storage/keys.h"
@@ -51,54 +52,44 @@ absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id) {
   return entry;
 }
 
-namespace {
-
-void AppendVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-// Protobuf's wire format: an enum as a sign-extended varint, a string with its length; proto3
-// leaves out a field at its default.
-void AppendEnum(std::string* out, int number, int value) {
-  if (value == 0) return;
-  AppendVarint(out, static_cast<uint64_t>(number) << 3);
-  AppendVarint(out, static_cast<uint64_t>(static_cast<int64_t>(value)));
-}
-
-void AppendString(std::string* out, int number, absl::string_view value) {
-  AppendVarint(out, static_cast<uint64_t>(number) << 3 | 2);
-  AppendVarint(out, value.size());
-  out->append(value.data(), value.size());
-}
-
-}  // namespace
-
-// Written field by field in number order, as deterministic serialisation of an Entry holding only
-// these fields writes them, without building that Entry (its copies were 2.4 % of an import).
+// Written field by field in number order with protobuf's own wire-format writers, as
+// deterministic serialisation of an Entry holding only these fields writes them (proto3 leaves a
+// field at its default out), into one allocation and without building that Entry: its copies
+// were 2.4 % of an import (BM_StatusPart).
 std::string StatusPart(const v1::Entry& entry) {
+  using google::protobuf::io::CodedOutputStream;
   static_assert(v1::Entry::kListFieldNumber < v1::Entry::kEffectiveDateFieldNumber &&
                 v1::Entry::kEffectiveDateFieldNumber < v1::Entry::kExpiryDateFieldNumber &&
                 v1::Entry::kExpiryDateFieldNumber < v1::Entry::kMeasureCodesFieldNumber &&
                 v1::Entry::kMeasureCodesFieldNumber < v1::Entry::kStatusFieldNumber);
-  std::string out;
-  size_t size = 2 * 6 + entry.effective_date().size() + entry.expiry_date().size();
-  for (const std::string& code : entry.measure_codes()) size += 3 + code.size();
-  out.reserve(size);
-  AppendEnum(&out, v1::Entry::kListFieldNumber, entry.list());
+  // At most: per enum a tag and a sign-extended varint of 10 bytes, per string a tag, a length
+  // of 5 and its bytes (every field number here is below 16: one-byte tags).
+  size_t bound = 2 * 11 + 2 * 6 + entry.effective_date().size() + entry.expiry_date().size();
+  for (const std::string& code : entry.measure_codes()) bound += 6 + code.size();
+  std::string out(bound, '\0');
+  auto* const begin = reinterpret_cast<uint8_t*>(out.data());
+  uint8_t* at = begin;
+  auto write_enum = [&at](int number, int value) {
+    if (value == 0) return;
+    at = CodedOutputStream::WriteTagToArray(static_cast<uint32_t>(number) << 3, at);
+    at = CodedOutputStream::WriteVarint32SignExtendedToArray(value, at);
+  };
+  auto write_string = [&at](int number, const std::string& value) {
+    at = CodedOutputStream::WriteTagToArray(static_cast<uint32_t>(number) << 3 | 2, at);
+    at = CodedOutputStream::WriteStringWithSizeToArray(value, at);
+  };
+  write_enum(v1::Entry::kListFieldNumber, entry.list());
   if (!entry.effective_date().empty()) {
-    AppendString(&out, v1::Entry::kEffectiveDateFieldNumber, entry.effective_date());
+    write_string(v1::Entry::kEffectiveDateFieldNumber, entry.effective_date());
   }
   if (!entry.expiry_date().empty()) {
-    AppendString(&out, v1::Entry::kExpiryDateFieldNumber, entry.expiry_date());
+    write_string(v1::Entry::kExpiryDateFieldNumber, entry.expiry_date());
   }
   for (const std::string& code : entry.measure_codes()) {
-    AppendString(&out, v1::Entry::kMeasureCodesFieldNumber, code);
+    write_string(v1::Entry::kMeasureCodesFieldNumber, code);
   }
-  AppendEnum(&out, v1::Entry::kStatusFieldNumber, entry.status());
+  write_enum(v1::Entry::kStatusFieldNumber, entry.status());
+  out.resize(static_cast<size_t>(at - begin));
   return out;
 }
 
