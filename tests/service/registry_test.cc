@@ -427,11 +427,9 @@ TEST_F(RegistryTest, AnUnknownStatusViewIsInvalidArgumentAndLeavesNoQueryRecord)
   EXPECT_EQ(queries->queries(0).rpc(), "GetCreditStatus");
 }
 
-// The subjects family keeps an entry's status part only (~50 bytes, not the ~700 of the entry);
-// a data folder whose family holds whole entries (format "1") has it rebuilt at open.
-// StatusPart writes the bytes itself: they are those protobuf writes for an Entry of just the
-// status fields, whatever their values (defaults left out, enums out of range or negative, empty
-// and long measure codes).
+// StatusPart writes the wire bytes without building an Entry: they are those protobuf writes for
+// an Entry of just the status fields, whatever their values (defaults left out, enums out of
+// range or negative, empty and long measure codes).
 TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) {
   auto reference = [](const v1::Entry& entry) {
     v1::Entry part;
@@ -471,6 +469,8 @@ TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) 
             "\x78\x03");  // status ACTIVE
 }
 
+// The subjects family keeps an entry's status part only (~50 bytes, not the ~700 of the entry);
+// a data folder whose family holds whole entries (format "1") has it rebuilt at open.
 TEST_F(RegistryTest, SubjectRecordsHoldStatusPartsAndAnOlderFormatIsRebuiltAtOpen) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   registry_.reset();
