@@ -30,6 +30,12 @@ struct VerifyReport {
 // anything does not match.
 absl::StatusOr<VerifyReport> VerifyStore(Store& store, absl::string_view public_key);
 
+// What the scan of the entries needs from a stored Entry: its id and its subject's code, read
+// from the wire bytes as protobuf reads them (the last value of a field wins; a subject given
+// twice is merged), without parsing the rest. False when the bytes are not a well-formed
+// message, at the top or inside the subject. `code` points into `bytes`.
+bool ReadEntryKey(absl::string_view bytes, uint64_t* id, absl::string_view* code);
+
 }  // namespace credit
 
 #endif  // CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
 #include "common/merkle/tree_head.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
@@ -123,6 +124,29 @@ TEST_F(StoreVerifierTest, AnEntryMissingFromItsIndexIsNamed) {
   EXPECT_EQ(Verify().status().message(), "entry 2: missing from the subject index");
 }
 
+TEST_F(StoreVerifierTest, AnEntryThatDoesNotParseIsNamed) {
+  std::string entry = Get(Family::kEntries, keys::U64(3));
+  Put(Family::kEntries, keys::U64(3), entry.substr(0, entry.size() - 1));
+  EXPECT_EQ(Verify().status().message(), "entry 3: stored bytes do not parse");
+}
+
+TEST_F(StoreVerifierTest, AnEntryStatingAnotherIdIsNamed) {
+  v1::Entry entry;
+  ASSERT_TRUE(entry.ParseFromString(Get(Family::kEntries, keys::U64(3))));
+  entry.set_id(4);
+  Put(Family::kEntries, keys::U64(3), entry.SerializeAsString());
+  EXPECT_EQ(Verify().status().message(), "entry 3: the entry says it is another id");
+}
+
+TEST_F(StoreVerifierTest, AnEntryMovedToAnotherSubjectIsNamed) {
+  v1::Entry entry;
+  ASSERT_TRUE(entry.ParseFromString(Get(Family::kEntries, keys::U64(2))));
+  ASSERT_EQ(entry.subject().code(), kOrgCode);
+  entry.mutable_subject()->set_code(kOrgCode2);
+  Put(Family::kEntries, keys::U64(2), entry.SerializeAsString());
+  EXPECT_EQ(Verify().status().message(), "entry 2: missing from the subject index");
+}
+
 TEST_F(StoreVerifierTest, AChangedQueryRecordIsNamed) {
   Open();  // a second query record after the one SetUp made
   StatusFor(kOrgCode2, builder_);
@@ -134,6 +158,92 @@ TEST_F(StoreVerifierTest, AChangedQueryRecordIsNamed) {
   Put(Family::kQueries, keys::U64(0), record.SerializeAsString());
   EXPECT_EQ(Verify().status().message(),
             "query 0: its hash is not the one query 1 recorded for it");
+}
+
+// ReadEntryKey against protobuf's own parse of the same bytes.
+struct EntryKey {
+  bool ok = false;
+  uint64_t id = 0;
+  std::string code;
+  bool operator==(const EntryKey&) const = default;
+};
+
+EntryKey Read(const std::string& bytes) {
+  EntryKey key;
+  absl::string_view code;
+  key.ok = ReadEntryKey(bytes, &key.id, &code);
+  key.code = std::string(code);
+  return key;
+}
+
+EntryKey Parsed(const std::string& bytes) {
+  v1::Entry entry;
+  EntryKey key;
+  key.ok = entry.ParseFromString(bytes);
+  key.id = entry.id();
+  key.code = entry.subject().code();
+  return key;
+}
+
+TEST(ReadEntryKeyTest, ReadsTheIdAndSubjectCodeOfAWholeEntry) {
+  v1::Entry entry = BlackEntry(kOrgCode);
+  entry.set_id(300);  // two varint bytes
+  entry.mutable_subject()->set_name("深圳市某某科技有限公司");
+  std::string bytes = entry.SerializeAsString();
+  EXPECT_EQ(Read(bytes), (EntryKey{true, 300, kOrgCode}));
+  EXPECT_EQ(Read(bytes), Parsed(bytes));
+}
+
+TEST(ReadEntryKeyTest, TakesTheLastIdAndMergesSubjectsAsProtobufDoes) {
+  v1::Entry first = BlackEntry(kOrgCode);
+  first.set_id(7);
+  v1::Entry second;  // a later id, and a subject with a name but no code
+  second.set_id(9);
+  second.mutable_subject()->set_name("某某");
+  v1::Entry third;  // a subject with another code
+  third.mutable_subject()->set_code(kOrgCode2);
+  std::string a = first.SerializeAsString(), b = second.SerializeAsString(),
+              c = third.SerializeAsString();
+  EXPECT_EQ(Read(a + b), (EntryKey{true, 9, kOrgCode}));
+  EXPECT_EQ(Read(a + b), Parsed(a + b));
+  EXPECT_EQ(Read(a + b + c), (EntryKey{true, 9, kOrgCode2}));
+  EXPECT_EQ(Read(a + b + c), Parsed(a + b + c));
+  EXPECT_EQ(Read(""), (EntryKey{true, 0, ""}));
+  EXPECT_EQ(Read(""), Parsed(""));
+}
+
+TEST(ReadEntryKeyTest, SkipsFieldsOfEveryWireType) {
+  v1::Entry entry = BlackEntry(kOrgCode);
+  entry.set_id(5);
+  // Unknown fields: 99 varint, 100 fixed64, 101 group holding a varint, 102 fixed32; and
+  // field 1 with a wire type other than the id's, which protobuf keeps aside as unknown.
+  std::string extra = std::string("\x98\x06\x7f", 3) + "\xa1\x06" + std::string(8, '\x01') +
+                      std::string("\xab\x06\x08\x01\xac\x06", 6) + "\xb5\x06" +
+                      std::string(4, '\x02') + "\x0d" + std::string(4, '\x03');
+  std::string bytes = entry.SerializeAsString() + extra;
+  EXPECT_EQ(Read(bytes), (EntryKey{true, 5, kOrgCode}));
+  EXPECT_EQ(Read(bytes), Parsed(bytes));
+}
+
+TEST(ReadEntryKeyTest, RefusesWhatProtobufRefuses) {
+  v1::Entry entry = BlackEntry(kOrgCode);
+  entry.set_id(5);
+  std::string bytes = entry.SerializeAsString();
+  std::string subject = entry.subject().SerializeAsString();
+  for (const std::string& bad : {
+           bytes.substr(0, bytes.size() - 1),  // truncated
+           bytes + std::string(1, '\0'),       // a zero tag
+           std::string("\x08\xff", 2),         // an unfinished varint
+           // a subject whose own last field is cut short, in a well-formed length
+           std::string("\x12") + static_cast<char>(subject.size() - 1) +
+               subject.substr(0, subject.size() - 1),
+           std::string("\x12\x05\x12\x02"
+                       "ab",
+                       6),  // a subject claiming more bytes than follow
+       }) {
+    EXPECT_FALSE(Parsed(bad).ok) << absl::CEscape(bad);
+    EXPECT_FALSE(Read(bad).ok) << absl::CEscape(bad);
+  }
 }
 
 // The verifier reads records on one thread and checks the tree on another, handing hashes over
