@@ -33,7 +33,9 @@ absl::StatusOr<VerifyReport> VerifyStore(Store& store, absl::string_view public_
 // What the scan of the entries needs from a stored Entry: its id and its subject's code, read
 // from the wire bytes as protobuf reads them (the last value of a field wins; a subject given
 // twice is merged), without parsing the rest. False when the bytes are not a well-formed
-// message, at the top or inside the subject. `code` points into `bytes`.
+// message, at the top or inside the subject; the other fields' contents are not looked at (a
+// text field that is not UTF-8, which protobuf's parse refuses, passes). `code` points into
+// `bytes`.
 bool ReadEntryKey(absl::string_view bytes, uint64_t* id, absl::string_view* code);
 
 }  // namespace credit

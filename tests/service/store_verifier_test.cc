@@ -225,7 +225,7 @@ TEST(ReadEntryKeyTest, SkipsFieldsOfEveryWireType) {
   EXPECT_EQ(Read(bytes), Parsed(bytes));
 }
 
-TEST(ReadEntryKeyTest, RefusesWhatProtobufRefuses) {
+TEST(ReadEntryKeyTest, RefusesMalformedWireBytesAsProtobufDoes) {
   v1::Entry entry = BlackEntry(kOrgCode);
   entry.set_id(5);
   std::string bytes = entry.SerializeAsString();
@@ -244,6 +244,15 @@ TEST(ReadEntryKeyTest, RefusesWhatProtobufRefuses) {
     EXPECT_FALSE(Parsed(bad).ok) << absl::CEscape(bad);
     EXPECT_FALSE(Read(bad).ok) << absl::CEscape(bad);
   }
+}
+
+TEST(ReadEntryKeyTest, DoesNotLookInsideTheOtherFields) {
+  v1::Entry entry = BlackEntry(kOrgCode);
+  entry.set_id(5);
+  // facts (field 5) given again, not UTF-8: protobuf's parse refuses the entry
+  std::string bytes = entry.SerializeAsString() + "\x2a\x02\xff\xfe";
+  EXPECT_FALSE(Parsed(bytes).ok);
+  EXPECT_EQ(Read(bytes), (EntryKey{true, 5, kOrgCode}));
 }
 
 // The verifier reads records on one thread and checks the tree on another, handing hashes over
