@@ -205,7 +205,7 @@ TEST_F(RegistryLogTest, TheStoreHoldsTheLeavesAndTheUpperLevelsOnly) {
     EXPECT_EQ((*store)->Get(Family::kMeta, "tree_levels_from")->value_or(""), "5");
     // As a folder from before held them: nodes of levels 1 to 4, and no mark.
     rocksdb::WriteBatch batch;
-    for (int level = 1; level < 5; ++level) {
+    for (int level = 1; level < keys::kUpperTreeLevel; ++level) {
       for (uint64_t index = 0; index < size >> level; ++index) {
         batch.Put((*store)->Handle(Family::kTreeNodes), keys::TreeNode(level, index),
                   std::string(32, static_cast<char>(level)));
