@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/table_properties.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -65,6 +68,47 @@ TEST(StoreTest, MultiGetAnswersInOrderWithGaps) {
   ASSERT_TRUE(values.ok());
   EXPECT_EQ((*values)[0], std::nullopt);
   EXPECT_EQ((*values)[1], std::optional<std::string>("three"));
+}
+
+// The subjects family (one ~100-byte record per status lookup) is written in blocks of 1 KB; the
+// other families keep RocksDB's 4 KB. 100 records of 18 + 100 bytes are ~11.8 KB: at least nine
+// blocks of 1 KB (three of 4 KB), and at most one more per record that overflows a block.
+TEST(StoreTest, SubjectsFamilyIsWrittenInBlocksOfOneKilobyte) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  Store& s = **store;
+  auto block_size = [&s](Family family) {
+    return s.db()
+        ->GetOptions(s.Handle(family))
+        .table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()
+        ->block_size;
+  };
+  EXPECT_EQ(block_size(Family::kSubjects), 1024u);
+  EXPECT_EQ(block_size(Family::kEntries), 4096u);
+  EXPECT_EQ(block_size(Family::kChanges), 4096u);
+
+  rocksdb::WriteBatch batch;
+  for (int i = 0; i < 100; ++i) {
+    char code[19];
+    std::snprintf(code, sizeof(code), "91110000%010d", i);
+    batch.Put(s.Handle(Family::kSubjects), code, std::string(100, static_cast<char>('a' + i % 26)));
+  }
+  ASSERT_TRUE(s.Write(&batch).ok());
+  ASSERT_TRUE(s.db()->Flush({}, s.Handle(Family::kSubjects)).ok());
+  rocksdb::TablePropertiesCollection tables;
+  ASSERT_TRUE(s.db()->GetPropertiesOfAllTables(s.Handle(Family::kSubjects), &tables).ok());
+  ASSERT_EQ(tables.size(), 1u);
+  const rocksdb::TableProperties& table = *tables.begin()->second;
+  EXPECT_EQ(table.num_entries, 100u);
+  EXPECT_GE(table.num_data_blocks, 9u);
+  EXPECT_LE(table.num_data_blocks, 13u);
+  for (int i : {0, 57, 99}) {
+    char code[19];
+    std::snprintf(code, sizeof(code), "91110000%010d", i);
+    EXPECT_EQ(*s.Get(Family::kSubjects, code),
+              std::optional<std::string>(std::string(100, static_cast<char>('a' + i % 26))));
+  }
 }
 
 // Folders written before the append-mostly families and the subject indexes moved to universal
