@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 
+#include "absl/strings/str_format.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -88,12 +88,10 @@ TEST(StoreTest, SubjectsFamilyIsWrittenInBlocksOfOneKilobyte) {
   EXPECT_EQ(block_size(Family::kEntries), 4096u);
   EXPECT_EQ(block_size(Family::kChanges), 4096u);
 
+  auto code = [](int i) { return absl::StrFormat("91110000%010d", i); };
+  auto record = [](int i) { return std::string(100, static_cast<char>('a' + i % 26)); };
   rocksdb::WriteBatch batch;
-  for (int i = 0; i < 100; ++i) {
-    char code[19];
-    std::snprintf(code, sizeof(code), "91110000%010d", i);
-    batch.Put(s.Handle(Family::kSubjects), code, std::string(100, static_cast<char>('a' + i % 26)));
-  }
+  for (int i = 0; i < 100; ++i) batch.Put(s.Handle(Family::kSubjects), code(i), record(i));
   ASSERT_TRUE(s.Write(&batch).ok());
   ASSERT_TRUE(s.db()->Flush({}, s.Handle(Family::kSubjects)).ok());
   rocksdb::TablePropertiesCollection tables;
@@ -104,10 +102,7 @@ TEST(StoreTest, SubjectsFamilyIsWrittenInBlocksOfOneKilobyte) {
   EXPECT_GE(table.num_data_blocks, 9u);
   EXPECT_LE(table.num_data_blocks, 13u);
   for (int i : {0, 57, 99}) {
-    char code[19];
-    std::snprintf(code, sizeof(code), "91110000%010d", i);
-    EXPECT_EQ(*s.Get(Family::kSubjects, code),
-              std::optional<std::string>(std::string(100, static_cast<char>('a' + i % 26))));
+    EXPECT_EQ(*s.Get(Family::kSubjects, code(i)), std::optional<std::string>(record(i)));
   }
 }
 
