@@ -54,6 +54,43 @@ void BM_StatusPart(benchmark::State& state) {
 }
 BENCHMARK(BM_StatusPart);
 
+// Every listed subject a status answer names has its entries' status parts read: in place
+// (ReadStatusPart, what the BASIC view does) and, for comparison in the same run, parsed into an
+// Entry (what it did before, and what the whole entries of a FULL answer still are).
+std::vector<std::string> StatusParts() {
+  std::vector<std::string> parts;
+  for (uint64_t n = 0; n < 64; ++n) {
+    registry::v1::Entry entry = bench::EntryFor(n);
+    entry.set_status(registry::v1::ACTIVE);
+    parts.push_back(registry_internal::StatusPart(entry));
+  }
+  return parts;
+}
+void BM_ReadStatusPart(benchmark::State& state) {
+  std::vector<std::string> parts = StatusParts();
+  registry_internal::StatusPartView part;
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::Status status = registry_internal::ReadStatusPart(parts[i % parts.size()], i, &part);
+    ++i;
+    benchmark::DoNotOptimize(part.measure_codes.data());
+    if (!status.ok()) state.SkipWithError(std::string(status.message()).c_str());
+  }
+}
+BENCHMARK(BM_ReadStatusPart);
+void BM_ParseStatusPart(benchmark::State& state) {
+  std::vector<std::string> parts = StatusParts();
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<registry::v1::Entry> entry =
+        registry_internal::ParseEntry(parts[i % parts.size()], i);
+    ++i;
+    benchmark::DoNotOptimize(entry);
+    if (!entry.ok()) state.SkipWithError(std::string(entry.status().message()).c_str());
+  }
+}
+BENCHMARK(BM_ParseStatusPart);
+
 // An import validates each of its entries under the writer's lock, as ImportEntries calls it.
 void BM_ValidateImportEntry(benchmark::State& state) {
   std::vector<registry::v1::Entry> entries;

@@ -28,6 +28,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -49,6 +50,10 @@
 #include "service/storage/store.h"
 
 namespace credit {
+
+namespace registry_internal {
+struct StatusPartView;
+}  // namespace registry_internal
 
 struct RegistryOptions {
   // The RocksDB folder; created when absent.
@@ -221,10 +226,20 @@ class Registry {
                             const rocksdb::Snapshot* snapshot, absl::string_view today,
                             absl::Span<v1::CreditStatus* const> out,
                             absl::Span<std::optional<uint64_t>> last_changes) const;
-  // Fills `status` with the answer for `entries` (all of one subject) judged on `date`. With
-  // `full` false, the BASIC view: no entries, no name, measures by code only.
+  // Fills `status` with the FULL answer for `entries` (all of one subject) judged on `date`.
   void BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
-                   std::vector<v1::Entry> entries, absl::string_view date, bool full,
+                   std::vector<v1::Entry> entries, absl::string_view date,
+                   v1::CreditStatus* status) const;
+  // Fills `status` with the BASIC answer for `parts` (the status parts of one subject's entries in
+  // force on `date`, ascending id): list flags and the measures by code only.
+  void BuildBasicStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                        absl::Span<const registry_internal::StatusPartView> parts,
+                        absl::string_view date, v1::CreditStatus* status) const;
+  // Adds to `status` the measures of `measure_entries` ((measure code, entry id) for each measure
+  // of each entry in force; reordered here) that apply to the caller's department, each with the
+  // ids of the entries that call for it: whole with `full`, by code otherwise.
+  void AddMeasures(const Caller& caller,
+                   std::vector<std::pair<absl::string_view, uint64_t>>& measure_entries, bool full,
                    v1::CreditStatus* status) const;
   v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
   // The signed head of `size`: the stored one where a commit group ended there, otherwise signed

@@ -53,6 +53,63 @@ absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id) {
   return entry;
 }
 
+absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView* part) {
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedInputStream;
+  auto tag = [](int number, WireFormatLite::WireType type) {
+    return WireFormatLite::MakeTag(number, type);
+  };
+  constexpr auto kVarint = WireFormatLite::WIRETYPE_VARINT;
+  constexpr auto kDelimited = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  part->id = id;
+  part->list = v1::LIST_KIND_UNSPECIFIED;
+  part->status = v1::ENTRY_STATUS_UNSPECIFIED;
+  part->effective_date = absl::string_view();
+  part->expiry_date = absl::string_view();
+  part->measure_codes.clear();
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  // A text field's bytes, checked as protobuf checks a proto3 string.
+  auto read_text = [&](const char* field, absl::string_view* out) {
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length) || length > bytes.size() - in.CurrentPosition()) return false;
+    *out = bytes.substr(in.CurrentPosition(), length);
+    return in.Skip(static_cast<int>(length)) &&
+           WireFormatLite::VerifyUtf8String(out->data(), static_cast<int>(out->size()),
+                                            WireFormatLite::PARSE, field);
+  };
+  bool ok = true;
+  while (uint32_t t = in.ReadTag()) {
+    uint32_t value = 0;
+    absl::string_view text;
+    if (t == tag(v1::Entry::kListFieldNumber, kVarint)) {
+      ok = in.ReadVarint32(&value);
+      part->list = static_cast<v1::ListKind>(value);
+    } else if (t == tag(v1::Entry::kStatusFieldNumber, kVarint)) {
+      ok = in.ReadVarint32(&value);
+      part->status = static_cast<v1::EntryStatus>(value);
+    } else if (t == tag(v1::Entry::kEffectiveDateFieldNumber, kDelimited)) {
+      ok = read_text("credit.registry.v1.Entry.effective_date", &part->effective_date);
+    } else if (t == tag(v1::Entry::kExpiryDateFieldNumber, kDelimited)) {
+      ok = read_text("credit.registry.v1.Entry.expiry_date", &part->expiry_date);
+    } else if (t == tag(v1::Entry::kMeasureCodesFieldNumber, kDelimited)) {
+      ok = read_text("credit.registry.v1.Entry.measure_codes", &text);
+      part->measure_codes.push_back(text);
+    } else {
+      ok = WireFormatLite::SkipField(&in, t);
+    }
+    if (!ok) break;
+  }
+  if (!ok || !in.ConsumedEntireMessage()) {
+    return absl::DataLossError(absl::StrCat("entry ", id, ": stored bytes do not parse"));
+  }
+  return absl::OkStatus();
+}
+
+bool InForce(const StatusPartView& part, absl::string_view date) {
+  return part.status == v1::ACTIVE && part.effective_date <= date && date <= part.expiry_date;
+}
+
 // Written field by field in number order with protobuf's own wire-format writers, as
 // deterministic serialisation of an Entry holding only these fields writes them (proto3 leaves a
 // field at its default out), into one allocation and without building that Entry: its copies

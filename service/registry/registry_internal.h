@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -30,6 +31,23 @@ absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id);
 // What a BASIC status answer needs of `entry`, as deterministic Entry bytes: list, status,
 // effective and expiry dates, measure codes. The subjects family keeps this per ACTIVE entry.
 std::string StatusPart(const v1::Entry& entry);
+// A status part as a BASIC answer reads it: in place, the texts pointing into the part's bytes,
+// no Entry built (parsing each into an Entry was a quarter of the CPU a batch spends on its
+// answers).
+struct StatusPartView {
+  uint64_t id = 0;
+  v1::ListKind list = v1::LIST_KIND_UNSPECIFIED;
+  v1::EntryStatus status = v1::ENTRY_STATUS_UNSPECIFIED;
+  absl::string_view effective_date;
+  absl::string_view expiry_date;
+  absl::InlinedVector<absl::string_view, 4> measure_codes;
+};
+// Reads the part of entry `id` as protobuf reads an Entry from the same bytes: the last value of
+// a field given twice wins, measure codes accumulate, a text that is not UTF-8 is refused. Fields
+// a part never holds are skipped, not parsed. DATA_LOSS as ParseEntry's when the bytes do not
+// parse. `*part` points into `bytes`.
+absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView* part);
+bool InForce(const StatusPartView& part, absl::string_view date);
 absl::Status NoSuchEntry(uint64_t id);
 // A page-token position holding a big-endian integer (empty: 0).
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position);

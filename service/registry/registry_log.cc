@@ -357,7 +357,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
     *evidence->mutable_change() = std::move(change);
   }
   std::string date = FormatDate(absl::ToCivilDay(absl::FromUnixMicros(moment_micros), time_zone_));
-  BuildStatus(caller, kind, request.subject_code(), std::move(entries), date, /*full=*/true,
+  BuildStatus(caller, kind, request.subject_code(), std::move(entries), date,
               response.mutable_status());
   ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadAt(size, *view));
   query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});

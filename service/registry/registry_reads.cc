@@ -22,6 +22,8 @@ using registry_internal::kMaxScanPerCall;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
 using registry_internal::PositionAsU64;
+using registry_internal::ReadStatusPart;
+using registry_internal::StatusPartView;
 
 absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
                                                         const v1::GetEntryRequest& request) {
@@ -112,111 +114,152 @@ absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
                                     const rocksdb::Snapshot* snapshot, absl::string_view today,
                                     absl::Span<v1::CreditStatus* const> out,
                                     absl::Span<std::optional<uint64_t>> last_changes) const {
-  bool full = view != v1::BASIC;
-  // Each subject's entries in force, first as their status parts.
-  std::vector<std::vector<v1::Entry>> entries(codes.size());
-  std::vector<std::string> entry_keys;  // FULL: the entries to read whole, in that order
+  // The status parts of every subject's entries in force, subject after subject: subject i's
+  // are parts[begins[i]] up to parts[begins[i + 1]].
+  std::vector<StatusPartView> parts;
+  std::vector<size_t> begins(codes.size() + 1);
   for (size_t i = 0; i < codes.size(); ++i) {
+    begins[i] = parts.size();
     if (!stored[i].has_value()) continue;
     ASSIGN_OR_RETURN(SubjectRecordView record, DecodeSubjectRecord(*stored[i]));
     last_changes[i] = record.last_change;
-    entries[i].reserve(record.active.size());
     for (const auto& item : record.active) {
-      ASSIGN_OR_RETURN(v1::Entry part, ParseEntry(item.entry, item.id));
-      if (!InForce(part, today)) continue;
-      part.set_id(item.id);
-      entries[i].push_back(std::move(part));
-      if (full) entry_keys.push_back(keys::U64(item.id));
+      StatusPartView& part = parts.emplace_back();
+      RETURN_IF_ERROR(ReadStatusPart(item.entry, item.id, &part));
+      if (!InForce(part, today)) parts.pop_back();
     }
   }
-  if (!entry_keys.empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> whole,
-                     store_->MultiGet(Family::kEntries, entry_keys, snapshot));
-    size_t next = 0;
-    for (std::vector<v1::Entry>& in_force : entries) {
-      for (v1::Entry& entry : in_force) {
-        const std::optional<std::string>& bytes = whole[next++];
-        if (!bytes.has_value()) {
-          return absl::DataLossError(absl::StrCat("the status record of a subject names entry ",
-                                                  entry.id(), ", which is not stored"));
-        }
-        ASSIGN_OR_RETURN(entry, ParseEntry(*bytes, entry.id()));
-      }
+  begins[codes.size()] = parts.size();
+  auto parts_of = [&](size_t i) {
+    return absl::MakeConstSpan(parts).subspan(begins[i], begins[i + 1] - begins[i]);
+  };
+  if (view == v1::BASIC) {
+    for (size_t i = 0; i < codes.size(); ++i) {
+      BuildBasicStatus(caller, kinds[i], codes[i], parts_of(i), today, out[i]);
     }
+    return absl::OkStatus();
+  }
+  // FULL: the entries in force, read whole with one MultiGet.
+  std::vector<std::string> entry_keys;
+  entry_keys.reserve(parts.size());
+  for (const StatusPartView& part : parts) entry_keys.push_back(keys::U64(part.id));
+  std::vector<std::optional<std::string>> whole;
+  if (!entry_keys.empty()) {
+    ASSIGN_OR_RETURN(whole, store_->MultiGet(Family::kEntries, entry_keys, snapshot));
   }
   for (size_t i = 0; i < codes.size(); ++i) {
-    BuildStatus(caller, kinds[i], codes[i], std::move(entries[i]), today, full, out[i]);
+    std::vector<v1::Entry> entries;
+    entries.reserve(begins[i + 1] - begins[i]);
+    for (size_t p = begins[i]; p < begins[i + 1]; ++p) {
+      if (!whole[p].has_value()) {
+        return absl::DataLossError(absl::StrCat("the status record of a subject names entry ",
+                                                parts[p].id, ", which is not stored"));
+      }
+      ASSIGN_OR_RETURN(entries.emplace_back(), ParseEntry(*whole[p], parts[p].id));
+    }
+    BuildStatus(caller, kinds[i], codes[i], std::move(entries), today, out[i]);
   }
   return absl::OkStatus();
 }
 
-void Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
-                           std::vector<v1::Entry> entries, absl::string_view date, bool full,
-                           v1::CreditStatus* status) const {
+namespace {
+
+// What every answer states: whom it is about and on which day it was judged.
+void StartStatus(v1::SubjectKind kind, absl::string_view code, absl::string_view date,
+                 v1::CreditStatus* status) {
   status->mutable_subject()->set_kind(kind);
   status->mutable_subject()->set_code(std::string(code));
   status->set_as_of_date(std::string(date));
-  if (entries.empty()) {
-    RedactSubject(caller, status->mutable_subject());
-    return;
+}
+
+void SetListFlag(v1::ListKind list, v1::CreditStatus* status) {
+  switch (list) {
+    case v1::RED:
+      status->set_on_red_list(true);
+      break;
+    case v1::BLACK:
+      status->set_on_black_list(true);
+      break;
+    case v1::WATCH:
+      status->set_on_watch_list(true);
+      break;
+    default:
+      break;
   }
+}
+
+}  // namespace
+
+void Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                           std::vector<v1::Entry> entries, absl::string_view date,
+                           v1::CreditStatus* status) const {
+  StartStatus(kind, code, date, status);
+  std::erase_if(entries, [date](const v1::Entry& entry) { return !InForce(entry, date); });
   std::sort(entries.begin(), entries.end(),
             [](const v1::Entry& a, const v1::Entry& b) { return a.id() < b.id(); });
-  // (measure code, entry id) for each measure of each entry in force, then sorted: by code, and
-  // within a code by id.
-  std::vector<std::pair<std::string, uint64_t>> measure_entries;
-  for (v1::Entry& entry : entries) {
-    if (!InForce(entry, date)) continue;
-    switch (entry.list()) {
-      case v1::RED:
-        status->set_on_red_list(true);
-        break;
-      case v1::BLACK:
-        status->set_on_black_list(true);
-        break;
-      case v1::WATCH:
-        status->set_on_watch_list(true);
-        break;
-      default:
-        break;
-    }
+  std::vector<std::pair<absl::string_view, uint64_t>> measure_entries;
+  for (const v1::Entry& entry : entries) {
+    SetListFlag(entry.list(), status);
     for (const std::string& measure : entry.measure_codes()) {
       measure_entries.emplace_back(measure, entry.id());
     }
-    if (full) {
-      status->mutable_subject()->set_name(entry.subject().name());
-      *status->add_entries() = std::move(entry);
-    }
   }
-  std::sort(measure_entries.begin(), measure_entries.end());
-  {
-    std::shared_lock lock(catalogue_mu_);
-    v1::ApplicableMeasure* applicable = nullptr;
-    for (size_t i = 0; i < measure_entries.size(); ++i) {
-      const auto& [measure_code, id] = measure_entries[i];
-      if (i > 0 && measure_code == measure_entries[i - 1].first) {
-        if (applicable != nullptr) applicable->add_entry_ids(id);
-        continue;
-      }
-      applicable = nullptr;
-      auto measure = catalogue_.find(measure_code);
-      if (measure == catalogue_.end()) continue;
-      const auto& departments = measure->second.departments();
-      if (std::find(departments.begin(), departments.end(), caller.department) ==
-          departments.end()) {
-        continue;
-      }
-      applicable = status->add_measures();
-      if (full) {
-        *applicable->mutable_measure() = measure->second;
-      } else {
-        applicable->mutable_measure()->set_code(measure_code);
-      }
-      applicable->add_entry_ids(id);
-    }
+  AddMeasures(caller, measure_entries, /*full=*/true, status);
+  // Moved into the answer only now: measure_entries points into them.
+  for (v1::Entry& entry : entries) {
+    status->mutable_subject()->set_name(entry.subject().name());
+    *status->add_entries() = std::move(entry);
   }
   RedactSubject(caller, status->mutable_subject());
   for (v1::Entry& entry : *status->mutable_entries()) RedactEntry(caller, &entry);
+}
+
+void Registry::BuildBasicStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
+                                absl::Span<const StatusPartView> parts, absl::string_view date,
+                                v1::CreditStatus* status) const {
+  StartStatus(kind, code, date, status);
+  if (!parts.empty()) {
+    thread_local std::vector<std::pair<absl::string_view, uint64_t>> measure_entries;
+    measure_entries.clear();
+    for (const StatusPartView& part : parts) {
+      SetListFlag(part.list, status);
+      for (absl::string_view measure : part.measure_codes) {
+        measure_entries.emplace_back(measure, part.id);
+      }
+    }
+    AddMeasures(caller, measure_entries, /*full=*/false, status);
+  }
+  RedactSubject(caller, status->mutable_subject());
+}
+
+void Registry::AddMeasures(const Caller& caller,
+                           std::vector<std::pair<absl::string_view, uint64_t>>& measure_entries,
+                           bool full, v1::CreditStatus* status) const {
+  // By code, and within a code by id.
+  std::sort(measure_entries.begin(), measure_entries.end());
+  std::shared_lock lock(catalogue_mu_);
+  v1::ApplicableMeasure* applicable = nullptr;
+  for (size_t i = 0; i < measure_entries.size(); ++i) {
+    const auto& [measure_code, id] = measure_entries[i];
+    if (i > 0 && measure_code == measure_entries[i - 1].first) {
+      if (applicable != nullptr) applicable->add_entry_ids(id);
+      continue;
+    }
+    applicable = nullptr;
+    auto measure = catalogue_.find(measure_code);
+    if (measure == catalogue_.end()) continue;
+    const auto& departments = measure->second.departments();
+    if (std::find(departments.begin(), departments.end(), caller.department) == departments.end()) {
+      continue;
+    }
+    applicable = status->add_measures();
+    if (full) {
+      *applicable->mutable_measure() = measure->second;
+    } else {
+      applicable->mutable_measure()->set_code(std::string(measure_code));
+    }
+    applicable->add_entry_ids(id);
+  }
 }
 
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(

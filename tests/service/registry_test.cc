@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "absl/strings/escaping.h"
 #include "common/proto/deterministic.h"
 #include "rocksdb/write_batch.h"
 #include "service/registry/registry_internal.h"
@@ -467,6 +468,82 @@ TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) 
             "\x72\x0dP-PROCUREMENT"
             "\x72\x09P-BIDDING"
             "\x78\x03");  // status ACTIVE
+}
+
+// ReadStatusPart reads a part in place as protobuf reads an Entry from the same bytes: the same
+// values from every part StatusPart writes and from bytes it never writes (a field twice, other
+// fields, a known field with another wire type), and a refusal where protobuf refuses.
+TEST(StatusPartTest, IsReadInPlaceAsProtobufReadsIt) {
+  using registry_internal::StatusPartView;
+  auto read = [](const std::string& bytes) {
+    StatusPartView part;
+    absl::Status status = registry_internal::ReadStatusPart(bytes, 7, &part);
+    return std::make_pair(status, part);
+  };
+  auto expect_same = [&](const std::string& bytes) {
+    SCOPED_TRACE(absl::CEscape(bytes));
+    v1::Entry parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes));
+    auto [status, part] = read(bytes);
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(part.id, 7u);
+    EXPECT_EQ(part.list, parsed.list());
+    EXPECT_EQ(part.status, parsed.status());
+    EXPECT_EQ(part.effective_date, parsed.effective_date());
+    EXPECT_EQ(part.expiry_date, parsed.expiry_date());
+    EXPECT_EQ(
+        std::vector<std::string>(part.measure_codes.begin(), part.measure_codes.end()),
+        std::vector<std::string>(parsed.measure_codes().begin(), parsed.measure_codes().end()));
+  };
+  v1::Entry black = BlackEntry();
+  black.set_status(v1::ACTIVE);
+  v1::Entry red = BlackEntry(kPersonCode);
+  red.set_list(v1::RED);
+  red.set_status(v1::EXPIRED);
+  red.add_measure_codes("");
+  red.add_measure_codes(std::string(300, 'M'));
+  v1::Entry odd = black;
+  odd.set_list(static_cast<v1::ListKind>(-1));  // a sign-extended varint of ten bytes
+  odd.set_status(static_cast<v1::EntryStatus>(200));
+  for (const v1::Entry& entry : {black, red, v1::Entry(), odd}) {
+    expect_same(registry_internal::StatusPart(entry));
+  }
+  const std::string black_bytes = registry_internal::StatusPart(black);
+  auto [black_status, black_part] = read(black_bytes);
+  ASSERT_TRUE(black_status.ok()) << black_status;
+  EXPECT_EQ(black_part.list, v1::BLACK);
+  EXPECT_EQ(black_part.status, v1::ACTIVE);
+  EXPECT_EQ(black_part.effective_date, "2026-01-15");
+  EXPECT_EQ(black_part.expiry_date, "2028-01-14");
+  EXPECT_THAT(black_part.measure_codes, ElementsAre("P-PROCUREMENT", "P-BIDDING"));
+
+  const std::string part = registry_internal::StatusPart(black);
+  expect_same(part + "\x18\x01"  // list again: RED wins
+              +
+              "\x62\x0a"
+              "2027-02-02"  // effective date again
+              +
+              "\x72\x03"
+              "P-X");                                         // one more measure code
+  expect_same(std::string("\x08\x2a", 2)                      // id 42
+              + std::string("\x12\x04\x10\x01\x12\x00", 6)    // a subject
+              + part + "\xa9\x06" + std::string(8, '\x01'));  // field 101, fixed64
+  expect_same(part + "\x1a\x01x");  // list as a length-delimited field: skipped as unknown
+
+  auto expect_refused = [&](const std::string& bytes) {
+    SCOPED_TRACE(absl::CEscape(bytes));
+    v1::Entry parsed;
+    EXPECT_FALSE(parsed.ParseFromString(bytes));
+    auto [status, unused] = read(bytes);
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(status.message(), "entry 7: stored bytes do not parse");
+  };
+  expect_refused(part.substr(0, part.size() - 1));  // the status varint cut
+  expect_refused(part.substr(0, 5));                // inside the effective date
+  expect_refused(part + "\x72\x09P-B");             // a length beyond the end
+  expect_refused(part + std::string("\x00", 1));    // a zero tag
+  expect_refused(part + "\x72\x02\xc3\x28");        // a measure code that is not UTF-8
+  expect_refused("\x62\x02\xff\xfe" + part);        // nor a date
 }
 
 // The subjects family keeps an entry's status part only (~50 bytes, not the ~700 of the entry);
