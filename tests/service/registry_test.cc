@@ -340,6 +340,9 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
   ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
   ASSERT_TRUE(Record(black, "r5").ok());  // entry 5: the black listing again
+  v1::Entry second = black;                // entry 6: another, calling for the same measures
+  second.set_document_number("京税罚〔2026〕99号");
+  ASSERT_TRUE(Record(second, "r6").ok());
 
   v1::BatchGetCreditStatusRequest request;
   for (const char* code : {kOrgCode, "91440300MA5FXXXX0X", kPersonCode, kOrgCode2}) {
@@ -368,15 +371,15 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   EXPECT_EQ(org.measures(0).measure().ShortDebugString(), "code: \"I-FUNDING-PRIORITY\"");
   EXPECT_THAT(org.measures(0).entry_ids(), ElementsAre(2u));
   EXPECT_EQ(org.measures(1).measure().ShortDebugString(), "code: \"P-PROCUREMENT\"");
-  EXPECT_THAT(org.measures(1).entry_ids(), ElementsAre(5u));
+  EXPECT_THAT(org.measures(1).entry_ids(), ElementsAre(5u, 6u));
   EXPECT_EQ(org.measures(2).measure().ShortDebugString(), "code: \"P-SUBSIDY\"");
-  EXPECT_THAT(org.measures(2).entry_ids(), ElementsAre(5u));
+  EXPECT_THAT(org.measures(2).entry_ids(), ElementsAre(5u, 6u));
   EXPECT_EQ(basic->results(1).error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(basic->results(2).status().subject().code(), kMaskedPersonCode);
   EXPECT_TRUE(basic->results(2).status().on_black_list());
 
   // FULL, stripped of what BASIC leaves out, is BASIC byte for byte.
-  ASSERT_EQ(full->results(0).status().entries_size(), 2);
+  ASSERT_EQ(full->results(0).status().entries_size(), 3);
   EXPECT_EQ(full->results(0).status().entries(1).facts(), "逃避缴纳税款");
   EXPECT_EQ(full->results(0).status().measures(1).measure().name(), "measure P-PROCUREMENT");
   v1::BatchGetCreditStatusResponse stripped = *full;
@@ -399,7 +402,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   absl::StatusOr<v1::GetCreditStatusResponse> one = registry_->GetCreditStatus(querier_, single);
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->status().SerializeAsString(), org.SerializeAsString());
-  EXPECT_EQ(one->change_sequence(), kSeeded + 5u);  // the second recording of the black listing
+  EXPECT_EQ(one->change_sequence(), kSeeded + 6u);  // the recording of entry 6
 }
 
 TEST_F(RegistryTest, AnUnknownStatusViewIsInvalidArgumentAndLeavesNoQueryRecord) {
