@@ -340,7 +340,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
   ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
   ASSERT_TRUE(Record(black, "r5").ok());  // entry 5: the black listing again
-  v1::Entry second = black;                // entry 6: another, calling for the same measures
+  v1::Entry second = black;               // entry 6: another, calling for the same measures
   second.set_document_number("京税罚〔2026〕99号");
   ASSERT_TRUE(Record(second, "r6").ok());
 
