@@ -1,6 +1,7 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto/wire_fields.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -67,42 +68,36 @@ absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView
   part->effective_date = absl::string_view();
   part->expiry_date = absl::string_view();
   part->measure_codes.clear();
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                      static_cast<int>(bytes.size()));
-  // A text field's bytes, checked as protobuf checks a proto3 string.
-  auto read_text = [&](const char* field, absl::string_view* out) {
-    uint32_t length = 0;
-    if (!in.ReadVarint32(&length) || length > bytes.size() - in.CurrentPosition()) return false;
-    *out = bytes.substr(in.CurrentPosition(), length);
-    return in.Skip(static_cast<int>(length)) &&
-           WireFormatLite::VerifyUtf8String(out->data(), static_cast<int>(out->size()),
-                                            WireFormatLite::PARSE, field);
-  };
-  bool ok = true;
-  while (uint32_t t = in.ReadTag()) {
+  bool read = WalkFields(bytes, [&](uint32_t t, CodedInputStream& in) -> std::optional<bool> {
+    // A text field's bytes, checked as protobuf checks a proto3 string.
+    auto text = [&](const char* field, absl::string_view* out) {
+      return ReadDelimited(bytes, in, out) &&
+             WireFormatLite::VerifyUtf8String(out->data(), static_cast<int>(out->size()),
+                                              WireFormatLite::PARSE, field);
+    };
     uint32_t value = 0;
-    absl::string_view text;
     if (t == tag(v1::Entry::kListFieldNumber, kVarint)) {
-      ok = in.ReadVarint32(&value);
+      if (!in.ReadVarint32(&value)) return false;
       part->list = static_cast<v1::ListKind>(value);
-    } else if (t == tag(v1::Entry::kStatusFieldNumber, kVarint)) {
-      ok = in.ReadVarint32(&value);
-      part->status = static_cast<v1::EntryStatus>(value);
-    } else if (t == tag(v1::Entry::kEffectiveDateFieldNumber, kDelimited)) {
-      ok = read_text("credit.registry.v1.Entry.effective_date", &part->effective_date);
-    } else if (t == tag(v1::Entry::kExpiryDateFieldNumber, kDelimited)) {
-      ok = read_text("credit.registry.v1.Entry.expiry_date", &part->expiry_date);
-    } else if (t == tag(v1::Entry::kMeasureCodesFieldNumber, kDelimited)) {
-      ok = read_text("credit.registry.v1.Entry.measure_codes", &text);
-      part->measure_codes.push_back(text);
-    } else {
-      ok = WireFormatLite::SkipField(&in, t);
+      return true;
     }
-    if (!ok) break;
-  }
-  if (!ok || !in.ConsumedEntireMessage()) {
-    return absl::DataLossError(absl::StrCat("entry ", id, ": stored bytes do not parse"));
-  }
+    if (t == tag(v1::Entry::kStatusFieldNumber, kVarint)) {
+      if (!in.ReadVarint32(&value)) return false;
+      part->status = static_cast<v1::EntryStatus>(value);
+      return true;
+    }
+    if (t == tag(v1::Entry::kEffectiveDateFieldNumber, kDelimited)) {
+      return text("credit.registry.v1.Entry.effective_date", &part->effective_date);
+    }
+    if (t == tag(v1::Entry::kExpiryDateFieldNumber, kDelimited)) {
+      return text("credit.registry.v1.Entry.expiry_date", &part->expiry_date);
+    }
+    if (t == tag(v1::Entry::kMeasureCodesFieldNumber, kDelimited)) {
+      return text("credit.registry.v1.Entry.measure_codes", &part->measure_codes.emplace_back());
+    }
+    return std::nullopt;
+  });
+  if (!read) return absl::DataLossError(absl::StrCat("entry ", id, ": stored bytes do not parse"));
   return absl::OkStatus();
 }
 

@@ -13,6 +13,7 @@
 #include "common/changelog/change_record.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "common/proto/wire_fields.h"
 #include "common/querylog/query_record_hash.h"
 #include "common/status/status_macros.h"
 #include "credit/registry/v1/registry.pb.h"
@@ -351,28 +352,6 @@ absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyRep
   records.Cancel();
   reader.join();
   return status;
-}
-
-// Reads the fields of `message` (one level): `read(tag, in)` reads the field whose tag it was
-// given and returns whether it could, or returns nullopt to have the field skipped. False when
-// the message is not well formed (a bad tag, a truncated field).
-template <typename Read>
-bool WalkFields(absl::string_view message, Read read) {
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
-                      static_cast<int>(message.size()));
-  while (uint32_t tag = in.ReadTag()) {
-    std::optional<bool> taken = read(tag, in);
-    if (taken.has_value() ? !*taken : !WireFormatLite::SkipField(&in, tag)) return false;
-  }
-  return in.ConsumedEntireMessage();  // the end, not a zero tag
-}
-
-// The bytes of the length-delimited field `in` stands at (after its tag), inside `message`.
-bool ReadDelimited(absl::string_view message, CodedInputStream& in, absl::string_view* out) {
-  uint32_t length = 0;
-  if (!in.ReadVarint32(&length) || length > message.size() - in.CurrentPosition()) return false;
-  *out = message.substr(in.CurrentPosition(), length);
-  return in.Skip(static_cast<int>(length));
 }
 
 // An order-independent digest of a set of keys: their count and the sum of a 64-bit slice of
