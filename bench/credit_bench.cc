@@ -4,7 +4,7 @@
 //   credit-bench load --endpoint H:P --cacert F --cert F --key F
 //                --scenario status|batch|record|mixed|proof [--subjects N] [--outstanding 64]
 //                [--threads 2] [--duration 10] [--warmup 2] [--server-pid PID]
-//                [--view basic|full]
+//                [--view basic|full] [--seed S]
 //   credit-bench import --endpoint H:P --cacert F --cert F --key F --count N [--start 0]
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
@@ -16,8 +16,10 @@
 // p50/p90/p99/p99.9 latency in µs, and, with --server-pid, server CPU µs per call and RSS.
 // Lookups draw subjects from 0..2N-1 of the data set (bench/dataset.h; N = --subjects listed),
 // so half of them are listed, in the --view asked for (default basic: flags and measure codes, what
-// a business system acts on; full adds the entries in force). `mixed` is 95% status lookups and 5%
-// recordings; `proof` alternates inclusion proofs of random records and consistency proofs from
+// a business system acts on; full adds the entries in force). Every run draws its own subjects
+// (--seed, default a fresh random one, printed as `seed:`): a run that replayed the previous
+// run's draws would find their blocks still in creditd's cache. `mixed` is 95% status lookups and
+// 5% recordings; `proof` alternates inclusion proofs of random records and consistency proofs from
 // random sizes. `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk
 // path). `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
 // canned answers of the given sizes, doing no work: the transport's own limit.
@@ -142,16 +144,8 @@ int Load(const std::map<std::string, std::string>& flags) {
     return 2;
   }
   const v1::StatusView view = view_name == "basic" ? v1::BASIC : v1::FULL;
+  const uint64_t seed = std::stoull(Flag(flags, "--seed", std::to_string(std::random_device()())));
 
-  // Batches of 1000 subjects drawn at random from 0..2N-1: half listed. 256 of them (256,000
-  // subjects) so that at 10 M a rerun of a batch does not find its blocks still in the cache.
-  std::mt19937_64 pick(42);
-  std::vector<v1::BatchGetCreditStatusRequest> batches(scenario == "batch" ? 256 : 0);
-  for (auto& batch : batches) {
-    batch.set_purpose("benchmark");
-    batch.set_view(view);
-    for (int i = 0; i < 1000; ++i) batch.add_subject_codes(SubjectCode(pick() % (2 * subjects)));
-  }
   // The log's size, for proofs.
   uint64_t log_size = 0;
   if (scenario == "proof") {
@@ -189,7 +183,9 @@ int Load(const std::map<std::string, std::string>& flags) {
     int slots = outstanding / threads + (t < outstanding % threads ? 1 : 0);
     std::vector<Slot> pool(slots);
     uint64_t counter = static_cast<uint64_t>(t) << 40;
-    std::mt19937_64 random(1000 + t);
+    std::seed_seq thread_seed{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+                              static_cast<uint32_t>(t)};
+    std::mt19937_64 random(thread_seed);
     auto issue = [&](Slot& slot) {
       slot.context = std::make_unique<grpc::ClientContext>();
       slot.context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -205,8 +201,17 @@ int Load(const std::map<std::string, std::string>& flags) {
         slot.status_reader = stub->AsyncGetCreditStatus(slot.context.get(), request, &cq);
         slot.status_reader->Finish(&slot.status_response, &slot.status, &slot);
       } else if (kind == "batch") {
-        slot.batch_reader = stub->AsyncBatchGetCreditStatus(slot.context.get(),
-                                                            batches[counter % batches.size()], &cq);
+        // 1000 subjects drawn afresh for every call, half of them listed: a batch drawn before
+        // would find its blocks in the cache (a pool of 256 batches did, once 128,000 listed
+        // subjects' 1 KB blocks fitted in it).
+        v1::BatchGetCreditStatusRequest request;
+        request.set_purpose("benchmark");
+        request.set_view(view);
+        request.mutable_subject_codes()->Reserve(1000);
+        for (int i = 0; i < 1000; ++i) {
+          request.add_subject_codes(SubjectCode(random() % (2 * subjects)));
+        }
+        slot.batch_reader = stub->AsyncBatchGetCreditStatus(slot.context.get(), request, &cq);
         slot.batch_reader->Finish(&slot.batch_response, &slot.status, &slot);
       } else if (kind == "proof" && counter % 2 == 0) {
         v1::GetInclusionProofRequest request;
@@ -272,6 +277,7 @@ int Load(const std::map<std::string, std::string>& flags) {
   std::printf("p50_us: %u\np90_us: %u\np99_us: %u\np999_us: %u\n", pct(0.5), pct(0.9), pct(0.99),
               pct(0.999));
   std::printf("errors: %llu\n", static_cast<unsigned long long>(errors.load()));
+  std::printf("seed: %llu\n", static_cast<unsigned long long>(seed));
   if (scenario == "status" || scenario == "batch") {
     std::printf("response_bytes: %zu\n", response_bytes.load());
   }
