@@ -8,7 +8,7 @@
 //   credit-bench import --endpoint H:P --cacert F --cert F --key F --count N [--start 0]
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
-//                [--batch-response-bytes N]
+//                [--batch-response-bytes N] [--record-response-bytes N --synced-write-dir DIR]
 //   credit-bench pg-rows --count N
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
@@ -22,7 +22,10 @@
 // 5% recordings; `proof` alternates inclusion proofs of random records and consistency proofs from
 // random sizes. `import` loads subjects --start..--start+count-1 through ImportEntries (the bulk
 // path). `baseline` serves GetCreditStatus and BatchGetCreditStatus with the same TLS set-up and
-// canned answers of the given sizes, doing no work: the transport's own limit.
+// canned answers of the given sizes, doing no work: the transport's own limit. With
+// --synced-write-dir it also answers RecordEntry, after one synced RocksDB write of a recording's
+// size into a store it opens there (bench/synced_write.h) and nothing else: the floor under a
+// single recorder, through the same transport.
 // `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
 // for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
 // document number, the three dates and the measure codes as a text[].
@@ -44,7 +47,9 @@
 #include <vector>
 
 #include "bench/dataset.h"
+#include "bench/synced_write.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
+#include "service/storage/store.h"
 
 namespace {
 
@@ -247,6 +252,8 @@ int Load(const std::map<std::string, std::string>& flags) {
         response_bytes = slot.status_response.ByteSizeLong();
       } else if (scenario == "batch") {
         response_bytes = slot.batch_response.ByteSizeLong();
+      } else if (scenario == "record") {
+        response_bytes = slot.record_response.ByteSizeLong();
       }
       if (now >= measure_from && slot.start >= measure_from && now < end) {
         if (!sampled.exchange(true)) before = Sample(server_pid);
@@ -278,7 +285,7 @@ int Load(const std::map<std::string, std::string>& flags) {
               pct(0.999));
   std::printf("errors: %llu\n", static_cast<unsigned long long>(errors.load()));
   std::printf("seed: %llu\n", static_cast<unsigned long long>(seed));
-  if (scenario == "status" || scenario == "batch") {
+  if (scenario == "status" || scenario == "batch" || scenario == "record") {
     std::printf("response_bytes: %zu\n", response_bytes.load());
   }
   if (server_pid > 0 && !all.empty()) {
@@ -363,7 +370,10 @@ int Import(const std::map<std::string, std::string>& flags) {
 // The baseline: the same service, the same TLS, canned answers of the same size, no work.
 class BaselineService final : public v1::CreditRegistry::Service {
  public:
-  BaselineService(size_t response_bytes, size_t batch_response_bytes) {
+  // `writes`: where RecordEntry writes; null: RecordEntry is not served.
+  BaselineService(size_t response_bytes, size_t batch_response_bytes, size_t record_response_bytes,
+                  credit::bench::RecordingSizedWrites* writes)
+      : writes_(writes) {
     status_.mutable_status()->mutable_subject()->set_code("91440300MA5FXXXX0U");
     status_.mutable_status()->mutable_subject()->set_name(std::string(response_bytes, 'x'));
     // 1000 results that add up to about batch_response_bytes.
@@ -372,6 +382,11 @@ class BaselineService final : public v1::CreditRegistry::Service {
       auto* subject = batch_.add_results()->mutable_status()->mutable_subject();
       subject->set_code("91440300MA5FXXXX0U");
       if (each > 30) subject->set_name(std::string(each - 30, 'x'));
+    }
+    record_.mutable_entry()->mutable_subject()->set_code("91440300MA5FXXXX0U");
+    if (record_response_bytes > 30) {
+      record_.mutable_entry()->mutable_subject()->set_name(
+          std::string(record_response_bytes - 30, 'x'));
     }
   }
   grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest*,
@@ -384,8 +399,21 @@ class BaselineService final : public v1::CreditRegistry::Service {
     *response = batch_;
     return grpc::Status::OK;
   }
+  grpc::Status RecordEntry(grpc::ServerContext*, const v1::RecordEntryRequest*,
+                           v1::RecordEntryResponse* response) override {
+    if (writes_ == nullptr) {
+      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "baseline: no --synced-write-dir");
+    }
+    if (absl::Status written = writes_->WriteNext(); !written.ok()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(written.message()));
+    }
+    *response = record_;
+    return grpc::Status::OK;
+  }
 
  private:
+  credit::bench::RecordingSizedWrites* const writes_;
+  v1::RecordEntryResponse record_;
   v1::GetCreditStatusResponse status_;
   v1::BatchGetCreditStatusResponse batch_;
 };
@@ -395,8 +423,20 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   tls.pem_root_certs = ReadFile(Flag(flags, "--cacert"));
   tls.pem_key_cert_pairs.push_back(
       {ReadFile(Flag(flags, "--key")), ReadFile(Flag(flags, "--cert"))});
+  std::unique_ptr<credit::Store> store;
+  std::unique_ptr<credit::bench::RecordingSizedWrites> writes;
+  if (std::string dir = Flag(flags, "--synced-write-dir"); !dir.empty()) {
+    absl::StatusOr<std::unique_ptr<credit::Store>> opened = credit::Store::Open(dir);
+    if (!opened.ok()) {
+      std::cerr << "credit-bench: --synced-write-dir: " << opened.status() << "\n";
+      return 2;
+    }
+    store = *std::move(opened);
+    writes = std::make_unique<credit::bench::RecordingSizedWrites>(*store);
+  }
   BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")),
-                          std::stoul(Flag(flags, "--batch-response-bytes", "30000")));
+                          std::stoul(Flag(flags, "--batch-response-bytes", "30000")),
+                          std::stoul(Flag(flags, "--record-response-bytes", "1000")), writes.get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);

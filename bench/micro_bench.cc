@@ -10,6 +10,7 @@
 #include <map>
 
 #include "bench/dataset.h"
+#include "bench/synced_write.h"
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
@@ -255,24 +256,14 @@ class ScratchStore {
   std::unique_ptr<credit::Store> store_;
 };
 
-// One synced RocksDB write of about a recording's size (entry, change record, indexes, its leaf
-// node, head, stored answer): the floor under one recorder's latency on this disk.
+// One synced RocksDB write of about a recording's size: the floor under one recorder's latency
+// on this disk (bench/synced_write.h).
 void BM_SyncedWrite(benchmark::State& state) {
   ScratchStore scratch(state);
   if (scratch.get() == nullptr) return;
-  credit::Store& store = *scratch.get();
-  std::string value(600, 'v');
-  uint64_t n = 0;
+  credit::bench::RecordingSizedWrites writes(*scratch.get());
   for (auto _ : state) {
-    rocksdb::WriteBatch batch;
-    for (credit::Family family : {credit::Family::kEntries, credit::Family::kChanges,
-                                  credit::Family::kSubjects, credit::Family::kRequests}) {
-      batch.Put(store.Handle(family), credit::keys::U64(n), value);
-    }
-    batch.Put(store.Handle(credit::Family::kTreeNodes), credit::keys::TreeNode(0, n),
-              std::string(32, 'h'));
-    ++n;
-    if (!store.Write(&batch).ok()) state.SkipWithError("write failed");
+    if (!writes.WriteNext().ok()) state.SkipWithError("write failed");
   }
 }
 BENCHMARK(BM_SyncedWrite)->Unit(benchmark::kMicrosecond)->UseRealTime();

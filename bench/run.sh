@@ -63,11 +63,14 @@ start_creditd
   as import recorder "$endpoint" --count "$subjects" --batch 1000 --outstanding 4 --server-pid $creditd
 } > "$raw.tmp"
 
-# The baseline answers with as many bytes as creditd's answers.
+# The baseline answers with as many bytes as creditd's answers, and each of its recordings is one
+# synced RocksDB write of a recording's size (bench/synced_write.h) and nothing else.
 bytes=$(as load querier "$endpoint" --scenario status --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
 batch_bytes=$(as load querier "$endpoint" --scenario batch --outstanding 1 --threads 1 --duration 2 --warmup 0 --subjects "$subjects" | value response_bytes)
+record_bytes=$(as load recorder "$endpoint" --scenario record --outstanding 1 --threads 1 --duration 1 --warmup 0 --subjects "$subjects" | value response_bytes)
 "$bench" baseline --cacert "$pki/ca.pem" --cert "$pki/server.pem" --key "$pki/server.key" \
-  --port-file "$work/bport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" >/dev/null 2>&1 &
+  --port-file "$work/bport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" \
+  --record-response-bytes "$record_bytes" --synced-write-dir "$work/baseline-data" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/bport" ] && break; sleep 0.1; done
 baseline=127.0.0.1:$(cat "$work/bport")
@@ -107,6 +110,12 @@ pg_stop
     for rep in $(seq $reps); do
       echo "## record$recorders creditd rep $rep"
       as load recorder "$endpoint" --scenario record --outstanding $recorders --threads $([ $recorders = 1 ] && echo 1 || echo 2) --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd
+      # A single recorder against the baseline too (A B A B ...): the same transport and one
+      # synced write per recording, nothing else.
+      if [ $recorders = 1 ]; then
+        echo "## record1 baseline rep $rep"
+        as load recorder "$baseline" --scenario record --outstanding 1 --threads 1 --duration "$seconds" --warmup 1 --subjects "$subjects"
+      fi
     done
   done
 } >> "$raw.tmp"
@@ -141,6 +150,7 @@ batch=$(figure batch creditd subjects_per_second); batch_base=$(figure batch bas
 status_pg=$(figure status postgres calls_per_second); batch_pg=$(figure batch postgres subjects_per_second)
 cpu=$(figure status creditd server_cpu_us_per_call); rss=$(figure status creditd server_rss_mib)
 record1_p50=$(figure record1 creditd p50_us); sync_write=$(single sync_write synced_write_us)
+record1_base_p50=$(figure record1 baseline p50_us)
 changes=$(grep -o '[0-9]* changes' "$raw" | head -1 | awk '{print $1}')
 verify_ms=$(single verify verify_ms)
 log_ms=$(grep -o 'the change log in [0-9]* ms' "$raw" | head -1 | awk '{print $5}')
@@ -172,6 +182,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "record_1_recorder_p50_us: $record1_p50"
   echo "synced_write_us: $sync_write"
   echo "record_1_p50_vs_synced_write_ratio: $(ratio "$record1_p50" "$sync_write")"
+  echo "record_1_baseline_p50_us: $record1_base_p50"
+  echo "record_1_baseline_vs_synced_write_ratio: $(ratio "$record1_base_p50" "$sync_write")"
+  echo "record_1_vs_baseline_ratio: $(ratio "$record1_p50" "$record1_base_p50")"
   echo "record_16_recorders_per_second: $(figure record16 creditd calls_per_second)"
   echo "record_64_recorders_per_second: $(figure record64 creditd calls_per_second)"
   echo "cold_start_ms: $(figure cold_start creditd cold_start_ms)"
