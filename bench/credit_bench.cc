@@ -8,7 +8,7 @@
 //   credit-bench import --endpoint H:P --cacert F --cert F --key F --count N [--start 0]
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
-//                [--batch-response-bytes N] [--record-response-bytes N --synced-write-dir DIR]
+//                [--batch-response-bytes N] [--record-response-bytes N] [--synced-write-dir DIR]
 //   credit-bench pg-rows --count N
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
@@ -25,7 +25,8 @@
 // canned answers of the given sizes, doing no work: the transport's own limit. With
 // --synced-write-dir it also answers RecordEntry, after one synced RocksDB write of a recording's
 // size into a store it opens there (bench/synced_write.h) and nothing else: the floor under a
-// single recorder, through the same transport.
+// single recorder, through the same transport (without it RecordEntry is UNIMPLEMENTED; a failed
+// write is UNAVAILABLE).
 // `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
 // for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
 // document number, the three dates and the measure codes as a text[].
@@ -367,7 +368,8 @@ int Import(const std::map<std::string, std::string>& flags) {
   return errors == 0 ? 0 : 1;
 }
 
-// The baseline: the same service, the same TLS, canned answers of the same size, no work.
+// The baseline: the same service, the same TLS, canned answers of the same size, no work but
+// RecordEntry's one synced write.
 class BaselineService final : public v1::CreditRegistry::Service {
  public:
   // `writes`: where RecordEntry writes; null: RecordEntry is not served.
