@@ -9,6 +9,7 @@
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
 //                [--batch-response-bytes N] [--record-response-bytes N] [--synced-write-dir DIR]
+//                [--find-listed N]
 //   credit-bench pg-rows --count N
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
@@ -26,14 +27,18 @@
 // --synced-write-dir it also answers RecordEntry, after one synced RocksDB write of a recording's
 // size into a store it opens there (bench/synced_write.h) and nothing else: the floor under a
 // single recorder, through the same transport (without it RecordEntry is UNIMPLEMENTED; a failed
-// write is UNAVAILABLE).
+// write is UNAVAILABLE). With --find-listed N it first holds the codes of listed subjects 0..N-1 in
+// memory, and each lookup checks its codes and finds them there before it answers: the floor under
+// any server that has to find its subjects, however it keeps them.
 // `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
 // for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
 // document number, the three dates and the measure codes as a text[].
 #include <grpcpp/grpcpp.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -47,8 +52,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/hash/hash.h"
+#include "absl/types/span.h"
 #include "bench/dataset.h"
 #include "bench/synced_write.h"
+#include "common/subject/subject_code.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/storage/store.h"
 
@@ -368,14 +376,86 @@ int Import(const std::map<std::string, std::string>& flags) {
   return errors == 0 ? 0 : 1;
 }
 
+// The codes of listed subjects 0..N-1, 18 characters each, in one open-addressing table with
+// linear probing (at most 5/8 full, so a lookup nearly always reads one slot: one memory access
+// per code): the least a server must do to answer a lookup is to check the code and find it among
+// the listed.
+class ListedSubjects {
+ public:
+  ListedSubjects(const ListedSubjects&) = delete;
+  ListedSubjects& operator=(const ListedSubjects&) = delete;
+  ~ListedSubjects() { munmap(slots_.data(), bytes_); }
+  explicit ListedSubjects(uint64_t count) {
+    size_t slots = 16;
+    while (slots * 5 < count * 8) slots *= 2;
+    // In 2 MB pages where the kernel has them: a random slot then seldom misses the TLB too.
+    bytes_ = (slots * sizeof(Code) + (2 << 20) - 1) & ~size_t{(2 << 20) - 1};
+    void* memory =
+        mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) {
+      std::cerr << "credit-bench: cannot map " << bytes_ << " bytes for the listed subjects\n";
+      std::exit(1);
+    }
+    madvise(memory, bytes_, MADV_HUGEPAGE);
+    slots_ = absl::MakeSpan(static_cast<Code*>(memory), slots);  // zeros: every slot empty
+    for (uint64_t n = 0; n < count; ++n) {
+      Code code = Key(SubjectCode(n));
+      size_t at = Home(code);
+      while (slots_[at] != Code{} && slots_[at] != code) at = (at + 1) & (slots_.size() - 1);
+      if (slots_[at] == Code{}) ++size_;
+      slots_[at] = code;
+    }
+  }
+  // How many of `codes` are well-formed and listed. All the codes' slots are asked for from
+  // memory first (prefetched), then read: the misses overlap instead of following one another.
+  template <typename Codes>
+  size_t Find(const Codes& codes) const {
+    thread_local std::vector<std::pair<Code, size_t>> keys;
+    keys.clear();
+    for (const std::string& code : codes) {
+      if (!credit::ClassifySubjectCode(code, "subject_codes").ok()) continue;
+      Code key = Key(code);
+      size_t at = Home(key);
+      __builtin_prefetch(&slots_[at]);
+      keys.emplace_back(key, at);
+    }
+    size_t found = 0;
+    for (const auto& [key, home] : keys) {
+      for (size_t at = home; slots_[at] != Code{}; at = (at + 1) & (slots_.size() - 1)) {
+        if (slots_[at] == key) {
+          ++found;
+          break;
+        }
+      }
+    }
+    return found;
+  }
+  size_t size() const { return size_; }
+
+ private:
+  using Code = std::array<char, 18>;
+  static Code Key(const std::string& code) {
+    Code key{};
+    std::copy_n(code.data(), std::min(code.size(), key.size()), key.data());
+    return key;
+  }
+  size_t Home(const Code& code) const {
+    return absl::HashOf(absl::string_view(code.data(), code.size())) & (slots_.size() - 1);
+  }
+  absl::Span<Code> slots_;  // all zeros: empty
+  size_t bytes_ = 0;
+  size_t size_ = 0;
+};
+
 // The baseline: the same service, the same TLS, canned answers of the same size, no work but
-// RecordEntry's one synced write.
+// RecordEntry's one synced write and, with `listed`, finding the subjects a lookup names.
 class BaselineService final : public v1::CreditRegistry::Service {
  public:
-  // `writes`: where RecordEntry writes; null: RecordEntry is not served.
+  // `writes`: where RecordEntry writes; null: RecordEntry is not served. `listed`: null, or the
+  // listed subjects each lookup looks its codes up in.
   BaselineService(size_t response_bytes, size_t batch_response_bytes, size_t record_response_bytes,
-                  credit::bench::RecordingSizedWrites* writes)
-      : writes_(writes) {
+                  credit::bench::RecordingSizedWrites* writes, const ListedSubjects* listed)
+      : writes_(writes), listed_(listed) {
     status_.mutable_status()->mutable_subject()->set_code("91440300MA5FXXXX0U");
     status_.mutable_status()->mutable_subject()->set_name(std::string(response_bytes, 'x'));
     // 1000 results that add up to about batch_response_bytes.
@@ -385,22 +465,29 @@ class BaselineService final : public v1::CreditRegistry::Service {
       subject->set_code("91440300MA5FXXXX0U");
       if (each > 30) subject->set_name(std::string(each - 30, 'x'));
     }
+    // What the division and the fields' own bytes left over, on the last result.
+    auto* last = batch_.mutable_results(999)->mutable_status()->mutable_subject();
+    while (batch_.ByteSizeLong() < batch_response_bytes) last->mutable_name()->push_back('x');
     record_.mutable_entry()->mutable_subject()->set_code("91440300MA5FXXXX0U");
     if (record_response_bytes > 30) {
       record_.mutable_entry()->mutable_subject()->set_name(
           std::string(record_response_bytes - 30, 'x'));
     }
   }
-  grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest*,
+  grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest* request,
                                v1::GetCreditStatusResponse* response) override {
+    if (listed_ != nullptr) Count(listed_->Find(std::array{request->subject_code()}));
     *response = status_;
     return grpc::Status::OK;
   }
-  grpc::Status BatchGetCreditStatus(grpc::ServerContext*, const v1::BatchGetCreditStatusRequest*,
+  grpc::Status BatchGetCreditStatus(grpc::ServerContext*,
+                                    const v1::BatchGetCreditStatusRequest* request,
                                     v1::BatchGetCreditStatusResponse* response) override {
+    if (listed_ != nullptr) Count(listed_->Find(request->subject_codes()));
     *response = batch_;
     return grpc::Status::OK;
   }
+  uint64_t found() const { return found_.load(); }
   grpc::Status RecordEntry(grpc::ServerContext*, const v1::RecordEntryRequest*,
                            v1::RecordEntryResponse* response) override {
     if (writes_ == nullptr) {
@@ -414,7 +501,11 @@ class BaselineService final : public v1::CreditRegistry::Service {
   }
 
  private:
+  void Count(size_t found) { found_.fetch_add(found, std::memory_order_relaxed); }
+
   credit::bench::RecordingSizedWrites* const writes_;
+  const ListedSubjects* const listed_;
+  std::atomic<uint64_t> found_{0};
   v1::RecordEntryResponse record_;
   v1::GetCreditStatusResponse status_;
   v1::BatchGetCreditStatusResponse batch_;
@@ -436,9 +527,17 @@ int Baseline(const std::map<std::string, std::string>& flags) {
     store = *std::move(opened);
     writes = std::make_unique<credit::bench::RecordingSizedWrites>(*store);
   }
+  std::unique_ptr<ListedSubjects> listed;
+  if (uint64_t count = std::stoull(Flag(flags, "--find-listed", "0")); count > 0) {
+    Clock::time_point start = Clock::now();
+    listed = std::make_unique<ListedSubjects>(count);
+    std::cerr << "baseline: " << listed->size() << " listed subjects in memory in "
+              << std::chrono::duration<double>(Clock::now() - start).count() << " s" << std::endl;
+  }
   BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")),
                           std::stoul(Flag(flags, "--batch-response-bytes", "30000")),
-                          std::stoul(Flag(flags, "--record-response-bytes", "1000")), writes.get());
+                          std::stoul(Flag(flags, "--record-response-bytes", "1000")), writes.get(),
+                          listed.get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -456,6 +555,8 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   int signal = 0;
   sigwait(&signals, &signal);
   server->Shutdown();
+  if (listed != nullptr)
+    std::cerr << "baseline: found " << service.found() << " listed" << std::endl;
   return 0;
 }
 

@@ -72,8 +72,15 @@ record_bytes=$(as load recorder "$endpoint" --scenario record --outstanding 1 --
   --port-file "$work/bport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" \
   --record-response-bytes "$record_bytes" --synced-write-dir "$work/baseline-data" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$work/bport" ] && break; sleep 0.1; done
-baseline=127.0.0.1:$(cat "$work/bport")
+# The floor under batches: the same baseline, but each lookup first checks its codes and finds
+# them among the listed subjects it holds in memory (one table slot per code): what any server
+# must at least do.
+"$bench" baseline --cacert "$pki/ca.pem" --cert "$pki/server.pem" --key "$pki/server.key" \
+  --port-file "$work/fport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" \
+  --find-listed "$subjects" >/dev/null 2>&1 &
+floor_pid=$!; pids+=($floor_pid)
+for _ in $(seq 600); do [ -s "$work/bport" ] && [ -s "$work/fport" ] && break; sleep 0.1; done
+baseline=127.0.0.1:$(cat "$work/bport"); floor=127.0.0.1:$(cat "$work/fport")
 
 pg_start "$pki"
 t0=$(date +%s%N)
@@ -86,6 +93,10 @@ read_round() {  # scenario, rep (0: warm-up, not recorded), file
   as load querier "$endpoint" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$3"
   echo "## $1 baseline rep $2" >> "$3"
   as load querier "$baseline" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$3"
+  if [ $1 = batch ]; then
+    echo "## $1 floor rep $2" >> "$3"
+    as load querier "$floor" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $floor_pid >> "$3"
+  fi
   echo "## $1 postgres rep $2" >> "$3"
   pg_run $1 "$seconds" "$subjects" >> "$3"
 }
@@ -147,6 +158,7 @@ single() { awk -v h="## $1" -v k="$2:" 'index($0, h) == 1 {on=1; next} /^## / {o
 status=$(figure status creditd calls_per_second); status_base=$(figure status baseline calls_per_second)
 status_p99=$(figure status creditd p99_us); status_base_p99=$(figure status baseline p99_us)
 batch=$(figure batch creditd subjects_per_second); batch_base=$(figure batch baseline subjects_per_second)
+batch_floor=$(figure batch floor subjects_per_second)
 status_pg=$(figure status postgres calls_per_second); batch_pg=$(figure batch postgres subjects_per_second)
 cpu=$(figure status creditd server_cpu_us_per_call); rss=$(figure status creditd server_rss_mib)
 record1_p50=$(figure record1 creditd p50_us); sync_write=$(single sync_write synced_write_us)
@@ -169,6 +181,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "server_rss_max_mib: $(awk '$1 == "server_rss_mib:" && $2 > m {m = $2} END {print m + 0}' "$raw")"
   echo "batch_subjects_per_second: $batch"
   echo "batch_vs_baseline_ratio: $(ratio "$batch" "$batch_base")"
+  echo "batch_baseline_subjects_per_second: $batch_base"
+  echo "batch_floor_subjects_per_second: $batch_floor"
+  echo "batch_floor_vs_baseline_ratio: $(ratio "$batch_floor" "$batch_base")"
   echo "postgres_load_seconds: $(single 'postgres load' postgres_load_seconds)"
   echo "postgres_status_calls_per_second: $status_pg"
   echo "status_vs_postgres_ratio: $(ratio "$status" "$status_pg")"
