@@ -229,7 +229,9 @@ TEST(MerkleTest, EveryCorruptedInclusionProofIsRejected) {
     }
     if (size > 1) {
       EXPECT_FALSE(VerifyInclusion(index + 1, size, leaf, proof, root).ok());
-      if (index > 0) EXPECT_FALSE(VerifyInclusion(index - 1, size, leaf, proof, root).ok());
+      if (index > 0) {
+        EXPECT_FALSE(VerifyInclusion(index - 1, size, leaf, proof, root).ok());
+      }
     }
     EXPECT_FALSE(VerifyInclusion(index, size * 2, leaf, proof, root).ok());
     if (size / 2 > index && size > 1) {
@@ -259,7 +261,9 @@ TEST(MerkleTest, EveryCorruptedConsistencyProofIsRejected) {
     if (first == second) continue;
     EXPECT_FALSE(VerifyConsistency(first, second * 2, root1, root2, proof).ok());
     EXPECT_FALSE(VerifyConsistency(first + 1, second, root1, root2, proof).ok());
-    if (first > 1) EXPECT_FALSE(VerifyConsistency(first - 1, second, root1, root2, proof).ok());
+    if (first > 1) {
+      EXPECT_FALSE(VerifyConsistency(first - 1, second, root1, root2, proof).ok());
+    }
     Hash256 wrong = root1;
     wrong[5] ^= 4;
     EXPECT_FALSE(VerifyConsistency(first, second, wrong, root2, proof).ok());
