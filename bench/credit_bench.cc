@@ -400,8 +400,7 @@ class ListedSubjects {
     slots_ = absl::MakeSpan(static_cast<Code*>(memory), slots);  // zeros: every slot empty
     for (uint64_t n = 0; n < count; ++n) {
       Code code = Key(SubjectCode(n));
-      size_t at = Home(code);
-      while (slots_[at] != Code{} && slots_[at] != code) at = (at + 1) & (slots_.size() - 1);
+      size_t at = SlotOf(code, Home(code));
       if (slots_[at] == Code{}) ++size_;
       slots_[at] = code;
     }
@@ -420,14 +419,7 @@ class ListedSubjects {
       keys.emplace_back(key, at);
     }
     size_t found = 0;
-    for (const auto& [key, home] : keys) {
-      for (size_t at = home; slots_[at] != Code{}; at = (at + 1) & (slots_.size() - 1)) {
-        if (slots_[at] == key) {
-          ++found;
-          break;
-        }
-      }
-    }
+    for (const auto& [key, home] : keys) found += slots_[SlotOf(key, home)] == key;
     return found;
   }
   size_t size() const { return size_; }
@@ -441,6 +433,11 @@ class ListedSubjects {
   }
   size_t Home(const Code& code) const {
     return absl::HashOf(absl::string_view(code.data(), code.size())) & (slots_.size() - 1);
+  }
+  // The slot holding `code`, or the empty one where it would go, probing on from `at`.
+  size_t SlotOf(const Code& code, size_t at) const {
+    while (slots_[at] != Code{} && slots_[at] != code) at = (at + 1) & (slots_.size() - 1);
+    return at;
   }
   absl::Span<Code> slots_;  // all zeros: empty
   size_t bytes_ = 0;
@@ -476,7 +473,7 @@ class BaselineService final : public v1::CreditRegistry::Service {
   }
   grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest* request,
                                v1::GetCreditStatusResponse* response) override {
-    if (listed_ != nullptr) Count(listed_->Find(std::array{request->subject_code()}));
+    if (listed_ != nullptr) Count(listed_->Find(absl::MakeConstSpan(&request->subject_code(), 1)));
     *response = status_;
     return grpc::Status::OK;
   }
@@ -487,7 +484,6 @@ class BaselineService final : public v1::CreditRegistry::Service {
     *response = batch_;
     return grpc::Status::OK;
   }
-  uint64_t found() const { return found_.load(); }
   grpc::Status RecordEntry(grpc::ServerContext*, const v1::RecordEntryRequest*,
                            v1::RecordEntryResponse* response) override {
     if (writes_ == nullptr) {
@@ -499,6 +495,9 @@ class BaselineService final : public v1::CreditRegistry::Service {
     *response = record_;
     return grpc::Status::OK;
   }
+
+  // How many of the codes lookups named were listed (with `listed`).
+  uint64_t found() const { return found_.load(); }
 
  private:
   void Count(size_t found) { found_.fetch_add(found, std::memory_order_relaxed); }
