@@ -12,6 +12,7 @@
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/status/grpc_status.h"
+#include "credit/status_evidence.h"
 
 namespace credit {
 namespace {
@@ -219,6 +220,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
           absl::StrCat("evidence for change ", change.sequence(), ": ", s.message()));
     }
   }
+  if (absl::Status s = CheckStatusEvidence(request.subject_code(), *response); !s.ok()) return s;
   return response;
 }
 

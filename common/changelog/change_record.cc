@@ -1,5 +1,8 @@
 #include "common/changelog/change_record.h"
 
+#include <openssl/rand.h>
+
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -60,16 +63,25 @@ class Reader {
 
 }  // namespace
 
+RecordNonce NewRecordNonce() {
+  RecordNonce nonce;
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) std::abort();
+  return nonce;
+}
+
 std::string EncodeChangeRecord(const ChangeRecord& r) {
+  const bool with_nonce = r.version != kChangeRecordVersionWithoutNonce;
   std::string out;
-  out.reserve(kFixedSize + 6 * 4 + r.actor_identity.size() + r.actor_department.size() +
-              r.reason.size() + r.request_id.size() + r.before.size() + r.after.size());
-  out.push_back(static_cast<char>(kChangeRecordVersion));
+  out.reserve(kFixedSize + (with_nonce ? r.nonce.size() : 0) + 6 * 4 + r.actor_identity.size() +
+              r.actor_department.size() + r.reason.size() + r.request_id.size() + r.before.size() +
+              r.after.size());
+  out.push_back(static_cast<char>(with_nonce ? kChangeRecordVersion : r.version));
   PutU64(&out, r.sequence);
   PutU64(&out, static_cast<uint64_t>(r.time_micros));
   out.push_back(static_cast<char>(r.operation));
   out.push_back(static_cast<char>(r.object_type));
   out.append(reinterpret_cast<const char*>(r.previous_hash.data()), r.previous_hash.size());
+  if (with_nonce) out.append(reinterpret_cast<const char*>(r.nonce.data()), r.nonce.size());
   PutBytes(&out, r.actor_identity);
   PutBytes(&out, r.actor_department);
   PutBytes(&out, r.reason);
@@ -84,14 +96,17 @@ absl::StatusOr<ChangeRecordView> DecodeChangeRecordView(absl::string_view bytes)
   ChangeRecordView r;
   uint8_t version = 0;
   if (!in.U8(&version)) return absl::DataLossError("change record: empty");
-  if (version != kChangeRecordVersion) {
-    return absl::DataLossError(
-        absl::StrCat("change record: version ", version, ", want ", kChangeRecordVersion));
+  if (version != kChangeRecordVersion && version != kChangeRecordVersionWithoutNonce) {
+    return absl::DataLossError(absl::StrCat("change record: version ", version, ", want ",
+                                            kChangeRecordVersionWithoutNonce, " or ",
+                                            kChangeRecordVersion));
   }
+  r.version = version;
   uint64_t time = 0;
   uint8_t object_type = 0;
   if (!in.U64(&r.sequence) || !in.U64(&time) || !in.U8(&r.operation) || !in.U8(&object_type) ||
-      !in.Fixed(r.previous_hash.data(), r.previous_hash.size())) {
+      !in.Fixed(r.previous_hash.data(), r.previous_hash.size()) ||
+      (version == kChangeRecordVersion && !in.Fixed(r.nonce.data(), r.nonce.size()))) {
     return absl::DataLossError("change record: truncated header");
   }
   r.time_micros = static_cast<int64_t>(time);
@@ -112,11 +127,13 @@ absl::StatusOr<ChangeRecordView> DecodeChangeRecordView(absl::string_view bytes)
 absl::StatusOr<ChangeRecord> DecodeChangeRecord(absl::string_view bytes) {
   absl::StatusOr<ChangeRecordView> view = DecodeChangeRecordView(bytes);
   if (!view.ok()) return view.status();
-  return ChangeRecord{view->sequence,
+  return ChangeRecord{view->version,
+                      view->sequence,
                       view->time_micros,
                       view->operation,
                       view->object_type,
                       view->previous_hash,
+                      view->nonce,
                       std::string(view->actor_identity),
                       std::string(view->actor_department),
                       std::string(view->reason),

@@ -6,6 +6,7 @@
 #ifndef CREDIT_COMMON_CHANGELOG_CHANGE_RECORD_H_
 #define CREDIT_COMMON_CHANGELOG_CHANGE_RECORD_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -15,7 +16,16 @@
 
 namespace credit {
 
-inline constexpr uint8_t kChangeRecordVersion = 1;
+// The version new records are written in; readers accept every version up to it.
+inline constexpr uint8_t kChangeRecordVersion = 2;
+// Version 1: no nonce.
+inline constexpr uint8_t kChangeRecordVersionWithoutNonce = 1;
+
+// 128 random bits in every record of version 2, so that a record's hash reveals nothing of the
+// record to whoever lacks its bytes: a person's ID number cannot be found by hashing guesses.
+using RecordNonce = std::array<uint8_t, 16>;
+// A fresh random nonce (OpenSSL's RAND_bytes); aborts if the generator fails.
+RecordNonce NewRecordNonce();
 
 // What the record's before/after bytes hold.
 enum class ObjectType : uint8_t {
@@ -28,6 +38,9 @@ enum class ObjectType : uint8_t {
 // (ChangeRecordView: for readers that walk the whole log and keep nothing).
 template <typename Bytes>
 struct BasicChangeRecord {
+  // The layout the record is encoded in: kChangeRecordVersion for every new record; a record read
+  // from storage keeps the version it was written in, so it encodes to the same bytes.
+  uint8_t version = kChangeRecordVersion;
   uint64_t sequence = 0;
   // Microseconds since 1970-01-01T00:00:00Z.
   int64_t time_micros = 0;
@@ -35,6 +48,8 @@ struct BasicChangeRecord {
   uint8_t operation = 0;
   ObjectType object_type = ObjectType::kEntry;
   Hash256 previous_hash{};
+  // Version 2 only (all zero in version 1).
+  RecordNonce nonce{};
   Bytes actor_identity;
   Bytes actor_department;
   Bytes reason;

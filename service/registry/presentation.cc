@@ -16,10 +16,16 @@ absl::Status ParseObject(const std::string& bytes, uint64_t sequence, Message* o
       absl::StrCat("change ", sequence, ": stored object bytes do not parse"));
 }
 
+// A person by its stored kind, or by its code: an entry stored before the server classified
+// every code itself may carry a resident ID number under the kind ORGANIZATION.
+bool IsPerson(const v1::Subject& subject) {
+  return subject.kind() == v1::PERSON || ValidateResidentId(subject.code(), "code").ok();
+}
+
 }  // namespace
 
 void RedactSubject(const Caller& caller, v1::Subject* subject) {
-  if (subject->kind() == v1::PERSON && !caller.can_unmask) {
+  if (!caller.can_unmask && IsPerson(*subject)) {
     subject->set_code(MaskPersonCode(subject->code()));
   }
 }
@@ -30,13 +36,35 @@ void RedactEntry(const Caller& caller, v1::Entry* entry) {
 
 void RedactChange(const Caller& caller, v1::Change* change) {
   if (caller.can_unmask) return;
-  bool person =
-      (change->has_entry_before() && change->entry_before().subject().kind() == v1::PERSON) ||
-      (change->has_entry_after() && change->entry_after().subject().kind() == v1::PERSON);
+  bool person = (change->has_entry_before() && IsPerson(change->entry_before().subject())) ||
+                (change->has_entry_after() && IsPerson(change->entry_after().subject()));
   if (change->has_entry_before()) RedactEntry(caller, change->mutable_entry_before());
   if (change->has_entry_after()) RedactEntry(caller, change->mutable_entry_after());
   // The record bytes hold the ID number in clear; its hash still proves the record's place.
   if (person) change->clear_record();
+}
+
+void ReduceToStatusLevel(v1::Change* change) {
+  v1::Change reduced;
+  reduced.set_sequence(change->sequence());
+  *reduced.mutable_time() = change->time();
+  reduced.set_operation(change->operation());
+  reduced.set_previous_hash(change->previous_hash());
+  reduced.set_hash(change->hash());
+  if (change->has_entry_after()) {
+    const v1::Entry& in = change->entry_after();
+    v1::Entry* out = reduced.mutable_entry_after();
+    out->set_id(in.id());
+    *out->mutable_subject() = in.subject();
+    out->set_list(in.list());
+    out->set_category(in.category());
+    out->set_status(in.status());
+    out->set_effective_date(in.effective_date());
+    out->set_expiry_date(in.expiry_date());
+    *out->mutable_measure_codes() = in.measure_codes();
+    out->set_revision(in.revision());
+  }
+  *change = std::move(reduced);
 }
 
 absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes) {

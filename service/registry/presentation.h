@@ -21,6 +21,13 @@ void RedactEntry(const Caller& caller, v1::Entry* entry);
 // the ID number in clear) unless the caller may unmask.
 void RedactChange(const Caller& caller, v1::Change* change);
 
+// Leaves of `change` what a caller who may not read entries may see (GetEntry is refused to it):
+// the record's place (sequence, time, operation, hash, previous hash) and the status-level fields
+// of the entry after the change (id, subject, list, category, status, effective and expiry dates,
+// measure codes, revision). Facts, basis, documents, reasons, actors, request ids, the entry
+// before and the record bytes are dropped.
+void ReduceToStatusLevel(v1::Change* change);
+
 // The Change stored as `bytes` under `sequence`, with its hash and the record bytes. DATA_LOSS when
 // the bytes do not decode, their objects do not parse, or the record names another sequence number.
 absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view bytes);

@@ -1,5 +1,6 @@
-// QueryLog: the trace every status answer leaves — who asked, about which subjects (as salted
-// hashes), when and why — in a hash-chained log of its own (the `queries` column family).
+// QueryLog: the trace every status answer and every read of entries by subject leaves — who
+// asked, about which subjects (as salted hashes), when and why — in a hash-chained log of its own
+// (the `queries` column family).
 //
 // Appending must not slow status answers, so Append() only queues: one writer thread turns
 // everything queued within 2 ms of a first record into one synced write batch (group commit). A

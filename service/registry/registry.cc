@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   auto registry = std::unique_ptr<Registry>(
       new Registry(std::move(store), std::move(signing_key), clock, options.time_zone));
   registry->backup_dir_ = options.backup_dir;
+  registry->record_version_ = options.record_version;
   RETURN_IF_ERROR(registry->Resume(options.rebuild_chunk_bytes));
   ASSIGN_OR_RETURN(std::string token_key, registry->store_->GetOrCreateSecret("page_token_key"));
   registry->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
@@ -359,6 +360,8 @@ uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,
   record.sequence = state.next_sequence;
   record.time_micros = m.time_micros;
   record.previous_hash = state.last_hash;
+  record.version = record_version_;
+  if (record.version != kChangeRecordVersionWithoutNonce) record.nonce = NewRecordNonce();
   record.actor_identity = m.caller->identity;
   record.actor_department = m.caller->department;
   record.request_id = m.request_id;

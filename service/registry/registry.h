@@ -70,6 +70,9 @@ struct RegistryOptions {
   // Whether the Merkle tree's upper levels are read into memory after open (see UpperNodes).
   // Off only in tests of what proofs do before that has finished.
   bool load_tree_nodes = true;
+  // The change-record format new records are written in. kChangeRecordVersionWithoutNonce only
+  // in tests that make a folder as the previous version of creditd wrote it.
+  uint8_t record_version = kChangeRecordVersion;
 };
 
 // The actor of changes the service makes by itself (seeding the catalogue).
@@ -284,6 +287,7 @@ class Registry {
   std::unique_ptr<QueryLog> query_log_;
   std::unique_ptr<PageTokens> page_tokens_;
   std::string backup_dir_;
+  uint8_t record_version_ = kChangeRecordVersion;
   std::mutex backup_mu_;  // one backup at a time
 
   // Guards the writer's state. Held while a mutation reads, validates and joins a group; let go

@@ -21,8 +21,9 @@ bool InForce(const v1::Entry& entry, absl::string_view today) {
 
 namespace {
 
+// The kind is always the server's classification of the code (validation refused a kind that
+// contradicts it).
 void InferSubjectKind(v1::Subject* subject) {
-  if (subject->kind() != v1::SUBJECT_KIND_UNSPECIFIED) return;
   absl::StatusOr<v1::SubjectKind> kind = ValidateSubjectCode(subject->code(), "subject.code");
   if (kind.ok()) subject->set_kind(*kind);
 }

@@ -333,13 +333,17 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
             absl::StrCat("subject index names change ", sequence, ", which is not stored"));
       }
       ASSIGN_OR_RETURN(v1::Change change, ChangeFromRecord(sequence, *bytes));
-      // A correction that moved the entry to another subject ends its story here.
-      last_change[change.entry_after().id()] = {sequence, std::move(change)};
+      // A correction that moved the entry to another subject ends its story here. The id is
+      // read before the change is moved into the map.
+      const uint64_t entry_id = change.entry_after().id();
+      last_change.insert_or_assign(entry_id, std::make_pair(sequence, std::move(change)));
     }
     RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject's changes"));
   }
 
   v1::GetCreditStatusAtResponse response;
+  // Evidence shows a caller no more of an entry than GetEntry would.
+  const bool may_read_entries = Authorize(caller, Rpc::kGetEntry).ok();
   std::vector<v1::Entry> entries;
   for (auto& [id, item] : last_change) {
     uint64_t sequence = item.first;
@@ -353,6 +357,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
                        return merkle::InclusionProof(sequence, size, read);
                      }));
     for (std::string& p : AsBytesList(proof)) evidence->add_inclusion_proof(std::move(p));
+    if (!may_read_entries) ReduceToStatusLevel(&change);
     RedactChange(caller, &change);
     *evidence->mutable_change() = std::move(change);
   }

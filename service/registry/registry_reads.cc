@@ -34,6 +34,8 @@ absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
   if (!entry.has_value()) return NoSuchEntry(request.entry_id());
   v1::GetEntryResponse response;
   *response.mutable_entry() = *std::move(entry);
+  // Reading an entry names its subject: a lookup like a status answer, traced the same way.
+  query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()});
   RedactEntry(caller, response.mutable_entry());
   return response;
 }
@@ -94,6 +96,9 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
     *response.add_entries() = std::move(entry);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing entries"));
+  // Listing by subject is a lookup of that subject: traced like a status answer, so that guessing
+  // codes through it leaves the same trail.
+  if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
   return response;
 }
 

@@ -75,6 +75,18 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
       return absl::InvalidArgumentError(
           absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON"));
   }
+  // The kind is the code's, as the server classifies it: a client's word does not turn a resident
+  // ID number into an organisation code shown unmasked.
+  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED) {
+    ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(subject.code(), "subject.code"));
+    if (kind != subject.kind()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("subject.kind: got ", v1::SubjectKind_Name(subject.kind()), ", want ",
+                       v1::SubjectKind_Name(kind), " (the code is a valid ",
+                       kind == v1::PERSON ? "resident ID number" : "unified social credit code",
+                       "), or leave it unset"));
+    }
+  }
   RETURN_IF_ERROR(ValidateText(subject.name(), "subject.name", kMaxNameChars));
 
   if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {

@@ -12,6 +12,7 @@ ChangeRecord Sample() {
   r.operation = 3;
   r.object_type = ObjectType::kEntry;
   r.previous_hash.fill(0xAB);
+  r.nonce.fill(0xCD);
   r.actor_identity = "recorder";
   r.actor_department = "市中小企业局";
   r.reason = "撤销";
@@ -23,16 +24,43 @@ ChangeRecord Sample() {
 
 TEST(ChangeRecordTest, EncodesTheDocumentedLayout) {
   std::string bytes = EncodeChangeRecord(Sample());
-  ASSERT_GE(bytes.size(), 51u);
-  EXPECT_EQ(bytes[0], 1);  // version
+  ASSERT_GE(bytes.size(), 67u);
+  EXPECT_EQ(bytes[0], 2);  // version
   EXPECT_EQ(bytes.substr(1, 8), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
   EXPECT_EQ(bytes[17], 3);  // operation
   EXPECT_EQ(bytes[18], 1);  // object type: entry
   EXPECT_EQ(bytes.substr(19, 32), std::string(32, '\xAB'));
+  EXPECT_EQ(bytes.substr(51, 16), std::string(16, '\xCD'));  // nonce
+  EXPECT_EQ(bytes.substr(67, 4), std::string("\x00\x00\x00\x08", 4));
+  EXPECT_EQ(bytes.substr(71, 8), "recorder");
+  // 67 fixed + 6 length prefixes + field bytes.
+  EXPECT_EQ(bytes.size(), 67u + 24u + 8u + 18u + 6u + 5u + 2u + 2u);
+}
+
+// Records written before the nonce keep decoding, and encode back to their very bytes.
+TEST(ChangeRecordTest, Version1RecordsAreReadAndReencodedUnchanged) {
+  ChangeRecord r = Sample();
+  r.version = kChangeRecordVersionWithoutNonce;
+  r.nonce = {};
+  std::string bytes = EncodeChangeRecord(r);
+  EXPECT_EQ(bytes[0], 1);
   EXPECT_EQ(bytes.substr(51, 4), std::string("\x00\x00\x00\x08", 4));
-  EXPECT_EQ(bytes.substr(55, 8), "recorder");
-  // 51 fixed + 6 length prefixes + field bytes.
   EXPECT_EQ(bytes.size(), 51u + 24u + 8u + 18u + 6u + 5u + 2u + 2u);
+  absl::StatusOr<ChangeRecord> decoded = DecodeChangeRecord(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->version, 1);
+  EXPECT_EQ(*decoded, r);
+  EXPECT_EQ(EncodeChangeRecord(*decoded), bytes);
+}
+
+// Two records alike in every field but the nonce hash differently: without the nonce, the hash
+// cannot be reproduced from guesses of the rest.
+TEST(ChangeRecordTest, TheNonceHidesTheRecordFromItsHash) {
+  ChangeRecord a = Sample();
+  ChangeRecord b = Sample();
+  b.nonce[0] ^= 1;
+  EXPECT_NE(ChangeRecordHash(EncodeChangeRecord(a)), ChangeRecordHash(EncodeChangeRecord(b)));
+  EXPECT_NE(NewRecordNonce(), NewRecordNonce());
 }
 
 TEST(ChangeRecordTest, RoundTrips) {
@@ -71,9 +99,9 @@ TEST(ChangeRecordTest, DecodeRejectsEveryTruncation) {
 
 TEST(ChangeRecordTest, DecodeRejectsUnknownVersionAndObjectType) {
   std::string bytes = EncodeChangeRecord(Sample());
-  std::string v2 = bytes;
-  v2[0] = 2;
-  EXPECT_EQ(DecodeChangeRecord(v2).status().message(), "change record: version 2, want 1");
+  std::string v3 = bytes;
+  v3[0] = 3;
+  EXPECT_EQ(DecodeChangeRecord(v3).status().message(), "change record: version 3, want 1 or 2");
   std::string object = bytes;
   object[18] = 9;
   EXPECT_EQ(DecodeChangeRecord(object).status().message(),

@@ -3,11 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "common/changelog/change_record.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "common/proto/deterministic.h"
+#include "credit/status_evidence.h"
+#include "google/protobuf/util/time_util.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
@@ -305,9 +309,10 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
   ASSERT_EQ(at->evidence_size(), 1);
   const v1::Evidence& evidence = at->evidence(0);
   EXPECT_EQ(evidence.change().operation(), v1::ENTRY_RECORDED);
-  // The querier may not unmask, but this is an organisation: the record bytes are there.
+  // The querier may not read entries: the evidence holds the record's hash, not its bytes.
+  EXPECT_TRUE(evidence.change().record().empty());
   EXPECT_TRUE(merkle::VerifyInclusion(evidence.change().sequence(), at->tree_head().tree_size(),
-                                      merkle::LeafHash(evidence.change().record()),
+                                      *merkle::ToHash(evidence.change().hash(), "hash"),
                                       Proof(evidence.inclusion_proof()), Root(at->tree_head()))
                   .ok());
 
@@ -348,6 +353,82 @@ TEST_F(RegistryLogTest, PointInTimeByTreeSize) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Several entries of one subject through every kind of change: at every size of the log, the
+// point-in-time answer is what GetCreditStatus said then, with one evidence record per entry the
+// subject had, and the client's recomputation from the evidence agrees.
+TEST_F(RegistryLogTest, PointInTimeStatusKeepsEveryEntryOfTheSubject) {
+  struct Said {
+    uint64_t size;
+    v1::CreditStatus querier, auditor;
+    int entries;  // entries that were the subject's at some point so far
+  };
+  std::vector<Said> said;
+  auto note = [&](const v1::SignedTreeHead& head, int entries) {
+    said.push_back(
+        {head.tree_size(), StatusFor(kOrgCode, querier_), StatusFor(kOrgCode, auditor_), entries});
+    clock_.Advance(absl::Minutes(10));
+  };
+  auto correct = [&](v1::Entry entry, uint64_t id, uint64_t revision, const std::string& rid) {
+    v1::UpdateEntryRequest update;
+    *update.mutable_entry() = std::move(entry);
+    update.mutable_entry()->set_id(id);
+    update.mutable_entry()->set_revision(revision);
+    update.set_reason("更正");
+    update.set_request_id(rid);
+    absl::StatusOr<v1::UpdateEntryResponse> r = registry_->UpdateEntry(recorder_, update);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->tree_head() : v1::SignedTreeHead();
+  };
+  v1::Entry watch = BlackEntry();
+  watch.set_list(v1::WATCH);
+  watch.clear_measure_codes();
+  watch.add_measure_codes("P-SUBSIDY");
+  v1::Entry red = BlackEntry();
+  red.set_list(v1::RED);
+  red.clear_measure_codes();
+  red.add_measure_codes("I-FUNDING-PRIORITY");
+
+  note(Record(BlackEntry(), "black")->tree_head(), 1);  // entry 1
+  note(Record(watch, "watch")->tree_head(), 2);         // entry 2
+  note(Record(red, "red")->tree_head(), 3);             // entry 3
+  v1::Entry shorter = BlackEntry();
+  shorter.set_expiry_date("2026-12-31");
+  note(correct(shorter, 1, 1, "shorter"), 3);
+  note(Remove(2, v1::REVOKE, "revoke-watch")->tree_head(), 3);
+  note(Remove(3, v1::REPAIR, "repair-red")->tree_head(), 3);
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "elsewhere").ok());  // entry 4, another subject
+  note(correct(BlackEntry(), 4, 1, "moved-here"), 4);            // ... moved to this one
+  note(Record(watch, "watch-2")->tree_head(), 5);                // entry 5
+  v1::Entry moved_away = watch;
+  moved_away.mutable_subject()->set_code(kOrgCode2);
+  note(correct(moved_away, 5, 1, "moved-away"), 5);
+
+  for (const Said& then : said) {
+    for (const Caller* caller : {&querier_, &auditor_}) {
+      v1::GetCreditStatusAtRequest request;
+      request.set_subject_code(kOrgCode);
+      request.set_purpose("复核");
+      request.set_tree_size(then.size);
+      absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+          registry_->GetCreditStatusAt(*caller, request);
+      ASSERT_TRUE(at.ok()) << at.status();
+      const v1::CreditStatus& expected = caller == &querier_ ? then.querier : then.auditor;
+      EXPECT_EQ(at->status().SerializeAsString(), expected.SerializeAsString())
+          << "size " << then.size << " as " << caller->identity;
+      EXPECT_EQ(at->evidence_size(), then.entries) << "size " << then.size;
+      EXPECT_TRUE(CheckStatusEvidence(kOrgCode, *at).ok()) << CheckStatusEvidence(kOrgCode, *at);
+    }
+  }
+  // The end: entry 1 (corrected) and entry 4 (moved here) in force.
+  const v1::CreditStatus& last = said.back().auditor;
+  ASSERT_EQ(last.entries_size(), 2);
+  EXPECT_EQ(last.entries(0).id(), 1u);
+  EXPECT_EQ(last.entries(1).id(), 4u);
+  EXPECT_TRUE(last.on_black_list());
+  EXPECT_FALSE(last.on_watch_list());
+  EXPECT_FALSE(last.on_red_list());
+}
+
 TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
   v1::GetCreditStatusAtRequest request;
@@ -366,6 +447,151 @@ TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
                               *merkle::ToHash(at->evidence(0).change().hash(), "hash"),
                               Proof(at->evidence(0).inclusion_proof()), Root(at->tree_head()))
           .ok());
+}
+
+// A repaired entry's facts, reason, actor and request id are for the roles that may read entries;
+// a querier's evidence has the record's place and the status-level fields only.
+TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFields) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  ASSERT_TRUE(Remove(1, v1::REPAIR, "repair-1").ok());
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kOrgCode);
+  request.set_purpose("复核");
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
+
+  absl::StatusOr<v1::GetCreditStatusAtResponse> as_querier =
+      registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(as_querier.ok()) << as_querier.status();
+  ASSERT_EQ(as_querier->evidence_size(), 1);
+  const v1::Change& reduced = as_querier->evidence(0).change();
+  EXPECT_EQ(reduced.sequence(), static_cast<uint64_t>(kSeeded + 1));
+  EXPECT_EQ(reduced.operation(), v1::ENTRY_REPAIRED);
+  EXPECT_EQ(reduced.hash().size(), 32u);
+  EXPECT_FALSE(reduced.has_actor());
+  EXPECT_EQ(reduced.reason(), "");
+  EXPECT_EQ(reduced.request_id(), "");
+  EXPECT_EQ(reduced.record(), "");
+  EXPECT_FALSE(reduced.has_entry_before());
+  v1::Entry expected;
+  expected.set_id(1);
+  expected.mutable_subject()->set_kind(v1::ORGANIZATION);
+  expected.mutable_subject()->set_code(kOrgCode);
+  expected.mutable_subject()->set_name("深圳某某科技有限公司");
+  expected.set_list(v1::BLACK);
+  expected.set_category("tax");
+  expected.set_status(v1::REPAIRED);
+  expected.set_effective_date("2026-01-15");
+  expected.set_expiry_date("2028-01-14");
+  expected.add_measure_codes("P-PROCUREMENT");
+  expected.add_measure_codes("P-BIDDING");
+  expected.set_revision(2);
+  EXPECT_EQ(reduced.entry_after().DebugString(), expected.DebugString());
+
+  // The auditor, who may read entries, sees the whole record.
+  absl::StatusOr<v1::GetCreditStatusAtResponse> as_auditor =
+      registry_->GetCreditStatusAt(auditor_, request);
+  ASSERT_TRUE(as_auditor.ok());
+  const v1::Change& whole = as_auditor->evidence(0).change();
+  EXPECT_EQ(whole.reason(), "行政复议决定撤销");
+  EXPECT_EQ(whole.request_id(), "repair-1");
+  EXPECT_EQ(whole.actor().identity(), "recorder");
+  EXPECT_EQ(whole.entry_after().facts(), "逃避缴纳税款");
+  EXPECT_EQ(whole.hash(), reduced.hash());
+  EXPECT_EQ(std::string(AsBytes(merkle::LeafHash(whole.record()))), whole.hash());
+}
+
+// A folder written before records had a nonce (format version 1) goes on with version 2: both
+// are read, listed, proven and verified.
+TEST_F(RegistryLogTest, ALogOfVersion1RecordsGoesOnInVersion2) {
+  registry_.reset();
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::create_directories(dir_.path());
+  RegistryOptions old_format;
+  old_format.record_version = kChangeRecordVersionWithoutNonce;
+  Open(old_format);
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "old-1").ok());
+  Reopen();
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode), "new-1").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "new-2").ok());
+
+  std::vector<v1::Change> changes = AllChanges();
+  ASSERT_EQ(changes.size(), static_cast<size_t>(kSeeded + 3));
+  for (size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].record()[0], i <= kSeeded ? 1 : 2) << i;
+    EXPECT_EQ(changes[i].hash(), std::string(AsBytes(merkle::LeafHash(changes[i].record()))));
+    if (i > 0) EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash());
+  }
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kPersonCode);
+  request.set_purpose("复核");
+  request.set_tree_size(kSeeded + 1);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+      registry_->GetCreditStatusAt(auditor_, request);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_TRUE(at->status().on_black_list());
+  EXPECT_TRUE(CheckStatusEvidence(kPersonCode, *at).ok());
+
+  registry_.reset();
+  absl::StatusOr<VerifyReport> report = Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->changes, static_cast<uint64_t>(kSeeded + 3));
+}
+
+// What an auditor without the unmask right could do with a record it sees masked: rebuild the
+// record bytes from the fields shown and a guess of the ID number, and compare hashes.
+Hash256 GuessedHash(const v1::Change& shown, const std::string& guessed_code, uint8_t version) {
+  ChangeRecord guess;
+  guess.version = version;
+  guess.sequence = shown.sequence();
+  guess.time_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(shown.time());
+  guess.operation = static_cast<uint8_t>(shown.operation());
+  guess.object_type = ObjectType::kEntry;
+  std::copy(shown.previous_hash().begin(), shown.previous_hash().end(),
+            guess.previous_hash.begin());
+  guess.actor_identity = shown.actor().identity();
+  guess.actor_department = shown.actor().department();
+  guess.reason = shown.reason();
+  guess.request_id = shown.request_id();
+  v1::Entry entry = shown.entry_after();
+  entry.mutable_subject()->set_code(guessed_code);
+  guess.after = SerializeDeterministic(entry);
+  return ChangeRecordHash(EncodeChangeRecord(guess));
+}
+
+TEST_F(RegistryLogTest, AMaskedRecordsHashDoesNotRevealTheIdNumber) {
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
+  std::vector<v1::Change> changes;
+  v1::ListChangesRequest request;
+  request.set_from_sequence(kSeeded);
+  absl::StatusOr<v1::ListChangesResponse> listed = registry_->ListChanges(masked_auditor_, request);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->changes_size(), 1);
+  const v1::Change& shown = listed->changes(0);
+  EXPECT_EQ(shown.entry_after().subject().code(), kMaskedPersonCode);
+  EXPECT_EQ(shown.record(), "");
+  // Even the right guess does not give the hash: the record's nonce is not shown.
+  EXPECT_NE(GuessedHash(shown, kPersonCode, kChangeRecordVersion),
+            *merkle::ToHash(shown.hash(), "hash"));
+}
+
+// The same guess against a record of format version 1 (no nonce) finds the number: the reason the
+// nonce exists.
+TEST_F(RegistryLogTest, WithoutTheNonceTheRightGuessReproducesTheHash) {
+  registry_.reset();
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::create_directories(dir_.path());
+  RegistryOptions old_format;
+  old_format.record_version = kChangeRecordVersionWithoutNonce;
+  Open(old_format);
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
+  v1::ListChangesRequest request;
+  request.set_from_sequence(kSeeded);
+  absl::StatusOr<v1::ListChangesResponse> listed = registry_->ListChanges(masked_auditor_, request);
+  ASSERT_TRUE(listed.ok());
+  const v1::Change& shown = listed->changes(0);
+  Hash256 hash = *merkle::ToHash(shown.hash(), "hash");
+  EXPECT_EQ(GuessedHash(shown, kPersonCode, kChangeRecordVersionWithoutNonce), hash);
+  EXPECT_NE(GuessedHash(shown, "440524198001020019", kChangeRecordVersionWithoutNonce), hash);
 }
 
 TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {
@@ -401,6 +627,36 @@ TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {
   ASSERT_TRUE(person.ok());
   ASSERT_EQ(person->queries_size(), 1);
   EXPECT_EQ(person->queries(0).actor().identity(), "builder");
+}
+
+// Reading entries by subject is a lookup of that subject: GetEntry and ListEntries by subject
+// code are traced like status answers; a listing without a subject names nobody and is not.
+TEST_F(RegistryLogTest, ReadingEntriesBySubjectLeavesAQueryRecord) {
+  ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
+  v1::GetEntryRequest get;
+  get.set_entry_id(1);
+  ASSERT_TRUE(registry_->GetEntry(masked_auditor_, get).ok());
+  v1::ListEntriesRequest by_subject;
+  by_subject.set_subject_code(kPersonCode);
+  ASSERT_TRUE(registry_->ListEntries(masked_auditor_, by_subject).ok());
+  ASSERT_TRUE(registry_->ListEntries(masked_auditor_, v1::ListEntriesRequest()).ok());
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+
+  v1::ListQueriesRequest request;
+  request.set_subject_code(kPersonCode);
+  absl::StatusOr<v1::ListQueriesResponse> queries = registry_->ListQueries(request);
+  ASSERT_TRUE(queries.ok());
+  ASSERT_EQ(queries->queries_size(), 2);
+  EXPECT_EQ(queries->queries(0).rpc(), "GetEntry");
+  EXPECT_EQ(queries->queries(1).rpc(), "ListEntries");
+  for (const v1::QueryRecord& q : queries->queries()) {
+    EXPECT_EQ(q.actor().identity(), "auditor-b");
+    EXPECT_EQ(q.purpose(), "");
+    ASSERT_EQ(q.subject_hashes_size(), 1);
+  }
+  absl::StatusOr<v1::ListQueriesResponse> all = registry_->ListQueries({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->queries_size(), 2);
 }
 
 TEST_F(RegistryLogTest, TheQueryLogChainContinuesAfterRestart) {

@@ -68,6 +68,21 @@ TEST(ValidateEntryInputTest, SubjectKindMustMatchTheCode) {
             "entry.subject.code: unified social credit code check character is '3', want 'T'");
 }
 
+// About one resident ID number in 31 also passes the organisation code's check: the server's
+// classification decides, and a contradicting kind is refused rather than stored.
+TEST(ValidateEntryInputTest, AResidentIdNumberIsNeverAnOrganisation) {
+  constexpr char kAlsoUscc[] = "440524198001010259";
+  ASSERT_TRUE(ValidateUscc(kAlsoUscc, "code").ok());
+  ASSERT_TRUE(ValidateResidentId(kAlsoUscc, "code").ok());
+  v1::Entry e = BlackEntry(kAlsoUscc);
+  e.mutable_subject()->set_kind(v1::ORGANIZATION);
+  EXPECT_EQ(ErrorOf(e),
+            "entry.subject.kind: got ORGANIZATION, want PERSON (the code is a valid resident ID "
+            "number), or leave it unset");
+  e.mutable_subject()->set_kind(v1::PERSON);
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
+}
+
 TEST(ValidateEntryInputTest, TextMustBeBoundedUtf8) {
   v1::Entry e = BlackEntry();
   e.set_facts(std::string(4001, 'a'));

@@ -39,7 +39,8 @@ struct ClientOptions {
   // The server's tree-head public key (PEM). When set, every answer that carries a signed tree
   // head is verified: its signature, and its consistency with the last head this client trusted
   // (one GetConsistencyProof call when the log has grown); point-in-time answers also have their
-  // evidence checked. An answer that fails is returned as FAILED_PRECONDITION.
+  // evidence checked: each record's inclusion proof, and the status recomputed from the records
+  // (CheckStatusEvidence). An answer that fails is returned as FAILED_PRECONDITION.
   std::string server_key_file;
   // With server_key_file: where the last trusted head is kept across runs (read at Connect,
   // rewritten whenever trust advances).
