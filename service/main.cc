@@ -2,7 +2,8 @@
 //
 //   creditd --config FILE [--listen ADDR] [--data-dir DIR] [--backup-dir DIR] [--port-file FILE]
 //   creditd verify --data-dir DIR [--public-key FILE]
-//   creditd restore --backup-dir DIR --data-dir DIR [--backup-id N] [--public-key FILE]
+//   creditd restore --backup-dir DIR --data-dir DIR [--backup-id N]
+//                   (--public-key FILE | --no-signature-check)
 //
 // Flags override the configuration file. --port-file receives the port actually bound (useful
 // with --listen 127.0.0.1:0). SIGTERM or SIGINT shut the server down cleanly: calls in flight
@@ -25,6 +26,7 @@
 #include "service/clock/clock.h"
 #include "service/config/config.h"
 #include "service/server/server.h"
+#include "service/storage/file_modes.h"
 #include "service/storage/store.h"
 #include "service/verify/store_verifier.h"
 
@@ -37,19 +39,26 @@ constexpr char kUsage[] =
     "         checks a stopped server's database: every change record, hash, Merkle node and\n"
     "         signed tree head, the indexes, the query log. Exit 0 when all match, 1 and the\n"
     "         first bad item when not. The public key defaults to DIR/tree-head-signing.key.pub.\n"
-    "       creditd restore --backup-dir DIR --data-dir NEW_DIR [--backup-id N] [--public-key F]\n"
+    "       creditd restore --backup-dir DIR --data-dir NEW_DIR [--backup-id N]\n"
+    "                       (--public-key FILE | --no-signature-check)\n"
     "         restores a backup (default: the latest) into a new folder after checking every\n"
-    "         file's checksum, then verifies the restored log against the backup's head. The\n"
-    "         public key defaults to the one recorded in the backup.\n";
+    "         file's checksum, then verifies the restored log against the backup's head and\n"
+    "         its signatures against FILE, the tree-head public key you trust. Only with\n"
+    "         --no-signature-check does it restore without checking who signed the heads.\n";
 
 struct Flags {
   std::string config, listen, data_dir, port_file, public_key, backup_dir, backup_id;
+  bool no_signature_check = false;
 };
 
 // Accepts "--name value" and "--name=value". Returns false on anything else.
 bool ParseFlags(int argc, char** argv, Flags* flags) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--no-signature-check") {
+      flags->no_signature_check = true;
+      continue;
+    }
     std::string value;
     size_t eq = arg.find('=');
     if (eq != std::string::npos) {
@@ -95,6 +104,13 @@ int Restore(const Flags& flags) {
     std::cerr << "creditd restore: --backup-id: want a number\n";
     return 2;
   }
+  // Without a key of its own, a restore could only check the heads against the key the backup
+  // names: intact, but signed by whoever made the backup.
+  if (flags.public_key.empty() == !flags.no_signature_check) {
+    std::cerr << "creditd restore: give --public-key FILE (the tree-head public key you trust), "
+                 "or --no-signature-check to restore without checking signatures\n";
+    return 2;
+  }
   std::string public_key;
   if (!flags.public_key.empty()) {
     absl::StatusOr<std::string> key = ReadPublicKey(flags.public_key);
@@ -103,18 +119,6 @@ int Restore(const Flags& flags) {
       return 1;
     }
     public_key = *key;
-  } else {
-    // The key recorded in the backup itself: checks the heads are intact, not who made them.
-    absl::StatusOr<std::vector<credit::registry::v1::Backup>> backups =
-        credit::ListBackups(flags.backup_dir);
-    if (backups.ok()) {
-      for (const auto& b : *backups) {
-        if (id == 0 || b.backup_id() == id) {
-          absl::StatusOr<std::string> key = credit::PublicKeyFromPem(b.signing_public_key_pem());
-          if (key.ok()) public_key = *key;
-        }
-      }
-    }
   }
   absl::StatusOr<credit::registry::v1::Backup> backup =
       credit::RestoreBackup(flags.backup_dir, id, flags.data_dir, public_key);
@@ -126,6 +130,9 @@ int Restore(const Flags& flags) {
             << ": its log verifies and ends at the backup's head (size "
             << backup->tree_head().tree_size() << ", root "
             << credit::ToHex(backup->tree_head().root_hash()) << ")\n"
+            << (public_key.empty() ? "WARNING: the heads' signatures were NOT checked "
+                                     "(--no-signature-check): who signed this log is unknown\n"
+                                   : "")
             << "the tree-head signing key is not in backups: put its key file in place before "
                "starting creditd on this folder\n";
   return 0;
@@ -173,6 +180,8 @@ int main(int argc, char** argv) {
   // The writer's lock is taken by every mutation: Abseil's lock-order graph (on in Debian's
   // build) would cost each acquisition a graph update for nothing at run time.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Data, backups and restored folders are the owner's alone.
+  credit::RestrictNewFiles();
   Flags flags;
   if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
     std::cout << kUsage;
@@ -214,6 +223,12 @@ int main(int argc, char** argv) {
   if (!flags.listen.empty()) config->listen = flags.listen;
   if (!flags.data_dir.empty()) config->data_dir = flags.data_dir;
   if (!flags.backup_dir.empty()) config->backup_dir = flags.backup_dir;
+  for (const auto& [path, what] : {std::pair{config->data_dir, "data folder"},
+                                   std::pair{config->backup_dir, "backup folder"}}) {
+    if (auto warning = credit::OpenFolderWarning(path, what)) {
+      std::cerr << "creditd: " << *warning << std::endl;
+    }
+  }
 
   credit::SystemClock clock;
   absl::StatusOr<std::unique_ptr<credit::CreditServer>> server =

@@ -201,6 +201,10 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
   while (leaves.size() < head.tree_size()) {
     absl::StatusOr<v1::ListChangesResponse> page = (*client)->ListChanges(request);
     if (!page.ok()) return Fail(page.status());
+    if (page->changes().empty()) {
+      // Asking again would get the same page: stop rather than loop.
+      return mismatch(leaves.size(), "the server answered a page without it (no progress)");
+    }
     for (const v1::Change& change : page->changes()) {
       uint64_t n = leaves.size();
       if (n == head.tree_size()) break;

@@ -55,7 +55,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
       if (!status.ok() && status.code() != absl::StatusCode::kNotFound) return status;
     }
   }
-  auto channel = grpc::CreateChannel(options.endpoint, grpc::SslCredentials(tls));
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  auto channel = grpc::CreateCustomChannel(options.endpoint, grpc::SslCredentials(tls), arguments);
   return std::make_unique<Client>(v1::CreditRegistry::NewStub(channel), options,
                                   std::move(verifier));
 }

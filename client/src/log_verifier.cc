@@ -40,6 +40,11 @@ absl::StatusOr<std::unique_ptr<LogVerifier>> LogVerifier::FromPublicKeyFile(
 absl::Status LogVerifier::VerifyHead(const v1::SignedTreeHead& head) const {
   absl::StatusOr<merkle::TreeHead> parsed = Parse(head);
   if (!parsed.ok()) return parsed.status();
+  if (parsed->tree_size == 0 && parsed->root_hash != merkle::EmptyRoot()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tree_head: size 0 with root ", ToHex(AsBytes(parsed->root_hash)),
+                     ", want the empty tree's root ", ToHex(AsBytes(merkle::EmptyRoot()))));
+  }
   return merkle::VerifyTreeHeadSignature(*parsed, head.signature(), public_key_);
 }
 

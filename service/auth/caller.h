@@ -32,6 +32,9 @@ struct Caller {
   uint32_t roles = 0;
   // May see natural persons' ID numbers in clear.
   bool can_unmask = false;
+  // Calls this identity may have in flight at once; 0: the server's default
+  // (limits.max_calls_per_identity).
+  int max_calls = 0;
 
   bool Has(Role role) const { return (roles & static_cast<uint32_t>(role)) != 0; }
   // "querier,auditor"

@@ -71,6 +71,13 @@ class ConfigReader {
       if (unmask != "true" && unmask != "false") return Error(key + ".unmask", "true or false");
       caller.can_unmask = unmask == "true";
     }
+    if (node["max_calls"]) {
+      ASSIGN_OR_RETURN(std::string text, String(node["max_calls"], key + ".max_calls", true));
+      if (!absl::SimpleAtoi(text, &caller.max_calls) || caller.max_calls < 1 ||
+          caller.max_calls > 4096) {
+        return Error(key + ".max_calls", "a whole number from 1 to 4096");
+      }
+    }
     return caller;
   }
 
@@ -154,13 +161,15 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       int64_t receive = config.limits.max_receive_message_bytes,
               send = config.limits.max_send_message_bytes,
               streams = config.limits.max_concurrent_streams, threads = config.limits.max_threads,
-              memory = config.limits.max_memory_bytes;
+              memory = config.limits.max_memory_bytes,
+              per_identity = config.limits.max_calls_per_identity;
       const Field fields[] = {
           {"max_receive_message_bytes", &receive, 4096, 64ll << 20},
           {"max_send_message_bytes", &send, 4096, 1ll << 30},
           {"max_concurrent_streams", &streams, 1, 10000},
           {"max_threads", &threads, 2, 4096},
           {"max_memory_bytes", &memory, 16ll << 20, 64ll << 30},
+          {"max_calls_per_identity", &per_identity, 1, 4096},
       };
       for (const Field& f : fields) {
         if (!limits[f.key]) continue;
@@ -177,6 +186,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       config.limits.max_concurrent_streams = static_cast<int>(streams);
       config.limits.max_threads = static_cast<int>(threads);
       config.limits.max_memory_bytes = memory;
+      config.limits.max_calls_per_identity = static_cast<int>(per_identity);
     }
     const YAML::Node tls = root["tls"];
     if (!tls || !tls.IsMap()) return reader.Error("tls", "a map with ca, cert and key");
@@ -193,7 +203,11 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     for (const auto& item : identities) {
       std::string name = item.first.as<std::string>();
       ASSIGN_OR_RETURN(Caller caller, reader.Identity(name, item.second));
-      config.identities.emplace(name, std::move(caller));
+      // YAML keeps both of two equal keys; which one counts must not be left to chance.
+      if (!config.identities.emplace(name, std::move(caller)).second) {
+        return reader.Error(absl::StrCat("identities.", name),
+                            "each identity once (it is listed twice)");
+      }
     }
     if (const YAML::Node measures = root["measures"]) {
       if (!measures.IsSequence()) return reader.Error("measures", "a list of measures");

@@ -23,8 +23,11 @@ struct TlsConfig {
 struct ServerLimits {
   int max_receive_message_bytes = 1 << 20;  // a full batch of 1000 codes is ~25 KiB
   int max_send_message_bytes = 64 << 20;
-  int max_concurrent_streams = 100;        // per connection
-  int max_threads = 256;                   // calls served at once; more are shed
+  int max_concurrent_streams = 100;  // per connection
+  int max_threads = 256;             // calls served at once; more are shed
+  // Calls one identity may have in flight at once (unless its own max_calls says otherwise): half
+  // the threads, so that no identity can take them all.
+  int max_calls_per_identity = 128;
   int64_t max_memory_bytes = 512ll << 20;  // gRPC's own buffers
 };
 

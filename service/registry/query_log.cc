@@ -173,6 +173,7 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
   v1::ListQueriesResponse response;
   auto it = store_->NewIterator(Family::kQueries);
   int scanned = 0;
+  size_t page_bytes = 0;
   for (it->Seek(keys::U64(next)); it->Valid(); it->Next()) {
     uint64_t sequence = keys::ReadU64(View(it->key()));
     if (response.queries_size() == page_size || ++scanned > 10000) {
@@ -193,6 +194,12 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
       continue;
     }
     record.set_hash(std::string(AsBytes(QueryRecordHash(record))));
+    const size_t size = record.ByteSizeLong();
+    if (response.queries_size() > 0 && page_bytes + size > kMaxPageBytes) {
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
+      break;
+    }
+    page_bytes += size;
     *response.add_queries() = std::move(record);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing queries"));

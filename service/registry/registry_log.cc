@@ -298,6 +298,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
       break;
     }
     case v1::GetCreditStatusAtRequest::kTime: {
+      RETURN_IF_ERROR(ValidateTimestamp(request.time(), "time"));
       moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
       // A head is timestamped with its last record and record times never go backwards:
       // binary search for the largest size whose last record is not later than the moment.
@@ -323,9 +324,16 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   {
     auto it = store_->NewIterator(Family::kSubjectChanges, snapshot);
     const std::string& code = request.subject_code();
+    int scanned = 0;
     for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
       uint64_t sequence = keys::SubjectItemId(View(it->key()));
       if (sequence >= size) break;
+      if (++scanned > registry_internal::kMaxPointInTimeChanges) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "subject_code: the subject has more than ", registry_internal::kMaxPointInTimeChanges,
+            " changes in the tree of size ", size,
+            ", more than a point-in-time answer reads; an auditor reads them with ListChanges"));
+      }
       ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                        store_->Get(Family::kChanges, keys::U64(sequence), snapshot));
       if (!bytes.has_value()) {

@@ -66,6 +66,7 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   std::string start = subject.empty() ? keys::U64(next_id) : keys::SubjectItem(subject, next_id);
   v1::ListEntriesResponse response;
   int scanned = 0;
+  size_t page_bytes = 0;
   for (it->Seek(start); it->Valid(); it->Next()) {
     absl::string_view key = View(it->key());
     if (!subject.empty() && !absl::StartsWith(key, subject)) break;
@@ -93,6 +94,12 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
       continue;
     }
     RedactEntry(caller, &entry);
+    const size_t size = entry.ByteSizeLong();
+    if (response.entries_size() > 0 && page_bytes + size > kMaxPageBytes) {
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(id)));
+      break;
+    }
+    page_bytes += size;
     *response.add_entries() = std::move(entry);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing entries"));
@@ -369,9 +376,11 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   int64_t start_micros = std::numeric_limits<int64_t>::min();
   int64_t end_micros = std::numeric_limits<int64_t>::max();
   if (request.has_start_time()) {
+    RETURN_IF_ERROR(ValidateTimestamp(request.start_time(), "start_time"));
     start_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time());
   }
   if (request.has_end_time()) {
+    RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
     end_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time());
   }
   if (end_micros < start_micros) {
@@ -388,6 +397,7 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   std::string start = subject.empty() ? keys::U64(next) : keys::SubjectItem(subject, next);
   v1::ListChangesResponse response;
   int scanned = 0;
+  size_t page_bytes = 0;
   for (it->Seek(start); it->Valid(); it->Next()) {
     absl::string_view key = View(it->key());
     if (!subject.empty() && !absl::StartsWith(key, subject)) break;
@@ -416,6 +426,12 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
       continue;
     }
     RedactChange(caller, &change);
+    const size_t size = change.ByteSizeLong();
+    if (response.changes_size() > 0 && page_bytes + size > kMaxPageBytes) {
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
+      break;
+    }
+    page_bytes += size;
     *response.add_changes() = std::move(change);
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing changes"));

@@ -218,6 +218,18 @@ absl::Status ValidatePurpose(absl::string_view purpose) {
   return ValidateText(purpose, "purpose", kMaxPurposeChars);
 }
 
+absl::Status ValidateTimestamp(const google::protobuf::Timestamp& time, absl::string_view field) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (time.seconds() < kMinSeconds || time.seconds() > kMaxSeconds || time.nanos() < 0 ||
+      time.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": got seconds ", time.seconds(), ", nanos ", time.nanos(),
+        "; want a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, nanos 0 to 999999999"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> ValidatePageSize(int32_t page_size) {
   if (page_size == 0) return kDefaultPageSize;
   if (page_size < 0 || page_size > kMaxPageSize) {

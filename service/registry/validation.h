@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "credit/registry/v1/registry.pb.h"
 #include "credit/registry/v1/resources.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace credit {
 
@@ -36,6 +37,10 @@ inline constexpr size_t kMaxMeasuresPerEntry = 32;
 inline constexpr size_t kMaxDepartmentsPerMeasure = 64;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
+// The bytes of items one list answer may carry: a page ends early, with a token to go on, rather
+// than grow past what a client accepts (gRPC's default receive limit is 4 MiB; 1000 change
+// records of long facts would be ~25 MiB). A single item is always sent.
+inline constexpr size_t kMaxPageBytes = 1 << 20;
 inline constexpr size_t kMaxBatchSubjects = 1000;
 inline constexpr int kMaxImportEntries = 1000;
 
@@ -68,6 +73,10 @@ absl::Status ValidateReason(absl::string_view reason);
 
 // Why a caller asks for credit status: 1 to 200 characters.
 absl::Status ValidatePurpose(absl::string_view purpose);
+
+// A google.protobuf.Timestamp as the type defines it: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z, nanos 0 to 999,999,999. Outside it, conversions overflow.
+absl::Status ValidateTimestamp(const google::protobuf::Timestamp& time, absl::string_view field);
 
 // page_size 0 means the default; negative or over the maximum is an error.
 absl::StatusOr<int> ValidatePageSize(int32_t page_size);

@@ -12,13 +12,19 @@ grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc, Respo
   absl::StatusOr<Caller> caller = identities_->Resolve(context->auth_context().get());
   absl::Status status = caller.status();
   if (status.ok()) status = Authorize(*caller, rpc);
+  CallLimiter::Slot slot;
+  if (status.ok()) status = limiter_->Enter(*caller, &slot);
+  bool served = false;
   if (status.ok()) {
+    served = true;
     absl::StatusOr<Response> result = call(*caller);
     status = result.status();
     if (status.ok()) *response = *std::move(result);
   }
-  // Server-side failures are the operator's to see; the caller's own mistakes are not logged.
-  // Messages never carry a person's ID number in clear (validation does not echo them).
+  // Server-side failures are the operator's to see; the caller's own mistakes (and its calls
+  // past its limit) are not logged. Messages never carry a person's ID number in clear
+  // (validation does not echo them).
+  if (!served) return ToGrpcStatus(status);
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kUnavailable ||

@@ -5,6 +5,7 @@
 #define CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
 
 #include "credit/registry/v1/registry.grpc.pb.h"
+#include "service/auth/call_limiter.h"
 #include "service/auth/identity_directory.h"
 #include "service/registry/registry.h"
 
@@ -13,8 +14,8 @@ namespace credit {
 class RegistryService final : public registry::v1::CreditRegistry::Service {
  public:
   // Both must outlive the service.
-  RegistryService(Registry* registry, const IdentityDirectory* identities)
-      : registry_(registry), identities_(identities) {}
+  RegistryService(Registry* registry, const IdentityDirectory* identities, CallLimiter* limiter)
+      : registry_(registry), identities_(identities), limiter_(limiter) {}
 
   grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
                            v1::RecordEntryResponse* response) override;
@@ -66,6 +67,7 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
 
   Registry* registry_;
   const IdentityDirectory* identities_;
+  CallLimiter* limiter_;
 };
 
 }  // namespace credit

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "service/server/malformed_requests.h"
 #include "service/signing/signing_key_file.h"
 
 namespace credit {
@@ -72,8 +73,9 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   ASSIGN_OR_RETURN(server->registry_, Registry::Open(options, std::move(signing_key), clock));
   RETURN_IF_ERROR(server->registry_->SeedMeasures(config.seed_measures));
   server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
-  server->service_ =
-      std::make_unique<RegistryService>(server->registry_.get(), server->identities_.get());
+  server->limiter_ = std::make_unique<CallLimiter>(config.limits.max_calls_per_identity);
+  server->service_ = std::make_unique<RegistryService>(
+      server->registry_.get(), server->identities_.get(), server->limiter_.get());
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));
@@ -86,6 +88,10 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   ApplyLimits(config.limits, &builder);
+  LimitProtobufLogging();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MalformedRequestInterceptor());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(config.listen, grpc::SslServerCredentials(tls), &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

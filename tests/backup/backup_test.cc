@@ -92,8 +92,9 @@ TEST_F(BackupTest, AnOnlineBackupRestoresToExactlyItsHead) {
 
 TEST_F(BackupTest, RestoreNeverOverwritesAFolder) {
   BackupWhileWriting();
-  CommandResult r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(),
-                                "--data-dir", server_.data_dir()});
+  CommandResult r =
+      RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(), "--data-dir",
+                  server_.data_dir(), "--public-key", server_.public_key_file()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("is not empty; want a new folder"));
 }
@@ -120,10 +121,28 @@ TEST_F(BackupTest, AFlippedByteInABackupFileIsDetected) {
     file.put(static_cast<char>(c ^ 0x10));
   }
   std::string restored = scratch_.path() + "/restored";
-  CommandResult r = RunCommand(
-      {CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(), "--data-dir", restored});
+  CommandResult r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(),
+                                "--data-dir", restored, "--public-key", server_.public_key_file()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_THAT(r.out, StartsWith("FAILED: backup 1 is damaged: "));
+}
+
+// A restore that checks no signature says so, and only when asked to.
+TEST_F(BackupTest, RestoreWithoutAKeyNeedsNoSignatureCheckAndSaysSo) {
+  BackupWhileWriting();
+  std::string restored = scratch_.path() + "/restored";
+  CommandResult r = RunCommand(
+      {CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(), "--data-dir", restored});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "creditd restore: give --public-key FILE (the tree-head public key you trust), or "
+            "--no-signature-check to restore without checking signatures\n");
+  EXPECT_FALSE(fs::exists(restored));
+  r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(), "--data-dir",
+                  restored, "--no-signature-check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\nWARNING: the heads' signatures were NOT checked "
+                               "(--no-signature-check): who signed this log is unknown\n"));
 }
 
 TEST_F(BackupTest, OnlyTheAdminMayBackUp) {

@@ -89,6 +89,29 @@ TEST_F(LogVerifierTest, TrustsTheFirstSignedHeadThenAdvancesOnConsistentOnes) {
   EXPECT_EQ(verifier_.trusted()->tree_size(), 12u);
 }
 
+// A signed head of size 0 claims the empty tree: any root but the empty tree's is refused, even
+// with a valid signature (else it would be trusted as a start and any history proven against it).
+TEST_F(LogVerifierTest, RefusesAnEmptyTreeHeadWithARoot) {
+  auto sign = [&](const Hash256& root) {
+    merkle::TreeHead head{0, 1700000000000000, root, merkle::KeyId(key_.PublicKey())};
+    v1::SignedTreeHead signed_head;
+    signed_head.set_tree_size(0);
+    signed_head.set_timestamp_micros(head.timestamp_micros);
+    signed_head.set_root_hash(std::string(AsBytes(root)));
+    signed_head.set_key_id(std::string(AsBytes(head.key_id)));
+    signed_head.set_signature(key_.Sign(merkle::TreeHeadSigningInput(head)));
+    return signed_head;
+  };
+  EXPECT_TRUE(verifier_.VerifyHead(sign(merkle::EmptyRoot())).ok());
+  Hash256 other = merkle::LeafHash("record 0");
+  absl::Status s = verifier_.VerifyHead(sign(other));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "tree_head: size 0 with root " + ToHex(AsBytes(other)) +
+                             ", want the empty tree's root " + ToHex(AsBytes(merkle::EmptyRoot())));
+  EXPECT_EQ(verifier_.Observe(sign(other), {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(verifier_.trusted().has_value());
+}
+
 TEST_F(LogVerifierTest, RefusesAHeadFromARewrittenHistory) {
   ASSERT_TRUE(verifier_.Observe(log_.Head(), {}).ok());
   // The same key signs a log whose record 2 was changed, then grown.

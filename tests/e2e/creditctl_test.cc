@@ -183,5 +183,49 @@ TEST_F(CreditctlTest, EnvironmentVariablesGiveTheDefaults) {
   EXPECT_THAT(r.out, HasSubstr("P-PROCUREMENT"));
 }
 
+// 300 entries with 4000-character facts make ~7 MB of change records: more than gRPC's default
+// receive limit in one answer. Pages end by bytes, so listing and verifying the log still work.
+TEST_F(CreditctlTest, ALogOfLongRecordsIsListedAndVerifiedPageByPage) {
+  // Six imports of 50: one of 300 would pass the server's receive limit.
+  std::unique_ptr<Client> recorder = server_.ClientAs("recorder");
+  absl::StatusOr<v1::ImportEntriesResponse> imported;
+  std::string facts;
+  for (int i = 0; i < 4000; ++i) facts += "税";
+  for (int call = 0; call < 6; ++call) {
+    v1::ImportEntriesRequest import;
+    for (int i = 0; i < 50; ++i) {
+      v1::Entry* e = import.add_entries();
+      e->mutable_subject()->set_code(kOrg);
+      e->mutable_subject()->set_name("深圳某某科技有限公司");
+      e->set_list(v1::BLACK);
+      e->set_category("tax");
+      e->set_facts(facts);
+      e->set_legal_basis("《税收征收管理法》第六十三条");
+      e->set_authority("市税务局");
+      e->set_document_number("深税〔2026〕12号");
+      e->set_decision_date("2026-01-10");
+      e->set_effective_date("2026-01-15");
+      e->set_expiry_date("2099-01-14");
+    }
+    imported = recorder->ImportEntries(import);
+    ASSERT_TRUE(imported.ok()) << imported.status();
+  }
+  const uint64_t size = imported->tree_head().tree_size();
+
+  v1::ListChangesRequest request;
+  request.set_page_size(1000);
+  absl::StatusOr<v1::ListChangesResponse> page = server_.ClientAs("auditor")->ListChanges(request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_LT(page->ByteSizeLong(), size_t{1100} << 10);
+  EXPECT_LT(page->changes_size(), 300);
+  EXPECT_FALSE(page->next_page_token().empty());
+
+  CommandResult verify = Ctl("auditor", {"log", "verify"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, StartsWith("verified " + std::to_string(size) + " changes: "));
+  CommandResult list = Ctl("auditor", {"-o", "json", "log", "list", "--limit", "1000"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+}
+
 }  // namespace
 }  // namespace credit::testing

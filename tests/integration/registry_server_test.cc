@@ -152,6 +152,24 @@ TEST_F(RegistryServerTest, BasicViewAnswersFlagsAndMeasureCodesAndAnUnknownViewI
   EXPECT_EQ(r.status().message(), "view: got 5, want BASIC or FULL (or unset: FULL)");
 }
 
+// A string that is not UTF-8 never reaches a handler: the request does not parse. That is the
+// caller's mistake, INVALID_ARGUMENT, and nothing is recorded.
+TEST_F(RegistryServerTest, ARequestThatIsNotUtf8IsInvalidArgument) {
+  v1::RecordEntryRequest record;
+  *record.mutable_entry() = BlackEntry(kOrg);
+  record.mutable_entry()->set_facts("bad \xC0\xAF");
+  absl::Status s = recorder_->RecordEntry(record).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "request: does not parse as the request of /credit.registry.v1.CreditRegistry/"
+            "RecordEntry (a string field that is not valid UTF-8, or malformed protobuf)");
+  v1::GetCreditStatusRequest status;
+  status.set_subject_code("\xFF");
+  status.set_purpose("资格审查");
+  EXPECT_EQ(querier_->GetCreditStatus(status).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Changes().size(), static_cast<size_t>(seeded()));
+}
+
 TEST_F(RegistryServerTest, InvalidEntryIsInvalidArgumentNamingTheField) {
   v1::RecordEntryRequest request;
   *request.mutable_entry() = BlackEntry(kOrg);

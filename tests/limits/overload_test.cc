@@ -120,5 +120,81 @@ TEST_F(OverloadTest, AnOversizedMessageIsRefusedWithoutHarm) {
   EXPECT_TRUE(client->GetCreditStatus(normal).ok());
 }
 
+// One identity's flood (48 connections looping point-in-time lookups) takes at most its share of
+// the handlers: another identity's lookups are all answered, and the flood's excess is refused
+// with RESOURCE_EXHAUSTED naming the identity.
+TEST(PerIdentityLimitTest, OneIdentityCannotStarveTheOthers) {
+  std::string config = DevPki().dir + "/per-identity-test.yaml";
+  std::ofstream(config) << Read(DevPki().dir + "/creditd.yaml")
+                        << "limits:\n  max_threads: 32\n  max_calls_per_identity: 8\n";
+  TestServer server(std::vector<std::string>{}, config);
+  std::filesystem::remove(config);
+  // 300 entries of the subject make each point-in-time answer build 300 proofs: calls that last.
+  v1::ImportEntriesRequest import;
+  for (int i = 0; i < 300; ++i) {
+    v1::Entry* e = import.add_entries();
+    e->mutable_subject()->set_code("91440300MA5FXXXX0U");
+    e->mutable_subject()->set_name("深圳某某科技有限公司");
+    e->set_list(v1::BLACK);
+    e->set_category("tax");
+    e->set_facts("逃避缴纳税款");
+    e->set_legal_basis("《税收征收管理法》第六十三条");
+    e->set_authority("市税务局");
+    e->set_document_number("深税〔2026〕12号");
+    e->set_decision_date("2026-01-10");
+    e->set_effective_date("2026-01-15");
+    e->set_expiry_date("2099-01-14");
+  }
+  ASSERT_TRUE(server.ClientAs("recorder")->ImportEntries(import).ok());
+
+  std::mutex mu;
+  std::map<absl::StatusCode, int> codes;
+  int identity_refusals = 0;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> flood;
+  for (int c = 0; c < 48; ++c) {
+    flood.emplace_back([&] {
+      std::unique_ptr<Client> client = server.ClientAs("querier");
+      v1::GetCreditStatusAtRequest request;
+      request.set_subject_code("91440300MA5FXXXX0U");
+      request.set_purpose("压力测试");
+      request.set_tree_size(300);
+      for (int i = 0; i < 5000 && !stop; ++i) {  // bounded twice: count and time
+        absl::Status s = client->GetCreditStatusAt(request).status();
+        std::lock_guard lock(mu);
+        ++codes[s.code()];
+        if (s.message() ==
+            "identity querier has 8 calls in flight, its limit: retry when one has ended") {
+          ++identity_refusals;
+        }
+      }
+    });
+  }
+  std::unique_ptr<Client> auditor = server.ClientAs("auditor");
+  v1::GetCreditStatusRequest lookup;
+  lookup.set_subject_code("91440300MA5FXXXX0U");
+  lookup.set_purpose("纪检调查");
+  lookup.set_view(v1::BASIC);
+  std::map<absl::StatusCode, int> auditor_codes;
+  for (int i = 0; i < 30; ++i) {
+    ++auditor_codes[auditor->GetCreditStatus(lookup).status().code()];
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  for (auto& t : flood) t.join();
+
+  EXPECT_EQ(auditor_codes[absl::StatusCode::kOk], 30);
+  EXPECT_GT(codes[absl::StatusCode::kOk], 0);
+  EXPECT_GT(identity_refusals, 0);
+  for (const auto& [code, count] : codes) {
+    EXPECT_TRUE(code == absl::StatusCode::kOk || code == absl::StatusCode::kResourceExhausted)
+        << count << " calls ended with " << absl::StatusCodeToString(code);
+  }
+  std::cout << "flood: " << codes[absl::StatusCode::kOk] << " answered, " << identity_refusals
+            << " refused by the identity's limit, "
+            << codes[absl::StatusCode::kResourceExhausted] - identity_refusals
+            << " shed by the thread limit\n";
+}
+
 }  // namespace
 }  // namespace credit::testing

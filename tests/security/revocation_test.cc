@@ -35,6 +35,34 @@ TEST(RevocationTest, AnExpiredCertificateFailsTheHandshake) {
   EXPECT_EQ(AskStatus(options).code(), absl::StatusCode::kUnavailable);
 }
 
+// gRPC shows only the first common name: a certificate with two ("querier" then "admin") must
+// not be taken for the first, and one with none must not become the identity "".
+TEST(RevocationTest, ACertificateWithoutExactlyOneCommonNameIsUnauthenticated) {
+  TestServer server;
+  struct Case {
+    std::string name, subject, message;
+  };
+  const Case cases[] = {
+      {"two-cns", "/O=Credit Registry dev/CN=querier/CN=admin",
+       "the client certificate's subject has more than one common name (CN), want exactly one: "
+       "the identity it names"},
+      {"no-cn", "/O=Credit Registry dev",
+       "the client certificate's subject has no common name (CN), want exactly one: the identity "
+       "it names"},
+  };
+  for (const Case& c : cases) {
+    CommandResult made = RunCommand({"/bin/bash", MAKE_CN_CERT, DevPki().dir, c.name, c.subject});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ClientOptions options = server.OptionsFor("querier");
+    options.max_attempts = 1;
+    options.cert_file = DevPki().dir + "/" + c.name + ".pem";
+    options.key_file = DevPki().dir + "/" + c.name + ".key";
+    absl::Status s = AskStatus(options);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << c.name << ": " << s;
+    EXPECT_EQ(s.message(), c.message);
+  }
+}
+
 TEST(RevocationTest, ARevokedIdentityIsRefusedAfterReloadWithoutRestart) {
   // A configuration of our own beside the dev one (its relative paths still resolve).
   std::string config = DevPki().dir + "/reload-test.yaml";

@@ -85,6 +85,45 @@ TEST(LoadConfigTest, ErrorsNameTheFileAndTheKey) {
   }
 }
 
+// Two entries for one certificate name would leave its roles to the order of the file.
+TEST(LoadConfigTest, AnIdentityListedTwiceIsRefused) {
+  TempDir dir;
+  std::string path = Write(dir, R"(
+tls: {ca: ca.pem, cert: server.pem, key: server.key}
+identities:
+  q: {department: 市财政局, roles: [querier]}
+  q: {department: 市中小企业局, roles: [recorder]}
+)");
+  absl::StatusOr<Config> config = LoadConfig(path);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            path + ": identities.q: want each identity once (it is listed twice)");
+}
+
+TEST(LoadConfigTest, CallsPerIdentityAreBoundedByDefaultAndPerIdentity) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_calls_per_identity, 128);
+  EXPECT_EQ(config->identities.at("q").max_calls, 0);
+  config = LoadConfig(Write(dir, R"(
+tls: {ca: ca.pem, cert: server.pem, key: server.key}
+limits: {max_calls_per_identity: 16}
+identities:
+  q: {department: 市财政局, roles: [querier], max_calls: 4}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_calls_per_identity, 16);
+  EXPECT_EQ(config->identities.at("q").max_calls, 4);
+  std::string path = Write(dir, R"(
+tls: {ca: ca.pem, cert: server.pem, key: server.key}
+identities:
+  q: {department: 市财政局, roles: [querier], max_calls: 0}
+)");
+  EXPECT_EQ(LoadConfig(path).status().message(),
+            path + ": identities.q.max_calls: want a whole number from 1 to 4096");
+}
+
 TEST(LoadConfigTest, MissingFileIsNotFound) {
   absl::StatusOr<Config> config = LoadConfig("/nonexistent/creditd.yaml");
   EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);

@@ -519,7 +519,9 @@ TEST_F(RegistryLogTest, ALogOfVersion1RecordsGoesOnInVersion2) {
   for (size_t i = 0; i < changes.size(); ++i) {
     EXPECT_EQ(changes[i].record()[0], i <= kSeeded ? 1 : 2) << i;
     EXPECT_EQ(changes[i].hash(), std::string(AsBytes(merkle::LeafHash(changes[i].record()))));
-    if (i > 0) EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash());
+    if (i > 0) {
+      EXPECT_EQ(changes[i].previous_hash(), changes[i - 1].hash());
+    }
   }
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kPersonCode);
@@ -592,6 +594,116 @@ TEST_F(RegistryLogTest, WithoutTheNonceTheRightGuessReproducesTheHash) {
   Hash256 hash = *merkle::ToHash(shown.hash(), "hash");
   EXPECT_EQ(GuessedHash(shown, kPersonCode, kChangeRecordVersionWithoutNonce), hash);
   EXPECT_NE(GuessedHash(shown, "440524198001020019", kChangeRecordVersionWithoutNonce), hash);
+}
+
+// A time outside what a Timestamp may hold used to overflow into a signed "clean" answer dated
+// 1970, or an empty change list.
+TEST_F(RegistryLogTest, OutOfRangeTimesAreInvalidArguments) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::GetCreditStatusAtRequest at;
+  at.set_subject_code(kOrgCode);
+  at.set_purpose("复核");
+  at.mutable_time()->set_seconds(int64_t{1} << 62);
+  absl::Status s = registry_->GetCreditStatusAt(auditor_, at).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "time: got seconds 4611686018427387904, nanos 0; want a time from "
+            "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, nanos 0 to 999999999");
+  at.mutable_time()->set_seconds(1700000000);
+  at.mutable_time()->set_nanos(-1);
+  EXPECT_EQ(registry_->GetCreditStatusAt(auditor_, at).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::ListChangesRequest list;
+  list.mutable_start_time()->set_seconds(-(int64_t{1} << 62));
+  s = registry_->ListChanges(auditor_, list).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("start_time: got seconds -4611686018427387904"));
+  list.clear_start_time();
+  list.mutable_end_time()->set_nanos(1000000000);
+  EXPECT_THAT(std::string(registry_->ListChanges(auditor_, list).status().message()),
+              HasSubstr("end_time: got seconds 0, nanos 1000000000"));
+}
+
+// One point-in-time call reads a bounded part of a subject's history, whoever asks.
+TEST_F(RegistryLogTest, PointInTimeReadsAtMostABoundedNumberOfChanges) {
+  v1::ImportEntriesRequest import;
+  import.set_request_id("many");
+  for (int i = 0; i < 1000; ++i) *import.add_entries() = BlackEntry();
+  ASSERT_TRUE(registry_->ImportEntries(recorder_, import).ok());
+  v1::GetCreditStatusAtRequest request;
+  request.set_subject_code(kOrgCode);
+  request.set_purpose("复核");
+  request.set_tree_size(kSeeded + 1000);
+  absl::StatusOr<v1::GetCreditStatusAtResponse> at =
+      registry_->GetCreditStatusAt(querier_, request);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->evidence_size(), 1000);
+  ASSERT_TRUE(Record(BlackEntry(), "one-more").ok());
+  request.set_tree_size(kSeeded + 1001);
+  absl::Status s = registry_->GetCreditStatusAt(querier_, request).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(),
+            "subject_code: the subject has more than 1000 changes in the tree of size 1006, more "
+            "than a point-in-time answer reads; an auditor reads them with ListChanges");
+}
+
+// A page ends by bytes before it ends by count: a client with gRPC's default receive limit can
+// read any list, page by page, and the pages together hold every item once.
+TEST_F(RegistryLogTest, ListPagesEndBeforeTheirBytesOutgrowAClient) {
+  std::string facts;
+  for (int i = 0; i < 4000; ++i) facts += "税";
+  v1::ImportEntriesRequest import;
+  import.set_request_id("long");
+  for (int i = 0; i < 200; ++i) {
+    v1::Entry* e = import.add_entries();
+    *e = BlackEntry();
+    e->set_facts(facts);
+  }
+  ASSERT_TRUE(registry_->ImportEntries(recorder_, import).ok());
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("批量审查");
+  for (int i = 0; i < 1000; ++i) batch.add_subject_codes(kOrgCode2);
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(registry_->BatchGetCreditStatus(querier_, batch).ok());
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
+
+  // Walks every page of a list; returns how many items there were and the largest page's bytes.
+  auto walk = [](auto list, auto& request, auto count) {
+    size_t items = 0, largest = 0;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto page = list(request);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      items += count(*page);
+      largest = std::max(largest, page->ByteSizeLong());
+      if (page->next_page_token().empty()) break;
+      request.set_page_token(page->next_page_token());
+    }
+    return std::make_pair(items, largest);
+  };
+  constexpr size_t kLimit = (1 << 20) + 64 * 1024;  // the cap and one item's worth
+  v1::ListChangesRequest changes;
+  changes.set_page_size(1000);
+  auto [change_count, change_bytes] =
+      walk([&](auto& r) { return registry_->ListChanges(auditor_, r); }, changes,
+           [](const v1::ListChangesResponse& p) { return p.changes_size(); });
+  EXPECT_EQ(change_count, static_cast<size_t>(kSeeded + 200));
+  EXPECT_LT(change_bytes, kLimit);
+  v1::ListEntriesRequest entries;
+  entries.set_page_size(1000);
+  auto [entry_count, entry_bytes] =
+      walk([&](auto& r) { return registry_->ListEntries(auditor_, r); }, entries,
+           [](const v1::ListEntriesResponse& p) { return p.entries_size(); });
+  EXPECT_EQ(entry_count, 200u);
+  EXPECT_LT(entry_bytes, kLimit);
+  EXPECT_GT(entry_bytes, size_t{900} << 10);  // the cap, not the count, ended the pages
+  v1::ListQueriesRequest queries;
+  queries.set_page_size(1000);
+  auto [query_count, query_bytes] =
+      walk([&](auto& r) { return registry_->ListQueries(r); }, queries,
+           [](const v1::ListQueriesResponse& p) { return p.queries_size(); });
+  EXPECT_EQ(query_count, 40u);
+  EXPECT_LT(query_bytes, kLimit);
 }
 
 TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {

@@ -36,6 +36,9 @@ struct ClientOptions {
   // Attempts in all for a call that fails with UNAVAILABLE (1 = no retry).
   int max_attempts = 3;
   absl::Duration initial_backoff = absl::Milliseconds(100);
+  // The largest answer accepted: the server's default send limit (limits.max_send_message_bytes).
+  // List answers stay far below it (their pages end at 1 MiB).
+  int max_receive_message_bytes = 64 << 20;
   // The server's tree-head public key (PEM). When set, every answer that carries a signed tree
   // head is verified: its signature, and its consistency with the last head this client trusted
   // (one GetConsistencyProof call when the log has grown); point-in-time answers also have their

@@ -27,7 +27,8 @@ class LogVerifier {
   // Reads the key from a SubjectPublicKeyInfo PEM file (creditd writes one beside its key).
   static absl::StatusOr<std::unique_ptr<LogVerifier>> FromPublicKeyFile(const std::string& path);
 
-  // OK when `head` is well formed and signed by the pinned key. FAILED_PRECONDITION otherwise.
+  // OK when `head` is well formed (a head of size 0 has the empty tree's root) and signed by the
+  // pinned key. FAILED_PRECONDITION otherwise.
   absl::Status VerifyHead(const v1::SignedTreeHead& head) const;
 
   // OK when the leaf with `leaf_hash` is leaf `sequence` of the tree of the (signed) `head`.
