@@ -104,12 +104,19 @@ int RunStatusAt(Context& context, v1::GetCreditStatusAtRequest request) {
   }
   PrintOne(response->status());
   const v1::SignedTreeHead& head = response->tree_head();
+  int withheld = 0;  // records this identity sees by hash and status-level fields only
+  for (const v1::Evidence& e : response->evidence()) withheld += e.change().record().empty();
   std::cout << "\nas recorded in the first " << head.tree_size() << " changes (root "
             << ToHex(head.root_hash()) << "), from " << response->evidence_size()
             << " change record(s): "
-            << ((*client)->verifier() != nullptr ? "signature and inclusion proofs verified"
-                                                 : "not verified (give --server-key to verify)")
-            << "\n";
+            << ((*client)->verifier() != nullptr
+                    ? "signature and inclusion proofs verified, the status recomputed from them"
+                    : "not verified (give --server-key to verify)");
+  if (withheld > 0 && (*client)->verifier() != nullptr) {
+    std::cout << " (" << withheld
+              << " of them shown to this identity by hash and status-level fields, not bytes)";
+  }
+  std::cout << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 //   * every entry has exactly as many change records as revisions;
 //   * a request sent but not answered before the kill, sent again, is applied at most once;
 //   * the offline verifier passes: hashes, chain, Merkle nodes, signed heads, indexes, no gaps.
+// The log starts with records of format version 1, as an older creditd wrote them.
 //
 // CRASH_KILLS (default 20) sets the number of kills and CRASH_SEED the random seed; the long run
 // is `CRASH_KILLS=300 build/tests/crash_test` (docs/reliability.md has its last result).
@@ -21,7 +22,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
+#include "service/clock/clock.h"
 #include "service/failpoint/failpoint.h"
+#include "service/registry/registry.h"
+#include "service/signing/signing_key_file.h"
 #include "tests/support/test_server.h"
 
 namespace credit::testing {
@@ -234,11 +239,34 @@ void RetryUnanswered(const TestServer& server, Ledger& ledger) {
   }
 }
 
+// Makes the log begin as an older creditd wrote it: records of format version 1 (no nonce),
+// signed with the server's own key, so that every check below reads both versions.
+void WriteVersion1Records(const std::string& data_dir) {
+  absl::StatusOr<SigningKey> key = LoadOrCreateSigningKey(data_dir + "/tree-head-signing.key");
+  ASSERT_TRUE(key.ok()) << key.status();
+  RegistryOptions options;
+  options.data_dir = data_dir;
+  options.record_version = kChangeRecordVersionWithoutNonce;
+  SystemClock clock;
+  absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, *key, &clock);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  Caller recorder{"recorder", "市中小企业局", static_cast<uint32_t>(Role::kRecorder), true};
+  std::mt19937 rng(1);
+  for (int i = 0; i < 8; ++i) {
+    v1::RecordEntryRequest request;
+    *request.mutable_entry() = NewEntry(rng);
+    request.set_request_id(absl::StrCat("seed-v1-", i));
+    ASSERT_TRUE((*registry)->RecordEntry(recorder, request).ok());
+  }
+}
+
 TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
   const int kills = EnvInt("CRASH_KILLS", 20);
   const uint32_t seed = static_cast<uint32_t>(EnvInt("CRASH_SEED", 20261127));
   std::mt19937 rng(seed);
   TestServer server;  // first start seeds the catalogue, without fail points
+  server.RestartWith(WriteVersion1Records);
+  if (HasFatalFailure()) return;
   Ledger ledger;
   const char* const points[] = {kFailBeforeSigning, kFailBeforeWrite, kFailAfterWrite,
                                 kFailQueryLogWrite};

@@ -44,7 +44,7 @@ expect out.txt "entry_revoked   entry 1  行政复议决定撤销原处罚决定
 expect out.txt '"operation": "ENTRY_RECORDED"'
 expect out.txt "GetCreditStatus  1         政府采购资格审查 项目 2026-031"
 expect out.txt "as recorded in the first 14 changes"
-expect out.txt "from 1 change record(s): signature and inclusion proofs verified"
+expect out.txt "from 1 change record(s): signature and inclusion proofs verified, the status recomputed from them"
 expect out.txt "verified 15 changes: every record hash, the hash chain, and the root"
 if grep -q "P-BIDDING      punishment" out.txt; then echo "querier was shown P-BIDDING"; fail=1; fi
 [ $fail = 0 ] || { echo "--- output"; cat out.txt err.txt; exit 1; }

@@ -36,6 +36,17 @@ class RegistryLogTest : public RegistryFixture {
     EXPECT_TRUE(r.ok()) << r.status();
     return r->tree_head();
   }
+
+  // Starts over on an empty folder with a registry that writes records as the previous version of
+  // creditd did (format version 1, no nonce); Reopen() goes back to the current version.
+  void ReopenEmptyWritingVersion1() {
+    registry_.reset();
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directories(dir_.path());
+    RegistryOptions old_format;
+    old_format.record_version = kChangeRecordVersionWithoutNonce;
+    Open(old_format);
+  }
 };
 
 TEST_F(RegistryLogTest, EveryMutationAnswerCarriesTheSignedHeadOfItsChange) {
@@ -503,12 +514,7 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
 // A folder written before records had a nonce (format version 1) goes on with version 2: both
 // are read, listed, proven and verified.
 TEST_F(RegistryLogTest, ALogOfVersion1RecordsGoesOnInVersion2) {
-  registry_.reset();
-  std::filesystem::remove_all(dir_.path());
-  std::filesystem::create_directories(dir_.path());
-  RegistryOptions old_format;
-  old_format.record_version = kChangeRecordVersionWithoutNonce;
-  Open(old_format);
+  ReopenEmptyWritingVersion1();
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "old-1").ok());
   Reopen();
   ASSERT_TRUE(Record(BlackEntry(kOrgCode), "new-1").ok());
@@ -579,12 +585,7 @@ TEST_F(RegistryLogTest, AMaskedRecordsHashDoesNotRevealTheIdNumber) {
 // The same guess against a record of format version 1 (no nonce) finds the number: the reason the
 // nonce exists.
 TEST_F(RegistryLogTest, WithoutTheNonceTheRightGuessReproducesTheHash) {
-  registry_.reset();
-  std::filesystem::remove_all(dir_.path());
-  std::filesystem::create_directories(dir_.path());
-  RegistryOptions old_format;
-  old_format.record_version = kChangeRecordVersionWithoutNonce;
-  Open(old_format);
+  ReopenEmptyWritingVersion1();
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
   v1::ListChangesRequest request;
   request.set_from_sequence(kSeeded);
