@@ -1,12 +1,10 @@
 // MemoryReleaser: hands the memory malloc keeps after frees back to the system, periodically.
 //
 // glibc's malloc gives each busy thread an arena of its own and keeps what is freed there for
-// reuse. With dozens of handler threads building answers of up to hundreds of kilobytes, that
-// kept memory grows by hundreds of megabytes over a long run (229 MB of 823 MB at 10 million
-// entries after the benchmark's scenarios: bench/README.md), against the 1 GiB the server is
-// meant to stay within. malloc_trim returns the free pages of every arena; it takes each arena's
-// lock briefly and the pages it returns are faulted in again when malloc reuses them (every 5 s
-// cost 64 recorders ~10 % of their throughput here), so it runs on its own thread, every 30 s.
+// reuse; with dozens of handler threads that kept memory grows by hundreds of megabytes over a
+// long run (docs/performance.md, "Memory"). malloc_trim returns the free pages of every arena; it
+// takes each arena's lock briefly and the pages come back as faults when malloc reuses them, so
+// it runs on its own thread at a period of minutes, not seconds.
 #ifndef CREDIT_SERVICE_SERVER_MEMORY_RELEASER_H_
 #define CREDIT_SERVICE_SERVER_MEMORY_RELEASER_H_
 

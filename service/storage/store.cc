@@ -50,7 +50,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   // block is nearly always read, decompressed and cached anew for its one record (~100 bytes):
   // a quarter of the bytes makes that a quarter of the work, for an index four times as large
   // (28 MB at 10 M) and files half as large again (compression gains less on smaller blocks).
-  // At 10 M, 1000-subject batches 13-44 % faster in five alternating pairs (bench/README.md,
+  // At 10 M, 1000-subject batches 13-44 % faster in five alternating pairs (docs/performance.md,
   // "Batches"). Only files written from now on use it: earlier ones are read as they are until
   // compaction rewrites them.
   point_table.block_size = 1024;
@@ -67,7 +67,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   // compaction each of their files was rewritten once more after it reached the last level:
   // RocksDB (since 6.23) recompacts a bottommost file only to zero its sequence numbers once no
   // snapshot needs them, and our read view always holds a fresh snapshot. That was 49 s of the
-  // 10 M import's 146 s of compaction CPU (bench/README.md, "Import"). Universal compaction
+  // 10 M import's 146 s of compaction CPU (docs/performance.md, "Import"). Universal compaction
   // does not do this, and moves runs that do not overlap without rewriting them; runs that do
   // overlap (corrected entries) are merged by size as usual. A folder written under leveled
   // compaction opens as it is: universal compaction takes each of its levels as a sorted run.
