@@ -41,7 +41,7 @@ int ExitCodeFor(const absl::Status& status) {
 }
 
 int Fail(const absl::Status& status) {
-  std::cerr << StatusCodeName(status.code()) << ": " << status.message() << std::endl;
+  std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message() << std::endl;
   return ExitCodeFor(status);
 }
 

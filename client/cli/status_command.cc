@@ -189,10 +189,10 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
   for (int i = 0; i < response->results_size(); ++i) {
     const v1::SubjectStatusResult& result = response->results(i);
     if (result.has_error()) {
-      table.AddRow(
-          {codes[i], "", "", "",
-           absl::StrCat(StatusCodeName(static_cast<absl::StatusCode>(result.error().code())), ": ",
-                        result.error().message())});
+      table.AddRow({codes[i], "", "", "",
+                    absl::StrCat(absl::StatusCodeToString(
+                                     static_cast<absl::StatusCode>(result.error().code())),
+                                 ": ", result.error().message())});
     } else {
       const v1::CreditStatus& s = result.status();
       table.AddRow({s.subject().code(), s.subject().name(), Lists(s), Measures(s), ""});

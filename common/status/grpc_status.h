@@ -6,15 +6,11 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 
 namespace credit {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
-
-// "INVALID_ARGUMENT", "PERMISSION_DENIED", ...: the name the CLI prints first.
-absl::string_view StatusCodeName(absl::StatusCode code);
 
 }  // namespace credit
 

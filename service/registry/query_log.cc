@@ -156,14 +156,10 @@ void QueryLog::Run() {
 
 absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
     const v1::ListQueriesRequest& request) const {
-  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
-  RETURN_IF_ERROR(
-      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
+  RETURN_IF_ERROR(ValidateListQueriesRequest(request));
+  const int page_size = PageSizeOf(request.page_size());
   std::string subject_hash;
-  if (!request.subject_code().empty()) {
-    RETURN_IF_ERROR(ValidateSubjectCode(request.subject_code(), "subject_code").status());
-    subject_hash = SubjectHash(request.subject_code());
-  }
+  if (!request.subject_code().empty()) subject_hash = SubjectHash(request.subject_code());
   uint64_t fingerprint = FilterFingerprint(request);
   ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   if (!position.empty() && position.size() != 8) {

@@ -33,6 +33,11 @@ std::vector<std::string> AsBytesList(const std::vector<Hash256>& hashes) {
   return out;
 }
 
+absl::Status BackupsOff() {
+  return absl::FailedPreconditionError(
+      "backups are off: the server configuration names no backup_dir");
+}
+
 absl::Status MissingNode(int level, uint64_t index) {
   return absl::DataLossError(
       absl::StrCat("Merkle tree node (level ", level, ", index ", index, ") is missing"));
@@ -205,12 +210,8 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
   std::shared_ptr<const ReadView> view = CurrentView();
   const rocksdb::Snapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
-  uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
-  if (size > latest.tree_size() || request.sequence() >= size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sequence, tree_size: got ", request.sequence(), ", ", size,
-                     "; want sequence < tree_size <= ", latest.tree_size(), " (the current size)"));
-  }
+  RETURN_IF_ERROR(ValidateGetInclusionProofRequest(request, latest.tree_size()));
+  const uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
   // The path and, last, the leaf itself.
   ASSIGN_OR_RETURN(
       std::vector<Hash256> proof,
@@ -234,12 +235,8 @@ absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
   std::shared_ptr<const ReadView> view = CurrentView();
   const rocksdb::Snapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
-  uint64_t to = request.to_size() == 0 ? latest.tree_size() : request.to_size();
-  if (request.from_size() == 0 || request.from_size() > to || to > latest.tree_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "from_size, to_size: got ", request.from_size(), ", ", to,
-        "; want 1 <= from_size <= to_size <= ", latest.tree_size(), " (the current size)"));
-  }
+  RETURN_IF_ERROR(ValidateGetConsistencyProofRequest(request, latest.tree_size()));
+  const uint64_t to = request.to_size() == 0 ? latest.tree_size() : request.to_size();
   const uint64_t from = request.from_size();
   ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> from_head, StoredHead(from, snapshot));
   // Where no group ended at `from`, its head is made afresh, and its root needs the tree's edge
@@ -276,47 +273,34 @@ v1::GetSigningKeyResponse Registry::GetSigningKey() const {
 
 absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
     const Caller& caller, const v1::GetCreditStatusAtRequest& request) {
-  ASSIGN_OR_RETURN(v1::SubjectKind kind,
-                   ValidateSubjectCode(request.subject_code(), "subject_code"));
-  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
   std::shared_ptr<const ReadView> view = CurrentView();
   const rocksdb::Snapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
+  ASSIGN_OR_RETURN(v1::SubjectKind kind,
+                   ValidateGetCreditStatusAtRequest(request, latest.tree_size()));
 
   // The tree size the answer stands on, and the moment whose date judges what was in force.
   uint64_t size = 0;
   int64_t moment_micros = 0;
-  switch (request.at_case()) {
-    case v1::GetCreditStatusAtRequest::kTreeSize: {
-      size = request.tree_size();
-      if (size > latest.tree_size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tree_size: got ", size, ", want at most ", latest.tree_size()));
+  if (request.at_case() == v1::GetCreditStatusAtRequest::kTreeSize) {
+    size = request.tree_size();
+    ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, *view));
+    moment_micros = head.timestamp_micros();
+  } else {
+    moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
+    // A head is timestamped with its last record and record times never go backwards:
+    // binary search for the largest size whose last record is not later than the moment.
+    uint64_t low = 0, high = latest.tree_size();
+    while (low < high) {
+      uint64_t mid = low + (high - low + 1) / 2;
+      ASSIGN_OR_RETURN(int64_t time, ChangeTime(mid - 1, snapshot));
+      if (time <= moment_micros) {
+        low = mid;
+      } else {
+        high = mid - 1;
       }
-      ASSIGN_OR_RETURN(v1::SignedTreeHead head, HeadAt(size, *view));
-      moment_micros = head.timestamp_micros();
-      break;
     }
-    case v1::GetCreditStatusAtRequest::kTime: {
-      RETURN_IF_ERROR(ValidateTimestamp(request.time(), "time"));
-      moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
-      // A head is timestamped with its last record and record times never go backwards:
-      // binary search for the largest size whose last record is not later than the moment.
-      uint64_t low = 0, high = latest.tree_size();
-      while (low < high) {
-        uint64_t mid = low + (high - low + 1) / 2;
-        ASSIGN_OR_RETURN(int64_t time, ChangeTime(mid - 1, snapshot));
-        if (time <= moment_micros) {
-          low = mid;
-        } else {
-          high = mid - 1;
-        }
-      }
-      size = low;
-      break;
-    }
-    default:
-      return absl::InvalidArgumentError("at: required, want a time or a tree_size");
+    size = low;
   }
 
   // The last change of each of the subject's entries within the first `size` records.
@@ -386,8 +370,7 @@ absl::Status Registry::FlushQueryLog() { return query_log_->Flush(); }
 
 absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
   if (backup_dir_.empty()) {
-    return absl::FailedPreconditionError(
-        "backups are off: the server configuration names no backup_dir");
+    return BackupsOff();
   }
   std::lock_guard backup_lock(backup_mu_);
   std::error_code error;
@@ -419,8 +402,7 @@ absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
 
 absl::StatusOr<v1::ListBackupsResponse> Registry::ListBackups() {
   if (backup_dir_.empty()) {
-    return absl::FailedPreconditionError(
-        "backups are off: the server configuration names no backup_dir");
+    return BackupsOff();
   }
   v1::ListBackupsResponse response;
   absl::StatusOr<std::vector<v1::Backup>> backups = credit::ListBackups(backup_dir_);

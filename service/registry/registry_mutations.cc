@@ -97,11 +97,8 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
 
 absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
     const Caller& caller, const v1::ImportEntriesRequest& request) {
-  int count = request.entries_size();
-  if (count == 0 || count > kMaxImportEntries) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("entries: got ", count, " entries, want 1 to ", kMaxImportEntries));
-  }
+  RETURN_IF_ERROR(ValidateImportEntriesRequest(request));
+  const int count = request.entries_size();
   auto build = [&](Mutation& m, v1::ImportEntriesResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     std::vector<std::string> codes;
@@ -157,15 +154,8 @@ absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mu
 
 absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     const Caller& caller, const v1::UpdateEntryRequest& request) {
+  RETURN_IF_ERROR(ValidateUpdateEntryRequest(request));
   const v1::Entry& in = request.entry();
-  if (in.id() == 0) {
-    return absl::InvalidArgumentError("entry.id: required, want the id of the entry to correct");
-  }
-  if (in.revision() == 0) {
-    return absl::InvalidArgumentError(
-        "entry.revision: required, want the revision of the entry as you read it");
-  }
-  RETURN_IF_ERROR(ValidateReason(request.reason()));
   auto build = [&](Mutation& m, v1::UpdateEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     RETURN_IF_ERROR(ValidateEntryInput(in, writer_catalogue_));
@@ -187,14 +177,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
 
 absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
     const Caller& caller, const v1::RemoveEntryRequest& request) {
-  if (request.entry_id() == 0) {
-    return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
-  }
-  if (request.kind() != v1::REVOKE && request.kind() != v1::REPAIR) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind: got ", request.kind(), ", want REVOKE or REPAIR"));
-  }
-  RETURN_IF_ERROR(ValidateReason(request.reason()));
+  RETURN_IF_ERROR(ValidateRemoveEntryRequest(request));
   auto build = [&](Mutation& m, v1::RemoveEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     ASSIGN_OR_RETURN(v1::Entry before,

@@ -27,9 +27,7 @@ using registry_internal::StatusPartView;
 
 absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
                                                         const v1::GetEntryRequest& request) {
-  if (request.entry_id() == 0) {
-    return absl::InvalidArgumentError("entry_id: required, want an entry id (1 or more)");
-  }
+  RETURN_IF_ERROR(ValidateGetEntryRequest(request));
   ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(request.entry_id()));
   if (!entry.has_value()) return NoSuchEntry(request.entry_id());
   v1::GetEntryResponse response;
@@ -42,19 +40,9 @@ absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
 
 absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
     const Caller& caller, const v1::ListEntriesRequest& request) {
-  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
-  if (!v1::ListKind_IsValid(request.list())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("list: got ", request.list(), ", want RED, BLACK or WATCH"));
-  }
-  if (!v1::EntryStatus_IsValid(request.status())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("status: got ", request.status(), ", want an EntryStatus"));
-  }
+  RETURN_IF_ERROR(ValidateListEntriesRequest(request));
+  const int page_size = PageSizeOf(request.page_size());
   const std::string& subject = request.subject_code();
-  if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
-  RETURN_IF_ERROR(ValidateText(request.authority(), "authority", kMaxAuthorityChars, false));
-  RETURN_IF_ERROR(ValidateText(request.category(), "category", kMaxCategoryChars, false));
   uint64_t fingerprint = FilterFingerprint(request);
   ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
   ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
@@ -108,16 +96,6 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
   return response;
 }
-
-namespace {
-
-absl::Status ValidateView(v1::StatusView view) {
-  if (v1::StatusView_IsValid(view)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("view: got ", view, ", want BASIC or FULL (or unset: FULL)"));
-}
-
-}  // namespace
 
 absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
                                     absl::Span<const absl::string_view> codes,
@@ -276,10 +254,8 @@ void Registry::AddMeasures(const Caller& caller,
 
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
     const Caller& caller, const v1::GetCreditStatusRequest& request) {
+  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateGetCreditStatusRequest(request));
   const std::string& code = request.subject_code();
-  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(code, "subject_code"));
-  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  RETURN_IF_ERROR(ValidateView(request.view()));
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::optional<std::string> stored,
                    store_->Get(Family::kSubjects, code, view->snapshot.get()));
@@ -297,13 +273,8 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
 
 absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
     const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
-  size_t count = request.subject_codes_size();
-  if (count == 0 || count > kMaxBatchSubjects) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
-  }
-  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  RETURN_IF_ERROR(ValidateView(request.view()));
+  RETURN_IF_ERROR(ValidateBatchGetCreditStatusRequest(request));
+  const size_t count = request.subject_codes_size();
   // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet and
   // answered in place.
   v1::BatchGetCreditStatusResponse response;
@@ -344,11 +315,8 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
 
 absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
     const Caller& caller, const v1::ListMeasuresRequest& request) {
-  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
-  if (!v1::MeasureKind_IsValid(request.kind())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE"));
-  }
+  RETURN_IF_ERROR(ValidateListMeasuresRequest(request));
+  const int page_size = PageSizeOf(request.page_size());
   uint64_t fingerprint = FilterFingerprint(request);
   ASSIGN_OR_RETURN(std::string next_code, page_tokens_->Decode(request.page_token(), fingerprint));
   v1::ListMeasuresResponse response;
@@ -368,23 +336,16 @@ absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
 
 absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
     const Caller& caller, const v1::ListChangesRequest& request) {
-  ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
+  RETURN_IF_ERROR(ValidateListChangesRequest(request));
+  const int page_size = PageSizeOf(request.page_size());
   const std::string& subject = request.subject_code();
-  if (!subject.empty()) RETURN_IF_ERROR(ValidateSubjectCode(subject, "subject_code").status());
-  RETURN_IF_ERROR(
-      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
   int64_t start_micros = std::numeric_limits<int64_t>::min();
   int64_t end_micros = std::numeric_limits<int64_t>::max();
   if (request.has_start_time()) {
-    RETURN_IF_ERROR(ValidateTimestamp(request.start_time(), "start_time"));
     start_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time());
   }
   if (request.has_end_time()) {
-    RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
     end_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time());
-  }
-  if (end_micros < start_micros) {
-    return absl::InvalidArgumentError("end_time: want a time at or after start_time");
   }
   uint64_t fingerprint = FilterFingerprint(request);
   ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));

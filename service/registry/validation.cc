@@ -7,6 +7,7 @@
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
 #include "common/text/utf8.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace credit {
 namespace {
@@ -237,6 +238,170 @@ absl::StatusOr<int> ValidatePageSize(int32_t page_size) {
         absl::StrCat("page_size: got ", page_size, ", want 0 (default 100) to ", kMaxPageSize));
   }
   return page_size;
+}
+
+int PageSizeOf(int32_t page_size) { return page_size == 0 ? kDefaultPageSize : page_size; }
+
+namespace {
+
+absl::Status ValidateView(v1::StatusView view) {
+  if (v1::StatusView_IsValid(view)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("view: got ", view, ", want BASIC or FULL (or unset: FULL)"));
+}
+
+// An optional subject-code filter.
+absl::Status ValidateSubjectFilter(absl::string_view code) {
+  if (code.empty()) return absl::OkStatus();
+  return ValidateSubjectCode(code, "subject_code").status();
+}
+
+}  // namespace
+
+absl::Status ValidateGetEntryRequest(const v1::GetEntryRequest& request) {
+  if (request.entry_id() == 0) {
+    return absl::InvalidArgumentError("entry_id: required, want an entry id (1 or more)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListEntriesRequest(const v1::ListEntriesRequest& request) {
+  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  if (!v1::ListKind_IsValid(request.list())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("list: got ", request.list(), ", want RED, BLACK or WATCH"));
+  }
+  if (!v1::EntryStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status: got ", request.status(), ", want an EntryStatus"));
+  }
+  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
+  RETURN_IF_ERROR(ValidateText(request.authority(), "authority", kMaxAuthorityChars, false));
+  return ValidateText(request.category(), "category", kMaxCategoryChars, false);
+}
+
+absl::Status ValidateUpdateEntryRequest(const v1::UpdateEntryRequest& request) {
+  if (request.entry().id() == 0) {
+    return absl::InvalidArgumentError("entry.id: required, want the id of the entry to correct");
+  }
+  if (request.entry().revision() == 0) {
+    return absl::InvalidArgumentError(
+        "entry.revision: required, want the revision of the entry as you read it");
+  }
+  return ValidateReason(request.reason());
+}
+
+absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request) {
+  if (request.entry_id() == 0) {
+    return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
+  }
+  if (request.kind() != v1::REVOKE && request.kind() != v1::REPAIR) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: got ", request.kind(), ", want REVOKE or REPAIR"));
+  }
+  return ValidateReason(request.reason());
+}
+
+absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& request) {
+  int count = request.entries_size();
+  if (count == 0 || count > kMaxImportEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("entries: got ", count, " entries, want 1 to ", kMaxImportEntries));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusRequest(
+    const v1::GetCreditStatusRequest& request) {
+  ASSIGN_OR_RETURN(v1::SubjectKind kind,
+                   ValidateSubjectCode(request.subject_code(), "subject_code"));
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  RETURN_IF_ERROR(ValidateView(request.view()));
+  return kind;
+}
+
+absl::Status ValidateBatchGetCreditStatusRequest(const v1::BatchGetCreditStatusRequest& request) {
+  size_t count = request.subject_codes_size();
+  if (count == 0 || count > kMaxBatchSubjects) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
+  }
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  return ValidateView(request.view());
+}
+
+absl::Status ValidateListMeasuresRequest(const v1::ListMeasuresRequest& request) {
+  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  if (!v1::MeasureKind_IsValid(request.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListChangesRequest(const v1::ListChangesRequest& request) {
+  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
+  RETURN_IF_ERROR(
+      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
+  if (request.has_start_time()) {
+    RETURN_IF_ERROR(ValidateTimestamp(request.start_time(), "start_time"));
+  }
+  if (request.has_end_time()) RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
+  if (request.has_start_time() && request.has_end_time() &&
+      google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time()) <
+          google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time())) {
+    return absl::InvalidArgumentError("end_time: want a time at or after start_time");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListQueriesRequest(const v1::ListQueriesRequest& request) {
+  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
+  return ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false);
+}
+
+absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusAtRequest(
+    const v1::GetCreditStatusAtRequest& request, uint64_t log_size) {
+  ASSIGN_OR_RETURN(v1::SubjectKind kind,
+                   ValidateSubjectCode(request.subject_code(), "subject_code"));
+  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  switch (request.at_case()) {
+    case v1::GetCreditStatusAtRequest::kTreeSize:
+      if (request.tree_size() > log_size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tree_size: got ", request.tree_size(), ", want at most ", log_size));
+      }
+      return kind;
+    case v1::GetCreditStatusAtRequest::kTime:
+      RETURN_IF_ERROR(ValidateTimestamp(request.time(), "time"));
+      return kind;
+    default:
+      return absl::InvalidArgumentError("at: required, want a time or a tree_size");
+  }
+}
+
+absl::Status ValidateGetInclusionProofRequest(const v1::GetInclusionProofRequest& request,
+                                              uint64_t log_size) {
+  uint64_t size = request.tree_size() == 0 ? log_size : request.tree_size();
+  if (size > log_size || request.sequence() >= size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence, tree_size: got ", request.sequence(), ", ", size,
+                     "; want sequence < tree_size <= ", log_size, " (the current size)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGetConsistencyProofRequest(const v1::GetConsistencyProofRequest& request,
+                                                uint64_t log_size) {
+  uint64_t to = request.to_size() == 0 ? log_size : request.to_size();
+  if (request.from_size() == 0 || request.from_size() > to || to > log_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_size, to_size: got ", request.from_size(), ", ", to,
+                     "; want 1 <= from_size <= to_size <= ", log_size, " (the current size)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace credit

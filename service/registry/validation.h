@@ -80,6 +80,36 @@ absl::Status ValidateTimestamp(const google::protobuf::Timestamp& time, absl::st
 
 // page_size 0 means the default; negative or over the maximum is an error.
 absl::StatusOr<int> ValidatePageSize(int32_t page_size);
+// The page size a validated page_size stands for (0: the default).
+int PageSizeOf(int32_t page_size);
+
+// One validator per request: everything that can be checked without the store. Those that need
+// a fact of the log take it as an argument (`log_size`: the size of the tree the answer reads).
+
+absl::Status ValidateGetEntryRequest(const v1::GetEntryRequest& request);
+absl::Status ValidateListEntriesRequest(const v1::ListEntriesRequest& request);
+// The fields besides the entry's input, which is checked against the catalogue when the
+// mutation is built (ValidateEntryInput).
+absl::Status ValidateUpdateEntryRequest(const v1::UpdateEntryRequest& request);
+absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request);
+absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& request);
+// The subject's kind when valid.
+absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusRequest(
+    const v1::GetCreditStatusRequest& request);
+// The count, purpose and view; each code is checked in its own result.
+absl::Status ValidateBatchGetCreditStatusRequest(const v1::BatchGetCreditStatusRequest& request);
+absl::Status ValidateListMeasuresRequest(const v1::ListMeasuresRequest& request);
+absl::Status ValidateListChangesRequest(const v1::ListChangesRequest& request);
+absl::Status ValidateListQueriesRequest(const v1::ListQueriesRequest& request);
+// The subject's kind when valid; a tree_size at most `log_size`.
+absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusAtRequest(
+    const v1::GetCreditStatusAtRequest& request, uint64_t log_size);
+// sequence < tree_size <= log_size, with tree_size 0 meaning `log_size`.
+absl::Status ValidateGetInclusionProofRequest(const v1::GetInclusionProofRequest& request,
+                                              uint64_t log_size);
+// 1 <= from_size <= to_size <= log_size, with to_size 0 meaning `log_size`.
+absl::Status ValidateGetConsistencyProofRequest(const v1::GetConsistencyProofRequest& request,
+                                                uint64_t log_size);
 
 }  // namespace credit
 

@@ -29,8 +29,9 @@ grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc, Respo
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kResourceExhausted) {
-    std::cerr << "creditd: " << RpcName(rpc) << " failed: " << StatusCodeName(status.code()) << ": "
-              << status.message() << std::endl;
+    std::cerr << "creditd: " << RpcName(rpc)
+              << " failed: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+              << std::endl;
   }
   return ToGrpcStatus(status);
 }

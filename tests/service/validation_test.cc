@@ -181,5 +181,110 @@ TEST(ValidateRequestIdTest, PrintableAsciiUpTo128) {
             "request_id: want printable ASCII characters without spaces");
 }
 
+// The per-request validators: each names the field, what it got and what it wants.
+TEST(RequestValidatorsTest, EntryRequests) {
+  EXPECT_EQ(ValidateGetEntryRequest({}).message(),
+            "entry_id: required, want an entry id (1 or more)");
+  v1::ListEntriesRequest list;
+  list.set_list(static_cast<v1::ListKind>(9));
+  EXPECT_EQ(ValidateListEntriesRequest(list).message(), "list: got 9, want RED, BLACK or WATCH");
+  list.set_list(v1::BLACK);
+  list.set_subject_code("91440300MA5FXXXX0X");
+  EXPECT_EQ(ValidateListEntriesRequest(list).message(),
+            "subject_code: unified social credit code check character is 'X', want 'U'");
+  list.set_subject_code(kOrgCode);
+  list.set_page_size(1001);
+  EXPECT_EQ(ValidateListEntriesRequest(list).message(),
+            "page_size: got 1001, want 0 (default 100) to 1000");
+  list.set_page_size(0);
+  EXPECT_TRUE(ValidateListEntriesRequest(list).ok());
+  EXPECT_EQ(PageSizeOf(0), 100);
+  EXPECT_EQ(PageSizeOf(7), 7);
+
+  v1::UpdateEntryRequest update;
+  EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
+            "entry.id: required, want the id of the entry to correct");
+  update.mutable_entry()->set_id(1);
+  EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
+            "entry.revision: required, want the revision of the entry as you read it");
+  update.mutable_entry()->set_revision(1);
+  EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
+            "reason: required, want 1 to 1000 characters");
+  v1::RemoveEntryRequest remove;
+  remove.set_entry_id(1);
+  remove.set_reason("撤销");
+  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(), "kind: got 0, want REVOKE or REPAIR");
+  remove.set_kind(v1::REVOKE);
+  EXPECT_TRUE(ValidateRemoveEntryRequest(remove).ok());
+  EXPECT_EQ(ValidateImportEntriesRequest({}).message(), "entries: got 0 entries, want 1 to 1000");
+}
+
+TEST(RequestValidatorsTest, StatusRequests) {
+  v1::GetCreditStatusRequest status;
+  status.set_subject_code(kPersonCode);
+  status.set_purpose("资格审查");
+  EXPECT_EQ(*ValidateGetCreditStatusRequest(status), v1::PERSON);
+  status.set_view(static_cast<v1::StatusView>(5));
+  EXPECT_EQ(ValidateGetCreditStatusRequest(status).status().message(),
+            "view: got 5, want BASIC or FULL (or unset: FULL)");
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("资格审查");
+  EXPECT_EQ(ValidateBatchGetCreditStatusRequest(batch).message(),
+            "subject_codes: got 0 codes, want 1 to 1000");
+  batch.add_subject_codes("anything: checked in its own result");
+  EXPECT_TRUE(ValidateBatchGetCreditStatusRequest(batch).ok());
+
+  v1::GetCreditStatusAtRequest at;
+  at.set_subject_code(kOrgCode);
+  at.set_purpose("复核");
+  EXPECT_EQ(ValidateGetCreditStatusAtRequest(at, 10).status().message(),
+            "at: required, want a time or a tree_size");
+  at.set_tree_size(11);
+  EXPECT_EQ(ValidateGetCreditStatusAtRequest(at, 10).status().message(),
+            "tree_size: got 11, want at most 10");
+  at.set_tree_size(10);
+  EXPECT_EQ(*ValidateGetCreditStatusAtRequest(at, 10), v1::ORGANIZATION);
+  at.mutable_time()->set_nanos(-1);
+  EXPECT_EQ(ValidateGetCreditStatusAtRequest(at, 10).status().message(),
+            "time: got seconds 0, nanos -1; want a time from 0001-01-01T00:00:00Z to "
+            "9999-12-31T23:59:59Z, nanos 0 to 999999999");
+}
+
+TEST(RequestValidatorsTest, LogRequests) {
+  v1::GetInclusionProofRequest inclusion;
+  inclusion.set_sequence(10);
+  EXPECT_EQ(ValidateGetInclusionProofRequest(inclusion, 10).message(),
+            "sequence, tree_size: got 10, 10; want sequence < tree_size <= 10 (the current size)");
+  inclusion.set_sequence(9);
+  EXPECT_TRUE(ValidateGetInclusionProofRequest(inclusion, 10).ok());
+  v1::GetConsistencyProofRequest consistency;
+  EXPECT_EQ(ValidateGetConsistencyProofRequest(consistency, 10).message(),
+            "from_size, to_size: got 0, 10; want 1 <= from_size <= to_size <= 10 (the current "
+            "size)");
+  consistency.set_from_size(3);
+  consistency.set_to_size(11);
+  EXPECT_EQ(ValidateGetConsistencyProofRequest(consistency, 10).code(),
+            absl::StatusCode::kInvalidArgument);
+  consistency.set_to_size(4);
+  EXPECT_TRUE(ValidateGetConsistencyProofRequest(consistency, 10).ok());
+
+  v1::ListChangesRequest changes;
+  changes.mutable_start_time()->set_seconds(100);
+  changes.mutable_end_time()->set_seconds(99);
+  EXPECT_EQ(ValidateListChangesRequest(changes).message(),
+            "end_time: want a time at or after start_time");
+  changes.clear_end_time();
+  changes.set_actor_identity(std::string(129, 'a'));
+  EXPECT_EQ(ValidateListChangesRequest(changes).message(),
+            "actor_identity: got 129 characters, want at most 128");
+  v1::ListQueriesRequest queries;
+  queries.set_subject_code("bad");
+  EXPECT_EQ(ValidateListQueriesRequest(queries).code(), absl::StatusCode::kInvalidArgument);
+  v1::ListMeasuresRequest measures;
+  measures.set_kind(static_cast<v1::MeasureKind>(3));
+  EXPECT_EQ(ValidateListMeasuresRequest(measures).message(),
+            "kind: got 3, want PUNISHMENT or INCENTIVE");
+}
+
 }  // namespace
 }  // namespace credit::testing
