@@ -13,7 +13,6 @@
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
-#include "rocksdb/utilities/checkpoint.h"
 #include "service/backup/backup.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
@@ -384,12 +383,7 @@ absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
     absl::MutexLock lock(&write_mu_);
     while (committing_) idle_.Wait(&write_mu_);
     ASSIGN_OR_RETURN(head, LatestHead(nullptr));
-    rocksdb::Checkpoint* raw = nullptr;
-    RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(store_->db(), &raw),
-                                    "preparing the checkpoint"));
-    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-    RETURN_IF_ERROR(
-        FromRocksStatus(checkpoint->CreateCheckpoint(checkpoint_dir), "creating the checkpoint"));
+    RETURN_IF_ERROR(store_->Checkpoint(checkpoint_dir));
   }
   absl::StatusOr<v1::Backup> backup =
       BackupCheckpoint(checkpoint_dir, backup_dir_, head, signing_key_.PublicPem());

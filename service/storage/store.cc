@@ -5,10 +5,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace credit {
 namespace {
@@ -292,6 +294,14 @@ absl::StatusOr<std::string> Store::GetOrCreateSecret(const std::string& name) {
   batch.Put(Handle(Family::kMeta), name, secret);
   if (absl::Status s = Write(&batch); !s.ok()) return s;
   return secret;
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::Checkpoint::Create(db_.get(), &raw), "preparing the checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocksStatus(checkpoint->CreateCheckpoint(dir), "creating the checkpoint");
 }
 
 std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {

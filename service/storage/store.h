@@ -19,6 +19,8 @@
 
 namespace credit {
 
+struct StoredBackup;
+
 // The column families. Key layouts are in keys.h.
 enum class Family {
   kDefault = 0,     // unused; RocksDB requires it
@@ -132,9 +134,14 @@ class Store {
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const rocksdb::Snapshot> Snapshot();
 
-  rocksdb::DB* db() const { return db_.get(); }
+  // Links a consistent copy of the whole database into `dir` (which must not exist): hard links
+  // to the immutable files, a copy of the rest. The source of a backup (backup_engine.h).
+  absl::Status Checkpoint(const std::string& dir);
 
  private:
+  friend absl::StatusOr<StoredBackup> BackUpCheckpoint(const std::string&, const std::string&,
+                                                       const std::string&);
+  friend class StoreTestPeer;
   Store() = default;
 
   std::shared_ptr<rocksdb::Env> env_;  // must outlive db_

@@ -13,6 +13,16 @@
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
 
+namespace credit {
+
+// Reaches the database under a Store, for the tests of its options.
+class StoreTestPeer {
+ public:
+  static rocksdb::DB* db(Store& store) { return store.db_.get(); }
+};
+
+}  // namespace credit
+
 namespace credit::testing {
 namespace {
 
@@ -79,7 +89,7 @@ TEST(StoreTest, SubjectsFamilyIsWrittenInBlocksOfOneKilobyte) {
   ASSERT_TRUE(store.ok()) << store.status();
   Store& s = **store;
   auto block_size = [&s](Family family) {
-    return s.db()
+    return StoreTestPeer::db(s)
         ->GetOptions(s.Handle(family))
         .table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()
         ->block_size;
@@ -93,9 +103,10 @@ TEST(StoreTest, SubjectsFamilyIsWrittenInBlocksOfOneKilobyte) {
   rocksdb::WriteBatch batch;
   for (int i = 0; i < 100; ++i) batch.Put(s.Handle(Family::kSubjects), code(i), record(i));
   ASSERT_TRUE(s.Write(&batch).ok());
-  ASSERT_TRUE(s.db()->Flush({}, s.Handle(Family::kSubjects)).ok());
+  ASSERT_TRUE(StoreTestPeer::db(s)->Flush({}, s.Handle(Family::kSubjects)).ok());
   rocksdb::TablePropertiesCollection tables;
-  ASSERT_TRUE(s.db()->GetPropertiesOfAllTables(s.Handle(Family::kSubjects), &tables).ok());
+  ASSERT_TRUE(
+      StoreTestPeer::db(s)->GetPropertiesOfAllTables(s.Handle(Family::kSubjects), &tables).ok());
   ASSERT_EQ(tables.size(), 1u);
   const rocksdb::TableProperties& table = *tables.begin()->second;
   EXPECT_EQ(table.num_entries, 100u);
@@ -176,7 +187,7 @@ TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
     ASSERT_TRUE(store.ok()) << store.status();
     Store& s = **store;
     for (Family f : {Family::kEntries, Family::kChanges, Family::kSubjectChanges}) {
-      EXPECT_EQ(s.db()->GetOptions(s.Handle(f)).compaction_style,
+      EXPECT_EQ(StoreTestPeer::db(s)->GetOptions(s.Handle(f)).compaction_style,
                 rocksdb::kCompactionStyleUniversal);
     }
     expect_values(s, false);
@@ -187,8 +198,8 @@ TEST(StoreTest, FolderWrittenUnderLeveledCompactionOpensAndKeepsItsData) {
     batch.Put(s.Handle(Family::kSubjectChanges), keys::SubjectItem(kOrgCode, 200), "");
     ASSERT_TRUE(s.Write(&batch).ok());
     for (Family f : {Family::kEntries, Family::kChanges, Family::kSubjectChanges}) {
-      ASSERT_TRUE(s.db()->Flush({}, s.Handle(f)).ok());
-      ASSERT_TRUE(s.db()->CompactRange({}, s.Handle(f), nullptr, nullptr).ok());
+      ASSERT_TRUE(StoreTestPeer::db(s)->Flush({}, s.Handle(f)).ok());
+      ASSERT_TRUE(StoreTestPeer::db(s)->CompactRange({}, s.Handle(f), nullptr, nullptr).ok());
     }
     expect_values(s, true);
   }
