@@ -6,15 +6,12 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/encoding/big_endian.h"
 
 namespace credit {
 namespace {
 
 constexpr size_t kFixedSize = 1 + 8 + 8 + 1 + 1 + 32;
-
-void PutU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
 
 void PutBytes(std::string* out, absl::string_view bytes) {
   auto n = static_cast<uint32_t>(bytes.size());
@@ -76,8 +73,8 @@ std::string EncodeChangeRecord(const ChangeRecord& r) {
               r.actor_department.size() + r.reason.size() + r.request_id.size() + r.before.size() +
               r.after.size());
   out.push_back(static_cast<char>(with_nonce ? kChangeRecordVersion : r.version));
-  PutU64(&out, r.sequence);
-  PutU64(&out, static_cast<uint64_t>(r.time_micros));
+  AppendBigEndian64(&out, r.sequence);
+  AppendBigEndian64(&out, static_cast<uint64_t>(r.time_micros));
   out.push_back(static_cast<char>(r.operation));
   out.push_back(static_cast<char>(r.object_type));
   out.append(reinterpret_cast<const char*>(r.previous_hash.data()), r.previous_hash.size());

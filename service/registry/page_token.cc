@@ -10,9 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
+#include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
 #include "google/protobuf/descriptor.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 namespace {
@@ -39,11 +39,11 @@ uint64_t FilterFingerprint(const google::protobuf::Message& request) {
     }
   }
   Hash256 hash = Sha256({descriptor->full_name(), SerializeDeterministic(*filters)});
-  return keys::ReadU64(AsBytes(hash));
+  return ReadBigEndian64(AsBytes(hash));
 }
 
 std::string PageTokens::Tag(uint64_t fingerprint, absl::string_view position) const {
-  std::string message = absl::StrCat(keys::U64(fingerprint), position);
+  std::string message = absl::StrCat(BigEndian64(fingerprint), position);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),

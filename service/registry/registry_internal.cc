@@ -1,12 +1,12 @@
 #include "service/registry/registry_internal.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/encoding/big_endian.h"
 #include "common/proto/wire_fields.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "service/registry/validation.h"
-#include "service/storage/keys.h"
 
 namespace credit::registry_internal {
 
@@ -157,7 +157,7 @@ absl::Status NoSuchEntry(uint64_t id) {
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position) {
   if (position.empty()) return 0;
   if (position.size() != 8) return absl::InvalidArgumentError("page_token: malformed");
-  return keys::ReadU64(position);
+  return ReadBigEndian64(position);
 }
 
 }  // namespace credit::registry_internal

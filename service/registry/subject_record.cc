@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "service/storage/keys.h"
+#include "common/encoding/big_endian.h"
 
 namespace credit {
 namespace {
@@ -50,9 +50,9 @@ void SubjectRecord::Set(uint64_t id, const std::string* entry_bytes) {
 }
 
 std::string SubjectRecord::Encode() const {
-  std::string out = keys::U64(last_change.has_value() ? *last_change + 1 : 0);
+  std::string out = BigEndian64(last_change.has_value() ? *last_change + 1 : 0);
   for (const Item& item : active) {
-    out += keys::U64(item.id);
+    out += BigEndian64(item.id);
     PutVarint32(static_cast<uint32_t>(item.entry.size()), &out);
     out += item.entry;
   }
@@ -62,11 +62,11 @@ std::string SubjectRecord::Encode() const {
 absl::StatusOr<SubjectRecordView> DecodeSubjectRecord(absl::string_view bytes) {
   if (bytes.size() < 8) return Corrupt("shorter than its 8-byte header");
   SubjectRecordView view;
-  if (uint64_t last = keys::ReadU64(bytes); last != 0) view.last_change = last - 1;
+  if (uint64_t last = ReadBigEndian64(bytes); last != 0) view.last_change = last - 1;
   bytes.remove_prefix(8);
   while (!bytes.empty()) {
     if (bytes.size() < 8) return Corrupt("an entry id is cut short");
-    uint64_t id = keys::ReadU64(bytes);
+    uint64_t id = ReadBigEndian64(bytes);
     bytes.remove_prefix(8);
     uint32_t length = 0;
     if (!GetVarint32(&bytes, &length) || length > bytes.size()) {

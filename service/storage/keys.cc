@@ -1,24 +1,13 @@
 #include "service/storage/keys.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/encoding/big_endian.h"
 
 namespace credit::keys {
 
-std::string U64(uint64_t value) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(value & 0xFF);
-    value >>= 8;
-  }
-  return out;
-}
+std::string U64(uint64_t value) { return BigEndian64(value); }
 
-uint64_t ReadU64(absl::string_view bytes) {
-  if (bytes.size() < 8) return 0;
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[i]);
-  return v;
-}
+uint64_t ReadU64(absl::string_view bytes) { return ReadBigEndian64(bytes); }
 
 std::string SubjectItem(absl::string_view subject_code, uint64_t id) {
   return absl::StrCat(subject_code, U64(id));
