@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
 #include "common/querylog/query_record_hash.h"
 #include "common/status/status_macros.h"
@@ -11,7 +12,6 @@
 #include "service/failpoint/failpoint.h"
 #include "service/registry/page_token.h"
 #include "service/registry/validation.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 namespace {
@@ -28,17 +28,15 @@ absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clo
   ASSIGN_OR_RETURN(std::string salt, store->GetOrCreateSecret(kSaltKey));
   uint64_t next = 0;
   Hash256 last{};
-  auto it = store->NewIterator(Family::kQueries);
-  it->SeekToLast();
-  if (it->Valid()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store->LastQuery());
+  if (stored.has_value()) {
     v1::QueryRecord record;
-    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!record.ParseFromString(*stored)) {
       return absl::DataLossError("query log: the last record does not parse");
     }
     next = record.sequence() + 1;
     last = QueryRecordHash(record);
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
   return std::unique_ptr<QueryLog>(
       new QueryLog(store, clock, page_tokens, std::move(salt), next, last));
 }
@@ -115,22 +113,18 @@ void QueryLog::Run() {
     queue_.clear();
     lock.unlock();
 
-    rocksdb::WriteBatch batch;
+    QueryBatch batch = store_->NewQueryBatch();
     uint64_t sequence = next_sequence_;
     Hash256 previous = last_hash_;
     for (const std::string& body : batch_records) {
       QueryRecordPieces record(sequence, body, previous);
-      std::string key = keys::U64(sequence);
-      rocksdb::Slice key_slice(key);
       auto [head, middle, tail] = record.Bytes();
-      rocksdb::Slice value[] = {ToSlice(head), ToSlice(middle), ToSlice(tail)};
-      batch.Put(store_->Handle(Family::kQueries), rocksdb::SliceParts(&key_slice, 1),
-                rocksdb::SliceParts(value, 3));
+      batch.Add(sequence, head, middle, tail);
       previous = record.Hash();
       ++sequence;
     }
     FailPoint(kFailQueryLogWrite);
-    absl::Status status = store_->Write(&batch);
+    absl::Status status = store_->WriteQueries(&batch);
 
     lock.lock();
     if (status.ok()) {
@@ -165,40 +159,41 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
   if (!position.empty() && position.size() != 8) {
     return absl::InvalidArgumentError("page_token: malformed");
   }
-  uint64_t next = std::max(keys::ReadU64(position), request.from_sequence());
+  uint64_t next = std::max(ReadBigEndian64(position), request.from_sequence());
   v1::ListQueriesResponse response;
-  auto it = store_->NewIterator(Family::kQueries);
   int scanned = 0;
   size_t page_bytes = 0;
-  for (it->Seek(keys::U64(next)); it->Valid(); it->Next()) {
-    uint64_t sequence = keys::ReadU64(View(it->key()));
-    if (response.queries_size() == page_size || ++scanned > 10000) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
-      break;
-    }
+  absl::Status status;
+  auto page_ends_at = [&](uint64_t sequence) {
+    response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
+    return false;
+  };
+  RETURN_IF_ERROR(store_->ScanQueries(next, [&](uint64_t sequence, absl::string_view bytes) {
+    if (response.queries_size() == page_size || ++scanned > 10000) return page_ends_at(sequence);
     v1::QueryRecord record;
-    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("query ", sequence, ": stored bytes do not parse"));
+    if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      status = absl::DataLossError(absl::StrCat("query ", sequence, ": stored bytes do not parse"));
+      return false;
     }
     if (!request.actor_identity().empty() &&
         record.actor().identity() != request.actor_identity()) {
-      continue;
+      return true;
     }
     if (!subject_hash.empty() &&
         std::find(record.subject_hashes().begin(), record.subject_hashes().end(), subject_hash) ==
             record.subject_hashes().end()) {
-      continue;
+      return true;
     }
     record.set_hash(std::string(AsBytes(QueryRecordHash(record))));
     const size_t size = record.ByteSizeLong();
     if (response.queries_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
-      break;
+      return page_ends_at(sequence);
     }
     page_bytes += size;
     *response.add_queries() = std::move(record);
-  }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing queries"));
+    return true;
+  }));
+  RETURN_IF_ERROR(status);
   return response;
 }
 

@@ -5,7 +5,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 
@@ -62,31 +61,42 @@ absl::Status UpperNodes::Load(Store& store, const std::atomic<bool>& stop) {
       levels_[level].loaded.reserve(stored);
     }
     if (stored == 0) continue;
-    std::unique_ptr<rocksdb::Iterator> it = store.NewScanIterator(Family::kTreeNodes);
+    // Nodes go into memory a chunk at a time, so lookups of the level wait for a chunk at most.
     uint64_t next = 0;
-    it->Seek(keys::TreeNode(level, 0));
     absl::Status level_status = absl::OkStatus();
-    while (next < stored && level_status.ok()) {
-      if (stop.load(std::memory_order_relaxed)) return absl::OkStatus();
-      chunk.clear();
-      uint64_t end = std::min(stored, next + kChunkNodes);
-      for (uint64_t index = next; index < end; ++index, it->Next()) {
-        if (!it->Valid() || it->key() != keys::TreeNode(level, index)) {
-          level_status = it->status().ok()
-                             ? NodeLoss(level, index, "is missing")
-                             : FromRocksStatus(it->status(), "reading Merkle tree nodes");
-          break;
-        }
-        if (it->value().size() != sizeof(Hash256)) {
-          level_status = NodeLoss(level, index, "is not 32 bytes long");
-          break;
-        }
-        std::memcpy(chunk.emplace_back().data(), it->value().data(), sizeof(Hash256));
-      }
+    bool stopped = false;
+    auto publish = [&] {
       absl::MutexLock lock(&mu_);
       levels_[level].loaded.insert(levels_[level].loaded.end(), chunk.begin(), chunk.end());
       next += chunk.size();
-    }
+      chunk.clear();
+    };
+    chunk.clear();
+    if (stop.load(std::memory_order_relaxed)) return absl::OkStatus();
+    absl::Status scanned = store.ScanTreeLevel(level, [&](uint64_t index, absl::string_view value) {
+      if (index != next + chunk.size()) {
+        level_status = NodeLoss(level, next + chunk.size(), "is missing");
+        return false;
+      }
+      if (value.size() != sizeof(Hash256)) {
+        level_status = NodeLoss(level, index, "is not 32 bytes long");
+        return false;
+      }
+      std::memcpy(chunk.emplace_back().data(), value.data(), sizeof(Hash256));
+      if (next + chunk.size() == stored) return false;
+      if (chunk.size() == kChunkNodes) {
+        publish();
+        if (stop.load(std::memory_order_relaxed)) {
+          stopped = true;
+          return false;
+        }
+      }
+      return true;
+    });
+    if (stopped) return absl::OkStatus();
+    publish();
+    if (level_status.ok() && !scanned.ok()) level_status = scanned;
+    if (level_status.ok() && next < stored) level_status = NodeLoss(level, next, "is missing");
     if (!level_status.ok() && result.ok()) result = level_status;
   }
   return result;

@@ -20,14 +20,13 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/sha256.h"
-#include "service/storage/keys.h"
 #include "service/storage/store.h"
 
 namespace credit {
 
 class UpperNodes {
  public:
-  static constexpr int kLowestLevel = keys::kUpperTreeLevel;
+  static constexpr int kLowestLevel = kLowestStoredUpperTreeLevel;
 
   struct Node {
     int level = 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "service/storage/store.h"
 
 namespace credit::keys {
 
@@ -27,7 +28,7 @@ std::string Request(absl::string_view identity, absl::string_view request_id);
 // from kUpperTreeLevel up. A node in between covers at most 16 leaves, which lie in one or two
 // data blocks: a proof hashes it from them, so storing it would buy nothing (it was 47 % of the
 // nodes written, and of the family's flushes and compactions).
-inline constexpr int kUpperTreeLevel = 5;
+inline constexpr int kUpperTreeLevel = kLowestStoredUpperTreeLevel;
 constexpr bool IsStoredTreeLevel(int level) { return level == 0 || level >= kUpperTreeLevel; }
 std::string TreeNode(int level, uint64_t index);
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -84,6 +85,24 @@ class SortedWrites {
   std::vector<Write> writes_;
 };
 
+// Query-log records to append in one synced write (Store::NewQueryBatch, Store::WriteQueries).
+// Each record is given as pieces stored one after the other, so a caller that has it in parts
+// copies nothing. Not thread-safe.
+class QueryBatch {
+ public:
+  void Add(uint64_t sequence, absl::string_view head, absl::string_view middle,
+           absl::string_view tail);
+
+ private:
+  friend class Store;
+  explicit QueryBatch(rocksdb::ColumnFamilyHandle* family) : family_(family) {}
+  rocksdb::ColumnFamilyHandle* family_;
+  rocksdb::WriteBatch batch_;
+};
+
+// The lowest level of the Merkle tree above the leaves whose nodes are stored (keys.h).
+inline constexpr int kLowestStoredUpperTreeLevel = 5;
+
 class Store {
  public:
   // Opens (creating when absent) the database in `dir`. FAILED_PRECONDITION when the folder holds
@@ -130,6 +149,21 @@ class Store {
   // The 32-byte secret stored under `name` in the meta family, made from OpenSSL's random
   // generator (and stored, synced) the first time it is asked for.
   absl::StatusOr<std::string> GetOrCreateSecret(const std::string& name);
+
+  // The query log (the queries family: sequence -> record bytes).
+  QueryBatch NewQueryBatch() { return QueryBatch(Handle(Family::kQueries)); }
+  absl::Status WriteQueries(QueryBatch* batch) { return Write(&batch->batch_); }
+  // The last record's bytes; nullopt when the log is empty.
+  absl::StatusOr<std::optional<std::string>> LastQuery();
+  // Calls `visit` with each record's sequence and bytes from `from` on, in order, until it
+  // returns false or the records end.
+  absl::Status ScanQueries(uint64_t from,
+                           absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
+
+  // Calls `visit` with the index and stored bytes of each Merkle node of `level` (level 0 or
+  // kLowestStoredUpperTreeLevel and up), in index order from 0, until it returns false or the
+  // level ends; one pass that leaves the block cache to the lookups.
+  absl::Status ScanTreeLevel(int level, absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
 
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const rocksdb::Snapshot> Snapshot();
