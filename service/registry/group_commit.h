@@ -10,7 +10,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "rocksdb/write_batch.h"
 #include "service/registry/registry.h"
 
 namespace credit {
@@ -20,17 +19,14 @@ struct Registry::Mutation {
   const Caller* caller = nullptr;
   std::string request_id;
   int64_t time_micros = 0;
-  // The group's batch, and its writes to the families not keyed in the order they are written
-  // (subjects, the subject indexes, Merkle nodes: level first), added to the batch in key order
-  // when it is written. A build that fails is rolled back in both to where it started.
-  rocksdb::WriteBatch* batch = nullptr;
-  SortedWrites* keyed = nullptr;
-  // This mutation's writes to the families mutations read (family + key -> value or deletion);
-  // merged into Registry::pending_ when the mutation joins its group.
-  absl::flat_hash_map<std::string, std::optional<std::string>> writes;
-  // Stored values read ahead in one MultiGet (ReadAhead), keyed like `writes`: what the store
-  // held, under write_mu_, for keys no uncommitted group had written.
-  absl::flat_hash_map<std::string, std::optional<std::string>> read_ahead;
+  // The group's writes. A build that fails is rolled back to where it started.
+  WriteSet* out = nullptr;
+  // This mutation's writes to the rows mutations read (row -> value or deletion); merged into
+  // Registry::pending_ when the mutation joins its group.
+  absl::flat_hash_map<Row, std::optional<std::string>> writes;
+  // Stored values read ahead in one MultiGet (ReadAhead), by row: what the store held, under
+  // write_mu_, for rows no uncommitted group had written.
+  absl::flat_hash_map<Row, std::optional<std::string>> read_ahead;
   // The Merkle nodes of the upper levels its records complete, for UpperNodes once committed.
   std::vector<UpperNodes::Node> upper_nodes;
   std::optional<uint64_t> first_sequence;  // of the mutation's first change record
@@ -41,11 +37,11 @@ struct Registry::Mutation {
 
 // Mutations that share one synced write and one signed head.
 struct Registry::Group {
+  explicit Group(const Store& store) : writes(store) {}
   uint64_t id = 0;
-  rocksdb::WriteBatch batch;
-  SortedWrites keyed;
-  // Per member: its request key, and what stores its answer once the group's head is known.
-  std::vector<std::string> request_keys;
+  WriteSet writes;
+  // Per member: its request's row, and what stores its answer once the group's head is known.
+  std::vector<Row> request_keys;
   std::vector<std::function<std::string(const v1::SignedTreeHead&)>> finishers;
   std::vector<std::function<void()>> on_commit;
   std::vector<UpperNodes::Node> upper_nodes;  // its members', in order

@@ -13,56 +13,14 @@
 #include "service/failpoint/failpoint.h"
 #include "service/registry/group_commit.h"
 #include "service/registry/registry_internal.h"
-#include "service/registry/subject_record.h"
-#include "service/storage/keys.h"
+#include "service/storage/migrations.h"
+#include "service/storage/subject_record.h"
 
 namespace credit {
 namespace {
 
 using registry_internal::ParseEntry;
 using registry_internal::StatusPart;
-
-// pending_ and Mutation::writes are keyed by family and key together.
-std::string PendingKey(Family family, absl::string_view key) {
-  return absl::StrCat(std::string(1, static_cast<char>(family)), key);
-}
-
-// Marks the subjects family as built from the entries, in the format of its value: "2", status
-// parts (subject_record.h); "1" kept whole entries. Without the mark (data folders from before
-// the family existed) or with another format, the family is built afresh at open.
-constexpr char kSubjectsBuiltKey[] = "subjects_built";
-constexpr char kSubjectsFormat[] = "2";
-
-// The lowest Merkle level above the leaves that the store holds (keys::kUpperTreeLevel). Folders
-// without the mark were written when every level was stored; their nodes between the leaves and
-// that level were never read, and are dropped at open.
-constexpr char kTreeLevelsKey[] = "tree_levels_from";
-
-// Part of a subject's record gathered by one chunk of the rebuild: entry status parts, the last
-// change, or both. Written by MergeSubjectRecords into what earlier chunks wrote.
-using RecordChunk = std::map<std::string, SubjectRecord, std::less<>>;
-
-absl::Status MergeSubjectRecords(Store& store, RecordChunk& chunk) {
-  if (chunk.empty()) return absl::OkStatus();
-  std::vector<absl::string_view> codes;
-  codes.reserve(chunk.size());
-  for (const auto& [code, record] : chunk) codes.push_back(code);
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
-                   store.MultiGet(Family::kSubjects, codes, nullptr));
-  rocksdb::WriteBatch batch;
-  size_t i = 0;
-  for (auto& [code, record] : chunk) {
-    if (const std::optional<std::string>& earlier = stored[i++]; earlier.has_value()) {
-      ASSIGN_OR_RETURN(SubjectRecord merged, ParseSubjectRecord(*earlier));
-      for (const SubjectRecord::Item& item : record.active) merged.Set(item.id, &item.entry);
-      if (record.last_change.has_value()) merged.last_change = record.last_change;
-      record = std::move(merged);
-    }
-    batch.Put(store.Handle(Family::kSubjects), code, record.Encode());
-  }
-  chunk.clear();
-  return store.Write(&batch);
-}
 
 }  // namespace
 
@@ -116,21 +74,17 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
 absl::Status Registry::Resume(size_t rebuild_chunk_bytes) {
   absl::MutexLock lock(&write_mu_);
   LogState& state = committed_;
-  {
-    auto it = store_->NewIterator(Family::kChanges);
-    it->SeekToLast();
-    if (it->Valid()) {
-      uint64_t sequence = keys::ReadU64(View(it->key()));
-      ASSIGN_OR_RETURN(ChangeRecord last, DecodeChangeRecord(View(it->value())));
-      if (last.sequence != sequence) {
-        return absl::DataLossError(absl::StrCat("change record under key ", sequence,
-                                                " says it is sequence ", last.sequence));
-      }
-      state.next_sequence = sequence + 1;
-      state.last_hash = ChangeRecordHash(View(it->value()));
-      state.last_time_micros = last.time_micros;
+  ASSIGN_OR_RETURN(auto last_change, store_->LastChange());
+  if (last_change.has_value()) {
+    const auto& [sequence, bytes] = *last_change;
+    ASSIGN_OR_RETURN(ChangeRecord last, DecodeChangeRecord(bytes));
+    if (last.sequence != sequence) {
+      return absl::DataLossError(absl::StrCat("change record under key ", sequence,
+                                              " says it is sequence ", last.sequence));
     }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
+    state.next_sequence = sequence + 1;
+    state.last_hash = ChangeRecordHash(bytes);
+    state.last_time_micros = last.time_micros;
   }
   upper_nodes_ = std::make_unique<UpperNodes>(state.next_sequence);
   // The tree's right edge, from the nodes stored with the records: no replay of the log.
@@ -145,29 +99,35 @@ absl::Status Registry::Resume(size_t rebuild_chunk_bytes) {
                                               ": its tree leaf differs from the record's hash"));
     }
   }
-  {
-    auto it = store_->NewIterator(Family::kEntries);
-    it->SeekToLast();
-    if (it->Valid()) state.next_entry_id = keys::ReadU64(View(it->key())) + 1;
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-  }
+  ASSIGN_OR_RETURN(uint64_t last_entry_id, store_->LastEntryId());
+  state.next_entry_id = last_entry_id + 1;
   tentative_ = committed_;
   {
-    auto it = store_->NewIterator(Family::kMeasures);
     std::unique_lock catalogue_lock(catalogue_mu_);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::Status parsed;
+    RETURN_IF_ERROR(store_->ScanMeasures([&](absl::string_view code, absl::string_view bytes) {
       v1::Measure measure;
-      if (!measure.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(
-            absl::StrCat("measure ", View(it->key()), ": stored bytes do not parse"));
+      if (!measure.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        if (parsed.ok()) {
+          parsed =
+              absl::DataLossError(absl::StrCat("measure ", code, ": stored bytes do not parse"));
+        }
+        return;
       }
       catalogue_[measure.code()] = std::move(measure);
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the measures catalogue"));
+    }));
+    RETURN_IF_ERROR(parsed);
     writer_catalogue_ = catalogue_;
   }
-  RETURN_IF_ERROR(BuildSubjectRecords(rebuild_chunk_bytes));
-  RETURN_IF_ERROR(DropHashedTreeLevels());
+  RETURN_IF_ERROR(BuildSubjectRecords(
+      *store_, rebuild_chunk_bytes,
+      [](uint64_t id, absl::string_view bytes)
+          -> absl::StatusOr<std::optional<std::pair<std::string, std::string>>> {
+        ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(bytes, id));
+        if (entry.status() != v1::ACTIVE) return std::nullopt;
+        return std::make_pair(entry.subject().code(), StatusPart(entry));
+      }));
+  RETURN_IF_ERROR(DropHashedTreeLevels(*store_));
   auto view = std::make_shared<ReadView>();
   view->snapshot = store_->Snapshot();
   ASSIGN_OR_RETURN(view->head, LatestHead(view->snapshot.get()));
@@ -179,88 +139,6 @@ absl::Status Registry::Resume(size_t rebuild_chunk_bytes) {
   absl::MutexLock view_lock(&view_mu_);
   view_ = std::move(view);
   return absl::OkStatus();
-}
-
-// One range deletion, whatever the log's size; compactions then reclaim the room (at 10 M
-// records, 9.4 M nodes). Nothing reads those levels, so nothing waits for that.
-absl::Status Registry::DropHashedTreeLevels() {
-  const std::string lowest = absl::StrCat(keys::kUpperTreeLevel);
-  ASSIGN_OR_RETURN(std::optional<std::string> marked, store_->Get(Family::kMeta, kTreeLevelsKey));
-  if (marked == lowest) return absl::OkStatus();
-  rocksdb::WriteBatch batch;
-  if (committed_.next_sequence > 0) {
-    rocksdb::Status deleted =
-        batch.DeleteRange(store_->Handle(Family::kTreeNodes), keys::TreeNode(1, 0),
-                          keys::TreeNode(keys::kUpperTreeLevel, 0));
-    RETURN_IF_ERROR(FromRocksStatus(deleted, "dropping the hashed Merkle levels"));
-  }
-  batch.Put(store_->Handle(Family::kMeta), kTreeLevelsKey, lowest);
-  return store_->Write(&batch);
-}
-
-// In bounded memory, whatever the size of the registry (at 10 M entries, gathering every record
-// first took 5.3 GB): (1) every record there is goes (an older format's, or those of a rebuild
-// a crash interrupted: the marker is written last, so the next open starts over); (2) the
-// entries, in id order, chunk by chunk, each chunk's status parts merged into the records earlier
-// chunks wrote; (3) the subject change index, in subject order, each subject's last change merged
-// the same way. Records are deleted one by one: a range tombstone would switch the memtable Bloom
-// filters off (store.cc).
-absl::Status Registry::BuildSubjectRecords(size_t chunk_bytes) {
-  ASSIGN_OR_RETURN(std::optional<std::string> built, store_->Get(Family::kMeta, kSubjectsBuiltKey));
-  if (built == kSubjectsFormat) return absl::OkStatus();
-  {
-    auto it = store_->NewScanIterator(Family::kSubjects);
-    rocksdb::WriteBatch batch;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      batch.Delete(store_->Handle(Family::kSubjects), it->key());
-      if (batch.GetDataSize() >= chunk_bytes) {
-        RETURN_IF_ERROR(store_->Write(&batch));
-        batch.Clear();
-      }
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject records"));
-    RETURN_IF_ERROR(store_->Write(&batch));
-  }
-  RecordChunk chunk;
-  size_t gathered = 0;
-  {
-    auto it = store_->NewScanIterator(Family::kEntries);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      uint64_t id = keys::ReadU64(View(it->key()));
-      ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(View(it->value()), id));
-      if (entry.status() != v1::ACTIVE) continue;
-      std::string part = StatusPart(entry);
-      gathered += entry.subject().code().size() + part.size() + 64;  // with the map's overhead
-      chunk[entry.subject().code()].Set(id, &part);
-      if (gathered >= chunk_bytes) {
-        RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
-        gathered = 0;
-      }
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-    RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
-  }
-  {
-    // Keys are the subject code and the change's sequence: a subject's last key is its last
-    // change (and where a chunk ends amid a subject's keys, the next chunk's merge has the later).
-    auto it = store_->NewScanIterator(Family::kSubjectChanges);
-    gathered = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      absl::string_view key = View(it->key());
-      auto [record, added] = chunk.try_emplace(std::string(key.substr(0, key.size() - 8)));
-      record->second.last_change = keys::SubjectItemId(key);
-      if (added) gathered += key.size() + 64;
-      if (gathered >= chunk_bytes) {
-        RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
-        gathered = 0;
-      }
-    }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject change index"));
-    RETURN_IF_ERROR(MergeSubjectRecords(*store_, chunk));
-  }
-  rocksdb::WriteBatch batch;
-  batch.Put(store_->Handle(Family::kMeta), kSubjectsBuiltKey, kSubjectsFormat);
-  return store_->Write(&batch);
 }
 
 uint64_t Registry::ChangeCount() const {
@@ -300,7 +178,7 @@ absl::StatusOr<std::optional<std::string>> Registry::StoredAnswer(const std::str
     std::shared_ptr<Group> group = pending->second.group;
     while (!group->done) idle_.Wait(&write_mu_);
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(Family::kRequests, request_key));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->GetRow(request_key));
   if (!stored.has_value()) return std::nullopt;
   if (stored->size() < fingerprint.size() ||
       absl::string_view(*stored).substr(0, fingerprint.size()) != AsBytes(fingerprint)) {
@@ -311,45 +189,28 @@ absl::StatusOr<std::optional<std::string>> Registry::StoredAnswer(const std::str
 
 std::shared_ptr<Registry::Group> Registry::OpenGroup() {
   if (open_group_ == nullptr) {
-    open_group_ = std::make_shared<Group>();
+    open_group_ = std::make_shared<Group>(*store_);
     open_group_->id = next_group_id_++;
   }
   return open_group_;
 }
 
-absl::StatusOr<std::optional<std::string>> Registry::ReadForWrite(const Mutation& m, Family family,
-                                                                  const std::string& key) const {
-  std::string pending_key = PendingKey(family, key);
-  if (auto own = m.writes.find(pending_key); own != m.writes.end()) return own->second;
-  if (auto other = pending_.find(pending_key); other != pending_.end()) {
-    return other->second.value;
-  }
-  if (auto ahead = m.read_ahead.find(pending_key); ahead != m.read_ahead.end()) {
-    return ahead->second;
-  }
-  return store_->Get(family, key);
+absl::StatusOr<std::optional<std::string>> Registry::ReadForWrite(const Mutation& m,
+                                                                  const Row& row) const {
+  if (auto own = m.writes.find(row); own != m.writes.end()) return own->second;
+  if (auto other = pending_.find(row); other != pending_.end()) return other->second.value;
+  if (auto ahead = m.read_ahead.find(row); ahead != m.read_ahead.end()) return ahead->second;
+  return store_->GetRow(row);
 }
 
-absl::Status Registry::ReadAhead(Mutation& m, Family family,
-                                 const std::vector<std::string>& keys) const {
-  std::vector<absl::string_view> to_read;
-  std::vector<std::string> pending_keys;
-  to_read.reserve(keys.size());
-  pending_keys.reserve(keys.size());
-  for (const std::string& key : keys) {
-    std::string pending_key = PendingKey(family, key);
-    if (m.writes.contains(pending_key) || pending_.contains(pending_key) ||
-        m.read_ahead.contains(pending_key)) {
-      continue;
-    }
-    to_read.push_back(key);
-    pending_keys.push_back(std::move(pending_key));
-  }
-  if (to_read.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
-                   store_->MultiGet(family, to_read, nullptr));
+absl::Status Registry::ReadAhead(Mutation& m, std::vector<Row> rows) const {
+  std::erase_if(rows, [&](const Row& row) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return m.writes.contains(row) || pending_.contains(row) || m.read_ahead.contains(row);
+  });
+  if (rows.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values, store_->MultiGetRows(rows));
   for (size_t i = 0; i < values.size(); ++i) {
-    m.read_ahead.emplace(std::move(pending_keys[i]), std::move(values[i]));
+    m.read_ahead.emplace(std::move(rows[i]), std::move(values[i]));
   }
   return absl::OkStatus();
 }
@@ -367,15 +228,12 @@ uint64_t Registry::AddRecord(Mutation& m, ChangeRecord& record,
   record.request_id = m.request_id;
   std::string encoded = EncodeChangeRecord(record);
   Hash256 hash = ChangeRecordHash(encoded);
-  m.batch->Put(store_->Handle(Family::kChanges), keys::U64(record.sequence), encoded);
+  m.out->PutChange(record.sequence, encoded);
   state.tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
-    if (!keys::IsStoredTreeLevel(level)) return;
-    m.keyed->Put(Family::kTreeNodes, keys::TreeNode(level, index), AsBytes(node));
+    m.out->PutTreeNode(level, index, AsBytes(node));
     if (level >= UpperNodes::kLowestLevel) m.upper_nodes.push_back({level, index, node});
   });
-  for (const std::string& subject : subjects) {
-    m.keyed->Put(Family::kSubjectChanges, keys::SubjectItem(subject, record.sequence), "");
-  }
+  for (const std::string& subject : subjects) m.out->AddSubjectChange(subject, record.sequence);
   state.next_sequence = record.sequence + 1;
   state.last_hash = hash;
   state.last_time_micros = record.time_micros;
@@ -397,22 +255,18 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     subjects.push_back(before->subject().code());
   }
 
-  std::string id_key = keys::U64(after.id());
-  m.batch->Put(store_->Handle(Family::kEntries), id_key, record.after);
-  m.writes[PendingKey(Family::kEntries, id_key)] = record.after;
+  m.out->PutEntry(after.id(), record.after);
+  m.writes[Store::EntryRow(after.id())] = record.after;
   if (before == nullptr || subjects.size() == 2) {
-    m.keyed->Put(Family::kSubjectEntries, keys::SubjectItem(after.subject().code(), after.id()),
-                 "");
+    m.out->AddSubjectEntry(after.subject().code(), after.id());
   }
-  if (subjects.size() == 2) {
-    m.keyed->Delete(Family::kSubjectEntries,
-                    keys::SubjectItem(before->subject().code(), after.id()));
-  }
+  if (subjects.size() == 2) m.out->RemoveSubjectEntry(before->subject().code(), after.id());
   uint64_t sequence = AddRecord(m, record, subjects);
 
   // Each touched subject's status record: the entry in it while ACTIVE under that subject.
   for (const std::string& code : subjects) {
-    ASSIGN_OR_RETURN(std::optional<std::string> stored, ReadForWrite(m, Family::kSubjects, code));
+    const Row row = Store::SubjectRecordRow(code);
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, ReadForWrite(m, row));
     SubjectRecord subject;
     if (stored.has_value()) {
       ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
@@ -422,8 +276,8 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     subject.Set(after.id(), active_here ? &part : nullptr);
     subject.last_change = sequence;
     std::string encoded = subject.Encode();
-    m.keyed->Put(Family::kSubjects, code, encoded);
-    m.writes[PendingKey(Family::kSubjects, code)] = std::move(encoded);
+    m.out->PutSubjectRecord(code, encoded);
+    m.writes[row] = std::move(encoded);
   }
   return absl::OkStatus();
 }
@@ -461,19 +315,16 @@ void Registry::CommitOpenGroup() {
 
   FailPoint(kFailBeforeSigning);
   v1::SignedTreeHead head = SignHead(end.tree.size(), end.last_time_micros, end.tree.Root());
-  group->batch.Put(store_->Handle(Family::kHeads), keys::U64(end.tree.size()),
-                   SerializeDeterministic(head));
+  group->writes.PutHead(end.tree.size(), SerializeDeterministic(head));
   for (size_t i = 0; i < group->request_keys.size(); ++i) {
-    group->batch.Put(store_->Handle(Family::kRequests), group->request_keys[i],
-                     group->finishers[i](head));
+    group->writes.PutRequestAnswer(group->request_keys[i], group->finishers[i](head));
   }
 
   // The next group fills while this one is written.
   write_mu_.Unlock();
-  absl::Status status = group->keyed.MoveSortedTo(*store_, &group->batch);
   FailPoint(kFailBeforeWrite);
-  if (status.ok()) status = store_->Write(&group->batch);
-  std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  absl::Status status = store_->Commit(&group->writes);
+  std::shared_ptr<const StoreSnapshot> snapshot;
   if (status.ok()) {
     FailPoint(kFailAfterWrite);
     snapshot = store_->Snapshot();

@@ -157,15 +157,12 @@ class Registry {
   // right after it was written, so an answer and the head it cites always agree.
   struct ReadView {
     v1::SignedTreeHead head;
-    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+    std::shared_ptr<const StoreSnapshot> snapshot;
   };
 
   Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
            absl::TimeZone time_zone);
   absl::Status Resume(size_t rebuild_chunk_bytes);
-  absl::Status BuildSubjectRecords(size_t chunk_bytes);
-  // Drops the Merkle nodes a folder from before holds between its leaves and the upper levels.
-  absl::Status DropHashedTreeLevels() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which adds
   // the mutation's change records (AddRecord, ChangeEntry) and fills `response`. The mutation
@@ -204,14 +201,13 @@ class Registry {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A value as the writer sees it: this mutation's own writes, then uncommitted groups', then
   // the store (read ahead, or read now).
-  absl::StatusOr<std::optional<std::string>> ReadForWrite(const Mutation& m, Family family,
-                                                          const std::string& key) const
+  absl::StatusOr<std::optional<std::string>> ReadForWrite(const Mutation& m, const Row& row) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reads the stored values of `keys` that no uncommitted group has written, in one MultiGet,
   // for ReadForWrite to find: an import's thousand subjects (point reads were 5.6 % of a 2 M
   // import's CPU, the MultiGet is 3.2 %). While write_mu_ is held, a stored value changes only
   // through a group whose keys are pending, so what is read ahead stays current for the build.
-  absl::Status ReadAhead(Mutation& m, Family family, const std::vector<std::string>& keys) const
+  absl::Status ReadAhead(Mutation& m, std::vector<Row> rows) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A new entry's output fields: id, status, revision, recorder, times.
   void NewEntry(const Caller& caller, const Mutation& m, const v1::Entry& input, v1::Entry* entry)
@@ -226,7 +222,7 @@ class Registry {
                             absl::Span<const absl::string_view> codes,
                             absl::Span<const v1::SubjectKind> kinds,
                             absl::Span<const std::optional<std::string>> stored,
-                            const rocksdb::Snapshot* snapshot, absl::string_view today,
+                            const StoreSnapshot* snapshot, absl::string_view today,
                             absl::Span<v1::CreditStatus* const> out,
                             absl::Span<std::optional<uint64_t>> last_changes) const;
   // Fills `status` with the FULL answer for `entries` (all of one subject) judged on `date`.
@@ -248,27 +244,26 @@ class Registry {
   // The signed head of `size`: the stored one where a commit group ended there, otherwise signed
   // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
   // the same bytes every time). NOT_FOUND beyond the log's end.
-  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const StoreSnapshot* snapshot) const;
   // The same, as `view` sees it: its own head, held in memory, when `size` is its size.
   absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const ReadView& view) const;
   // The head stored where a commit group ended at `size`; nullopt where none did.
-  absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(
-      uint64_t size, const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(uint64_t size,
+                                                               const StoreSnapshot* snapshot) const;
   // The time of a head of `size` (1 or more): its last record's. NOT_FOUND beyond the log's end.
-  absl::StatusOr<int64_t> HeadTime(uint64_t size, const rocksdb::Snapshot* snapshot) const;
-  absl::StatusOr<v1::SignedTreeHead> LatestHead(const rocksdb::Snapshot* snapshot) const;
-  absl::StatusOr<int64_t> ChangeTime(uint64_t sequence, const rocksdb::Snapshot* snapshot) const;
-  absl::StatusOr<Hash256> ReadNode(int level, uint64_t index,
-                                   const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<int64_t> HeadTime(uint64_t size, const StoreSnapshot* snapshot) const;
+  absl::StatusOr<v1::SignedTreeHead> LatestHead(const StoreSnapshot* snapshot) const;
+  absl::StatusOr<int64_t> ChangeTime(uint64_t sequence, const StoreSnapshot* snapshot) const;
+  absl::StatusOr<Hash256> ReadNode(int level, uint64_t index, const StoreSnapshot* snapshot) const;
   // The Merkle nodes `ids`, read together: upper levels from memory, the rest with one MultiGet.
   using NodeId = std::pair<int, uint64_t>;  // (level, index)
   using NodeMap = absl::flat_hash_map<NodeId, Hash256>;
   absl::StatusOr<NodeMap> ReadNodes(const std::vector<NodeId>& ids,
-                                    const rocksdb::Snapshot* snapshot) const;
+                                    const StoreSnapshot* snapshot) const;
   // Runs `compute` with every Merkle node it reads fetched in one ReadNodes.
   template <typename T>
   absl::StatusOr<T> WithNodes(
-      const rocksdb::Snapshot* snapshot,
+      const StoreSnapshot* snapshot,
       absl::FunctionRef<absl::StatusOr<T>(merkle::NodeReader)> compute) const;
   absl::StatusOr<std::optional<v1::Entry>> ReadEntry(uint64_t id) const;
   // The entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's

@@ -17,7 +17,6 @@
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 
@@ -57,7 +56,7 @@ v1::SignedTreeHead Registry::SignHead(uint64_t size, int64_t timestamp_micros,
 }
 
 absl::StatusOr<Hash256> Registry::ReadNode(int level, uint64_t index,
-                                           const rocksdb::Snapshot* snapshot) const {
+                                           const StoreSnapshot* snapshot) const {
   ASSIGN_OR_RETURN(NodeMap nodes, ReadNodes({NodeId(level, index)}, snapshot));
   return nodes.begin()->second;
 }
@@ -66,7 +65,7 @@ absl::StatusOr<Hash256> Registry::ReadNode(int level, uint64_t index,
 // placeholder hashes lists the nodes, ReadNodes reads them all, a second run computes with them.
 template <typename T>
 absl::StatusOr<T> Registry::WithNodes(
-    const rocksdb::Snapshot* snapshot,
+    const StoreSnapshot* snapshot,
     absl::FunctionRef<absl::StatusOr<T>(merkle::NodeReader)> compute) const {
   std::vector<NodeId> wanted;
   auto note = [&](int level, uint64_t index) -> absl::StatusOr<Hash256> {
@@ -84,7 +83,7 @@ absl::StatusOr<T> Registry::WithNodes(
 }
 
 absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>& ids,
-                                                      const rocksdb::Snapshot* snapshot) const {
+                                                      const StoreSnapshot* snapshot) const {
   NodeMap nodes;
   std::vector<NodeId> to_read;  // nodes of levels kHashedNodeLevels and up not yet in memory
   std::vector<NodeId> to_hash;  // nodes below, hashed from their leaves
@@ -108,12 +107,11 @@ absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>&
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
   if (to_read.empty() && leaves.empty()) return nodes;
 
-  std::vector<std::string> keys;
-  keys.reserve(to_read.size() + leaves.size());
-  for (const auto& [level, index] : to_read) keys.push_back(keys::TreeNode(level, index));
-  for (uint64_t leaf : leaves) keys.push_back(keys::TreeNode(0, leaf));
+  std::vector<NodeId> stored = to_read;
+  stored.reserve(to_read.size() + leaves.size());
+  for (uint64_t leaf : leaves) stored.emplace_back(0, leaf);
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
-                   store_->MultiGet(Family::kTreeNodes, keys, snapshot));
+                   store_->MultiGetTreeNodes(stored, snapshot));
   std::vector<Hash256> hashes(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (!values[i].has_value() || values[i]->size() != hashes[i].size()) {
@@ -136,9 +134,8 @@ absl::StatusOr<Registry::NodeMap> Registry::ReadNodes(const std::vector<NodeId>&
 }
 
 absl::StatusOr<int64_t> Registry::ChangeTime(uint64_t sequence,
-                                             const rocksdb::Snapshot* snapshot) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   store_->Get(Family::kChanges, keys::U64(sequence), snapshot));
+                                             const StoreSnapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetChange(sequence, snapshot));
   if (!bytes.has_value()) {
     return absl::NotFoundError(absl::StrCat("change ", sequence, " does not exist"));
   }
@@ -147,9 +144,8 @@ absl::StatusOr<int64_t> Registry::ChangeTime(uint64_t sequence,
 }
 
 absl::StatusOr<std::optional<v1::SignedTreeHead>> Registry::StoredHead(
-    uint64_t size, const rocksdb::Snapshot* snapshot) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   store_->Get(Family::kHeads, keys::U64(size), snapshot));
+    uint64_t size, const StoreSnapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetHead(size, snapshot));
   if (!bytes.has_value()) return std::nullopt;
   v1::SignedTreeHead head;
   if (!head.ParseFromString(*bytes)) {
@@ -158,7 +154,7 @@ absl::StatusOr<std::optional<v1::SignedTreeHead>> Registry::StoredHead(
   return head;
 }
 
-absl::StatusOr<int64_t> Registry::HeadTime(uint64_t size, const rocksdb::Snapshot* snapshot) const {
+absl::StatusOr<int64_t> Registry::HeadTime(uint64_t size, const StoreSnapshot* snapshot) const {
   absl::StatusOr<int64_t> time = ChangeTime(size - 1, snapshot);
   if (time.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(absl::StrCat("tree_size: the log never had ", size, " records"));
@@ -167,7 +163,7 @@ absl::StatusOr<int64_t> Registry::HeadTime(uint64_t size, const rocksdb::Snapsho
 }
 
 absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size,
-                                                    const rocksdb::Snapshot* snapshot) const {
+                                                    const StoreSnapshot* snapshot) const {
   if (size == 0) return SignHead(0, 0, merkle::EmptyRoot());
   ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> stored, StoredHead(size, snapshot));
   if (stored.has_value()) return *std::move(stored);
@@ -185,11 +181,9 @@ absl::StatusOr<v1::SignedTreeHead> Registry::HeadAt(uint64_t size, const ReadVie
   return HeadAt(size, view.snapshot.get());
 }
 
-absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const rocksdb::Snapshot* snapshot) const {
-  auto it = store_->NewIterator(Family::kHeads, snapshot);
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading tree heads"));
-  return HeadAt(it->Valid() ? keys::ReadU64(View(it->key())) : 0, snapshot);
+absl::StatusOr<v1::SignedTreeHead> Registry::LatestHead(const StoreSnapshot* snapshot) const {
+  ASSIGN_OR_RETURN(uint64_t size, store_->LastHeadSize(snapshot));
+  return HeadAt(size, snapshot);
 }
 
 absl::StatusOr<v1::GetTreeHeadResponse> Registry::GetTreeHead(
@@ -207,7 +201,7 @@ absl::StatusOr<v1::GetTreeHeadResponse> Registry::GetTreeHead(
 absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
     const v1::GetInclusionProofRequest& request) {
   std::shared_ptr<const ReadView> view = CurrentView();
-  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const StoreSnapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
   RETURN_IF_ERROR(ValidateGetInclusionProofRequest(request, latest.tree_size()));
   const uint64_t size = request.tree_size() == 0 ? latest.tree_size() : request.tree_size();
@@ -232,7 +226,7 @@ absl::StatusOr<v1::GetInclusionProofResponse> Registry::GetInclusionProof(
 absl::StatusOr<v1::GetConsistencyProofResponse> Registry::GetConsistencyProof(
     const v1::GetConsistencyProofRequest& request) {
   std::shared_ptr<const ReadView> view = CurrentView();
-  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const StoreSnapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
   RETURN_IF_ERROR(ValidateGetConsistencyProofRequest(request, latest.tree_size()));
   const uint64_t to = request.to_size() == 0 ? latest.tree_size() : request.to_size();
@@ -273,7 +267,7 @@ v1::GetSigningKeyResponse Registry::GetSigningKey() const {
 absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
     const Caller& caller, const v1::GetCreditStatusAtRequest& request) {
   std::shared_ptr<const ReadView> view = CurrentView();
-  const rocksdb::Snapshot* snapshot = view->snapshot.get();
+  const StoreSnapshot* snapshot = view->snapshot.get();
   const v1::SignedTreeHead& latest = view->head;
   ASSIGN_OR_RETURN(v1::SubjectKind kind,
                    ValidateGetCreditStatusAtRequest(request, latest.tree_size()));
@@ -305,20 +299,27 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   // The last change of each of the subject's entries within the first `size` records.
   std::map<uint64_t, std::pair<uint64_t, v1::Change>> last_change;  // entry id -> (seq, change)
   {
-    auto it = store_->NewIterator(Family::kSubjectChanges, snapshot);
-    const std::string& code = request.subject_code();
-    int scanned = 0;
-    for (it->Seek(ToSlice(code)); it->Valid() && it->key().starts_with(ToSlice(code)); it->Next()) {
-      uint64_t sequence = keys::SubjectItemId(View(it->key()));
-      if (sequence >= size) break;
-      if (++scanned > registry_internal::kMaxPointInTimeChanges) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "subject_code: the subject has more than ", registry_internal::kMaxPointInTimeChanges,
-            " changes in the tree of size ", size,
-            ", more than a point-in-time answer reads; an auditor reads them with ListChanges"));
-      }
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot));
+    // The subject's changes within the tree, read first: the bound applies before any record.
+    std::vector<uint64_t> sequences;
+    bool over = false;
+    RETURN_IF_ERROR(
+        store_->ScanSubjectChanges(request.subject_code(), 0, snapshot, [&](uint64_t sequence) {
+          if (sequence >= size) return false;
+          if (sequences.size() == registry_internal::kMaxPointInTimeChanges) {
+            over = true;
+            return false;
+          }
+          sequences.push_back(sequence);
+          return true;
+        }));
+    if (over) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "subject_code: the subject has more than ", registry_internal::kMaxPointInTimeChanges,
+          " changes in the tree of size ", size,
+          ", more than a point-in-time answer reads; an auditor reads them with ListChanges"));
+    }
+    for (uint64_t sequence : sequences) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetChange(sequence, snapshot));
       if (!bytes.has_value()) {
         return absl::DataLossError(
             absl::StrCat("subject index names change ", sequence, ", which is not stored"));
@@ -329,7 +330,6 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
       const uint64_t entry_id = change.entry_after().id();
       last_change.insert_or_assign(entry_id, std::make_pair(sequence, std::move(change)));
     }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the subject's changes"));
   }
 
   v1::GetCreditStatusAtResponse response;

@@ -10,7 +10,6 @@
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 
@@ -26,7 +25,7 @@ absl::StatusOr<Response> Registry::Mutate(
   RETURN_IF_ERROR(ValidateRequestId(request_id));
   // The answer to a retry is only returned for the very same request.
   Hash256 fingerprint = Sha256({RpcName(rpc), SerializeDeterministic(request)});
-  std::string request_key = keys::Request(caller.identity, request_id);
+  Row request_key = Store::RequestRow(caller.identity, request_id);
 
   absl::MutexLock lock(&write_mu_);
   ASSIGN_OR_RETURN(std::optional<std::string> stored,
@@ -45,19 +44,16 @@ absl::StatusOr<Response> Registry::Mutate(
   m.caller = &caller;
   m.request_id = std::string(request_id);
   m.time_micros = std::max(absl::ToUnixMicros(clock_->Now()), tentative_.last_time_micros);
-  m.batch = &group->batch;
-  m.keyed = &group->keyed;
+  m.out = &group->writes;
   const LogState before = tentative_;
-  group->batch.SetSavePoint();
-  const size_t keyed_before = group->keyed.size();
+  const WriteSet::Mark mark = group->writes.SetMark();
   Response response;
   if (absl::Status built = build(m, response); !built.ok()) {
-    group->batch.RollbackToSavePoint().PermitUncheckedError();
-    group->keyed.Truncate(keyed_before);
+    group->writes.RollbackTo(mark);
     tentative_ = before;
     return built;
   }
-  group->batch.PopSavePoint().PermitUncheckedError();
+  group->writes.DropMark();
   response.set_change_sequence(m.last_sequence);
   RETURN_IF_ERROR(Join(group, m, std::move(request_key), fingerprint,
                        [&response, fingerprint](const v1::SignedTreeHead& head) {
@@ -101,10 +97,12 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
   const int count = request.entries_size();
   auto build = [&](Mutation& m, v1::ImportEntriesResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    std::vector<std::string> codes;
-    codes.reserve(count);
-    for (const v1::Entry& input : request.entries()) codes.push_back(input.subject().code());
-    RETURN_IF_ERROR(ReadAhead(m, Family::kSubjects, codes));
+    std::vector<Row> subjects;
+    subjects.reserve(count);
+    for (const v1::Entry& input : request.entries()) {
+      subjects.push_back(Store::SubjectRecordRow(input.subject().code()));
+    }
+    RETURN_IF_ERROR(ReadAhead(m, std::move(subjects)));
     v1::Entry entry;
     for (int i = 0; i < count; ++i) {
       RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_, "entries", i));
@@ -123,15 +121,14 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
 
 absl::StatusOr<std::optional<v1::Entry>> Registry::ReadEntry(uint64_t id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   store_->Get(Family::kEntries, keys::U64(id), CurrentView()->snapshot.get()));
+                   store_->GetEntry(id, CurrentView()->snapshot.get()));
   if (!bytes.has_value()) return std::nullopt;
   return ParseEntry(*bytes, id);
 }
 
 absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mutation& m,
                                                   uint64_t id, uint64_t revision) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   ReadForWrite(m, Family::kEntries, keys::U64(id)));
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadForWrite(m, Store::EntryRow(id)));
   if (!bytes.has_value()) return NoSuchEntry(id);
   ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*bytes, id));
   if (entry.recorded_by().department() != caller.department) {
@@ -217,7 +214,7 @@ absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller
       after.set_revision(1);
     }
     record.after = SerializeDeterministic(after);
-    m.batch->Put(store_->Handle(Family::kMeasures), after.code(), record.after);
+    m.out->PutMeasure(after.code(), record.after);
     AddRecord(m, record, {});
     writer_catalogue_[after.code()] = after;
     m.on_commit = [this, after] {

@@ -6,14 +6,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/encoding/big_endian.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
-#include "service/registry/subject_record.h"
-#include "service/storage/keys.h"
+#include "service/storage/subject_record.h"
 
 namespace credit {
 
@@ -48,49 +48,54 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
 
   auto snapshot = store_->Snapshot();
-  // By subject: walk that subject's index; otherwise all entries in id order.
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(
-      subject.empty() ? Family::kEntries : Family::kSubjectEntries, snapshot.get());
-  std::string start = subject.empty() ? keys::U64(next_id) : keys::SubjectItem(subject, next_id);
   v1::ListEntriesResponse response;
   int scanned = 0;
   size_t page_bytes = 0;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    absl::string_view key = View(it->key());
-    if (!subject.empty() && !absl::StartsWith(key, subject)) break;
-    uint64_t id = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
+  absl::Status status;
+  // Takes entry `id` (its bytes when the scan has them) into the page; false when the page ends.
+  auto take = [&](uint64_t id, std::optional<absl::string_view> stored) {
     if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(id)));
-      break;
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
+      return false;
     }
-    v1::Entry entry;
-    if (subject.empty()) {
-      ASSIGN_OR_RETURN(entry, ParseEntry(View(it->value()), id));
-    } else {
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                       store_->Get(Family::kEntries, keys::U64(id), snapshot.get()));
+    absl::StatusOr<v1::Entry> entry = [&]() -> absl::StatusOr<v1::Entry> {
+      if (stored.has_value()) return ParseEntry(*stored, id);
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetEntry(id, snapshot.get()));
       if (!bytes.has_value()) {
         return absl::DataLossError(
             absl::StrCat("subject index names entry ", id, ", which is not stored"));
       }
-      ASSIGN_OR_RETURN(entry, ParseEntry(*bytes, id));
+      return ParseEntry(*bytes, id);
+    }();
+    if (!entry.ok()) {
+      status = entry.status();
+      return false;
     }
-    if ((request.list() != v1::LIST_KIND_UNSPECIFIED && entry.list() != request.list()) ||
-        (request.status() != v1::ENTRY_STATUS_UNSPECIFIED && entry.status() != request.status()) ||
-        (!request.authority().empty() && entry.authority() != request.authority()) ||
-        (!request.category().empty() && entry.category() != request.category())) {
-      continue;
+    if ((request.list() != v1::LIST_KIND_UNSPECIFIED && entry->list() != request.list()) ||
+        (request.status() != v1::ENTRY_STATUS_UNSPECIFIED && entry->status() != request.status()) ||
+        (!request.authority().empty() && entry->authority() != request.authority()) ||
+        (!request.category().empty() && entry->category() != request.category())) {
+      return true;
     }
-    RedactEntry(caller, &entry);
-    const size_t size = entry.ByteSizeLong();
+    RedactEntry(caller, &*entry);
+    const size_t size = entry->ByteSizeLong();
     if (response.entries_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(id)));
-      break;
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
+      return false;
     }
     page_bytes += size;
-    *response.add_entries() = std::move(entry);
-  }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing entries"));
+    *response.add_entries() = *std::move(entry);
+    return true;
+  };
+  // By subject: walk that subject's index; otherwise all entries in id order.
+  RETURN_IF_ERROR(subject.empty() ? store_->ScanEntries(next_id, snapshot.get(),
+                                                        [&](uint64_t id, absl::string_view bytes) {
+                                                          return take(id, bytes);
+                                                        })
+                                  : store_->ScanSubjectEntries(
+                                        subject, next_id, snapshot.get(),
+                                        [&](uint64_t id) { return take(id, std::nullopt); }));
+  RETURN_IF_ERROR(status);
   // Listing by subject is a lookup of that subject: traced like a status answer, so that guessing
   // codes through it leaves the same trail.
   if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
@@ -101,7 +106,7 @@ absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
                                     absl::Span<const absl::string_view> codes,
                                     absl::Span<const v1::SubjectKind> kinds,
                                     absl::Span<const std::optional<std::string>> stored,
-                                    const rocksdb::Snapshot* snapshot, absl::string_view today,
+                                    const StoreSnapshot* snapshot, absl::string_view today,
                                     absl::Span<v1::CreditStatus* const> out,
                                     absl::Span<std::optional<uint64_t>> last_changes) const {
   // The status parts of every subject's entries in force, subject after subject: subject i's
@@ -130,12 +135,12 @@ absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
     return absl::OkStatus();
   }
   // FULL: the entries in force, read whole with one MultiGet.
-  std::vector<std::string> entry_keys;
-  entry_keys.reserve(parts.size());
-  for (const StatusPartView& part : parts) entry_keys.push_back(keys::U64(part.id));
+  std::vector<uint64_t> ids;
+  ids.reserve(parts.size());
+  for (const StatusPartView& part : parts) ids.push_back(part.id);
   std::vector<std::optional<std::string>> whole;
-  if (!entry_keys.empty()) {
-    ASSIGN_OR_RETURN(whole, store_->MultiGet(Family::kEntries, entry_keys, snapshot));
+  if (!ids.empty()) {
+    ASSIGN_OR_RETURN(whole, store_->MultiGetEntries(ids, snapshot));
   }
   for (size_t i = 0; i < codes.size(); ++i) {
     std::vector<v1::Entry> entries;
@@ -258,7 +263,7 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   const std::string& code = request.subject_code();
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                   store_->Get(Family::kSubjects, code, view->snapshot.get()));
+                   store_->GetSubjectRecord(code, view->snapshot.get()));
   v1::GetCreditStatusResponse response;
   absl::string_view code_view = code;
   v1::CreditStatus* status = response.mutable_status();
@@ -302,7 +307,7 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
   }
   std::shared_ptr<const ReadView> view = CurrentView();
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
-                   store_->MultiGet(Family::kSubjects, valid_codes, view->snapshot.get()));
+                   store_->MultiGetSubjectRecords(valid_codes, view->snapshot.get()));
   std::vector<std::optional<uint64_t>> last_changes(valid_codes.size());
   // A storage failure is the whole call's failure, not the subject's.
   RETURN_IF_ERROR(StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
@@ -353,49 +358,56 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   next = std::max(next, request.from_sequence());
 
   auto snapshot = store_->Snapshot();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(
-      subject.empty() ? Family::kChanges : Family::kSubjectChanges, snapshot.get());
-  std::string start = subject.empty() ? keys::U64(next) : keys::SubjectItem(subject, next);
   v1::ListChangesResponse response;
   int scanned = 0;
   size_t page_bytes = 0;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    absl::string_view key = View(it->key());
-    if (!subject.empty() && !absl::StartsWith(key, subject)) break;
-    uint64_t sequence = subject.empty() ? keys::ReadU64(key) : keys::SubjectItemId(key);
+  absl::Status status;
+  // Takes change `sequence` (its bytes when the scan has them) into the page; false when the
+  // page ends.
+  auto take = [&](uint64_t sequence, std::optional<absl::string_view> stored) {
     if (response.changes_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
-      break;
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
+      return false;
     }
-    std::string bytes;
-    if (subject.empty()) {
-      bytes = std::string(View(it->value()));
-    } else {
-      ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                       store_->Get(Family::kChanges, keys::U64(sequence), snapshot.get()));
-      if (!stored.has_value()) {
+    absl::StatusOr<v1::Change> change = [&]() -> absl::StatusOr<v1::Change> {
+      if (stored.has_value()) return ChangeFromRecord(sequence, *stored);
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                       store_->GetChange(sequence, snapshot.get()));
+      if (!bytes.has_value()) {
         return absl::DataLossError(
             absl::StrCat("subject index names change ", sequence, ", which is not stored"));
       }
-      bytes = *std::move(stored);
+      return ChangeFromRecord(sequence, *bytes);
+    }();
+    if (!change.ok()) {
+      status = change.status();
+      return false;
     }
-    ASSIGN_OR_RETURN(v1::Change change, ChangeFromRecord(sequence, bytes));
-    int64_t micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(change.time());
+    int64_t micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(change->time());
     if ((!request.actor_identity().empty() &&
-         change.actor().identity() != request.actor_identity()) ||
+         change->actor().identity() != request.actor_identity()) ||
         micros < start_micros || micros >= end_micros) {
-      continue;
+      return true;
     }
-    RedactChange(caller, &change);
-    const size_t size = change.ByteSizeLong();
+    RedactChange(caller, &*change);
+    const size_t size = change->ByteSizeLong();
     if (response.changes_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, keys::U64(sequence)));
-      break;
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
+      return false;
     }
     page_bytes += size;
-    *response.add_changes() = std::move(change);
-  }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing changes"));
+    *response.add_changes() = *std::move(change);
+    return true;
+  };
+  RETURN_IF_ERROR(
+      subject.empty()
+          ? store_->ScanChanges(
+                next, snapshot.get(),
+                [&](uint64_t sequence, absl::string_view bytes) { return take(sequence, bytes); })
+          : store_->ScanSubjectChanges(subject, next, snapshot.get(), [&](uint64_t sequence) {
+              return take(sequence, std::nullopt);
+            }));
+  RETURN_IF_ERROR(status);
   return response;
 }
 

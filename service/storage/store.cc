@@ -341,10 +341,4 @@ absl::Status Store::Checkpoint(const std::string& dir) {
   return FromRocksStatus(checkpoint->CreateCheckpoint(dir), "creating the checkpoint");
 }
 
-std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {
-  rocksdb::DB* db = db_.get();
-  return std::shared_ptr<const rocksdb::Snapshot>(
-      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
-}
-
 }  // namespace credit

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -21,6 +22,7 @@
 namespace credit {
 
 struct StoredBackup;
+class Store;
 
 // The column families. Key layouts are in keys.h.
 enum class Family {
@@ -103,6 +105,89 @@ class QueryBatch {
 // The lowest level of the Merkle tree above the leaves whose nodes are stored (keys.h).
 inline constexpr int kLowestStoredUpperTreeLevel = 5;
 
+// A consistent view of the store: reads through it see the store as it was when it was taken.
+// Reads take `const StoreSnapshot*`; null means the latest state. Released when destroyed.
+class StoreSnapshot {
+ public:
+  ~StoreSnapshot();
+  StoreSnapshot(const StoreSnapshot&) = delete;
+  StoreSnapshot& operator=(const StoreSnapshot&) = delete;
+
+ private:
+  friend class Store;
+  StoreSnapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot)
+      : db_(db), snapshot_(snapshot) {}
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+// A stored value the write path may read back before its commit group is durable, named by one
+// string that holds its table and key: the key of maps of pending values. Made by
+// Store::EntryRow, SubjectRecordRow and RequestRow.
+using Row = std::string;
+
+// The writes of one commit group, made through typed methods and written by Store::Commit as one
+// synced batch. Tables keyed in the order they are written go to the batch at once; the others
+// are sorted by key when the group is written (SortedWrites). A mutation that fails is rolled
+// back to the mark it took. Not thread-safe.
+class WriteSet {
+ public:
+  explicit WriteSet(const Store& store) : store_(store) {}
+
+  struct Mark {
+    size_t sorted = 0;
+  };
+  // Remembers the writes so far; RollbackTo(mark) drops what came after, DropMark keeps it.
+  Mark SetMark();
+  void RollbackTo(Mark mark);
+  void DropMark();
+
+  void PutChange(uint64_t sequence, absl::string_view record);
+  // Stores the Merkle node when its level is one that is stored (the leaves, and the levels
+  // from kLowestStoredUpperTreeLevel up); the levels between are hashed from the leaves.
+  void PutTreeNode(int level, uint64_t index, absl::string_view hash);
+  void PutHead(uint64_t tree_size, absl::string_view head);
+  void AddSubjectChange(absl::string_view subject_code, uint64_t sequence);
+  void PutEntry(uint64_t id, absl::string_view entry);
+  void AddSubjectEntry(absl::string_view subject_code, uint64_t id);
+  void RemoveSubjectEntry(absl::string_view subject_code, uint64_t id);
+  void PutSubjectRecord(absl::string_view subject_code, absl::string_view record);
+  void PutMeasure(absl::string_view code, absl::string_view measure);
+  // The stored answer of the request `row` (Store::RequestRow).
+  void PutRequestAnswer(const Row& row, absl::string_view answer);
+
+ private:
+  friend class Store;
+  const Store& store_;
+  rocksdb::WriteBatch batch_;
+  SortedWrites sorted_;
+};
+
+// A forward walk over one table in key order, reading ahead in large chunks and leaving the block
+// cache to the lookups: the one-pass scans of verification (Store::Walk, Store::WalkTreeLevel).
+// Not thread-safe.
+class TableWalk {
+ public:
+  // The tables a walk goes over, each keyed by a number.
+  enum class Table { kChanges, kHeads, kEntries, kQueries };
+
+  ~TableWalk();
+  bool Valid() const;
+  // The row's number: a change's or a query's sequence, a head's tree size, an entry's id, a
+  // Merkle node's index.
+  uint64_t number() const;
+  absl::string_view value() const;
+  void Next();
+  // OK unless reading failed: check it once the walk is no longer Valid().
+  absl::Status status() const;
+
+ private:
+  friend class Store;
+  TableWalk(std::unique_ptr<rocksdb::Iterator> it, std::string prefix);
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;  // what every key of the walk starts with (a Merkle level's byte)
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database in `dir`. FAILED_PRECONDITION when the folder holds
@@ -166,7 +251,77 @@ class Store {
   absl::Status ScanTreeLevel(int level, absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
 
   // A consistent view for several reads; released when the returned pointer dies.
-  std::shared_ptr<const rocksdb::Snapshot> Snapshot();
+  std::shared_ptr<const StoreSnapshot> Snapshot();
+
+  // ---- Typed tables. Values are the stored bytes; nullopt where nothing is stored. ----
+
+  // Writes `writes` in one synced batch (see Write), after which it holds nothing.
+  absl::Status Commit(WriteSet* writes);
+
+  static Row EntryRow(uint64_t id);
+  static Row SubjectRecordRow(absl::string_view subject_code);
+  static Row RequestRow(absl::string_view identity, absl::string_view request_id);
+  absl::StatusOr<std::optional<std::string>> GetRow(const Row& row,
+                                                    const StoreSnapshot* snapshot = nullptr);
+  // The values of `rows`, in order, with one MultiGet per table.
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetRows(
+      const std::vector<Row>& rows, const StoreSnapshot* snapshot = nullptr);
+
+  // The change log: sequence -> record bytes (common/changelog/record_format.md).
+  absl::StatusOr<std::optional<std::string>> GetChange(uint64_t sequence,
+                                                       const StoreSnapshot* snapshot);
+  // The last record, with its sequence; nullopt when the log is empty.
+  absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> LastChange();
+  // Calls `visit(sequence, record)` from `from` on, in order, until it returns false.
+  absl::Status ScanChanges(uint64_t from, const StoreSnapshot* snapshot,
+                           absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
+  // Calls `visit(sequence)` for the changes naming `subject_code`, from `from` on, in order,
+  // until it returns false.
+  absl::Status ScanSubjectChanges(absl::string_view subject_code, uint64_t from,
+                                  const StoreSnapshot* snapshot,
+                                  absl::FunctionRef<bool(uint64_t)> visit);
+
+  // Signed tree heads, by tree size (a credit.registry.v1.SignedTreeHead each).
+  absl::StatusOr<std::optional<std::string>> GetHead(uint64_t tree_size,
+                                                     const StoreSnapshot* snapshot);
+  // The largest tree size with a stored head; 0 when there is none.
+  absl::StatusOr<uint64_t> LastHeadSize(const StoreSnapshot* snapshot);
+
+  // Merkle nodes (level, index) -> 32 bytes, read together.
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetTreeNodes(
+      const std::vector<std::pair<int, uint64_t>>& nodes, const StoreSnapshot* snapshot);
+
+  // Entries by id (credit.registry.v1.Entry bytes).
+  absl::StatusOr<std::optional<std::string>> GetEntry(uint64_t id, const StoreSnapshot* snapshot);
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetEntries(
+      const std::vector<uint64_t>& ids, const StoreSnapshot* snapshot);
+  // The largest entry id; 0 when there is none.
+  absl::StatusOr<uint64_t> LastEntryId();
+  // Calls `visit(id, entry)` from `from` on, in id order, until it returns false.
+  absl::Status ScanEntries(uint64_t from, const StoreSnapshot* snapshot,
+                           absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
+  // Calls `visit(id)` for the entries of `subject_code`, from `from` on, in order.
+  absl::Status ScanSubjectEntries(absl::string_view subject_code, uint64_t from,
+                                  const StoreSnapshot* snapshot,
+                                  absl::FunctionRef<bool(uint64_t)> visit);
+
+  // Subject records (subject_record.h), by subject code.
+  absl::StatusOr<std::optional<std::string>> GetSubjectRecord(absl::string_view subject_code,
+                                                              const StoreSnapshot* snapshot);
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetSubjectRecords(
+      const std::vector<absl::string_view>& subject_codes, const StoreSnapshot* snapshot);
+
+  // One-pass walks: a whole table from its first row, or one Merkle level from `from_index`.
+  std::unique_ptr<TableWalk> Walk(TableWalk::Table table);
+  std::unique_ptr<TableWalk> WalkTreeLevel(int level, uint64_t from_index);
+  // Calls `visit(subject_code, id)` for every key of the subject index, in key order, until it
+  // returns false (one pass, like a walk).
+  absl::Status ScanSubjectEntryIndex(absl::FunctionRef<bool(absl::string_view, uint64_t)> visit);
+  // Whether the subject index holds entry `id` under `subject_code`.
+  absl::StatusOr<bool> HasSubjectEntry(absl::string_view subject_code, uint64_t id);
+
+  // Calls `visit(code, measure)` for every measure of the catalogue, in code order.
+  absl::Status ScanMeasures(absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);
 
   // Links a consistent copy of the whole database into `dir` (which must not exist): hard links
   // to the immutable files, a copy of the rest. The source of a backup (backup_engine.h).
@@ -177,6 +332,14 @@ class Store {
                                                        const std::string&);
   friend class StoreTestPeer;
   Store() = default;
+  static const rocksdb::Snapshot* Raw(const StoreSnapshot* snapshot) {
+    return snapshot == nullptr ? nullptr : snapshot->snapshot_;
+  }
+  // Calls `visit(key)` for the keys of `family` that start with `prefix` and sort at or after
+  // `from`, until it returns false.
+  absl::Status ScanKeys(Family family, absl::string_view prefix, absl::string_view from,
+                        const StoreSnapshot* snapshot,
+                        absl::FunctionRef<bool(absl::string_view)> visit, const char* what);
 
   std::shared_ptr<rocksdb::Env> env_;  // must outlive db_
   std::unique_ptr<rocksdb::DB> db_;

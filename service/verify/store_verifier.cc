@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/changelog/change_record.h"
+#include "common/encoding/big_endian.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
 #include "common/proto/wire_fields.h"
@@ -19,7 +20,6 @@
 #include "credit/registry/v1/registry.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "service/storage/keys.h"
 
 namespace credit {
 namespace {
@@ -85,12 +85,12 @@ class HeadSignatures {
   static constexpr uint64_t kAll = ~uint64_t{0};
 
   void Run(Store& store, const std::string& public_key, int worker) {
-    auto it = store.NewScanIterator(Family::kHeads);
+    std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kHeads);
     uint64_t i = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++i) {
+    for (; it->Valid(); it->Next(), ++i) {
       if (i % kWorkers != static_cast<uint64_t>(worker)) continue;
-      uint64_t size = keys::ReadU64(View(it->key()));
-      absl::Status status = Verify(View(it->value()), size, public_key);
+      uint64_t size = it->number();
+      absl::Status status = Verify(it->value(), size, public_key);
       absl::MutexLock lock(&mu_);
       if (cancelled_) return;
       if (!status.ok()) failures_.emplace(size, std::move(status));
@@ -129,7 +129,8 @@ class HeadSignatures {
   std::vector<std::thread> threads_;
 };
 
-// The stored Merkle nodes (keys::IsStoredTreeLevel), read in the order the records produce them:
+// The stored Merkle nodes (the leaves and the levels from kLowestStoredUpperTreeLevel up), read in
+// the order the records produce them:
 // nodes are keyed by level then index, and each level's nodes are completed in index order, so one
 // iterator per level walks them without a lookup per node. A folder from before may still hold
 // nodes of the levels in between until creditd opens it (Registry::DropHashedTreeLevels); nothing
@@ -140,16 +141,14 @@ class NodeWalker {
 
   absl::Status Check(int level, uint64_t index, const Hash256& node, uint64_t n) {
     if (static_cast<size_t>(level) >= levels_.size()) levels_.resize(level + 1);
-    std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
-    std::string key = keys::TreeNode(level, index);
+    std::unique_ptr<TableWalk>& it = levels_[level];
     if (it == nullptr) {
-      it = store_.NewScanIterator(Family::kTreeNodes);
-      it->Seek(key);
+      it = store_.WalkTreeLevel(level, index);
     } else {
       it->Next();
     }
-    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading Merkle nodes"));
-    if (!it->Valid() || View(it->key()) != key || View(it->value()) != AsBytes(node)) {
+    if (!it->Valid()) RETURN_IF_ERROR(it->status());
+    if (!it->Valid() || it->number() != index || it->value() != AsBytes(node)) {
       return Bad("change", n,
                  absl::StrCat("the stored Merkle node (level ", level, ", index ", index,
                               ") does not match the records"));
@@ -159,7 +158,7 @@ class NodeWalker {
 
  private:
   Store& store_;
-  std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
+  std::vector<std::unique_ptr<TableWalk>> levels_;
 };
 
 // Change records passed from the thread that reads and decodes them to the one that checks the
@@ -246,18 +245,18 @@ class RecordChunks {
 // Reads the change log in order: no gaps, each record well formed and naming its own sequence.
 // Hands on the records up to the first bad one.
 void ReadRecords(Store& store, RecordChunks& out) {
-  auto it = store.NewScanIterator(Family::kChanges);
+  std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kChanges);
   uint64_t n = 0;
   RecordChunks::Chunk chunk;
   bool hash_here = false;
   absl::Status status;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
-    uint64_t key = keys::ReadU64(View(it->key()));
+  for (; it->Valid(); it->Next(), ++n) {
+    uint64_t key = it->number();
     if (key != n) {
       status = Bad("change", n, absl::StrCat("missing (the next stored record is ", key, ")"));
       break;
     }
-    absl::string_view bytes = View(it->value());
+    absl::string_view bytes = it->value();
     absl::StatusOr<ChangeRecordView> record = DecodeChangeRecordView(bytes);
     if (!record.ok()) {
       status = Bad("change", n, record.status().message());
@@ -280,7 +279,7 @@ void ReadRecords(Store& store, RecordChunks& out) {
       chunk = {};
     }
   }
-  if (status.ok()) status = FromRocksStatus(it->status(), "reading the change log");
+  if (status.ok()) status = it->status();
   if (chunk.size() > 0 && !out.Push(std::move(chunk))) return;
   out.Finish(std::move(status));
 }
@@ -296,8 +295,7 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
   uint64_t n = 0;
   uint64_t last_head = 0;
   Hash256 previous{};
-  auto heads = store.NewIterator(Family::kHeads);
-  heads->SeekToFirst();
+  std::unique_ptr<TableWalk> heads = store.Walk(TableWalk::Table::kHeads);
   RecordChunks::Chunk chunk;
   while (in.Pop(&chunk)) {
     for (size_t i = 0; i < chunk.size(); ++i) {
@@ -313,19 +311,19 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
       }
       absl::Status node_status;
       tree.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
-        if (node_status.ok() && keys::IsStoredTreeLevel(level)) {
+        if (node_status.ok() && (level == 0 || level >= kLowestStoredUpperTreeLevel)) {
           node_status = nodes.Check(level, index, node, n);
         }
       });
       RETURN_IF_ERROR(node_status);
-      while (heads->Valid() && keys::ReadU64(View(heads->key())) < n + 1) heads->Next();
-      if (heads->Valid() && keys::ReadU64(View(heads->key())) == n + 1) {
-        RETURN_IF_ERROR(CheckHead(View(heads->value()), n, tree.Root()));
+      while (heads->Valid() && heads->number() < n + 1) heads->Next();
+      if (heads->Valid() && heads->number() == n + 1) {
+        RETURN_IF_ERROR(CheckHead(heads->value(), n, tree.Root()));
         RETURN_IF_ERROR(signatures.Check(n + 1));
         ++report->heads_checked;
         last_head = n + 1;
       }
-      RETURN_IF_ERROR(FromRocksStatus(heads->status(), "reading tree heads"));
+      RETURN_IF_ERROR(heads->status());
       ++n;
     }
     in.Recycle(std::move(chunk));
@@ -334,11 +332,10 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
   RETURN_IF_ERROR(in.status());
   if (n > 0 && last_head != n) return Bad("change", n - 1, "no signed tree head for its size");
   // Nothing may stand beyond the log's end.
-  heads->SeekToLast();
-  if (heads->Valid() && keys::ReadU64(View(heads->key())) > n) {
+  ASSIGN_OR_RETURN(uint64_t last_head_size, store.LastHeadSize(nullptr));
+  if (last_head_size > n) {
     return Bad("change", n,
-               absl::StrCat("missing: a signed tree head of size ",
-                            keys::ReadU64(View(heads->key())), " exists"));
+               absl::StrCat("missing: a signed tree head of size ", last_head_size, " exists"));
   }
   report->changes = n;
   report->root = tree.Root();
@@ -354,13 +351,14 @@ absl::Status VerifyChanges(Store& store, absl::string_view public_key, VerifyRep
   return status;
 }
 
-// An order-independent digest of a set of keys: their count and the sum of a 64-bit slice of
-// each key's SHA-256. Two sequential scans then compare sets of any size in constant memory.
+// An order-independent digest of a set of (subject code, entry id) pairs: their count and the
+// sum of a 64-bit slice of each pair's SHA-256. Two sequential scans then compare sets of any size
+// in constant memory.
 struct KeySetDigest {
   uint64_t count = 0;
   uint64_t sum = 0;
-  void Add(absl::string_view key) {
-    Hash256 h = Sha256({key});
+  void Add(absl::string_view code, uint64_t id) {
+    Hash256 h = Sha256({code, BigEndian64(id)});
     uint64_t slice = 0;
     for (int i = 0; i < 8; ++i) slice = slice << 8 | h[i];
     ++count;
@@ -374,26 +372,28 @@ struct KeySetDigest {
 absl::Status FindIndexMismatch(Store& store) {
   uint64_t stated_id = 0;
   absl::string_view code;
-  auto it = store.NewScanIterator(Family::kEntries);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t id = keys::ReadU64(View(it->key()));
-    ReadEntryKey(View(it->value()), &stated_id, &code);  // DigestEntries checked it
-    ASSIGN_OR_RETURN(std::optional<std::string> indexed,
-                     store.Get(Family::kSubjectEntries, keys::SubjectItem(code, id)));
-    if (!indexed.has_value()) return Bad("entry", id, "missing from the subject index");
+  std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kEntries);
+  for (; it->Valid(); it->Next()) {
+    uint64_t id = it->number();
+    ReadEntryKey(it->value(), &stated_id, &code);  // DigestEntries checked it
+    ASSIGN_OR_RETURN(bool indexed, store.HasSubjectEntry(code, id));
+    if (!indexed) return Bad("entry", id, "missing from the subject index");
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-  auto index = store.NewScanIterator(Family::kSubjectEntries);
-  for (index->SeekToFirst(); index->Valid(); index->Next()) {
-    absl::string_view key = View(index->key());
-    uint64_t id = keys::SubjectItemId(key);
-    ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(Family::kEntries, keys::U64(id)));
-    if (!bytes.has_value() || !ReadEntryKey(*bytes, &stated_id, &code) ||
-        keys::SubjectItem(code, id) != key) {
-      return Bad("entry", id, "the subject index names it under a subject it does not have");
+  RETURN_IF_ERROR(it->status());
+  absl::Status found;
+  RETURN_IF_ERROR(store.ScanSubjectEntryIndex([&](absl::string_view indexed_code, uint64_t id) {
+    absl::StatusOr<std::optional<std::string>> bytes = store.GetEntry(id, nullptr);
+    if (!bytes.ok()) {
+      found = bytes.status();
+      return false;
     }
-  }
-  RETURN_IF_ERROR(FromRocksStatus(index->status(), "reading the subject index"));
+    if (!bytes->has_value() || !ReadEntryKey(**bytes, &stated_id, &code) || code != indexed_code) {
+      found = Bad("entry", id, "the subject index names it under a subject it does not have");
+      return false;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(found);
   return absl::DataLossError("entries and the subject index differ");
 }
 
@@ -405,16 +405,16 @@ absl::StatusOr<KeySetDigest> DigestEntries(Store& store) {
   KeySetDigest digest;
   uint64_t stated_id = 0;
   absl::string_view code;
-  auto it = store.NewScanIterator(Family::kEntries);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t id = keys::ReadU64(View(it->key()));
-    if (!ReadEntryKey(View(it->value()), &stated_id, &code)) {
+  std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kEntries);
+  for (; it->Valid(); it->Next()) {
+    uint64_t id = it->number();
+    if (!ReadEntryKey(it->value(), &stated_id, &code)) {
       return Bad("entry", id, "stored bytes do not parse");
     }
     if (stated_id != id) return Bad("entry", id, "the entry says it is another id");
-    digest.Add(keys::SubjectItem(code, id));
+    digest.Add(code, id);
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+  RETURN_IF_ERROR(it->status());
   return digest;
 }
 
@@ -424,11 +424,13 @@ absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
   absl::StatusOr<KeySetDigest> from_entries;
   std::thread entries([&] { from_entries = DigestEntries(store); });
   KeySetDigest from_index;
-  auto index = store.NewScanIterator(Family::kSubjectEntries);
-  for (index->SeekToFirst(); index->Valid(); index->Next()) from_index.Add(View(index->key()));
+  absl::Status scanned = store.ScanSubjectEntryIndex([&](absl::string_view code, uint64_t id) {
+    from_index.Add(code, id);
+    return true;
+  });
   entries.join();
   RETURN_IF_ERROR(from_entries.status());
-  RETURN_IF_ERROR(FromRocksStatus(index->status(), "reading the subject index"));
+  RETURN_IF_ERROR(scanned);
   if (!(*from_entries == from_index)) return FindIndexMismatch(store);
   report->entries = from_entries->count;
   return absl::OkStatus();
@@ -437,11 +439,11 @@ absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
 absl::Status VerifyQueries(Store& store, VerifyReport* report) {
   Hash256 previous{};
   uint64_t n = 0;
-  auto it = store.NewScanIterator(Family::kQueries);
+  std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kQueries);
   // Queries have no signed heads: a changed record shows where its successor disagrees.
   v1::QueryRecord record;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
-    if (keys::ReadU64(View(it->key())) != n) return Bad("query", n, "missing");
+  for (; it->Valid(); it->Next(), ++n) {
+    if (it->number() != n) return Bad("query", n, "missing");
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Bad("query", n, "stored bytes do not parse");
     }
@@ -453,7 +455,7 @@ absl::Status VerifyQueries(Store& store, VerifyReport* report) {
     }
     previous = QueryRecordHash(record);
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
+  RETURN_IF_ERROR(it->status());
   report->queries = n;
   return absl::OkStatus();
 }

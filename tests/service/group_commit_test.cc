@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "common/merkle/merkle.h"
-#include "service/registry/subject_record.h"
+#include "service/storage/subject_record.h"
 #include "tests/service/registry_fixture.h"
 
 namespace credit::testing {

@@ -9,7 +9,7 @@
 #include "common/proto/deterministic.h"
 #include "rocksdb/write_batch.h"
 #include "service/registry/registry_internal.h"
-#include "service/registry/subject_record.h"
+#include "service/storage/subject_record.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry_fixture.h"
 

@@ -1,4 +1,4 @@
-#include "service/registry/subject_record.h"
+#include "service/storage/subject_record.h"
 
 #include <algorithm>
 

@@ -7,8 +7,8 @@
 // part (registry_internal::StatusPart: list, status, dates and measure codes; ~60 bytes where the
 // whole entry is ~700). Inactive entries (revoked, repaired) are not kept here. A FULL answer
 // reads the entries in force from the entries family by these ids.
-#ifndef CREDIT_SERVICE_REGISTRY_SUBJECT_RECORD_H_
-#define CREDIT_SERVICE_REGISTRY_SUBJECT_RECORD_H_
+#ifndef CREDIT_SERVICE_STORAGE_SUBJECT_RECORD_H_
+#define CREDIT_SERVICE_STORAGE_SUBJECT_RECORD_H_
 
 #include <cstdint>
 #include <optional>
@@ -49,4 +49,4 @@ absl::StatusOr<SubjectRecord> ParseSubjectRecord(absl::string_view bytes);
 
 }  // namespace credit
 
-#endif  // CREDIT_SERVICE_REGISTRY_SUBJECT_RECORD_H_
+#endif  // CREDIT_SERVICE_STORAGE_SUBJECT_RECORD_H_
