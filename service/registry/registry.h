@@ -1,17 +1,15 @@
-// Registry: the domain logic of the credit lists over one Store. It records, corrects and
-// removes entries, keeps the measures catalogue, answers credit status (now and at a past
-// point), and appends one hash-chained change record for every change in the same synced write
-// batch as the change — together with the Merkle tree nodes the records complete and the signed
-// tree head of the size the batch ends at. Status answers leave a trace in the query log.
+// Registry: the domain of the credit lists over one Store and its ChangeLog. It records,
+// corrects and removes entries, keeps the measures catalogue, answers credit status (now and at a
+// past point), and appends one change record for every change through the change log
+// (service/changelog/change_log.h), which commits them in groups with signed tree heads. Status
+// answers leave a trace in the query log.
 //
-// Definitions: registry.cc (opening, group commit), registry_mutations.cc (entries, measures),
-// registry_reads.cc (entries, status, lists), registry_log.cc (tree heads, proofs, point-in-time
-// status).
+// Definitions: registry.cc (opening, the entry writes every mutation shares),
+// registry_mutations.cc (entries, measures), registry_reads.cc (entries, status, lists),
+// registry_log.cc (heads, proofs, point-in-time status, backups).
 //
-// Thread-safe. Mutations are ordered one at a time and committed in groups: every mutation that
-// arrives while a group is being written joins the next group, which is written with one synced
-// batch and one signed tree head; each is answered only once its group is durable. Reads run
-// concurrently on the snapshot taken after the last committed group.
+// Thread-safe. Mutations are built one at a time under the change log's writer lock; reads run
+// concurrently on the view the log published after its last committed group.
 //
 // Every call takes the authenticated Caller: it names the actor of change records, the
 // department whose measures a status answer lists, and whether personal ID numbers are shown
@@ -42,10 +40,10 @@
 #include "common/merkle/merkle.h"
 #include "credit/registry/v1/registry.pb.h"
 #include "service/auth/caller.h"
+#include "service/changelog/change_log.h"
 #include "service/clock/clock.h"
 #include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
-#include "service/registry/upper_nodes.h"
 #include "service/registry/validation.h"
 #include "service/storage/store.h"
 
@@ -134,86 +132,34 @@ class Registry {
   absl::Status FlushQueryLog();
 
   // Whether the Merkle tree's upper levels, as stored at open, are all in memory now.
-  bool TreeNodesLoaded() const { return upper_nodes_->Loaded(); }
+  bool TreeNodesLoaded() const { return log_->TreeNodesLoaded(); }
 
   // The number of change records (the next sequence number) and the hash of the last one.
-  uint64_t ChangeCount() const;
-  Hash256 LastChangeHash() const;
+  uint64_t ChangeCount() const { return log_->ChangeCount(); }
+  Hash256 LastChangeHash() const { return log_->LastChangeHash(); }
 
  private:
-  struct Mutation;
-  struct Group;
-  // The log's end as the writer sees it. `committed_` is what is durable; `tentative_` runs ahead
-  // of it by the groups not yet written, and falls back to `committed_` when a write fails.
-  struct LogState {
-    uint64_t next_sequence = 0;
-    Hash256 last_hash{};
-    uint64_t next_entry_id = 1;
-    // Record times never go backwards, so the log can be searched by time.
-    int64_t last_time_micros = 0;
-    merkle::CompactRange tree;
-  };
-  // What reads stand on: the head of the last committed group and the RocksDB snapshot taken
-  // right after it was written, so an answer and the head it cites always agree.
-  struct ReadView {
-    v1::SignedTreeHead head;
-    std::shared_ptr<const StoreSnapshot> snapshot;
-  };
+  using Mutation = ChangeLog::Mutation;
+  using ReadView = ChangeLog::ReadView;
 
-  Registry(std::unique_ptr<Store> store, SigningKey signing_key, const Clock* clock,
-           absl::TimeZone time_zone);
-  absl::Status Resume(size_t rebuild_chunk_bytes);
+  Registry(std::unique_ptr<Store> store, const Clock* clock, absl::TimeZone time_zone);
 
-  // Runs one mutation: the idempotency check on (identity, request_id), then `build`, which adds
-  // the mutation's change records (AddRecord, ChangeEntry) and fills `response`. The mutation
-  // joins the open commit group and returns once the group is durable: many mutations share one
-  // synced write and one signed tree head, each still its own change record. A retry of a
-  // committed request returns the stored response without calling `build`.
+  // Runs one mutation through the change log (ChangeLog::Mutate).
   template <typename Response>
   absl::StatusOr<Response> Mutate(const Caller& caller, Rpc rpc,
                                   const google::protobuf::Message& request,
                                   absl::string_view request_id,
-                                  absl::FunctionRef<absl::Status(Mutation&, Response&)> build);
-  // The parts of Mutate that do not depend on the response type.
-  absl::StatusOr<std::optional<std::string>> StoredAnswer(const std::string& request_key,
-                                                          const Hash256& fingerprint,
-                                                          absl::string_view request_id,
-                                                          const Caller& caller)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  std::shared_ptr<Group> OpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::Status Join(const std::shared_ptr<Group>& group, Mutation& m, std::string request_key,
-                    const Hash256& fingerprint,
-                    std::function<std::string(const v1::SignedTreeHead&)> finish)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Writes the open group (this thread leads) or waits for another leader to write it.
-  absl::Status AwaitCommit(const std::shared_ptr<Group>& group)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void CommitOpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-
-  // Appends `record` (its sequence, time, actor and chain filled in here) to `m`, with its tree
-  // nodes and its subject_changes index rows for `subjects`; returns its sequence.
-  uint64_t AddRecord(Mutation& m, ChangeRecord& record, const std::vector<std::string>& subjects)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                                  absl::FunctionRef<absl::Status(Mutation&, Response&)> build) {
+    return log_->Mutate<Response>(caller, RpcName(rpc), request, request_id, build);
+  }
   // Records a change of one entry (`before` null for a new one) with every write that goes with
   // it: the entry, the subject index, and the status records of the subjects it touches.
   absl::Status ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
-                           const v1::Entry& after, const std::string& reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // A value as the writer sees it: this mutation's own writes, then uncommitted groups', then
-  // the store (read ahead, or read now).
-  absl::StatusOr<std::optional<std::string>> ReadForWrite(const Mutation& m, const Row& row) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Reads the stored values of `keys` that no uncommitted group has written, in one MultiGet,
-  // for ReadForWrite to find: an import's thousand subjects (point reads were 5.6 % of a 2 M
-  // import's CPU, the MultiGet is 3.2 %). While write_mu_ is held, a stored value changes only
-  // through a group whose keys are pending, so what is read ahead stays current for the build.
-  absl::Status ReadAhead(Mutation& m, std::vector<Row> rows) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                           const v1::Entry& after, const std::string& reason);
   // A new entry's output fields: id, status, revision, recorder, times.
-  void NewEntry(const Caller& caller, const Mutation& m, const v1::Entry& input, v1::Entry* entry)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input, v1::Entry* entry);
 
-  std::shared_ptr<const ReadView> CurrentView() const;
+  std::shared_ptr<const ReadView> CurrentView() const { return log_->CurrentView(); }
   // Fills `out[i]` with the answer for `codes[i]` (valid, of `kinds[i]`) from its record in the
   // subjects family (`stored[i]`, read at `snapshot`), judged on `today`. A FULL answer reads the
   // entries in force with one MultiGet; a BASIC one reads nothing more. Sets each subject's last
@@ -240,87 +186,26 @@ class Registry {
   void AddMeasures(const Caller& caller,
                    std::vector<std::pair<absl::string_view, uint64_t>>& measure_entries, bool full,
                    v1::CreditStatus* status) const;
-  v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
-  // The signed head of `size`: the stored one where a commit group ended there, otherwise signed
-  // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
-  // the same bytes every time). NOT_FOUND beyond the log's end.
-  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const StoreSnapshot* snapshot) const;
-  // The same, as `view` sees it: its own head, held in memory, when `size` is its size.
-  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const ReadView& view) const;
-  // The head stored where a commit group ended at `size`; nullopt where none did.
-  absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(uint64_t size,
-                                                               const StoreSnapshot* snapshot) const;
-  // The time of a head of `size` (1 or more): its last record's. NOT_FOUND beyond the log's end.
-  absl::StatusOr<int64_t> HeadTime(uint64_t size, const StoreSnapshot* snapshot) const;
-  absl::StatusOr<v1::SignedTreeHead> LatestHead(const StoreSnapshot* snapshot) const;
-  absl::StatusOr<int64_t> ChangeTime(uint64_t sequence, const StoreSnapshot* snapshot) const;
-  absl::StatusOr<Hash256> ReadNode(int level, uint64_t index, const StoreSnapshot* snapshot) const;
-  // The Merkle nodes `ids`, read together: upper levels from memory, the rest with one MultiGet.
-  using NodeId = std::pair<int, uint64_t>;  // (level, index)
-  using NodeMap = absl::flat_hash_map<NodeId, Hash256>;
-  absl::StatusOr<NodeMap> ReadNodes(const std::vector<NodeId>& ids,
-                                    const StoreSnapshot* snapshot) const;
-  // Runs `compute` with every Merkle node it reads fetched in one ReadNodes.
-  template <typename T>
-  absl::StatusOr<T> WithNodes(
-      const StoreSnapshot* snapshot,
-      absl::FunctionRef<absl::StatusOr<T>(merkle::NodeReader)> compute) const;
   absl::StatusOr<std::optional<v1::Entry>> ReadEntry(uint64_t id) const;
   // The entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's
   // department recorded it (else PERMISSION_DENIED), it is ACTIVE (else FAILED_PRECONDITION),
   // and `revision` is 0 or its current revision (else ABORTED).
   absl::StatusOr<v1::Entry> EntryToChange(const Caller& caller, const Mutation& m, uint64_t id,
-                                          uint64_t revision) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                                          uint64_t revision) const;
   std::string Today() const;
 
   std::unique_ptr<Store> store_;
-  const SigningKey signing_key_;
-  const Hash256 key_id_;
+  std::unique_ptr<ChangeLog> log_;
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;
   std::unique_ptr<PageTokens> page_tokens_;
   std::string backup_dir_;
-  uint8_t record_version_ = kChangeRecordVersion;
   std::mutex backup_mu_;  // one backup at a time
 
-  // Guards the writer's state. Held while a mutation reads, validates and joins a group; let go
-  // while a group's batch is written, so the next group fills meanwhile.
-  mutable absl::Mutex write_mu_;
-  LogState committed_ ABSL_GUARDED_BY(write_mu_);
-  LogState tentative_ ABSL_GUARDED_BY(write_mu_);
-  std::shared_ptr<Group> open_group_ ABSL_GUARDED_BY(write_mu_);
-  bool committing_ ABSL_GUARDED_BY(write_mu_) = false;
-  absl::CondVar idle_;  // signalled (with write_mu_) whenever a group's write ends
-  uint64_t next_group_id_ ABSL_GUARDED_BY(write_mu_) = 1;
-  // Writes of groups not yet durable, for the mutations that read them (entries, subjects):
-  // family + key -> (value or deletion, the group that wrote it).
-  struct Pending {
-    std::optional<std::string> value;
-    uint64_t group_id = 0;
-  };
-  absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(write_mu_);
-  // Request keys of uncommitted mutations: a retry waits for its original's group.
-  struct PendingRequest {
-    Hash256 fingerprint;
-    std::shared_ptr<Group> group;
-  };
-  absl::flat_hash_map<std::string, PendingRequest> pending_requests_ ABSL_GUARDED_BY(write_mu_);
-  // The catalogue as mutations see it (ahead of catalogue_ by uncommitted PutMeasures).
-  MeasureCatalogue writer_catalogue_ ABSL_GUARDED_BY(write_mu_);
-
-  // Merkle nodes of level UpperNodes::kLowestLevel and up, in memory (loaded at open by
-  // node_loader_, then kept up to date by each committed group).
-  std::unique_ptr<UpperNodes> upper_nodes_;
-  std::atomic<bool> stopping_{false};
-  std::thread node_loader_;
-  // Nodes below this level are hashed from their leaves (at most 16 of them, in one or two data
-  // blocks) rather than read: with the levels above in memory, a proof reads one or two blocks.
-  static constexpr int kHashedNodeLevels = UpperNodes::kLowestLevel;
-
-  mutable absl::Mutex view_mu_;
-  std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);
+  // The catalogue as mutations see it (ahead of catalogue_ by uncommitted PutMeasures). Changed
+  // only in builds and in the change log's on_abort hook: serialised by the log's writer lock.
+  MeasureCatalogue writer_catalogue_;
 
   // The committed catalogue: small and read by every status answer, so kept whole in memory and
   // replaced under the lock after each committed PutMeasure.

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
-#include "service/registry/group_commit.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
@@ -18,61 +17,15 @@ using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
 using registry_internal::ToTimestamp;
 
-template <typename Response>
-absl::StatusOr<Response> Registry::Mutate(
-    const Caller& caller, Rpc rpc, const google::protobuf::Message& request,
-    absl::string_view request_id, absl::FunctionRef<absl::Status(Mutation&, Response&)> build) {
-  RETURN_IF_ERROR(ValidateRequestId(request_id));
-  // The answer to a retry is only returned for the very same request.
-  Hash256 fingerprint = Sha256({RpcName(rpc), SerializeDeterministic(request)});
-  Row request_key = Store::RequestRow(caller.identity, request_id);
-
-  absl::MutexLock lock(&write_mu_);
-  ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                   StoredAnswer(request_key, fingerprint, request_id, caller));
-  if (stored.has_value()) {
-    Response response;
-    if (!response.ParseFromString(*stored)) {
-      return absl::DataLossError(
-          absl::StrCat("request_id: ", request_id, ": the stored answer does not parse"));
-    }
-    return response;
-  }
-
-  std::shared_ptr<Group> group = OpenGroup();
-  Mutation m;
-  m.caller = &caller;
-  m.request_id = std::string(request_id);
-  m.time_micros = std::max(absl::ToUnixMicros(clock_->Now()), tentative_.last_time_micros);
-  m.out = &group->writes;
-  const LogState before = tentative_;
-  const WriteSet::Mark mark = group->writes.SetMark();
-  Response response;
-  if (absl::Status built = build(m, response); !built.ok()) {
-    group->writes.RollbackTo(mark);
-    tentative_ = before;
-    return built;
-  }
-  group->writes.DropMark();
-  response.set_change_sequence(m.last_sequence);
-  RETURN_IF_ERROR(Join(group, m, std::move(request_key), fingerprint,
-                       [&response, fingerprint](const v1::SignedTreeHead& head) {
-                         *response.mutable_tree_head() = head;
-                         return absl::StrCat(AsBytes(fingerprint),
-                                             SerializeDeterministic(response));
-                       }));
-  return response;
-}
-
-void Registry::NewEntry(const Caller& caller, const Mutation& m, const v1::Entry& input,
+void Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
                         v1::Entry* entry) {
   CopyInputFields(input, entry);
-  entry->set_id(tentative_.next_entry_id++);
+  entry->set_id(m.TakeEntryId());
   entry->set_status(v1::ACTIVE);
   entry->set_revision(1);
   entry->mutable_recorded_by()->set_identity(caller.identity);
   entry->mutable_recorded_by()->set_department(caller.department);
-  *entry->mutable_create_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros));
+  *entry->mutable_create_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
   *entry->mutable_update_time() = entry->create_time();
 }
 
@@ -102,7 +55,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
     for (const v1::Entry& input : request.entries()) {
       subjects.push_back(Store::SubjectRecordRow(input.subject().code()));
     }
-    RETURN_IF_ERROR(ReadAhead(m, std::move(subjects)));
+    RETURN_IF_ERROR(m.ReadAhead(std::move(subjects)));
     v1::Entry entry;
     for (int i = 0; i < count; ++i) {
       RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_, "entries", i));
@@ -112,7 +65,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
       RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, ""));
     }
     response.set_count(static_cast<uint32_t>(count));
-    response.set_first_change_sequence(*m.first_sequence);
+    response.set_first_change_sequence(*m.first_sequence());
     return absl::OkStatus();
   };
   return Mutate<v1::ImportEntriesResponse>(caller, Rpc::kImportEntries, request,
@@ -128,7 +81,7 @@ absl::StatusOr<std::optional<v1::Entry>> Registry::ReadEntry(uint64_t id) const 
 
 absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mutation& m,
                                                   uint64_t id, uint64_t revision) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadForWrite(m, Store::EntryRow(id)));
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, m.Read(Store::EntryRow(id)));
   if (!bytes.has_value()) return NoSuchEntry(id);
   ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*bytes, id));
   if (entry.recorded_by().department() != caller.department) {
@@ -161,7 +114,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     after = before;
     CopyInputFields(in, &after);
     after.set_revision(before.revision() + 1);
-    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros));
+    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
     return ChangeEntry(m, v1::ENTRY_CORRECTED, &before, after, request.reason());
   };
@@ -184,7 +137,7 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
     bool revoke = request.kind() == v1::REVOKE;
     after.set_status(revoke ? v1::REVOKED : v1::REPAIRED);
     after.set_revision(before.revision() + 1);
-    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros));
+    *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
     return ChangeEntry(m, revoke ? v1::ENTRY_REVOKED : v1::ENTRY_REPAIRED, &before, after,
                        request.reason());
@@ -214,13 +167,13 @@ absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller
       after.set_revision(1);
     }
     record.after = SerializeDeterministic(after);
-    m.out->PutMeasure(after.code(), record.after);
-    AddRecord(m, record, {});
+    m.out().PutMeasure(after.code(), record.after);
+    m.Append(record, {});
     writer_catalogue_[after.code()] = after;
-    m.on_commit = [this, after] {
+    m.OnCommit([this, after] {
       std::unique_lock lock(catalogue_mu_);
       catalogue_[after.code()] = after;
-    };
+    });
     return absl::OkStatus();
   };
   return Mutate<v1::PutMeasureResponse>(caller, Rpc::kPutMeasure, request, request.request_id(),

@@ -1,7 +1,10 @@
-// Store: the registry's one RocksDB database and its column families. It translates RocksDB
-// status into absl::Status at this boundary and writes every batch with sync=true, so a write
-// it acknowledges survives a crash or a power cut.
-// Thread-safe: RocksDB serialises writers; readers may run concurrently with writers.
+// Store: the registry's one RocksDB database and its column families, behind typed tables: the
+// change log, signed heads, Merkle nodes, entries and their subject index, subject records, the
+// measures catalogue, idempotency answers, the query log and meta. It is the only code that knows
+// RocksDB, key layouts (keys.h) and families; it translates RocksDB status into absl::Status and
+// writes every batch with sync=true, so a write it acknowledges survives a crash or a power cut.
+// Thread-safe: RocksDB serialises writers; readers may run concurrently with writers. The helper
+// classes (WriteSet, QueryBatch, TableWalk, SortedWrites) are not.
 #ifndef CREDIT_SERVICE_STORAGE_STORE_H_
 #define CREDIT_SERVICE_STORAGE_STORE_H_
 

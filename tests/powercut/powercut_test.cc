@@ -15,7 +15,7 @@
 #include "service/registry/registry.h"
 #include "service/storage/keys.h"
 #include "service/verify/store_verifier.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 #include "tests/support/fault_file_system.h"
 
 namespace credit::testing {

@@ -1,7 +1,7 @@
 // A Registry over a temporary RocksDB folder with a manual clock and a small catalogue, for the
 // domain tests. Callers stand for the configured identities of the dev PKI.
-#ifndef CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_
-#define CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_
+#ifndef CREDIT_TESTS_SERVICE_REGISTRY_REGISTRY_FIXTURE_H_
+#define CREDIT_TESTS_SERVICE_REGISTRY_REGISTRY_FIXTURE_H_
 
 #include <gtest/gtest.h>
 
@@ -173,4 +173,4 @@ class RegistryFixture : public ::testing::Test {
 
 }  // namespace credit::testing
 
-#endif  // CREDIT_TESTS_SERVICE_REGISTRY_FIXTURE_H_
+#endif  // CREDIT_TESTS_SERVICE_REGISTRY_REGISTRY_FIXTURE_H_

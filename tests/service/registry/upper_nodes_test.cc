@@ -1,6 +1,6 @@
 // The Merkle tree's upper levels in memory: what Load reads from the store, what commits add,
 // and what neither knows yet (a miss, so that callers read the store).
-#include "service/registry/upper_nodes.h"
+#include "service/changelog/upper_nodes.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "common/merkle/merkle.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {

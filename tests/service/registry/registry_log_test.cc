@@ -14,7 +14,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {

@@ -11,7 +11,7 @@
 #include "rocksdb/table_properties.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/support/test_server.h"
 
 namespace credit {
 
@@ -25,6 +25,8 @@ class StoreTestPeer {
 
 namespace credit::testing {
 namespace {
+
+constexpr char kOrgCode[] = "91440300MA5FXXXX0U";
 
 TEST(StoreTest, BatchIsVisibleAcrossFamiliesAndSurvivesReopen) {
   TempDir dir;
@@ -300,29 +302,6 @@ TEST(KeysTest, BigEndianKeysSortNumerically) {
   EXPECT_EQ(keys::ReadU64(keys::U64(123456789)), 123456789u);
   EXPECT_EQ(keys::SubjectItemId(keys::SubjectItem(kOrgCode, 42)), 42u);
   EXPECT_EQ(keys::Request("recorder", "r1"), std::string("recorder\0r1", 11));
-}
-
-// A mutation writes its object, its indexes, its change record and its idempotency key in one
-// batch: all are there after success, none after a rejected request.
-class MutationAtomicityTest : public RegistryFixture {};
-
-TEST_F(MutationAtomicityTest, RecordWritesEntryIndexesRecordAndRequestTogether) {
-  ASSERT_FALSE(Record(BlackEntry("91440300MA5FXXXX0X"), "bad").ok());
-  ASSERT_TRUE(Record(BlackEntry(), "good").ok());
-  uint64_t sequence = kSeeded;
-  registry_.reset();
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
-  ASSERT_TRUE(store.ok());
-  Store& s = **store;
-  EXPECT_TRUE(s.Get(Family::kEntries, keys::U64(1))->has_value());
-  EXPECT_TRUE(s.Get(Family::kSubjectEntries, keys::SubjectItem(kOrgCode, 1))->has_value());
-  EXPECT_TRUE(s.Get(Family::kChanges, keys::U64(sequence))->has_value());
-  EXPECT_TRUE(s.Get(Family::kSubjectChanges, keys::SubjectItem(kOrgCode, sequence))->has_value());
-  EXPECT_TRUE(s.Get(Family::kRequests, keys::Request("recorder", "good"))->has_value());
-  // Nothing of the rejected request.
-  EXPECT_FALSE(s.Get(Family::kRequests, keys::Request("recorder", "bad"))->has_value());
-  EXPECT_FALSE(s.Get(Family::kChanges, keys::U64(sequence + 1))->has_value());
-  EXPECT_FALSE(s.Get(Family::kEntries, keys::U64(2))->has_value());
 }
 
 }  // namespace

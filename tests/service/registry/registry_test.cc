@@ -11,7 +11,7 @@
 #include "service/registry/registry_internal.h"
 #include "service/storage/subject_record.h"
 #include "service/storage/keys.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {

@@ -7,8 +7,8 @@
 // own, so that a start does not wait for them; Find misses those Load has not read yet (it reads
 // each level from index 0 up, the highest level first), and callers read them from the store.
 // Nodes that committed groups complete are added as they commit. Thread-safe.
-#ifndef CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
-#define CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
+#ifndef CREDIT_SERVICE_CHANGELOG_UPPER_NODES_H_
+#define CREDIT_SERVICE_CHANGELOG_UPPER_NODES_H_
 
 #include <array>
 #include <atomic>
@@ -70,4 +70,4 @@ class UpperNodes {
 
 }  // namespace credit
 
-#endif  // CREDIT_SERVICE_REGISTRY_UPPER_NODES_H_
+#endif  // CREDIT_SERVICE_CHANGELOG_UPPER_NODES_H_

@@ -8,7 +8,7 @@
 #include "common/merkle/tree_head.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {

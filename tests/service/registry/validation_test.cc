@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/registry/upper_nodes.h"
+#include "service/changelog/upper_nodes.h"
 
 #include <algorithm>
 #include <cstring>

@@ -8,7 +8,7 @@
 
 #include "common/merkle/merkle.h"
 #include "service/storage/subject_record.h"
-#include "tests/service/registry_fixture.h"
+#include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
 namespace {
