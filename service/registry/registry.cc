@@ -84,44 +84,4 @@ std::string Registry::Today() const {
   return FormatDate(absl::ToCivilDay(clock_->Now(), time_zone_));
 }
 
-absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
-                                   const v1::Entry& after, const std::string& reason) {
-  ChangeRecord record;
-  record.operation = static_cast<uint8_t>(operation);
-  record.object_type = ObjectType::kEntry;
-  record.reason = reason;
-  if (before != nullptr) record.before = SerializeDeterministic(*before);
-  record.after = SerializeDeterministic(after);
-  std::vector<std::string> subjects = {after.subject().code()};
-  if (before != nullptr && before->subject().code() != after.subject().code()) {
-    subjects.push_back(before->subject().code());
-  }
-
-  m.out().PutEntry(after.id(), record.after);
-  m.Wrote(Store::EntryRow(after.id()), record.after);
-  if (before == nullptr || subjects.size() == 2) {
-    m.out().AddSubjectEntry(after.subject().code(), after.id());
-  }
-  if (subjects.size() == 2) m.out().RemoveSubjectEntry(before->subject().code(), after.id());
-  uint64_t sequence = m.Append(record, subjects);
-
-  // Each touched subject's status record: the entry in it while ACTIVE under that subject.
-  for (const std::string& code : subjects) {
-    const Row row = Store::SubjectRecordRow(code);
-    ASSIGN_OR_RETURN(std::optional<std::string> stored, m.Read(row));
-    SubjectRecord subject;
-    if (stored.has_value()) {
-      ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
-    }
-    bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
-    std::string part = active_here ? StatusPart(after) : std::string();
-    subject.Set(after.id(), active_here ? &part : nullptr);
-    subject.last_change = sequence;
-    std::string encoded = subject.Encode();
-    m.out().PutSubjectRecord(code, encoded);
-    m.Wrote(row, std::move(encoded));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace credit

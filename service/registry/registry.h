@@ -4,9 +4,9 @@
 // (service/changelog/change_log.h), which commits them in groups with signed tree heads. Status
 // answers leave a trace in the query log.
 //
-// Definitions: registry.cc (opening, the entry writes every mutation shares),
-// registry_mutations.cc (entries, measures), registry_reads.cc (entries, status, lists),
-// registry_log.cc (heads, proofs, point-in-time status, backups).
+// Definitions: registry.cc (opening), entries.cc (record, correct, remove, read, list),
+// status.cc (status now, in batches, at a past moment), catalogue.cc (measures), audit.cc
+// (the change log, proofs, the query log, backups).
 //
 // Thread-safe. Mutations are built one at a time under the change log's writer lock; reads run
 // concurrently on the view the log published after its last committed group.

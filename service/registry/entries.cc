@@ -1,20 +1,38 @@
-// Registry's mutations: entries (record, import, correct, remove) and the measures catalogue.
-// Each builds its change records through ChangeEntry/AddRecord and commits through Mutate.
+// Registry's entries: record (one or a thousand at once), correct, remove, read and list; and
+// the writes every change of an entry makes (the entry, its subject index, the subject records).
+#include <algorithm>
+#include <filesystem>
+#include <limits>
 #include <mutex>
+#include <shared_mutex>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
+#include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
+#include "common/text/date.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/backup/backup.h"
+#include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
+#include "service/storage/subject_record.h"
 
 namespace credit {
 
 using registry_internal::CopyInputFields;
+using registry_internal::InForce;
+using registry_internal::kMaxScanPerCall;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
+using registry_internal::PositionAsU64;
+using registry_internal::ReadStatusPart;
+using registry_internal::StatusPart;
+using registry_internal::StatusPartView;
 using registry_internal::ToTimestamp;
 
 void Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
@@ -149,55 +167,121 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
   return response;
 }
 
-absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller,
-                                                            const v1::PutMeasureRequest& request) {
-  RETURN_IF_ERROR(ValidateMeasure(request.measure()));
-  auto build = [&](Mutation& m, v1::PutMeasureResponse& response)
-                   ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    v1::Measure& after = *response.mutable_measure();
-    after = request.measure();
-    auto existing = writer_catalogue_.find(after.code());
-    ChangeRecord record;
-    record.operation = v1::MEASURE_PUT;
-    record.object_type = ObjectType::kMeasure;
-    if (existing != writer_catalogue_.end()) {
-      after.set_revision(existing->second.revision() + 1);
-      record.before = SerializeDeterministic(existing->second);
-    } else {
-      after.set_revision(1);
-    }
-    record.after = SerializeDeterministic(after);
-    m.out().PutMeasure(after.code(), record.after);
-    m.Append(record, {});
-    writer_catalogue_[after.code()] = after;
-    m.OnCommit([this, after] {
-      std::unique_lock lock(catalogue_mu_);
-      catalogue_[after.code()] = after;
-    });
-    return absl::OkStatus();
-  };
-  return Mutate<v1::PutMeasureResponse>(caller, Rpc::kPutMeasure, request, request.request_id(),
-                                        build);
-}
+absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
+                                   const v1::Entry& after, const std::string& reason) {
+  ChangeRecord record;
+  record.operation = static_cast<uint8_t>(operation);
+  record.object_type = ObjectType::kEntry;
+  record.reason = reason;
+  if (before != nullptr) record.before = SerializeDeterministic(*before);
+  record.after = SerializeDeterministic(after);
+  std::vector<std::string> subjects = {after.subject().code()};
+  if (before != nullptr && before->subject().code() != after.subject().code()) {
+    subjects.push_back(before->subject().code());
+  }
 
-absl::Status Registry::SeedMeasures(const std::vector<v1::Measure>& measures) {
-  Caller system{kSystemIdentity, kSystemDepartment, static_cast<uint32_t>(Role::kAdmin), true};
-  for (const v1::Measure& measure : measures) {
-    {
-      std::shared_lock lock(catalogue_mu_);
-      if (catalogue_.contains(measure.code())) continue;
+  m.out().PutEntry(after.id(), record.after);
+  m.Wrote(Store::EntryRow(after.id()), record.after);
+  if (before == nullptr || subjects.size() == 2) {
+    m.out().AddSubjectEntry(after.subject().code(), after.id());
+  }
+  if (subjects.size() == 2) m.out().RemoveSubjectEntry(before->subject().code(), after.id());
+  uint64_t sequence = m.Append(record, subjects);
+
+  // Each touched subject's status record: the entry in it while ACTIVE under that subject.
+  for (const std::string& code : subjects) {
+    const Row row = Store::SubjectRecordRow(code);
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, m.Read(row));
+    SubjectRecord subject;
+    if (stored.has_value()) {
+      ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
     }
-    v1::PutMeasureRequest request;
-    *request.mutable_measure() = measure;
-    request.set_request_id(absl::StrCat("seed-", measure.code()));
-    absl::StatusOr<v1::PutMeasureResponse> response = PutMeasure(system, request);
-    if (!response.ok()) {
-      return absl::Status(
-          response.status().code(),
-          absl::StrCat("seeding measure ", measure.code(), ": ", response.status().message()));
-    }
+    bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
+    std::string part = active_here ? StatusPart(after) : std::string();
+    subject.Set(after.id(), active_here ? &part : nullptr);
+    subject.last_change = sequence;
+    std::string encoded = subject.Encode();
+    m.out().PutSubjectRecord(code, encoded);
+    m.Wrote(row, std::move(encoded));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
+                                                        const v1::GetEntryRequest& request) {
+  RETURN_IF_ERROR(ValidateGetEntryRequest(request));
+  ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(request.entry_id()));
+  if (!entry.has_value()) return NoSuchEntry(request.entry_id());
+  v1::GetEntryResponse response;
+  *response.mutable_entry() = *std::move(entry);
+  // Reading an entry names its subject: a lookup like a status answer, traced the same way.
+  query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()});
+  RedactEntry(caller, response.mutable_entry());
+  return response;
+}
+
+absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
+    const Caller& caller, const v1::ListEntriesRequest& request) {
+  RETURN_IF_ERROR(ValidateListEntriesRequest(request));
+  const int page_size = PageSizeOf(request.page_size());
+  const std::string& subject = request.subject_code();
+  uint64_t fingerprint = FilterFingerprint(request);
+  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
+
+  auto snapshot = store_->Snapshot();
+  v1::ListEntriesResponse response;
+  int scanned = 0;
+  size_t page_bytes = 0;
+  absl::Status status;
+  // Takes entry `id` (its bytes when the scan has them) into the page; false when the page ends.
+  auto take = [&](uint64_t id, std::optional<absl::string_view> stored) {
+    if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
+      return false;
+    }
+    absl::StatusOr<v1::Entry> entry = [&]() -> absl::StatusOr<v1::Entry> {
+      if (stored.has_value()) return ParseEntry(*stored, id);
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetEntry(id, snapshot.get()));
+      if (!bytes.has_value()) {
+        return absl::DataLossError(
+            absl::StrCat("subject index names entry ", id, ", which is not stored"));
+      }
+      return ParseEntry(*bytes, id);
+    }();
+    if (!entry.ok()) {
+      status = entry.status();
+      return false;
+    }
+    if ((request.list() != v1::LIST_KIND_UNSPECIFIED && entry->list() != request.list()) ||
+        (request.status() != v1::ENTRY_STATUS_UNSPECIFIED && entry->status() != request.status()) ||
+        (!request.authority().empty() && entry->authority() != request.authority()) ||
+        (!request.category().empty() && entry->category() != request.category())) {
+      return true;
+    }
+    RedactEntry(caller, &*entry);
+    const size_t size = entry->ByteSizeLong();
+    if (response.entries_size() > 0 && page_bytes + size > kMaxPageBytes) {
+      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
+      return false;
+    }
+    page_bytes += size;
+    *response.add_entries() = *std::move(entry);
+    return true;
+  };
+  // By subject: walk that subject's index; otherwise all entries in id order.
+  RETURN_IF_ERROR(subject.empty() ? store_->ScanEntries(next_id, snapshot.get(),
+                                                        [&](uint64_t id, absl::string_view bytes) {
+                                                          return take(id, bytes);
+                                                        })
+                                  : store_->ScanSubjectEntries(
+                                        subject, next_id, snapshot.get(),
+                                        [&](uint64_t id) { return take(id, std::nullopt); }));
+  RETURN_IF_ERROR(status);
+  // Listing by subject is a lookup of that subject: traced like a status answer, so that guessing
+  // codes through it leaves the same trail.
+  if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
+  return response;
 }
 
 }  // namespace credit

@@ -1,14 +1,21 @@
-// Registry's reads: entries, credit status, the catalogue, the change log.
+// Registry's credit status: one subject, a batch, and a subject at a past moment with the change
+// records the answer rests on.
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
+#include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
+#include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/backup/backup.h"
 #include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
@@ -17,90 +24,16 @@
 
 namespace credit {
 
+using registry_internal::CopyInputFields;
 using registry_internal::InForce;
 using registry_internal::kMaxScanPerCall;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
 using registry_internal::PositionAsU64;
 using registry_internal::ReadStatusPart;
+using registry_internal::StatusPart;
 using registry_internal::StatusPartView;
-
-absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
-                                                        const v1::GetEntryRequest& request) {
-  RETURN_IF_ERROR(ValidateGetEntryRequest(request));
-  ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(request.entry_id()));
-  if (!entry.has_value()) return NoSuchEntry(request.entry_id());
-  v1::GetEntryResponse response;
-  *response.mutable_entry() = *std::move(entry);
-  // Reading an entry names its subject: a lookup like a status answer, traced the same way.
-  query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()});
-  RedactEntry(caller, response.mutable_entry());
-  return response;
-}
-
-absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
-    const Caller& caller, const v1::ListEntriesRequest& request) {
-  RETURN_IF_ERROR(ValidateListEntriesRequest(request));
-  const int page_size = PageSizeOf(request.page_size());
-  const std::string& subject = request.subject_code();
-  uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
-  ASSIGN_OR_RETURN(uint64_t next_id, PositionAsU64(position));
-
-  auto snapshot = store_->Snapshot();
-  v1::ListEntriesResponse response;
-  int scanned = 0;
-  size_t page_bytes = 0;
-  absl::Status status;
-  // Takes entry `id` (its bytes when the scan has them) into the page; false when the page ends.
-  auto take = [&](uint64_t id, std::optional<absl::string_view> stored) {
-    if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
-      return false;
-    }
-    absl::StatusOr<v1::Entry> entry = [&]() -> absl::StatusOr<v1::Entry> {
-      if (stored.has_value()) return ParseEntry(*stored, id);
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetEntry(id, snapshot.get()));
-      if (!bytes.has_value()) {
-        return absl::DataLossError(
-            absl::StrCat("subject index names entry ", id, ", which is not stored"));
-      }
-      return ParseEntry(*bytes, id);
-    }();
-    if (!entry.ok()) {
-      status = entry.status();
-      return false;
-    }
-    if ((request.list() != v1::LIST_KIND_UNSPECIFIED && entry->list() != request.list()) ||
-        (request.status() != v1::ENTRY_STATUS_UNSPECIFIED && entry->status() != request.status()) ||
-        (!request.authority().empty() && entry->authority() != request.authority()) ||
-        (!request.category().empty() && entry->category() != request.category())) {
-      return true;
-    }
-    RedactEntry(caller, &*entry);
-    const size_t size = entry->ByteSizeLong();
-    if (response.entries_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
-      return false;
-    }
-    page_bytes += size;
-    *response.add_entries() = *std::move(entry);
-    return true;
-  };
-  // By subject: walk that subject's index; otherwise all entries in id order.
-  RETURN_IF_ERROR(subject.empty() ? store_->ScanEntries(next_id, snapshot.get(),
-                                                        [&](uint64_t id, absl::string_view bytes) {
-                                                          return take(id, bytes);
-                                                        })
-                                  : store_->ScanSubjectEntries(
-                                        subject, next_id, snapshot.get(),
-                                        [&](uint64_t id) { return take(id, std::nullopt); }));
-  RETURN_IF_ERROR(status);
-  // Listing by subject is a lookup of that subject: traced like a status answer, so that guessing
-  // codes through it leaves the same trail.
-  if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
-  return response;
-}
+using registry_internal::ToTimestamp;
 
 absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
                                     absl::Span<const absl::string_view> codes,
@@ -318,96 +251,96 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
   return response;
 }
 
-absl::StatusOr<v1::ListMeasuresResponse> Registry::ListMeasures(
-    const Caller& caller, const v1::ListMeasuresRequest& request) {
-  RETURN_IF_ERROR(ValidateListMeasuresRequest(request));
-  const int page_size = PageSizeOf(request.page_size());
-  uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string next_code, page_tokens_->Decode(request.page_token(), fingerprint));
-  v1::ListMeasuresResponse response;
-  std::shared_lock lock(catalogue_mu_);
-  for (auto it = catalogue_.lower_bound(next_code); it != catalogue_.end(); ++it) {
-    if (request.kind() != v1::MEASURE_KIND_UNSPECIFIED && it->second.kind() != request.kind()) {
-      continue;
-    }
-    if (response.measures_size() == page_size) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, it->first));
-      break;
-    }
-    *response.add_measures() = it->second;
-  }
-  return response;
-}
+absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
+    const Caller& caller, const v1::GetCreditStatusAtRequest& request) {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const StoreSnapshot* snapshot = view->snapshot.get();
+  const v1::SignedTreeHead& latest = view->head;
+  ASSIGN_OR_RETURN(v1::SubjectKind kind,
+                   ValidateGetCreditStatusAtRequest(request, latest.tree_size()));
 
-absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
-    const Caller& caller, const v1::ListChangesRequest& request) {
-  RETURN_IF_ERROR(ValidateListChangesRequest(request));
-  const int page_size = PageSizeOf(request.page_size());
-  const std::string& subject = request.subject_code();
-  int64_t start_micros = std::numeric_limits<int64_t>::min();
-  int64_t end_micros = std::numeric_limits<int64_t>::max();
-  if (request.has_start_time()) {
-    start_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time());
-  }
-  if (request.has_end_time()) {
-    end_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time());
-  }
-  uint64_t fingerprint = FilterFingerprint(request);
-  ASSIGN_OR_RETURN(std::string position, page_tokens_->Decode(request.page_token(), fingerprint));
-  ASSIGN_OR_RETURN(uint64_t next, PositionAsU64(position));
-  next = std::max(next, request.from_sequence());
-
-  auto snapshot = store_->Snapshot();
-  v1::ListChangesResponse response;
-  int scanned = 0;
-  size_t page_bytes = 0;
-  absl::Status status;
-  // Takes change `sequence` (its bytes when the scan has them) into the page; false when the
-  // page ends.
-  auto take = [&](uint64_t sequence, std::optional<absl::string_view> stored) {
-    if (response.changes_size() == page_size || ++scanned > kMaxScanPerCall) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
-      return false;
+  // The tree size the answer stands on, and the moment whose date judges what was in force.
+  uint64_t size = 0;
+  int64_t moment_micros = 0;
+  if (request.at_case() == v1::GetCreditStatusAtRequest::kTreeSize) {
+    size = request.tree_size();
+    ASSIGN_OR_RETURN(v1::SignedTreeHead head, log_->HeadAt(size, *view));
+    moment_micros = head.timestamp_micros();
+  } else {
+    moment_micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.time());
+    // A head is timestamped with its last record and record times never go backwards:
+    // binary search for the largest size whose last record is not later than the moment.
+    uint64_t low = 0, high = latest.tree_size();
+    while (low < high) {
+      uint64_t mid = low + (high - low + 1) / 2;
+      ASSIGN_OR_RETURN(int64_t time, log_->ChangeTime(mid - 1, snapshot));
+      if (time <= moment_micros) {
+        low = mid;
+      } else {
+        high = mid - 1;
+      }
     }
-    absl::StatusOr<v1::Change> change = [&]() -> absl::StatusOr<v1::Change> {
-      if (stored.has_value()) return ChangeFromRecord(sequence, *stored);
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                       store_->GetChange(sequence, snapshot.get()));
+    size = low;
+  }
+
+  // The last change of each of the subject's entries within the first `size` records.
+  std::map<uint64_t, std::pair<uint64_t, v1::Change>> last_change;  // entry id -> (seq, change)
+  {
+    // The subject's changes within the tree, read first: the bound applies before any record.
+    std::vector<uint64_t> sequences;
+    bool over = false;
+    RETURN_IF_ERROR(
+        store_->ScanSubjectChanges(request.subject_code(), 0, snapshot, [&](uint64_t sequence) {
+          if (sequence >= size) return false;
+          if (sequences.size() == registry_internal::kMaxPointInTimeChanges) {
+            over = true;
+            return false;
+          }
+          sequences.push_back(sequence);
+          return true;
+        }));
+    if (over) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "subject_code: the subject has more than ", registry_internal::kMaxPointInTimeChanges,
+          " changes in the tree of size ", size,
+          ", more than a point-in-time answer reads; an auditor reads them with ListChanges"));
+    }
+    for (uint64_t sequence : sequences) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetChange(sequence, snapshot));
       if (!bytes.has_value()) {
         return absl::DataLossError(
             absl::StrCat("subject index names change ", sequence, ", which is not stored"));
       }
-      return ChangeFromRecord(sequence, *bytes);
-    }();
-    if (!change.ok()) {
-      status = change.status();
-      return false;
+      ASSIGN_OR_RETURN(v1::Change change, ChangeFromRecord(sequence, *bytes));
+      // A correction that moved the entry to another subject ends its story here. The id is
+      // read before the change is moved into the map.
+      const uint64_t entry_id = change.entry_after().id();
+      last_change.insert_or_assign(entry_id, std::make_pair(sequence, std::move(change)));
     }
-    int64_t micros = google::protobuf::util::TimeUtil::TimestampToMicroseconds(change->time());
-    if ((!request.actor_identity().empty() &&
-         change->actor().identity() != request.actor_identity()) ||
-        micros < start_micros || micros >= end_micros) {
-      return true;
+  }
+
+  v1::GetCreditStatusAtResponse response;
+  // Evidence shows a caller no more of an entry than GetEntry would.
+  const bool may_read_entries = Authorize(caller, Rpc::kGetEntry).ok();
+  std::vector<v1::Entry> entries;
+  for (auto& [id, item] : last_change) {
+    uint64_t sequence = item.first;
+    v1::Change& change = item.second;
+    if (change.entry_after().subject().code() == request.subject_code()) {
+      entries.push_back(change.entry_after());
     }
-    RedactChange(caller, &*change);
-    const size_t size = change->ByteSizeLong();
-    if (response.changes_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
-      return false;
-    }
-    page_bytes += size;
-    *response.add_changes() = *std::move(change);
-    return true;
-  };
-  RETURN_IF_ERROR(
-      subject.empty()
-          ? store_->ScanChanges(
-                next, snapshot.get(),
-                [&](uint64_t sequence, absl::string_view bytes) { return take(sequence, bytes); })
-          : store_->ScanSubjectChanges(subject, next, snapshot.get(), [&](uint64_t sequence) {
-              return take(sequence, std::nullopt);
-            }));
-  RETURN_IF_ERROR(status);
+    v1::Evidence* evidence = response.add_evidence();
+    ASSIGN_OR_RETURN(std::vector<Hash256> proof, log_->AuditPath(sequence, size, snapshot));
+    for (const Hash256& p : proof) evidence->add_inclusion_proof(std::string(AsBytes(p)));
+    if (!may_read_entries) ReduceToStatusLevel(&change);
+    RedactChange(caller, &change);
+    *evidence->mutable_change() = std::move(change);
+  }
+  std::string date = FormatDate(absl::ToCivilDay(absl::FromUnixMicros(moment_micros), time_zone_));
+  BuildStatus(caller, kind, request.subject_code(), std::move(entries), date,
+              response.mutable_status());
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(), log_->HeadAt(size, *view));
+  query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});
   return response;
 }
 
