@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "credit/paging.h"
 
 namespace credit::cli {
 namespace {
@@ -179,15 +180,12 @@ int List(Context& context, const std::vector<std::string>& argv) {
 
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
-  v1::ListEntriesResponse all;
-  do {
-    request.set_page_size(static_cast<int>(std::min<uint64_t>(*limit - all.entries_size(), 1000)));
-    absl::StatusOr<v1::ListEntriesResponse> page = (*client)->ListEntries(request);
-    if (!page.ok()) return Fail(page.status());
-    for (v1::Entry& e : *page->mutable_entries()) *all.add_entries() = std::move(e);
-    all.set_next_page_token(page->next_page_token());
-    request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty() && static_cast<uint64_t>(all.entries_size()) < *limit);
+  absl::StatusOr<v1::ListEntriesResponse> listed =
+      ListAll<v1::ListEntriesRequest, v1::ListEntriesResponse>(
+          request, [&](const v1::ListEntriesRequest& r) { return (*client)->ListEntries(r); },
+          &v1::ListEntriesResponse::mutable_entries, *limit);
+  if (!listed.ok()) return Fail(listed.status());
+  const v1::ListEntriesResponse& all = *listed;
   if (context.format == Format::kJson) {
     PrintJson(all);
   } else {

@@ -8,6 +8,7 @@
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
+#include "credit/paging.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace credit::cli {
@@ -83,15 +84,12 @@ int List(Context& context, const std::vector<std::string>& argv) {
 
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
-  v1::ListChangesResponse all;
-  do {
-    request.set_page_size(static_cast<int>(std::min<uint64_t>(*limit - all.changes_size(), 1000)));
-    absl::StatusOr<v1::ListChangesResponse> page = (*client)->ListChanges(request);
-    if (!page.ok()) return Fail(page.status());
-    for (v1::Change& c : *page->mutable_changes()) *all.add_changes() = std::move(c);
-    all.set_next_page_token(page->next_page_token());
-    request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty() && static_cast<uint64_t>(all.changes_size()) < *limit);
+  absl::StatusOr<v1::ListChangesResponse> listed =
+      ListAll<v1::ListChangesRequest, v1::ListChangesResponse>(
+          request, [&](const v1::ListChangesRequest& r) { return (*client)->ListChanges(r); },
+          &v1::ListChangesResponse::mutable_changes, *limit);
+  if (!listed.ok()) return Fail(listed.status());
+  const v1::ListChangesResponse& all = *listed;
 
   if (context.format == Format::kJson) {
     PrintJson(all);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "credit/paging.h"
 
 namespace credit::cli {
 namespace {
@@ -41,14 +42,12 @@ int List(Context& context, const std::vector<std::string>& argv) {
   }
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
-  v1::ListMeasuresResponse all;
-  request.set_page_size(1000);
-  do {
-    absl::StatusOr<v1::ListMeasuresResponse> page = (*client)->ListMeasures(request);
-    if (!page.ok()) return Fail(page.status());
-    for (v1::Measure& m : *page->mutable_measures()) *all.add_measures() = std::move(m);
-    request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty());
+  absl::StatusOr<v1::ListMeasuresResponse> listed =
+      ListAll<v1::ListMeasuresRequest, v1::ListMeasuresResponse>(
+          request, [&](const v1::ListMeasuresRequest& r) { return (*client)->ListMeasures(r); },
+          &v1::ListMeasuresResponse::mutable_measures);
+  if (!listed.ok()) return Fail(listed.status());
+  const v1::ListMeasuresResponse& all = *listed;
   if (context.format == Format::kJson) {
     PrintJson(all);
   } else {

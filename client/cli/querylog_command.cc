@@ -6,6 +6,7 @@
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
 #include "common/querylog/query_record_hash.h"
+#include "credit/paging.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace credit::cli {
@@ -65,15 +66,12 @@ int List(Context& context, const std::vector<std::string>& rest) {
   request.set_actor_identity(args->Get("--actor"));
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());
-  v1::ListQueriesResponse all;
-  do {
-    request.set_page_size(static_cast<int>(std::min<uint64_t>(*limit - all.queries_size(), 1000)));
-    absl::StatusOr<v1::ListQueriesResponse> page = (*client)->ListQueries(request);
-    if (!page.ok()) return Fail(page.status());
-    for (v1::QueryRecord& q : *page->mutable_queries()) *all.add_queries() = std::move(q);
-    all.set_next_page_token(page->next_page_token());
-    request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty() && static_cast<uint64_t>(all.queries_size()) < *limit);
+  absl::StatusOr<v1::ListQueriesResponse> listed =
+      ListAll<v1::ListQueriesRequest, v1::ListQueriesResponse>(
+          request, [&](const v1::ListQueriesRequest& r) { return (*client)->ListQueries(r); },
+          &v1::ListQueriesResponse::mutable_queries, *limit);
+  if (!listed.ok()) return Fail(listed.status());
+  const v1::ListQueriesResponse& all = *listed;
   if (context.format == Format::kJson) {
     PrintJson(all);
     return 0;
