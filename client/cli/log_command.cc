@@ -8,6 +8,7 @@
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
+#include "credit/chains.h"
 #include "credit/paging.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -193,7 +194,7 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
   };
   std::vector<Hash256> leaves;
   leaves.reserve(head.tree_size());
-  Hash256 previous{};
+  ChangeChain chain;
   v1::ListChangesRequest request;
   request.set_page_size(1000);
   while (leaves.size() < head.tree_size()) {
@@ -210,19 +211,13 @@ int Verify(Context& context, const std::vector<std::string>& argv) {
       if (change.record().empty()) {
         return mismatch(n, "its record bytes were withheld (needs an identity with unmask)");
       }
-      absl::StatusOr<ChangeRecord> record = DecodeChangeRecord(change.record());
-      if (!record.ok()) return mismatch(n, std::string(record.status().message()));
-      if (record->sequence != n) {
-        return mismatch(n, absl::StrCat("the record says it is change ", record->sequence));
+      if (absl::Status s = chain.Add(change.record()); !s.ok()) {
+        return Fail(absl::FailedPreconditionError(s.message()));
       }
-      Hash256 hash = merkle::LeafHash(change.record());
-      if (AsBytes(hash) != change.hash()) return mismatch(n, "its hash is not its record's");
-      if (record->previous_hash != previous) {
-        // The record before it changed after this one was written.
-        return mismatch(n - 1, "its successor records a different hash for it");
+      if (AsBytes(chain.last_hash()) != change.hash()) {
+        return mismatch(n, "its hash is not its record's");
       }
-      leaves.push_back(hash);
-      previous = hash;
+      leaves.push_back(chain.last_hash());
     }
     if (page->next_page_token().empty()) break;
     request.set_page_token(page->next_page_token());

@@ -17,6 +17,7 @@
 #include "common/proto/wire_fields.h"
 #include "common/querylog/query_record_hash.h"
 #include "common/status/status_macros.h"
+#include "credit/chains.h"
 #include "credit/registry/v1/registry.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -291,34 +292,33 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
                        VerifyReport* report) {
   NodeWalker nodes(store);
   HeadSignatures signatures(store, public_key);
-  merkle::CompactRange tree;
+  ChangeChain chain;
   uint64_t n = 0;
   uint64_t last_head = 0;
-  Hash256 previous{};
   std::unique_ptr<TableWalk> heads = store.Walk(TableWalk::Table::kHeads);
   RecordChunks::Chunk chunk;
   while (in.Pop(&chunk)) {
     for (size_t i = 0; i < chunk.size(); ++i) {
-      if (chunk.previous[i] != previous) {
-        return Bad("change", n, "its previous_hash is not the hash of the change before it");
-      }
+      Hash256 hash;
       if (chunk.hashes.empty()) {
         uint32_t begin = i == 0 ? 0 : chunk.ends[i - 1];
-        previous =
+        hash =
             ChangeRecordHash(absl::string_view(chunk.bytes).substr(begin, chunk.ends[i] - begin));
       } else {
-        previous = chunk.hashes[i];
+        hash = chunk.hashes[i];
       }
       absl::Status node_status;
-      tree.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
-        if (node_status.ok() && (level == 0 || level >= kLowestStoredUpperTreeLevel)) {
-          node_status = nodes.Check(level, index, node, n);
-        }
-      });
+      // ReadRecords checked each record's own sequence: the chain checks the links.
+      RETURN_IF_ERROR(chain.AddHashed(
+          n, chunk.previous[i], hash, [&](int level, uint64_t index, const Hash256& node) {
+            if (node_status.ok() && (level == 0 || level >= kLowestStoredUpperTreeLevel)) {
+              node_status = nodes.Check(level, index, node, n);
+            }
+          }));
       RETURN_IF_ERROR(node_status);
       while (heads->Valid() && heads->number() < n + 1) heads->Next();
       if (heads->Valid() && heads->number() == n + 1) {
-        RETURN_IF_ERROR(CheckHead(heads->value(), n, tree.Root()));
+        RETURN_IF_ERROR(CheckHead(heads->value(), n, chain.Root()));
         RETURN_IF_ERROR(signatures.Check(n + 1));
         ++report->heads_checked;
         last_head = n + 1;
@@ -338,7 +338,7 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
                absl::StrCat("missing: a signed tree head of size ", last_head_size, " exists"));
   }
   report->changes = n;
-  report->root = tree.Root();
+  report->root = chain.Root();
   return absl::OkStatus();
 }
 
@@ -437,23 +437,17 @@ absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
 }
 
 absl::Status VerifyQueries(Store& store, VerifyReport* report) {
-  Hash256 previous{};
   uint64_t n = 0;
   std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kQueries);
   // Queries have no signed heads: a changed record shows where its successor disagrees.
+  QueryChain chain;
   v1::QueryRecord record;
   for (; it->Valid(); it->Next(), ++n) {
     if (it->number() != n) return Bad("query", n, "missing");
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Bad("query", n, "stored bytes do not parse");
     }
-    if (record.sequence() != n) return Bad("query", n, "the record says it is another sequence");
-    if (record.previous_hash() != AsBytes(previous)) {
-      return n == 0 ? Bad("query", 0, "its previous_hash is not 32 zero bytes")
-                    : Bad("query", n - 1,
-                          absl::StrCat("its hash is not the one query ", n, " recorded for it"));
-    }
-    previous = QueryRecordHash(record);
+    RETURN_IF_ERROR(chain.Add(record).status());
   }
   RETURN_IF_ERROR(it->status());
   report->queries = n;
