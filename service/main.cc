@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/ed25519.h"
 #include "common/crypto/sha256.h"
+#include "common/io/read_file.h"
 #include "service/backup/backup.h"
 #include "service/clock/clock.h"
 #include "service/config/config.h"
@@ -91,11 +92,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
 }
 
 absl::StatusOr<std::string> ReadPublicKey(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  return credit::PublicKeyFromPem(pem.str());
+  absl::StatusOr<std::string> pem = credit::ReadFile(path, "public key");
+  if (!pem.ok()) return pem.status();
+  return credit::PublicKeyFromPem(*pem);
 }
 
 int Restore(const Flags& flags) {

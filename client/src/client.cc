@@ -4,28 +4,17 @@
 #include <grpcpp/security/credentials.h>
 #include <openssl/rand.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"
+#include "common/io/read_file.h"
 #include "common/status/grpc_status.h"
 #include "credit/status_evidence.h"
 
 namespace credit {
-namespace {
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string NewRequestId() {
   unsigned char bytes[16];
@@ -35,11 +24,11 @@ std::string NewRequestId() {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   grpc::SslCredentialsOptions tls;
-  absl::StatusOr<std::string> ca = ReadPem(options.ca_file, "CA certificate (--cacert)");
+  absl::StatusOr<std::string> ca = ReadFile(options.ca_file, "CA certificate (--cacert)");
   if (!ca.ok()) return ca.status();
-  absl::StatusOr<std::string> cert = ReadPem(options.cert_file, "client certificate (--cert)");
+  absl::StatusOr<std::string> cert = ReadFile(options.cert_file, "client certificate (--cert)");
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem(options.key_file, "client key (--key)");
+  absl::StatusOr<std::string> key = ReadFile(options.key_file, "client key (--key)");
   if (!key.ok()) return key.status();
   tls.pem_root_certs = *std::move(ca);
   tls.pem_cert_chain = *std::move(cert);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/ed25519.h"
+#include "common/io/read_file.h"
 #include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
 
@@ -26,11 +27,9 @@ LogVerifier::LogVerifier(std::string public_key) : public_key_(std::move(public_
 
 absl::StatusOr<std::unique_ptr<LogVerifier>> LogVerifier::FromPublicKeyFile(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("server key: cannot read ", path));
-  std::stringstream pem;
-  pem << in.rdbuf();
-  absl::StatusOr<std::string> key = PublicKeyFromPem(pem.str());
+  absl::StatusOr<std::string> pem = ReadFile(path, "server key");
+  if (!pem.ok()) return pem.status();
+  absl::StatusOr<std::string> key = PublicKeyFromPem(*pem);
   if (!key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   }

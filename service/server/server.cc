@@ -7,24 +7,15 @@
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/io/read_file.h"
 #include "common/status/status_macros.h"
 #include "service/server/malformed_requests.h"
 #include "service/signing/signing_key_file.h"
 
 namespace credit {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 // How often malloc's free memory goes back to the system (memory_releaser.h).
 constexpr absl::Duration kReleaseMemoryEvery = absl::Seconds(30);

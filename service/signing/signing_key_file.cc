@@ -7,10 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/io/read_file.h"
 #include "common/status/status_macros.h"
 
 namespace credit {
@@ -35,8 +34,8 @@ absl::Status WriteFileSynced(const std::string& path, const std::string& content
 
 absl::StatusOr<SigningKey> LoadOrCreateSigningKey(const std::string& path) {
   std::string public_path = path + ".pub";
-  std::ifstream in(path);
-  if (!in) {
+  absl::StatusOr<std::string> pem = ReadFile(path, "signing key");
+  if (!pem.ok()) {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code error;
     if (!parent.empty()) std::filesystem::create_directories(parent, error);
@@ -45,17 +44,13 @@ absl::StatusOr<SigningKey> LoadOrCreateSigningKey(const std::string& path) {
     RETURN_IF_ERROR(WriteFileSynced(public_path, key.PublicPem(), 0644));
     return key;
   }
-  std::stringstream pem;
-  pem << in.rdbuf();
-  absl::StatusOr<SigningKey> key = SigningKey::FromPem(pem.str());
+  absl::StatusOr<SigningKey> key = SigningKey::FromPem(*pem);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", key.status().message(), "; want an Ed25519 PKCS#8 PEM key"));
   }
-  std::ifstream published(public_path);
-  std::stringstream published_pem;
-  published_pem << published.rdbuf();
-  if (published_pem.str() != key->PublicPem()) {
+  absl::StatusOr<std::string> published = ReadFile(public_path, "public key");
+  if (!published.ok() || *published != key->PublicPem()) {
     RETURN_IF_ERROR(WriteFileSynced(public_path, key->PublicPem(), 0644));
   }
   return key;
