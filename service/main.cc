@@ -12,14 +12,18 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/cli/args.h"
 #include "common/crypto/ed25519.h"
 #include "common/crypto/sha256.h"
 #include "common/io/read_file.h"
@@ -52,42 +56,26 @@ struct Flags {
   bool no_signature_check = false;
 };
 
-// Accepts "--name value" and "--name=value". Returns false on anything else.
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--no-signature-check") {
-      flags->no_signature_check = true;
-      continue;
-    }
-    std::string value;
-    size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
-    if (arg == "--config") {
-      flags->config = value;
-    } else if (arg == "--listen") {
-      flags->listen = value;
-    } else if (arg == "--data-dir") {
-      flags->data_dir = value;
-    } else if (arg == "--port-file") {
-      flags->port_file = value;
-    } else if (arg == "--public-key") {
-      flags->public_key = value;
-    } else if (arg == "--backup-dir") {
-      flags->backup_dir = value;
-    } else if (arg == "--backup-id") {
-      flags->backup_id = value;
-    } else {
-      return false;
-    }
+// Reads the flags one form of the command takes (`accepted`, and the `switches` that take no
+// value); false, after saying why, on anything else.
+bool ParseFlags(const std::vector<std::string>& argv, const std::set<std::string>& accepted,
+                const std::set<std::string>& switches, Flags* flags) {
+  absl::StatusOr<credit::cli::Args> args = credit::cli::Args::Parse(argv, accepted, switches);
+  if (args.ok() && !args->positionals().empty()) {
+    args = absl::InvalidArgumentError(absl::StrCat(args->positionals()[0], ": unexpected"));
   }
+  if (!args.ok()) {
+    std::cerr << "creditd: " << args.status().message() << "\n";
+    return false;
+  }
+  flags->config = args->Get("--config");
+  flags->listen = args->Get("--listen");
+  flags->data_dir = args->Get("--data-dir");
+  flags->port_file = args->Get("--port-file");
+  flags->public_key = args->Get("--public-key");
+  flags->backup_dir = args->Get("--backup-dir");
+  flags->backup_id = args->Get("--backup-id");
+  flags->no_signature_check = args->Has("--no-signature-check");
   return true;
 }
 
@@ -186,22 +174,28 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  if (argc >= 2 && std::string(argv[1]) == "verify") {
-    if (!ParseFlags(argc - 1, argv + 1, &flags) || flags.data_dir.empty()) {
+  const std::string command = argc >= 2 ? argv[1] : "";
+  const std::vector<std::string> rest(argv + std::min(argc, 2), argv + argc);
+  if (command == "verify") {
+    if (!ParseFlags(rest, {"--data-dir", "--public-key"}, {}, &flags) || flags.data_dir.empty()) {
       std::cerr << kUsage;
       return 2;
     }
     return Verify(flags);
   }
-  if (argc >= 2 && std::string(argv[1]) == "restore") {
-    if (!ParseFlags(argc - 1, argv + 1, &flags) || flags.data_dir.empty() ||
-        flags.backup_dir.empty()) {
+  if (command == "restore") {
+    if (!ParseFlags(rest, {"--backup-dir", "--data-dir", "--backup-id", "--public-key"},
+                    {"--no-signature-check"}, &flags) ||
+        flags.data_dir.empty() || flags.backup_dir.empty()) {
       std::cerr << kUsage;
       return 2;
     }
     return Restore(flags);
   }
-  if (!ParseFlags(argc, argv, &flags) || flags.config.empty()) {
+  if (!ParseFlags(std::vector<std::string>(argv + 1, argv + argc),
+                  {"--config", "--listen", "--data-dir", "--backup-dir", "--port-file"}, {},
+                  &flags) ||
+      flags.config.empty()) {
     std::cerr << kUsage;
     return 2;
   }

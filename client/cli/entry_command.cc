@@ -4,7 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/cli/args.h"
+#include "common/cli/args.h"
 #include "client/cli/commands.h"
 #include "credit/paging.h"
 

@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "client/cli/args.h"
+#include "common/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/changelog/change_record.h"
 #include "common/crypto/sha256.h"

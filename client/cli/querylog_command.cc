@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "client/cli/args.h"
+#include "common/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
 #include "common/querylog/query_record_hash.h"

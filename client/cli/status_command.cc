@@ -5,7 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "client/cli/args.h"
+#include "common/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/crypto/sha256.h"
 #include "common/status/grpc_status.h"

@@ -1,7 +1,8 @@
-// Command-line arguments of creditctl: "--name value", "--name=value" and positionals.
+// Command-line arguments of creditd and creditctl: "--name value", "--name=value", switches
+// ("--name" alone, where a command declares it so) and positionals.
 // A command declares the flags it accepts; anything else is a usage error (exit code 2).
-#ifndef CREDIT_CLIENT_CLI_ARGS_H_
-#define CREDIT_CLIENT_CLI_ARGS_H_
+#ifndef CREDIT_COMMON_CLI_ARGS_H_
+#define CREDIT_COMMON_CLI_ARGS_H_
 
 #include <cstdint>
 #include <map>
@@ -16,10 +17,12 @@ namespace credit::cli {
 
 class Args {
  public:
-  // Splits `argv` into flags and positionals. INVALID_ARGUMENT for a flag not in `accepted`, a
-  // flag given twice, or a flag without its value.
+  // Splits `argv` into flags and positionals. `switches` take no value (Has() tells whether one
+  // was given). INVALID_ARGUMENT for a flag in neither set, a flag given twice, or a flag without
+  // its value.
   static absl::StatusOr<Args> Parse(const std::vector<std::string>& argv,
-                                    const std::set<std::string>& accepted);
+                                    const std::set<std::string>& accepted,
+                                    const std::set<std::string>& switches = {});
 
   const std::vector<std::string>& positionals() const { return positionals_; }
   bool Has(const std::string& flag) const { return flags_.contains(flag); }
@@ -43,4 +46,4 @@ absl::StatusOr<uint64_t> ParseNumber(const std::string& text, const std::string&
 
 }  // namespace credit::cli
 
-#endif  // CREDIT_CLIENT_CLI_ARGS_H_
+#endif  // CREDIT_COMMON_CLI_ARGS_H_

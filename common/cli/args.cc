@@ -1,4 +1,4 @@
-#include "client/cli/args.h"
+#include "common/cli/args.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -7,12 +7,19 @@
 namespace credit::cli {
 
 absl::StatusOr<Args> Args::Parse(const std::vector<std::string>& argv,
-                                 const std::set<std::string>& accepted) {
+                                 const std::set<std::string>& accepted,
+                                 const std::set<std::string>& switches) {
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-' || arg == "--") {
       args.positionals_.push_back(arg);
+      continue;
+    }
+    if (switches.contains(arg)) {
+      if (!args.flags_.emplace(arg, "").second) {
+        return absl::InvalidArgumentError(absl::StrCat(arg, ": given twice"));
+      }
       continue;
     }
     std::string name = arg;
