@@ -141,7 +141,8 @@ TEST_F(LogVerifierTest, RefusesAHeadSignedByAnotherKey) {
 TEST_F(LogVerifierTest, RefusesATamperedHead) {
   v1::SignedTreeHead head = log_.Head();
   head.set_tree_size(6);
-  EXPECT_FALSE(verifier_.VerifyHead(head).ok());
+  EXPECT_EQ(verifier_.VerifyHead(head).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(verifier_.VerifyHead(head).message(), "tree head: the signature does not verify");
   head = log_.Head();
   head.set_root_hash("short");
   EXPECT_EQ(verifier_.VerifyHead(head).message(),
@@ -151,8 +152,13 @@ TEST_F(LogVerifierTest, RefusesATamperedHead) {
 TEST_F(LogVerifierTest, ChecksThatARecordIsInTheTree) {
   v1::SignedTreeHead head = log_.Head();
   EXPECT_TRUE(verifier_.VerifyRecordInclusion(3, "record 3", log_.Inclusion(3), head).ok());
-  EXPECT_FALSE(verifier_.VerifyRecordInclusion(3, "record 4", log_.Inclusion(3), head).ok());
-  EXPECT_FALSE(verifier_.VerifyRecordInclusion(2, "record 3", log_.Inclusion(3), head).ok());
+  for (const absl::Status& refused :
+       {verifier_.VerifyRecordInclusion(3, "record 4", log_.Inclusion(3), head),
+        verifier_.VerifyRecordInclusion(2, "record 3", log_.Inclusion(3), head)}) {
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(refused.message(),
+              "proof does not verify: the computed root differs from the tree head's");
+  }
 }
 
 TEST_F(LogVerifierTest, TheTrustedHeadPersists) {

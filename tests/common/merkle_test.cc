@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -215,6 +217,21 @@ std::vector<std::vector<std::string>> Corruptions(const std::vector<std::string>
   return out;
 }
 
+// A refused proof: FAILED_PRECONDITION saying which check failed, or, for a hash of the wrong
+// length, INVALID_ARGUMENT naming it.
+void ExpectRefused(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    EXPECT_TRUE(absl::StartsWith(status.message(), "proof[")) << status;
+    EXPECT_TRUE(absl::EndsWith(status.message(), " bytes, want a 32-byte SHA-256 hash")) << status;
+    return;
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_TRUE(absl::StartsWith(status.message(), "proof does not verify: ")) << status;
+}
+
+constexpr char kRootDiffers[] =
+    "proof does not verify: the computed root differs from the tree head's";
+
 TEST(MerkleTest, EveryCorruptedInclusionProofIsRejected) {
   std::vector<std::string> leaves = HexList(Field("leaves_hex"));
   for (const Value& c : Field("inclusion").list_value().values()) {
@@ -225,24 +242,25 @@ TEST(MerkleTest, EveryCorruptedInclusionProofIsRejected) {
     Hash256 leaf = LeafHash(leaves[index]);
     for (const auto& bad : Corruptions(proof)) {
       if (bad == proof) continue;
-      EXPECT_FALSE(VerifyInclusion(index, size, leaf, bad, root).ok()) << index << "/" << size;
+      SCOPED_TRACE(absl::StrCat(index, "/", size));
+      ExpectRefused(VerifyInclusion(index, size, leaf, bad, root));
     }
     if (size > 1) {
-      EXPECT_FALSE(VerifyInclusion(index + 1, size, leaf, proof, root).ok());
+      ExpectRefused(VerifyInclusion(index + 1, size, leaf, proof, root));
       if (index > 0) {
-        EXPECT_FALSE(VerifyInclusion(index - 1, size, leaf, proof, root).ok());
+        ExpectRefused(VerifyInclusion(index - 1, size, leaf, proof, root));
       }
     }
-    EXPECT_FALSE(VerifyInclusion(index, size * 2, leaf, proof, root).ok());
+    ExpectRefused(VerifyInclusion(index, size * 2, leaf, proof, root));
     if (size / 2 > index && size > 1) {
-      EXPECT_FALSE(VerifyInclusion(index, size / 2, leaf, proof, root).ok());
+      ExpectRefused(VerifyInclusion(index, size / 2, leaf, proof, root));
     }
     Hash256 wrong_root = root;
     wrong_root[0] ^= 1;
-    EXPECT_FALSE(VerifyInclusion(index, size, leaf, proof, wrong_root).ok());
+    EXPECT_EQ(VerifyInclusion(index, size, leaf, proof, wrong_root).message(), kRootDiffers);
     Hash256 wrong_leaf = leaf;
     wrong_leaf[31] ^= 0x80;
-    EXPECT_FALSE(VerifyInclusion(index, size, wrong_leaf, proof, root).ok());
+    EXPECT_EQ(VerifyInclusion(index, size, wrong_leaf, proof, root).message(), kRootDiffers);
   }
 }
 
@@ -255,21 +273,21 @@ TEST(MerkleTest, EveryCorruptedConsistencyProofIsRejected) {
     Hash256 root2 = ReferenceTree(second).Root();
     for (const auto& bad : Corruptions(proof)) {
       if (bad == proof) continue;
-      EXPECT_FALSE(VerifyConsistency(first, second, root1, root2, bad).ok())
-          << first << " -> " << second;
+      SCOPED_TRACE(absl::StrCat(first, " -> ", second));
+      ExpectRefused(VerifyConsistency(first, second, root1, root2, bad));
     }
     if (first == second) continue;
-    EXPECT_FALSE(VerifyConsistency(first, second * 2, root1, root2, proof).ok());
-    EXPECT_FALSE(VerifyConsistency(first + 1, second, root1, root2, proof).ok());
+    ExpectRefused(VerifyConsistency(first, second * 2, root1, root2, proof));
+    ExpectRefused(VerifyConsistency(first + 1, second, root1, root2, proof));
     if (first > 1) {
-      EXPECT_FALSE(VerifyConsistency(first - 1, second, root1, root2, proof).ok());
+      ExpectRefused(VerifyConsistency(first - 1, second, root1, root2, proof));
     }
     Hash256 wrong = root1;
     wrong[5] ^= 4;
-    EXPECT_FALSE(VerifyConsistency(first, second, wrong, root2, proof).ok());
+    ExpectRefused(VerifyConsistency(first, second, wrong, root2, proof));
     wrong = root2;
     wrong[5] ^= 4;
-    EXPECT_FALSE(VerifyConsistency(first, second, root1, wrong, proof).ok());
+    ExpectRefused(VerifyConsistency(first, second, root1, wrong, proof));
   }
 }
 
