@@ -1,5 +1,5 @@
 // The change log's Merkle nodes of level UpperNodes::kLowestLevel and up, in memory: one per 32
-// records at the lowest of them, 20 MB at 10 million records. A proof's path climbs through one
+// records at the lowest of them (docs/performance.md, "Proofs"). A proof's path climbs through one
 // node per level; kept here, the levels that would each cost a random read cost none, and a
 // proof reads only the ≤ 16 leaves its lowest levels are hashed from (one or two data blocks).
 //

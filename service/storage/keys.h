@@ -26,8 +26,8 @@ std::string Request(absl::string_view identity, absl::string_view request_id);
 
 // tree_nodes: one byte level + big-endian index. Stored are the leaves (level 0) and the levels
 // from kUpperTreeLevel up. A node in between covers at most 16 leaves, which lie in one or two
-// data blocks: a proof hashes it from them, so storing it would buy nothing (it was 47 % of the
-// nodes written, and of the family's flushes and compactions).
+// data blocks: a proof hashes it from them, so storing it would buy nothing but writes
+// (docs/performance.md, "Proofs").
 inline constexpr int kUpperTreeLevel = kLowestStoredUpperTreeLevel;
 constexpr bool IsStoredTreeLevel(int level) { return level == 0 || level >= kUpperTreeLevel; }
 std::string TreeNode(int level, uint64_t index);
