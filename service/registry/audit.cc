@@ -3,36 +3,22 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
-#include <shared_mutex>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
-#include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
-#include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/backup/backup.h"
+#include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
-#include "service/storage/subject_record.h"
 
 namespace credit {
 
-using registry_internal::CopyInputFields;
-using registry_internal::InForce;
-using registry_internal::kMaxScanPerCall;
-using registry_internal::NoSuchEntry;
-using registry_internal::ParseEntry;
 using registry_internal::PositionAsU64;
-using registry_internal::ReadStatusPart;
-using registry_internal::StatusPart;
-using registry_internal::StatusPartView;
-using registry_internal::ToTimestamp;
 
 namespace {
 
@@ -63,13 +49,12 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
 
   auto snapshot = store_->Snapshot();
   v1::ListChangesResponse response;
-  int scanned = 0;
-  size_t page_bytes = 0;
+  PageLimits limits(page_size);
   absl::Status status;
   // Takes change `sequence` (its bytes when the scan has them) into the page; false when the
   // page ends.
   auto take = [&](uint64_t sequence, std::optional<absl::string_view> stored) {
-    if (response.changes_size() == page_size || ++scanned > kMaxScanPerCall) {
+    if (!limits.Examine(response.changes_size())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
       return false;
     }
@@ -94,12 +79,10 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
       return true;
     }
     RedactChange(caller, &*change);
-    const size_t size = change->ByteSizeLong();
-    if (response.changes_size() > 0 && page_bytes + size > kMaxPageBytes) {
+    if (!limits.Fits(response.changes_size(), change->ByteSizeLong())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
       return false;
     }
-    page_bytes += size;
     *response.add_changes() = *std::move(change);
     return true;
   };

@@ -1,38 +1,16 @@
 // Registry's measures catalogue: put, seed at start, list.
-#include <algorithm>
-#include <filesystem>
-#include <limits>
 #include <mutex>
 #include <shared_mutex>
-#include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
-#include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
-#include "common/text/date.h"
-#include "google/protobuf/util/time_util.h"
-#include "service/backup/backup.h"
 #include "service/registry/page_token.h"
-#include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
-#include "service/storage/subject_record.h"
 
 namespace credit {
-
-using registry_internal::CopyInputFields;
-using registry_internal::InForce;
-using registry_internal::kMaxScanPerCall;
-using registry_internal::NoSuchEntry;
-using registry_internal::ParseEntry;
-using registry_internal::PositionAsU64;
-using registry_internal::ReadStatusPart;
-using registry_internal::StatusPart;
-using registry_internal::StatusPartView;
-using registry_internal::ToTimestamp;
 
 absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller,
                                                             const v1::PutMeasureRequest& request) {

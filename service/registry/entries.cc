@@ -1,21 +1,13 @@
 // Registry's entries: record (one or a thousand at once), correct, remove, read and list; and
 // the writes every change of an entry makes (the entry, its subject index, the subject records).
-#include <algorithm>
-#include <filesystem>
-#include <limits>
-#include <mutex>
-#include <shared_mutex>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
-#include "common/text/date.h"
-#include "google/protobuf/util/time_util.h"
-#include "service/backup/backup.h"
+#include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
@@ -25,14 +17,10 @@
 namespace credit {
 
 using registry_internal::CopyInputFields;
-using registry_internal::InForce;
-using registry_internal::kMaxScanPerCall;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
 using registry_internal::PositionAsU64;
-using registry_internal::ReadStatusPart;
 using registry_internal::StatusPart;
-using registry_internal::StatusPartView;
 using registry_internal::ToTimestamp;
 
 void Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
@@ -231,12 +219,11 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
 
   auto snapshot = store_->Snapshot();
   v1::ListEntriesResponse response;
-  int scanned = 0;
-  size_t page_bytes = 0;
+  PageLimits limits(page_size);
   absl::Status status;
   // Takes entry `id` (its bytes when the scan has them) into the page; false when the page ends.
   auto take = [&](uint64_t id, std::optional<absl::string_view> stored) {
-    if (response.entries_size() == page_size || ++scanned > kMaxScanPerCall) {
+    if (!limits.Examine(response.entries_size())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
       return false;
     }
@@ -260,12 +247,10 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
       return true;
     }
     RedactEntry(caller, &*entry);
-    const size_t size = entry->ByteSizeLong();
-    if (response.entries_size() > 0 && page_bytes + size > kMaxPageBytes) {
+    if (!limits.Fits(response.entries_size(), entry->ByteSizeLong())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
       return false;
     }
-    page_bytes += size;
     *response.add_entries() = *std::move(entry);
     return true;
   };

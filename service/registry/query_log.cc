@@ -10,6 +10,7 @@
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/failpoint/failpoint.h"
+#include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
 #include "service/registry/validation.h"
 
@@ -161,15 +162,14 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
   }
   uint64_t next = std::max(ReadBigEndian64(position), request.from_sequence());
   v1::ListQueriesResponse response;
-  int scanned = 0;
-  size_t page_bytes = 0;
+  PageLimits limits(page_size);
   absl::Status status;
   auto page_ends_at = [&](uint64_t sequence) {
     response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
     return false;
   };
   RETURN_IF_ERROR(store_->ScanQueries(next, [&](uint64_t sequence, absl::string_view bytes) {
-    if (response.queries_size() == page_size || ++scanned > 10000) return page_ends_at(sequence);
+    if (!limits.Examine(response.queries_size())) return page_ends_at(sequence);
     v1::QueryRecord record;
     if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       status = absl::DataLossError(absl::StrCat("query ", sequence, ": stored bytes do not parse"));
@@ -185,11 +185,7 @@ absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(
       return true;
     }
     record.set_hash(std::string(AsBytes(QueryRecordHash(record))));
-    const size_t size = record.ByteSizeLong();
-    if (response.queries_size() > 0 && page_bytes + size > kMaxPageBytes) {
-      return page_ends_at(sequence);
-    }
-    page_bytes += size;
+    if (!limits.Fits(response.queries_size(), record.ByteSizeLong())) return page_ends_at(sequence);
     *response.add_queries() = std::move(record);
     return true;
   }));

@@ -17,9 +17,6 @@ namespace credit::registry_internal {
 
 namespace v1 = ::credit::registry::v1;
 
-// A list call examines at most this many stored items before it answers with what it found and
-// a token to go on: a selective filter must not turn one call into a scan of the whole store.
-inline constexpr int kMaxScanPerCall = 10000;
 // A point-in-time answer reads at most this many of its subject's changes (and so builds at most
 // this many inclusion proofs): one call of any role must not read a subject's whole history.
 inline constexpr int kMaxPointInTimeChanges = 1000;

@@ -1,22 +1,13 @@
 // Registry's credit status: one subject, a batch, and a subject at a past moment with the change
 // records the answer rests on.
 #include <algorithm>
-#include <filesystem>
-#include <limits>
-#include <mutex>
 #include <shared_mutex>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/changelog/change_record.h"
-#include "common/encoding/big_endian.h"
-#include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/backup/backup.h"
-#include "service/registry/page_token.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
@@ -24,16 +15,10 @@
 
 namespace credit {
 
-using registry_internal::CopyInputFields;
 using registry_internal::InForce;
-using registry_internal::kMaxScanPerCall;
-using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
-using registry_internal::PositionAsU64;
 using registry_internal::ReadStatusPart;
-using registry_internal::StatusPart;
 using registry_internal::StatusPartView;
-using registry_internal::ToTimestamp;
 
 absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
                                     absl::Span<const absl::string_view> codes,
