@@ -1,7 +1,7 @@
 // creditctl admin backup create|list
 #include "absl/strings/str_cat.h"
-#include "common/cli/args.h"
 #include "client/cli/commands.h"
+#include "common/cli/args.h"
 #include "common/crypto/sha256.h"
 #include "google/protobuf/util/time_util.h"
 

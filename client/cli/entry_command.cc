@@ -4,8 +4,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/cli/args.h"
 #include "client/cli/commands.h"
+#include "common/cli/args.h"
 #include "credit/paging.h"
 
 namespace credit::cli {

@@ -3,9 +3,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/cli/args.h"
 #include "client/cli/commands.h"
 #include "common/changelog/change_record.h"
+#include "common/cli/args.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
 #include "credit/chains.h"

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "common/cli/args.h"
 #include "client/cli/commands.h"
+#include "common/cli/args.h"
 #include "common/crypto/sha256.h"
 #include "common/querylog/query_record_hash.h"
 #include "credit/chains.h"

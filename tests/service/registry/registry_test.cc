@@ -9,8 +9,8 @@
 #include "common/proto/deterministic.h"
 #include "rocksdb/write_batch.h"
 #include "service/registry/registry_internal.h"
-#include "service/storage/subject_record.h"
 #include "service/storage/keys.h"
+#include "service/storage/subject_record.h"
 #include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
