@@ -104,5 +104,42 @@ TEST(RevocationTest, ARevokedIdentityIsRefusedAfterReloadWithoutRestart) {
   std::filesystem::remove(config);
 }
 
+// An identity listed twice would leave its roles to the order of the file: the configuration is
+// refused at start, and on reload the identities in force stay.
+TEST(RevocationTest, AConfigurationListingAnIdentityTwiceIsRefused) {
+  std::string config = DevPki().dir + "/duplicate-test.yaml";
+  std::ifstream in(DevPki().dir + "/creditd.yaml");
+  std::stringstream original;
+  original << in.rdbuf();
+  // The querier again, as admin, and no auditor: if this loaded, the auditor would be refused.
+  std::string duplicated = original.str();
+  const std::string auditor_block =
+      "  auditor:\n    department: 市纪委监委\n    roles: [auditor]\n    unmask: true\n";
+  size_t at = duplicated.find(auditor_block);
+  ASSERT_NE(at, std::string::npos);
+  duplicated.replace(at, auditor_block.size(),
+                     "  querier: {department: 市财政局, roles: [admin]}\n");
+
+  std::ofstream(config) << duplicated;
+  TempDir data;
+  CommandResult start = RunCommand(
+      {CREDITD_PATH, "--config", config, "--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_EQ(start.err, "creditd: " + config +
+                           ": identities.querier: want each identity once (it is listed "
+                           "twice)\n");
+
+  std::ofstream(config) << original.str();
+  TestServer server({}, config);
+  ClientOptions auditor = server.OptionsFor("auditor");
+  auditor.max_attempts = 1;
+  ASSERT_TRUE(AskStatus(auditor).ok());
+  std::ofstream(config) << duplicated;
+  kill(server.pid(), SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(AskStatus(auditor).ok());
+  std::filesystem::remove(config);
+}
+
 }  // namespace
 }  // namespace credit::testing
