@@ -297,31 +297,6 @@ absl::StatusOr<std::string> Store::GetOrCreateSecret(const std::string& name) {
   return secret;
 }
 
-void QueryBatch::Add(uint64_t sequence, absl::string_view head, absl::string_view middle,
-                     absl::string_view tail) {
-  std::string key = keys::U64(sequence);
-  rocksdb::Slice key_slice(key);
-  rocksdb::Slice value[] = {ToSlice(head), ToSlice(middle), ToSlice(tail)};
-  batch_.Put(family_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value, 3));
-}
-
-absl::StatusOr<std::optional<std::string>> Store::LastQuery() {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kQueries);
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the query log"));
-  if (!it->Valid()) return std::nullopt;
-  return it->value().ToString();
-}
-
-absl::Status Store::ScanQueries(uint64_t from,
-                                absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kQueries);
-  for (it->Seek(keys::U64(from)); it->Valid(); it->Next()) {
-    if (!visit(keys::ReadU64(View(it->key())), View(it->value()))) break;
-  }
-  return FromRocksStatus(it->status(), "reading the query log");
-}
-
 absl::Status Store::ScanTreeLevel(int level,
                                   absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
   std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(Family::kTreeNodes);

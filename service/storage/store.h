@@ -340,6 +340,15 @@ class Store {
   }
   // Calls `visit(key)` for the keys of `family` that start with `prefix` and sort at or after
   // `from`, until it returns false.
+  // The last row of a table keyed by a big-endian number: its number and value; nullopt when the
+  // table is empty.
+  absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> LastNumbered(
+      Family family, const StoreSnapshot* snapshot, const char* what);
+  // Calls `visit(number, value)` for the rows of such a table from `from` on, in order, until it
+  // returns false.
+  absl::Status ScanNumbered(Family family, uint64_t from, const StoreSnapshot* snapshot,
+                            absl::FunctionRef<bool(uint64_t, absl::string_view)> visit,
+                            const char* what);
   absl::Status ScanKeys(Family family, absl::string_view prefix, absl::string_view from,
                         const StoreSnapshot* snapshot,
                         absl::FunctionRef<bool(absl::string_view)> visit, const char* what);

@@ -135,26 +135,37 @@ absl::Status Store::ScanKeys(Family family, absl::string_view prefix, absl::stri
   return FromRocksStatus(it->status(), what);
 }
 
+absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> Store::LastNumbered(
+    Family family, const StoreSnapshot* snapshot, const char* what) {
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(family, Raw(snapshot));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), what));
+  if (!it->Valid()) return std::nullopt;
+  return std::make_pair(keys::ReadU64(View(it->key())), it->value().ToString());
+}
+
+absl::Status Store::ScanNumbered(Family family, uint64_t from, const StoreSnapshot* snapshot,
+                                 absl::FunctionRef<bool(uint64_t, absl::string_view)> visit,
+                                 const char* what) {
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(family, Raw(snapshot));
+  for (it->Seek(keys::U64(from)); it->Valid(); it->Next()) {
+    if (!visit(keys::ReadU64(View(it->key())), View(it->value()))) break;
+  }
+  return FromRocksStatus(it->status(), what);
+}
+
 absl::StatusOr<std::optional<std::string>> Store::GetChange(uint64_t sequence,
                                                             const StoreSnapshot* snapshot) {
   return Get(Family::kChanges, keys::U64(sequence), Raw(snapshot));
 }
 
 absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> Store::LastChange() {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kChanges);
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the change log"));
-  if (!it->Valid()) return std::nullopt;
-  return std::make_pair(keys::ReadU64(View(it->key())), it->value().ToString());
+  return LastNumbered(Family::kChanges, nullptr, "reading the change log");
 }
 
 absl::Status Store::ScanChanges(uint64_t from, const StoreSnapshot* snapshot,
                                 absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kChanges, Raw(snapshot));
-  for (it->Seek(keys::U64(from)); it->Valid(); it->Next()) {
-    if (!visit(keys::ReadU64(View(it->key())), View(it->value()))) break;
-  }
-  return FromRocksStatus(it->status(), "reading the change log");
+  return ScanNumbered(Family::kChanges, from, snapshot, visit, "reading the change log");
 }
 
 absl::Status Store::ScanSubjectChanges(absl::string_view subject_code, uint64_t from,
@@ -172,10 +183,8 @@ absl::StatusOr<std::optional<std::string>> Store::GetHead(uint64_t tree_size,
 }
 
 absl::StatusOr<uint64_t> Store::LastHeadSize(const StoreSnapshot* snapshot) {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kHeads, Raw(snapshot));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading tree heads"));
-  return it->Valid() ? keys::ReadU64(View(it->key())) : 0;
+  ASSIGN_OR_RETURN(auto last, LastNumbered(Family::kHeads, snapshot, "reading tree heads"));
+  return last.has_value() ? last->first : 0;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGetTreeNodes(
@@ -200,19 +209,13 @@ absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGetEntries(
 }
 
 absl::StatusOr<uint64_t> Store::LastEntryId() {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kEntries);
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
-  return it->Valid() ? keys::ReadU64(View(it->key())) : 0;
+  ASSIGN_OR_RETURN(auto last, LastNumbered(Family::kEntries, nullptr, "reading entries"));
+  return last.has_value() ? last->first : 0;
 }
 
 absl::Status Store::ScanEntries(uint64_t from, const StoreSnapshot* snapshot,
                                 absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kEntries, Raw(snapshot));
-  for (it->Seek(keys::U64(from)); it->Valid(); it->Next()) {
-    if (!visit(keys::ReadU64(View(it->key())), View(it->value()))) break;
-  }
-  return FromRocksStatus(it->status(), "listing entries");
+  return ScanNumbered(Family::kEntries, from, snapshot, visit, "listing entries");
 }
 
 absl::Status Store::ScanSubjectEntries(absl::string_view subject_code, uint64_t from,
@@ -239,6 +242,27 @@ absl::Status Store::ScanMeasures(
   std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kMeasures);
   for (it->SeekToFirst(); it->Valid(); it->Next()) visit(View(it->key()), View(it->value()));
   return FromRocksStatus(it->status(), "reading the measures catalogue");
+}
+
+// ---- the query log ----
+
+void QueryBatch::Add(uint64_t sequence, absl::string_view head, absl::string_view middle,
+                     absl::string_view tail) {
+  std::string key = keys::U64(sequence);
+  rocksdb::Slice key_slice(key);
+  rocksdb::Slice value[] = {ToSlice(head), ToSlice(middle), ToSlice(tail)};
+  batch_.Put(family_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value, 3));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::LastQuery() {
+  ASSIGN_OR_RETURN(auto last, LastNumbered(Family::kQueries, nullptr, "reading the query log"));
+  if (!last.has_value()) return std::nullopt;
+  return std::move(last->second);
+}
+
+absl::Status Store::ScanQueries(uint64_t from,
+                                absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
+  return ScanNumbered(Family::kQueries, from, nullptr, visit, "reading the query log");
 }
 
 // ---- walks ----

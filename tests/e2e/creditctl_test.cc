@@ -193,20 +193,7 @@ TEST_F(CreditctlTest, ALogOfLongRecordsIsListedAndVerifiedPageByPage) {
   for (int i = 0; i < 4000; ++i) facts += "税";
   for (int call = 0; call < 6; ++call) {
     v1::ImportEntriesRequest import;
-    for (int i = 0; i < 50; ++i) {
-      v1::Entry* e = import.add_entries();
-      e->mutable_subject()->set_code(kOrg);
-      e->mutable_subject()->set_name("深圳某某科技有限公司");
-      e->set_list(v1::BLACK);
-      e->set_category("tax");
-      e->set_facts(facts);
-      e->set_legal_basis("《税收征收管理法》第六十三条");
-      e->set_authority("市税务局");
-      e->set_document_number("深税〔2026〕12号");
-      e->set_decision_date("2026-01-10");
-      e->set_effective_date("2026-01-15");
-      e->set_expiry_date("2099-01-14");
-    }
+    for (int i = 0; i < 50; ++i) *import.add_entries() = SampleEntry(kOrg, facts);
     imported = recorder->ImportEntries(import);
     ASSERT_TRUE(imported.ok()) << imported.status();
   }

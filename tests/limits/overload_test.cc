@@ -131,20 +131,7 @@ TEST(PerIdentityLimitTest, OneIdentityCannotStarveTheOthers) {
   std::filesystem::remove(config);
   // 300 entries of the subject make each point-in-time answer build 300 proofs: calls that last.
   v1::ImportEntriesRequest import;
-  for (int i = 0; i < 300; ++i) {
-    v1::Entry* e = import.add_entries();
-    e->mutable_subject()->set_code("91440300MA5FXXXX0U");
-    e->mutable_subject()->set_name("深圳某某科技有限公司");
-    e->set_list(v1::BLACK);
-    e->set_category("tax");
-    e->set_facts("逃避缴纳税款");
-    e->set_legal_basis("《税收征收管理法》第六十三条");
-    e->set_authority("市税务局");
-    e->set_document_number("深税〔2026〕12号");
-    e->set_decision_date("2026-01-10");
-    e->set_effective_date("2026-01-15");
-    e->set_expiry_date("2099-01-14");
-  }
+  for (int i = 0; i < 300; ++i) *import.add_entries() = SampleEntry("91440300MA5FXXXX0U");
   ASSERT_TRUE(server.ClientAs("recorder")->ImportEntries(import).ok());
 
   std::mutex mu;

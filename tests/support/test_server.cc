@@ -219,4 +219,20 @@ void TestServer::RestartWith(const std::function<void(const std::string& data_di
   Start();
 }
 
+v1::Entry SampleEntry(const std::string& code, const std::string& facts) {
+  v1::Entry e;
+  e.mutable_subject()->set_code(code);
+  e.mutable_subject()->set_name("深圳某某科技有限公司");
+  e.set_list(v1::BLACK);
+  e.set_category("tax");
+  e.set_facts(facts);
+  e.set_legal_basis("《税收征收管理法》第六十三条");
+  e.set_authority("市税务局");
+  e.set_document_number("深税〔2026〕12号");
+  e.set_decision_date("2026-01-10");
+  e.set_effective_date("2026-01-15");
+  e.set_expiry_date("2099-01-14");
+  return e;
+}
+
 }  // namespace credit::testing

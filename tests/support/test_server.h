@@ -82,6 +82,10 @@ class TestServer {
   int port_ = 0;
 };
 
+// A black-list entry of the subject `code` with `facts`, no measures, in force from 2026-01-15 to
+// 2099-01-14: valid input for RecordEntry and ImportEntries under the dev configuration.
+v1::Entry SampleEntry(const std::string& code, const std::string& facts = "逃避缴纳税款");
+
 // Runs creditctl against `server` as `identity` (dev PKI), with `args` after the global flags.
 struct CommandResult;
 CommandResult Creditctl(const TestServer& server, const std::string& identity,
