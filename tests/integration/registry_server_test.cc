@@ -14,18 +14,7 @@ constexpr char kOrg2[] = "91350200MA2Y9J3T80";
 constexpr char kPerson[] = "440524198001010013";
 
 v1::Entry BlackEntry(const std::string& code) {
-  v1::Entry e;
-  e.mutable_subject()->set_code(code);
-  e.mutable_subject()->set_name("深圳某某科技有限公司");
-  e.set_list(v1::BLACK);
-  e.set_category("tax");
-  e.set_facts("逃避缴纳税款");
-  e.set_legal_basis("《税收征收管理法》第六十三条");
-  e.set_authority("市税务局");
-  e.set_document_number("深税〔2026〕12号");
-  e.set_decision_date("2026-01-10");
-  e.set_effective_date("2026-01-15");
-  e.set_expiry_date("2099-01-14");
+  v1::Entry e = SampleEntry(code);
   e.add_measure_codes("P-PROCUREMENT");
   e.add_measure_codes("P-BIDDING");
   e.add_measure_codes("P-SUBSIDY");
