@@ -150,8 +150,9 @@ void FillEntry(uint64_t n, v1::Entry* e) {
   e->set_facts(c.facts);
   e->set_legal_basis(c.legal_basis);
   e->set_authority(c.authority);
-  e->set_document_number(std::string(c.document_prefix) + "〔2026〕" +
-                         std::to_string(Mix(n) % 9000 + 1000) + "号");
+  // Numbered by n: each entry is a decision of its own.
+  e->set_document_number(std::string(c.document_prefix) + "〔2026〕" + std::to_string(n) + "号");
+  if (c.list != v1::RED) e->set_severity(Mix(n + 3) % 4 == 0 ? v1::SERIOUS : v1::GENERAL);
   int month = static_cast<int>(Mix(n + 1) % 9) + 1;
   std::string date = "2026-";  // decision on the 5th, in force from the 10th
   AppendDigits(date, month, 2);

@@ -1,6 +1,7 @@
 // creditd: the Credit Registry server.
 //
 //   creditd --config FILE [--listen ADDR] [--data-dir DIR] [--backup-dir DIR] [--port-file FILE]
+//           [--test-clock]
 //   creditd verify --data-dir DIR [--public-key FILE]
 //   creditd restore --backup-dir DIR --data-dir DIR [--backup-id N]
 //                   (--public-key FILE | --no-signature-check)
@@ -39,7 +40,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: creditd --config FILE [--listen ADDR] [--data-dir DIR] [--backup-dir DIR]\n"
-    "               [--port-file FILE]\n"
+    "               [--port-file FILE] [--test-clock]\n"
+    "         --test-clock lets an admin set the service's clock (creditctl admin set-time), for\n"
+    "         tests of the listing procedure's deadlines; never in production.\n"
     "       creditd verify --data-dir DIR [--public-key FILE]\n"
     "         checks a stopped server's database: every change record, hash, Merkle node and\n"
     "         signed tree head, the indexes, the query log. Exit 0 when all match, 1 and the\n"
@@ -54,6 +57,7 @@ constexpr char kUsage[] =
 struct Flags {
   std::string config, listen, data_dir, port_file, public_key, backup_dir, backup_id;
   bool no_signature_check = false;
+  bool test_clock = false;
 };
 
 // Reads the flags one form of the command takes (`accepted`, and the `switches` that take no
@@ -76,6 +80,7 @@ bool ParseFlags(const std::vector<std::string>& argv, const std::set<std::string
   flags->backup_dir = args->Get("--backup-dir");
   flags->backup_id = args->Get("--backup-id");
   flags->no_signature_check = args->Has("--no-signature-check");
+  flags->test_clock = args->Has("--test-clock");
   return true;
 }
 
@@ -193,8 +198,8 @@ int main(int argc, char** argv) {
     return Restore(flags);
   }
   if (!ParseFlags(std::vector<std::string>(argv + 1, argv + argc),
-                  {"--config", "--listen", "--data-dir", "--backup-dir", "--port-file"}, {},
-                  &flags) ||
+                  {"--config", "--listen", "--data-dir", "--backup-dir", "--port-file"},
+                  {"--test-clock"}, &flags) ||
       flags.config.empty()) {
     std::cerr << kUsage;
     return 2;
@@ -223,9 +228,16 @@ int main(int argc, char** argv) {
     }
   }
 
-  credit::SystemClock clock;
+  credit::SystemClock system_clock;
+  credit::TestClock test_clock;
+  if (flags.test_clock) {
+    std::cerr << "creditd: WARNING: --test-clock is on: an admin may move this server's clock "
+                 "(SetTime). Never run a production registry this way."
+              << std::endl;
+  }
   absl::StatusOr<std::unique_ptr<credit::CreditServer>> server =
-      credit::CreditServer::Start(*config, &clock);
+      flags.test_clock ? credit::CreditServer::Start(*config, &test_clock, &test_clock)
+                       : credit::CreditServer::Start(*config, &system_clock);
   if (!server.ok()) {
     std::cerr << "creditd: " << server.status().message() << "\n";
     return 1;

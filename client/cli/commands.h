@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,10 +28,20 @@ int RunMeasure(Context& context, const std::vector<std::string>& argv);
 int RunLog(Context& context, const std::vector<std::string>& argv);
 int RunQueryLog(Context& context, const std::vector<std::string>& argv);
 int RunAdmin(Context& context, const std::vector<std::string>& argv);
+// The listing procedure's verbs of `entry` (procedure_command.cc); nullopt when `verb` is none.
+std::optional<int> RunProcedureVerb(Context& context, const std::string& verb,
+                                    const std::vector<std::string>& argv);
 
 // Shared by the commands that show entries and subjects.
 std::string ListName(int list_kind);       // "black"
 std::string StatusName(int entry_status);  // "active"
+// Prints an answer that carries one entry: as a table row, or the whole answer as JSON. 0.
+int PrintEntryResponse(const Context& context, const google::protobuf::Message& response,
+                       const v1::Entry& entry);
+template <typename Response>
+int PrintEntryResponse(const Context& context, const Response& response) {
+  return PrintEntryResponse(context, response, response.entry());
+}
 
 }  // namespace credit::cli
 

@@ -15,20 +15,24 @@ constexpr char kUsage[] =
     "usage:\n"
     "  creditctl entry record --subject CODE --name NAME --list black|red|watch --category C\n"
     "      --facts TEXT --basis TEXT --authority NAME --document NO --decided DATE\n"
-    "      --effective DATE --expires DATE [--measures CODE,CODE] [--kind org|person]\n"
-    "      [--publicity-start DATE --publicity-end DATE] [--request-id ID]\n"
+    "      --effective DATE --expires DATE [--severity minor|general|serious]\n"
+    "      [--measures CODE,CODE] [--kind org|person] [--publicity-start DATE --publicity-end "
+    "DATE]\n"
+    "      [--request-id ID]   (--severity is required for black and watch entries)\n"
     "  creditctl entry get ID\n"
     "  creditctl entry list [--list K] [--status S] [--subject CODE] [--authority A]\n"
     "      [--category C] [--limit N]\n"
     "  creditctl entry update ID --reason TEXT [--revision N] [any field flag of record]\n"
-    "  creditctl entry remove ID --kind revoke|repair --reason TEXT [--revision N]\n"
-    "      [--request-id ID]\n";
+    "  creditctl entry remove ID --reason TEXT --revoking-document NO [--revision N]\n"
+    "      [--request-id ID]   (revokes the decision; credit repair is `entry repair`)\n"
+    "  creditctl entry approve|reject|object|resolve|repair|repair-approve|repair-reject ...\n"
+    "      the listing procedure: `creditctl entry approve` without an ID for its usage\n";
 
 // Flags that set an entry's input fields, shared by record and update.
 const std::set<std::string> kFieldFlags = {
-    "--subject",         "--name",          "--kind",      "--list",     "--category",
-    "--facts",           "--basis",         "--authority", "--document", "--decided",
-    "--publicity-start", "--publicity-end", "--effective", "--expires",  "--measures"};
+    "--subject",   "--name",      "--kind",     "--list",    "--category",        "--facts",
+    "--basis",     "--authority", "--document", "--decided", "--publicity-start", "--publicity-end",
+    "--effective", "--expires",   "--measures", "--severity"};
 
 absl::StatusOr<v1::ListKind> ParseList(const std::string& text) {
   std::string t = absl::AsciiStrToLower(text);
@@ -46,7 +50,9 @@ absl::StatusOr<v1::EntryStatus> ParseStatus(const std::string& text) {
     return status;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("--status: got \"", text, "\", want active, revoked, repaired, expired, ..."));
+      absl::StrCat("--status: got \"", text,
+                   "\", want proposed, notice, active, objected, rejected, revoked, repaired or "
+                   "expired"));
 }
 
 // Applies the field flags that were given to `entry`.
@@ -69,6 +75,15 @@ absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
     if (!list.ok()) return list.status();
     entry->set_list(*list);
   }
+  if (args.Has("--severity")) {
+    std::string severity = absl::AsciiStrToUpper(args.Get("--severity"));
+    v1::Severity value;
+    if (!v1::Severity_Parse(severity, &value) || value == v1::SEVERITY_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("--severity: got \"", args.Get("--severity"),
+                                                     "\", want minor, general or serious"));
+    }
+    entry->set_severity(value);
+  }
   if (args.Has("--category")) entry->set_category(args.Get("--category"));
   if (args.Has("--facts")) entry->set_facts(args.Get("--facts"));
   if (args.Has("--basis")) entry->set_legal_basis(args.Get("--basis"));
@@ -89,27 +104,20 @@ absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
 }
 
 void PrintEntries(const google::protobuf::RepeatedPtrField<v1::Entry>& entries) {
-  Table table({"ID", "SUBJECT", "NAME", "LIST", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
-               "AUTHORITY", "DOCUMENT", "MEASURES"});
+  Table table({"ID", "SUBJECT", "NAME", "LIST", "SEVERITY", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
+               "PUBLISHED UNTIL", "AUTHORITY", "DOCUMENT", "MEASURES"});
   for (const v1::Entry& e : entries) {
+    std::string severity = e.severity() == v1::SEVERITY_UNSPECIFIED
+                               ? "-"
+                               : absl::AsciiStrToLower(v1::Severity_Name(e.severity()));
+    std::string published =
+        e.publication_ended() || e.publicity_end().empty() ? "-" : e.publicity_end();
     table.AddRow({absl::StrCat(e.id()), e.subject().code(), e.subject().name(), ListName(e.list()),
-                  StatusName(e.status()), absl::StrCat(e.revision()), e.effective_date(),
-                  e.expiry_date(), e.authority(), e.document_number(),
+                  severity, StatusName(e.status()), absl::StrCat(e.revision()), e.effective_date(),
+                  e.expiry_date(), published, e.authority(), e.document_number(),
                   absl::StrJoin(e.measure_codes(), ",")});
   }
   table.Print();
-}
-
-template <typename Response>
-int PrintEntryResponse(const Context& context, const Response& response) {
-  if (context.format == Format::kJson) {
-    PrintJson(response);
-  } else {
-    google::protobuf::RepeatedPtrField<v1::Entry> one;
-    *one.Add() = response.entry();
-    PrintEntries(one);
-  }
-  return 0;
 }
 
 absl::StatusOr<uint64_t> EntryId(const Args& args) {
@@ -227,23 +235,24 @@ int Update(Context& context, const std::vector<std::string>& argv) {
 }
 
 int Remove(Context& context, const std::vector<std::string>& argv) {
-  absl::StatusOr<Args> args =
-      Args::Parse(argv, {"--kind", "--reason", "--revision", "--request-id"});
+  absl::StatusOr<Args> args = Args::Parse(
+      argv, {"--kind", "--reason", "--revoking-document", "--revision", "--request-id"});
   if (!args.ok()) return UsageError(std::string(args.status().message()), kUsage);
   absl::StatusOr<uint64_t> id = EntryId(*args);
   if (!id.ok()) return UsageError(std::string(id.status().message()), kUsage);
   v1::RemoveEntryRequest request;
   request.set_entry_id(*id);
-  std::string kind = args->Get("--kind");
-  if (kind == "revoke") {
-    request.set_kind(v1::REVOKE);
-  } else if (kind == "repair") {
-    request.set_kind(v1::REPAIR);
-  } else {
-    return UsageError(absl::StrCat("--kind: got \"", kind, "\", want revoke or repair"), kUsage);
+  request.set_kind(v1::REVOKE);
+  if (args->Has("--kind") && args->Get("--kind") != "revoke") {
+    return UsageError(absl::StrCat("--kind: got \"", args->Get("--kind"),
+                                   "\", want revoke (credit repair is `entry repair`)"),
+                      kUsage);
   }
-  if (!args->Has("--reason")) return UsageError("--reason: required", kUsage);
+  for (const char* flag : {"--reason", "--revoking-document"}) {
+    if (!args->Has(flag)) return UsageError(absl::StrCat(flag, ": required"), kUsage);
+  }
   request.set_reason(args->Get("--reason"));
+  request.set_revoking_document(args->Get("--revoking-document"));
   absl::StatusOr<uint64_t> revision = args->Number("--revision", 0);
   if (!revision.ok()) return UsageError(std::string(revision.status().message()), kUsage);
   request.set_revision(*revision);
@@ -257,6 +266,18 @@ int Remove(Context& context, const std::vector<std::string>& argv) {
 
 }  // namespace
 
+int PrintEntryResponse(const Context& context, const google::protobuf::Message& response,
+                       const v1::Entry& entry) {
+  if (context.format == Format::kJson) {
+    PrintJson(response);
+  } else {
+    google::protobuf::RepeatedPtrField<v1::Entry> one;
+    *one.Add() = entry;
+    PrintEntries(one);
+  }
+  return 0;
+}
+
 int RunEntry(Context& context, const std::vector<std::string>& argv) {
   if (argv.empty()) return UsageError("entry: want a verb", kUsage);
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
@@ -266,6 +287,7 @@ int RunEntry(Context& context, const std::vector<std::string>& argv) {
   if (verb == "list") return List(context, rest);
   if (verb == "update") return Update(context, rest);
   if (verb == "remove") return Remove(context, rest);
+  if (std::optional<int> done = RunProcedureVerb(context, verb, rest)) return *done;
   return UsageError(absl::StrCat("entry ", verb, ": unknown verb"), kUsage);
 }
 

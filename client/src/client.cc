@@ -137,6 +137,49 @@ absl::StatusOr<v1::PutMeasureResponse> Client::PutMeasure(v1::PutMeasureRequest 
   return Checked(Call(&v1::CreditRegistry::StubInterface::PutMeasure, request));
 }
 
+absl::StatusOr<v1::EntryTransitionResponse> Client::ApproveEntry(v1::ApproveEntryRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::ApproveEntry, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::RejectEntry(v1::RejectEntryRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::RejectEntry, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::FileObjection(
+    v1::FileObjectionRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::FileObjection, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::ResolveObjection(
+    v1::ResolveObjectionRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::ResolveObjection, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::ApplyForRepair(
+    v1::ApplyForRepairRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::ApplyForRepair, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::ApproveRepair(
+    v1::ApproveRepairRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::ApproveRepair, request));
+}
+
+absl::StatusOr<v1::EntryTransitionResponse> Client::RejectRepair(v1::RejectRepairRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::RejectRepair, request));
+}
+
+absl::StatusOr<v1::SetTimeResponse> Client::SetTime(const v1::SetTimeRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::SetTime, request);
+}
+
 absl::StatusOr<v1::GetEntryResponse> Client::GetEntry(const v1::GetEntryRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::GetEntry, request);
 }

@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 19> kPermissions = {{
+constexpr std::array<Permission, 27> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -56,6 +56,16 @@ constexpr std::array<Permission, 19> kPermissions = {{
     {Rpc::kCreateBackup, "CreateBackup", Mask({Role::kAdmin})},
     {Rpc::kListBackups, "ListBackups", Mask({Role::kAdmin})},
     {Rpc::kImportEntries, "ImportEntries", Mask({Role::kRecorder})},
+    // The listing procedure: recorders act for the deciding authority and the subject,
+    // approvers decide (four eyes).
+    {Rpc::kApproveEntry, "ApproveEntry", Mask({Role::kApprover})},
+    {Rpc::kRejectEntry, "RejectEntry", Mask({Role::kApprover})},
+    {Rpc::kFileObjection, "FileObjection", Mask({Role::kRecorder})},
+    {Rpc::kResolveObjection, "ResolveObjection", Mask({Role::kApprover})},
+    {Rpc::kApplyForRepair, "ApplyForRepair", Mask({Role::kRecorder})},
+    {Rpc::kApproveRepair, "ApproveRepair", Mask({Role::kApprover})},
+    {Rpc::kRejectRepair, "RejectRepair", Mask({Role::kApprover})},
+    {Rpc::kSetTime, "SetTime", Mask({Role::kAdmin})},
 }};
 
 constexpr bool InRpcOrder() {

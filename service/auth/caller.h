@@ -62,6 +62,14 @@ enum class Rpc {
   kCreateBackup,
   kListBackups,
   kImportEntries,
+  kApproveEntry,
+  kRejectEntry,
+  kFileObjection,
+  kResolveObjection,
+  kApplyForRepair,
+  kApproveRepair,
+  kRejectRepair,
+  kSetTime,
 };
 
 absl::string_view RpcName(Rpc rpc);

@@ -87,6 +87,8 @@ class ChangeLog {
     absl::Status ReadAhead(std::vector<Row> rows);
     // Records that this mutation wrote `value` to `row` (for later mutations' Read).
     void Wrote(const Row& row, std::string value) { writes_[row] = std::move(value); }
+    // Records that this mutation deleted `row`.
+    void Erased(const Row& row) { writes_[row] = std::nullopt; }
     // Runs once the group is durable, under the writer lock.
     void OnCommit(std::function<void()> run) { on_commit_ = std::move(run); }
     std::optional<uint64_t> first_sequence() const { return first_sequence_; }

@@ -105,6 +105,103 @@ class ConfigReader {
     return measure;
   }
 
+  absl::StatusOr<bool> Bool(const YAML::Node& node, absl::string_view key) const {
+    ASSIGN_OR_RETURN(std::string text, String(node, key, true));
+    if (text != "true" && text != "false") return Error(key, "true or false");
+    return text == "true";
+  }
+
+  absl::StatusOr<int> Days(const YAML::Node& node, absl::string_view key) const {
+    ASSIGN_OR_RETURN(std::string text, String(node, key, true));
+    int days = 0;
+    if (!absl::SimpleAtoi(text, &days) || days < 0 || days > 3650) {
+      return Error(key, "a whole number of days from 0 to 3650");
+    }
+    return days;
+  }
+
+  absl::StatusOr<v1::Severity> Severity(const YAML::Node& node, absl::string_view key) const {
+    ASSIGN_OR_RETURN(std::string text, String(node, key, true));
+    std::optional<v1::Severity> severity = ParseSeverityWord(text);
+    if (!severity) return Error(key, "minor, general or serious");
+    return *severity;
+  }
+
+  absl::StatusOr<RuleOverride> Rule(size_t index, const YAML::Node& node) const {
+    const std::string key = absl::StrCat("procedure.rules[", index, "]");
+    if (!node.IsMap()) return Error(key, "a map");
+    RuleOverride rule;
+    for (const auto& item : node) {
+      const std::string name = item.first.as<std::string>();
+      const std::string field = absl::StrCat(key, ".", name);
+      if (name == "list") {
+        ASSIGN_OR_RETURN(std::string list, String(item.second, field, true));
+        if (list == "red") {
+          rule.list = v1::RED;
+        } else if (list == "black") {
+          rule.list = v1::BLACK;
+        } else if (list == "watch") {
+          rule.list = v1::WATCH;
+        } else {
+          return Error(field, "red, black or watch");
+        }
+      } else if (name == "severity") {
+        ASSIGN_OR_RETURN(rule.severity, Severity(item.second, field));
+      } else if (name == "category") {
+        ASSIGN_OR_RETURN(rule.category, String(item.second, field, true));
+      } else if (name == "approval_required") {
+        ASSIGN_OR_RETURN(rule.approval_required, Bool(item.second, field));
+      } else if (name == "notice_days") {
+        ASSIGN_OR_RETURN(rule.notice_days, Days(item.second, field));
+      } else if (name == "min_publication_days") {
+        ASSIGN_OR_RETURN(rule.min_publication_days, Days(item.second, field));
+      } else if (name == "max_publication_days") {
+        ASSIGN_OR_RETURN(rule.max_publication_days, Days(item.second, field));
+      } else if (name == "repairable") {
+        ASSIGN_OR_RETURN(rule.repairable, Bool(item.second, field));
+      } else {
+        return Error(field,
+                     "one of list, severity, category (what the rule matches) and "
+                     "approval_required, notice_days, min_publication_days, "
+                     "max_publication_days, repairable (what it sets)");
+      }
+    }
+    return rule;
+  }
+
+  absl::StatusOr<ProcedureRules> Procedure(const YAML::Node& node) const {
+    if (!node.IsMap()) return Error("procedure", "a map");
+    ProcedureRules rules;
+    if (node["default_severity"]) {
+      ASSIGN_OR_RETURN(rules.default_severity,
+                       Severity(node["default_severity"], "procedure.default_severity"));
+    }
+    if (node["objection_keeps_measures"]) {
+      ASSIGN_OR_RETURN(rules.objection_keeps_measures, Bool(node["objection_keeps_measures"],
+                                                            "procedure.objection_keeps_measures"));
+    }
+    if (node["sweep_interval_seconds"]) {
+      ASSIGN_OR_RETURN(std::string text, String(node["sweep_interval_seconds"],
+                                                "procedure.sweep_interval_seconds", true));
+      int seconds = 0;
+      if (!absl::SimpleAtoi(text, &seconds) || seconds < 1 || seconds > 86400) {
+        return Error("procedure.sweep_interval_seconds", "a whole number from 1 to 86400");
+      }
+      rules.sweep_interval = absl::Seconds(seconds);
+    }
+    if (const YAML::Node items = node["rules"]) {
+      if (!items.IsSequence()) return Error("procedure.rules", "a list of rules");
+      for (size_t i = 0; i < items.size(); ++i) {
+        ASSIGN_OR_RETURN(RuleOverride rule, Rule(i, items[i]));
+        rules.overrides.push_back(std::move(rule));
+      }
+    }
+    if (absl::Status lawful = CheckProcedureRules(rules, "procedure"); !lawful.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", lawful.message()));
+    }
+    return rules;
+  }
+
  private:
   std::string path_;
   fs::path dir_;
@@ -208,6 +305,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         return reader.Error(absl::StrCat("identities.", name),
                             "each identity once (it is listed twice)");
       }
+    }
+    if (const YAML::Node procedure = root["procedure"]) {
+      ASSIGN_OR_RETURN(config.procedure, reader.Procedure(procedure));
     }
     if (const YAML::Node measures = root["measures"]) {
       if (!measures.IsSequence()) return reader.Error("measures", "a list of measures");

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "credit/registry/v1/resources.pb.h"
 #include "service/auth/caller.h"
+#include "service/procedure/rules.h"
 
 namespace credit {
 
@@ -47,6 +48,8 @@ struct Config {
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.
   std::vector<registry::v1::Measure> seed_measures;
+  // The listing procedure's rules (key `procedure`; defaults as in rules.h).
+  ProcedureRules procedure;
 };
 
 // Reads and checks `path`. INVALID_ARGUMENT naming the file, the key and what was expected when

@@ -15,24 +15,97 @@
 #include "service/storage/subject_record.h"
 
 namespace credit {
+namespace {
+
+// The procedure's indexes as `before` (null for a new entry) becomes `after`: the deadline of its
+// next time-driven transition, and the decision it holds while it has not ended. A decision row
+// another entry holds (two entries of one decision stored before the check existed) is left to
+// that entry.
+absl::Status IndexProcedure(ChangeLog::Mutation& m, const v1::Entry* before,
+                            const v1::Entry& after) {
+  const std::string due_before = before != nullptr ? procedure::DueDate(*before) : "";
+  const std::string due_after = procedure::DueDate(after);
+  if (due_before != due_after) {
+    if (!due_before.empty()) m.out().RemoveDeadline(due_before, after.id());
+    if (!due_after.empty()) m.out().AddDeadline(due_after, after.id());
+  }
+  const Row held_before = before != nullptr && !procedure::Ended(before->status())
+                              ? registry_internal::DecisionRowOf(*before)
+                              : Row();
+  const Row held_after =
+      procedure::Ended(after.status()) ? Row() : registry_internal::DecisionRowOf(after);
+  if (held_before == held_after) return absl::OkStatus();
+  if (!held_before.empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(held_before));
+    if (holder.has_value() && ReadBigEndian64(*holder) == after.id()) {
+      m.out().RemoveDecision(held_before);
+      m.Erased(held_before);
+    }
+  }
+  if (!held_after.empty()) {
+    m.out().PutDecision(held_after, after.id());
+    m.Wrote(held_after, BigEndian64(after.id()));
+  }
+  return absl::OkStatus();
+}
+
+// `status` as a request's `entry` field says it.
+absl::Status InEntry(absl::Status status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat("entry.", status.message()));
+}
+
+}  // namespace
 
 using registry_internal::CopyInputFields;
+using registry_internal::DecisionRowOf;
+using registry_internal::InPlace;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
 using registry_internal::PositionAsU64;
 using registry_internal::StatusPart;
 using registry_internal::ToTimestamp;
 
-void Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
-                        v1::Entry* entry) {
+absl::Status Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
+                                v1::Entry* entry) {
   CopyInputFields(input, entry);
+  const Row decision = DecisionRowOf(*entry);
+  ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
+  if (holder.has_value()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "entry ", ReadBigEndian64(*holder), " already holds decision ", entry->document_number(),
+        " of ", entry->authority(), " on this subject's ", v1::ListKind_Name(entry->list()),
+        " listing; correct that entry with UpdateEntry instead of recording it again"));
+  }
   entry->set_id(m.TakeEntryId());
-  entry->set_status(v1::ACTIVE);
+  entry->set_status(v1::PROPOSED);
   entry->set_revision(1);
   entry->mutable_recorded_by()->set_identity(caller.identity);
   entry->mutable_recorded_by()->set_department(caller.department);
   *entry->mutable_create_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
   *entry->mutable_update_time() = entry->create_time();
+  if (!rules_.RuleFor(*entry).approval_required) StartNotice(TodayDay(), entry);
+  return absl::OkStatus();
+}
+
+absl::Status Registry::CheckAgainstRules(const v1::Entry& entry) const {
+  if (entry.list() == v1::RED) {
+    if (entry.severity() != v1::SEVERITY_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("severity: got ", v1::Severity_Name(entry.severity()),
+                       ", want it unset for a RED entry (severity grades failings)"));
+    }
+    return absl::OkStatus();
+  }
+  if (entry.severity() != v1::MINOR && entry.severity() != v1::GENERAL &&
+      entry.severity() != v1::SERIOUS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "severity: got ",
+        v1::Severity_Name(entry.severity()).empty() ? absl::StrCat(entry.severity())
+                                                    : v1::Severity_Name(entry.severity()),
+        ", want MINOR, GENERAL or SERIOUS for a ", v1::ListKind_Name(entry.list()), " entry"));
+  }
+  return procedure::CheckPublicationPeriod(entry, rules_.RuleFor(entry), entry.severity());
 }
 
 absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
@@ -40,7 +113,8 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
   auto build = [&](Mutation& m, v1::RecordEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     RETURN_IF_ERROR(ValidateEntryInput(request.entry(), writer_catalogue_));
-    NewEntry(caller, m, request.entry(), response.mutable_entry());
+    RETURN_IF_ERROR(InEntry(CheckAgainstRules(request.entry())));
+    RETURN_IF_ERROR(NewEntry(caller, m, request.entry(), response.mutable_entry()));
     return ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, response.entry(), "");
   };
   ASSIGN_OR_RETURN(v1::RecordEntryResponse response,
@@ -65,8 +139,9 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
     v1::Entry entry;
     for (int i = 0; i < count; ++i) {
       RETURN_IF_ERROR(ValidateEntryInput(request.entries(i), writer_catalogue_, "entries", i));
+      RETURN_IF_ERROR(InPlace(CheckAgainstRules(request.entries(i)), "entries", i));
       entry.Clear();
-      NewEntry(caller, m, request.entries(i), &entry);
+      RETURN_IF_ERROR(InPlace(NewEntry(caller, m, request.entries(i), &entry), "entries", i, ": "));
       if (i == 0) response.set_first_entry_id(entry.id());
       RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, ""));
     }
@@ -86,25 +161,23 @@ absl::StatusOr<std::optional<v1::Entry>> Registry::ReadEntry(uint64_t id) const 
 }
 
 absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mutation& m,
-                                                  uint64_t id, uint64_t revision) const {
+                                                  uint64_t id, uint64_t revision,
+                                                  procedure::Action action) const {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes, m.Read(Store::EntryRow(id)));
   if (!bytes.has_value()) return NoSuchEntry(id);
   ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*bytes, id));
+  FillDefaults(&entry);
   if (entry.recorded_by().department() != caller.department) {
     return absl::PermissionDeniedError(
         absl::StrCat("entry ", id, " was recorded by ", entry.recorded_by().department(),
-                     "; department ", caller.department, " may not change it"));
-  }
-  if (entry.status() != v1::ACTIVE) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("entry ", id, " is ", v1::EntryStatus_Name(entry.status()),
-                     "; only ACTIVE entries can be corrected or removed"));
+                     "; department ", caller.department, " may not act on it (谁认定、谁负责)"));
   }
   if (revision != 0 && revision != entry.revision()) {
     return absl::AbortedError(absl::StrCat("entry ", id, ": revision ", revision,
                                            " given, current revision is ", entry.revision(),
                                            "; read the entry again and retry"));
   }
+  RETURN_IF_ERROR(procedure::CheckAllowed(entry, action));
   return entry;
 }
 
@@ -115,10 +188,26 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
   auto build = [&](Mutation& m, v1::UpdateEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     RETURN_IF_ERROR(ValidateEntryInput(in, writer_catalogue_));
-    ASSIGN_OR_RETURN(v1::Entry before, EntryToChange(caller, m, in.id(), in.revision()));
+    RETURN_IF_ERROR(InEntry(CheckAgainstRules(in)));
+    ASSIGN_OR_RETURN(v1::Entry before,
+                     EntryToChange(caller, m, in.id(), in.revision(), procedure::Action::kCorrect));
     v1::Entry& after = *response.mutable_entry();
     after = before;
     CopyInputFields(in, &after);
+    // A publication period the registry set stays unless the correction gives one.
+    if (in.publicity_start().empty() && before.status() == v1::ACTIVE) {
+      after.set_publicity_start(before.publicity_start());
+      after.set_publicity_end(before.publicity_end());
+    }
+    if (const Row decision = DecisionRowOf(after); decision != DecisionRowOf(before)) {
+      ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
+      if (holder.has_value()) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("entry ", ReadBigEndian64(*holder), " already holds decision ",
+                         after.document_number(), " of ", after.authority(), " on this subject's ",
+                         v1::ListKind_Name(after.list()), " listing"));
+      }
+    }
     after.set_revision(before.revision() + 1);
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
@@ -137,16 +226,17 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
   auto build = [&](Mutation& m, v1::RemoveEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     ASSIGN_OR_RETURN(v1::Entry before,
-                     EntryToChange(caller, m, request.entry_id(), request.revision()));
+                     EntryToChange(caller, m, request.entry_id(), request.revision(),
+                                   procedure::Action::kRevoke));
     v1::Entry& after = *response.mutable_entry();
     after = before;
-    bool revoke = request.kind() == v1::REVOKE;
-    after.set_status(revoke ? v1::REVOKED : v1::REPAIRED);
+    after.set_status(v1::REVOKED);
+    after.set_publication_ended(true);
+    after.set_revoking_document(request.revoking_document());
     after.set_revision(before.revision() + 1);
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
-    return ChangeEntry(m, revoke ? v1::ENTRY_REVOKED : v1::ENTRY_REPAIRED, &before, after,
-                       request.reason());
+    return ChangeEntry(m, v1::ENTRY_REVOKED, &before, after, request.reason());
   };
   ASSIGN_OR_RETURN(v1::RemoveEntryResponse response,
                    (Mutate<v1::RemoveEntryResponse>(caller, Rpc::kRemoveEntry, request,
@@ -174,9 +264,10 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     m.out().AddSubjectEntry(after.subject().code(), after.id());
   }
   if (subjects.size() == 2) m.out().RemoveSubjectEntry(before->subject().code(), after.id());
+  RETURN_IF_ERROR(IndexProcedure(m, before, after));
   uint64_t sequence = m.Append(record, subjects);
 
-  // Each touched subject's status record: the entry in it while ACTIVE under that subject.
+  // Each touched subject's status record: the entry in it while in force under that subject.
   for (const std::string& code : subjects) {
     const Row row = Store::SubjectRecordRow(code);
     ASSIGN_OR_RETURN(std::optional<std::string> stored, m.Read(row));
@@ -184,9 +275,9 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
     if (stored.has_value()) {
       ASSIGN_OR_RETURN(subject, ParseSubjectRecord(*stored));
     }
-    bool active_here = after.status() == v1::ACTIVE && after.subject().code() == code;
-    std::string part = active_here ? StatusPart(after) : std::string();
-    subject.Set(after.id(), active_here ? &part : nullptr);
+    bool in_force_here = procedure::StateInForce(after) && after.subject().code() == code;
+    std::string part = in_force_here ? StatusPart(after) : std::string();
+    subject.Set(after.id(), in_force_here ? &part : nullptr);
     subject.last_change = sequence;
     std::string encoded = subject.Encode();
     m.out().PutSubjectRecord(code, encoded);
@@ -201,6 +292,7 @@ absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
   ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, ReadEntry(request.entry_id()));
   if (!entry.has_value()) return NoSuchEntry(request.entry_id());
   v1::GetEntryResponse response;
+  FillDefaults(&*entry);
   *response.mutable_entry() = *std::move(entry);
   // Reading an entry names its subject: a lookup like a status answer, traced the same way.
   query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()});
@@ -246,6 +338,7 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
         (!request.category().empty() && entry->category() != request.category())) {
       return true;
     }
+    FillDefaults(&*entry);
     RedactEntry(caller, &*entry);
     if (!limits.Fits(response.entries_size(), entry->ByteSizeLong())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));

@@ -15,6 +15,7 @@
 namespace credit {
 namespace {
 
+using registry_internal::DecisionRowOf;
 using registry_internal::ParseEntry;
 using registry_internal::StatusPart;
 
@@ -23,8 +24,16 @@ using registry_internal::StatusPart;
 Registry::Registry(std::unique_ptr<Store> store, const Clock* clock, absl::TimeZone time_zone)
     : store_(std::move(store)), clock_(clock), time_zone_(time_zone) {}
 
-// The query log's writer and the change log's node loader must stop before the store closes.
+// The sweeper, the query log's writer and the change log's node loader must stop before the
+// store closes.
 Registry::~Registry() {
+  if (sweeper_.joinable()) {
+    {
+      absl::MutexLock lock(&sweeper_mu_);
+      closing_ = true;
+    }
+    sweeper_.join();
+  }
   query_log_.reset();
   log_.reset();
 }
@@ -37,14 +46,25 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
       std::unique_ptr<Registry>(new Registry(std::move(store), clock, options.time_zone));
   Registry* r = registry.get();
   r->backup_dir_ = options.backup_dir;
+  RETURN_IF_ERROR(CheckProcedureRules(options.procedure, "procedure"));
+  r->rules_ = options.procedure;
   Store& s = *r->store_;
   RETURN_IF_ERROR(BuildSubjectRecords(
       s, options.rebuild_chunk_bytes,
       [](uint64_t id, absl::string_view bytes)
           -> absl::StatusOr<std::optional<std::pair<std::string, std::string>>> {
         ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(bytes, id));
-        if (entry.status() != v1::ACTIVE) return std::nullopt;
+        if (!procedure::StateInForce(entry)) return std::nullopt;
         return std::make_pair(entry.subject().code(), StatusPart(entry));
+      }));
+  RETURN_IF_ERROR(BuildProcedureIndexes(
+      s, options.rebuild_chunk_bytes,
+      [](uint64_t id, absl::string_view bytes) -> absl::StatusOr<ProcedureIndexing> {
+        ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(bytes, id));
+        ProcedureIndexing indexing;
+        indexing.due_date = procedure::DueDate(entry);
+        if (!procedure::Ended(entry.status())) indexing.decision = DecisionRowOf(entry);
+        return indexing;
       }));
   RETURN_IF_ERROR(DropHashedTreeLevels(s));
   {
@@ -77,11 +97,14 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   ASSIGN_OR_RETURN(std::string token_key, s.GetOrCreateSecret("page_token_key"));
   r->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(r->query_log_, QueryLog::Open(&s, clock, r->page_tokens_.get()));
+  // What fell due while the service was down, before the first answer.
+  RETURN_IF_ERROR(r->RunDueTransitions().status());
+  if (options.sweep_periodically) r->sweeper_ = std::thread([r] { r->SweepPeriodically(); });
   return registry;
 }
 
-std::string Registry::Today() const {
-  return FormatDate(absl::ToCivilDay(clock_->Now(), time_zone_));
-}
+std::string Registry::Today() const { return FormatDate(TodayDay()); }
+
+absl::CivilDay Registry::TodayDay() const { return absl::ToCivilDay(clock_->Now(), time_zone_); }
 
 }  // namespace credit

@@ -4,9 +4,10 @@
 // (service/changelog/change_log.h), which commits them in groups with signed tree heads. Status
 // answers leave a trace in the query log.
 //
-// Definitions: registry.cc (opening), entries.cc (record, correct, remove, read, list),
-// status.cc (status now, in batches, at a past moment), catalogue.cc (measures), audit.cc
-// (the change log, proofs, the query log, backups).
+// Definitions: registry.cc (opening), entries.cc (record, correct, revoke, read, list),
+// procedure.cc (the listing procedure's transitions, made by callers and by time; the state
+// machine itself is service/procedure/lifecycle.h), status.cc (status now, in batches, at a past
+// moment), catalogue.cc (measures), audit.cc (the change log, proofs, the query log, backups).
 //
 // Thread-safe. Mutations are built one at a time under the change log's writer lock; reads run
 // concurrently on the view the log published after its last committed group.
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -42,6 +44,8 @@
 #include "service/auth/caller.h"
 #include "service/changelog/change_log.h"
 #include "service/clock/clock.h"
+#include "service/procedure/lifecycle.h"
+#include "service/procedure/rules.h"
 #include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
 #include "service/registry/validation.h"
@@ -71,9 +75,18 @@ struct RegistryOptions {
   // The change-record format new records are written in. kChangeRecordVersionWithoutNonce only
   // in tests that make a folder as the previous version of creditd wrote it.
   uint8_t record_version = kChangeRecordVersion;
+  // The listing procedure's rules (config key `procedure`).
+  ProcedureRules procedure;
+  // Whether a thread makes the time-driven transitions every procedure.sweep_interval (they are
+  // made at open, and by RunDueTransitions, either way).
+  bool sweep_periodically = true;
 };
 
-// The actor of changes the service makes by itself (seeding the catalogue).
+// The most time-driven transitions one commit group holds (RunDueTransitions).
+inline constexpr int kMaxDueTransitionsPerGroup = 500;
+
+// The actor of changes the service makes by itself (seeding the catalogue, time-driven
+// transitions).
 inline constexpr char kSystemIdentity[] = "creditd";
 inline constexpr char kSystemDepartment[] = "system";
 
@@ -98,6 +111,26 @@ class Registry {
                                                       const v1::UpdateEntryRequest& request);
   absl::StatusOr<v1::RemoveEntryResponse> RemoveEntry(const Caller& caller,
                                                       const v1::RemoveEntryRequest& request);
+
+  // The listing procedure (procedure.cc).
+  absl::StatusOr<v1::EntryTransitionResponse> ApproveEntry(const Caller& caller,
+                                                           const v1::ApproveEntryRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> RejectEntry(const Caller& caller,
+                                                          const v1::RejectEntryRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> FileObjection(
+      const Caller& caller, const v1::FileObjectionRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> ResolveObjection(
+      const Caller& caller, const v1::ResolveObjectionRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> ApplyForRepair(
+      const Caller& caller, const v1::ApplyForRepairRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> ApproveRepair(
+      const Caller& caller, const v1::ApproveRepairRequest& request);
+  absl::StatusOr<v1::EntryTransitionResponse> RejectRepair(const Caller& caller,
+                                                           const v1::RejectRepairRequest& request);
+  // Makes every time-driven transition due by the clock's today (notice ended, publication
+  // ended, expired), each its own change record with the system as actor, in groups of at most
+  // kMaxDueTransitionsPerGroup; returns how many were made. One run at a time.
+  absl::StatusOr<uint32_t> RunDueTransitions();
   // Records many entries in one call: all of them or none, each its own change record, one
   // synced write (the bulk import path).
   absl::StatusOr<v1::ImportEntriesResponse> ImportEntries(const Caller& caller,
@@ -153,11 +186,31 @@ class Registry {
     return log_->Mutate<Response>(caller, RpcName(rpc), request, request_id, build);
   }
   // Records a change of one entry (`before` null for a new one) with every write that goes with
-  // it: the entry, the subject index, and the status records of the subjects it touches.
+  // it: the entry, the subject index, the status records of the subjects it touches, and the
+  // procedure's deadline and decision indexes.
   absl::Status ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
                            const v1::Entry& after, const std::string& reason);
-  // A new entry's output fields: id, status, revision, recorder, times.
-  void NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input, v1::Entry* entry);
+  // A new entry's output fields: id, status (PROPOSED, or further when its rule needs no
+  // approval), revision, recorder, times. ALREADY_EXISTS when an entry that has not ended holds
+  // the same decision.
+  absl::Status NewEntry(const Caller& caller, Mutation& m, const v1::Entry& input,
+                        v1::Entry* entry);
+  // The checks of an entry's input that need the procedure's rules: severity given for black and
+  // watch entries and not for red ones, a publication period within its severity's.
+  absl::Status CheckAgainstRules(const v1::Entry& entry) const;
+  // Moves `entry` (approved on `today`, or needing no approval) to NOTICE, or to ACTIVE when its
+  // notice period is 0 days.
+  void StartNotice(absl::CivilDay today, v1::Entry* entry) const;
+  // Runs one transition of the listing procedure on entry `id`: reads it as EntryToChange does
+  // for `action`, lets `apply` change it (and name the operation and reason), then records it.
+  template <typename Request>
+  absl::StatusOr<v1::EntryTransitionResponse> Transition(
+      const Caller& caller, Rpc rpc, const Request& request, procedure::Action action,
+      absl::FunctionRef<absl::Status(Mutation&, const v1::Entry& before, v1::Entry& after,
+                                     v1::Operation& operation, std::string& reason)>
+          apply);
+  // Fields an entry stored before the procedure existed lacks: its severity.
+  void FillDefaults(v1::Entry* entry) const;
 
   std::shared_ptr<const ReadView> CurrentView() const { return log_->CurrentView(); }
   // Fills `out[i]` with the answer for `codes[i]` (valid, of `kinds[i]`) from its record in the
@@ -187,12 +240,16 @@ class Registry {
                    std::vector<std::pair<absl::string_view, uint64_t>>& measure_entries, bool full,
                    v1::CreditStatus* status) const;
   absl::StatusOr<std::optional<v1::Entry>> ReadEntry(uint64_t id) const;
-  // The entry `id` if `caller` may change it now: it exists (else NOT_FOUND), the caller's
-  // department recorded it (else PERMISSION_DENIED), it is ACTIVE (else FAILED_PRECONDITION),
-  // and `revision` is 0 or its current revision (else ABORTED).
+  // The entry `id` if `caller` may do `action` to it now: it exists (else NOT_FOUND), the
+  // caller's department recorded it (else PERMISSION_DENIED), `revision` is 0 or its current
+  // revision (else ABORTED), and its state allows `action` (else FAILED_PRECONDITION).
   absl::StatusOr<v1::Entry> EntryToChange(const Caller& caller, const Mutation& m, uint64_t id,
-                                          uint64_t revision) const;
+                                          uint64_t revision, procedure::Action action) const;
   std::string Today() const;
+  absl::CivilDay TodayDay() const;
+  // The thread that calls RunDueTransitions every procedure.sweep_interval until the registry
+  // closes.
+  void SweepPeriodically();
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<ChangeLog> log_;
@@ -200,6 +257,11 @@ class Registry {
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;
   std::unique_ptr<PageTokens> page_tokens_;
+  ProcedureRules rules_;
+  std::mutex sweep_mu_;  // one RunDueTransitions at a time
+  absl::Mutex sweeper_mu_;
+  bool closing_ ABSL_GUARDED_BY(sweeper_mu_) = false;
+  std::thread sweeper_;
   std::string backup_dir_;
   std::mutex backup_mu_;  // one backup at a time
 

@@ -6,7 +6,9 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "service/procedure/lifecycle.h"
 #include "service/registry/validation.h"
+#include "service/storage/store.h"
 
 namespace credit::registry_internal {
 
@@ -15,8 +17,20 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 }
 
 bool InForce(const v1::Entry& entry, absl::string_view today) {
-  return entry.status() == v1::ACTIVE && entry.effective_date() <= today &&
+  return procedure::StateInForce(entry) && entry.effective_date() <= today &&
          today <= entry.expiry_date();
+}
+
+std::string DecisionRowOf(const v1::Entry& entry) {
+  return Store::DecisionRow(entry.subject().code(), entry.list(), entry.authority(),
+                            entry.document_number());
+}
+
+absl::Status InPlace(absl::Status status, absl::string_view list_field, int index,
+                     absl::string_view separator) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat(list_field, "[", index, "]", separator, status.message()));
 }
 
 namespace {
@@ -32,6 +46,7 @@ void InferSubjectKind(v1::Subject* subject) {
 
 void CopyInputFields(const v1::Entry& in, v1::Entry* out) {
   *out->mutable_subject() = in.subject();
+  out->mutable_subject()->set_name(std::string(TrimName(in.subject().name())));
   InferSubjectKind(out->mutable_subject());
   out->set_list(in.list());
   out->set_category(in.category());
@@ -45,6 +60,7 @@ void CopyInputFields(const v1::Entry& in, v1::Entry* out) {
   out->set_effective_date(in.effective_date());
   out->set_expiry_date(in.expiry_date());
   *out->mutable_measure_codes() = in.measure_codes();
+  out->set_severity(in.severity());
 }
 
 absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id) {
@@ -102,8 +118,10 @@ absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView
   return absl::OkStatus();
 }
 
+// Only entries in force by their state have a part (ACTIVE, or OBJECTED keeping the measures).
 bool InForce(const StatusPartView& part, absl::string_view date) {
-  return part.status == v1::ACTIVE && part.effective_date <= date && date <= part.expiry_date;
+  return (part.status == v1::ACTIVE || part.status == v1::OBJECTED) &&
+         part.effective_date <= date && date <= part.expiry_date;
 }
 
 // Written field by field in number order with protobuf's own wire-format writers, as

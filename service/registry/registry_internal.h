@@ -22,14 +22,21 @@ namespace v1 = ::credit::registry::v1;
 inline constexpr int kMaxPointInTimeChanges = 1000;
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
-// ACTIVE, and `date` within [effective_date, expiry_date].
+// In force by its state (procedure::StateInForce), and `date` within [effective_date,
+// expiry_date].
 bool InForce(const v1::Entry& entry, absl::string_view date);
+// The decision `entry` holds (Store::DecisionRow).
+std::string DecisionRowOf(const v1::Entry& entry);
+// `status` with "list_field[index]" and `separator` put before its message.
+absl::Status InPlace(absl::Status status, absl::string_view list_field, int index,
+                     absl::string_view separator = ".");
 // Copies the input fields of `in` over `out` (inferring the subject kind), leaving out's
 // output-only fields.
 void CopyInputFields(const v1::Entry& in, v1::Entry* out);
 absl::StatusOr<v1::Entry> ParseEntry(absl::string_view bytes, uint64_t id);
 // What a BASIC status answer needs of `entry`, as deterministic Entry bytes: list, status,
-// effective and expiry dates, measure codes. The subjects family keeps this per ACTIVE entry.
+// effective and expiry dates, measure codes. The subjects family keeps this per entry whose state
+// puts it in force (ACTIVE, or OBJECTED keeping its measures).
 std::string StatusPart(const v1::Entry& entry);
 // A status part as a BASIC answer reads it: in place, the texts pointing into the part's bytes,
 // no Entry built (parsing each into an Entry was a quarter of the CPU a batch spends on its

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
@@ -35,9 +37,22 @@ bool IsCodeCharacter(char c) {
 }  // namespace
 
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_chars,
-                          bool required) {
+                          bool required, bool line_breaks) {
   std::optional<size_t> length = Utf8Length(value);
   if (!length) return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    // C1 controls are U+0080-U+009F: 0xC2 then 0x80-0x9F in UTF-8.
+    bool c1 = c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) < 0xA0;
+    if (c < 0x20 || c == 0x7F || c1) {
+      if (line_breaks && (c == '\n' || c == '\r')) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": holds control character U+",
+                       absl::Hex(c1 ? value[i + 1] & 0xFF : c, absl::kZeroPad4),
+                       line_breaks ? ", want text with no control characters but line breaks"
+                                   : ", want text with no control characters or line breaks"));
+    }
+  }
   if (*length == 0 && required) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": required, want 1 to ", max_chars, " characters"));
@@ -88,7 +103,7 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
                        "), or leave it unset"));
     }
   }
-  RETURN_IF_ERROR(ValidateText(subject.name(), "subject.name", kMaxNameChars));
+  RETURN_IF_ERROR(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
 
   if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {
     return absl::InvalidArgumentError(absl::StrCat("list: got ",
@@ -98,7 +113,7 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
                                                    ", want RED, BLACK or WATCH"));
   }
   RETURN_IF_ERROR(ValidateText(entry.category(), "category", kMaxCategoryChars));
-  RETURN_IF_ERROR(ValidateText(entry.facts(), "facts", kMaxFactsChars));
+  RETURN_IF_ERROR(ValidateText(entry.facts(), "facts", kMaxFactsChars, true, true));
   RETURN_IF_ERROR(ValidateText(entry.legal_basis(), "legal_basis", kMaxBasisChars));
   RETURN_IF_ERROR(ValidateText(entry.authority(), "authority", kMaxAuthorityChars));
   RETURN_IF_ERROR(ValidateText(entry.document_number(), "document_number", kMaxDocumentChars));
@@ -107,6 +122,11 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
   RETURN_IF_ERROR(ValidateDate(entry.effective_date(), "effective_date", true));
   RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), "expiry_date", true));
   // Validated dates compare correctly as strings.
+  if (entry.effective_date() < entry.decision_date()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "effective_date: got ", entry.effective_date(), ", want a date on or after decision_date ",
+        entry.decision_date(), " (a listing takes effect after it is decided)"));
+  }
   if (entry.expiry_date() < entry.effective_date()) {
     return absl::InvalidArgumentError(absl::StrCat("expiry_date: got ", entry.expiry_date(),
                                                    ", want a date on or after effective_date ",
@@ -118,6 +138,11 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
     return absl::InvalidArgumentError(
         absl::StrCat(entry.publicity_start().empty() ? "publicity_start" : "publicity_end",
                      ": required when the other publicity date is set, want both or neither"));
+  }
+  if (!entry.publicity_start().empty() && entry.publicity_start() < entry.decision_date()) {
+    return absl::InvalidArgumentError(absl::StrCat("publicity_start: got ", entry.publicity_start(),
+                                                   ", want a date on or after decision_date ",
+                                                   entry.decision_date()));
   }
   if (entry.publicity_end() < entry.publicity_start()) {
     return absl::InvalidArgumentError(absl::StrCat("publicity_end: got ", entry.publicity_end(),
@@ -211,6 +236,19 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+absl::string_view TrimName(absl::string_view name) {
+  // ASCII white space and the ideographic space U+3000 (E3 80 80), which Chinese input methods
+  // type in full-width mode.
+  constexpr absl::string_view kIdeographicSpace = "\xE3\x80\x80";
+  for (bool trimmed = true; trimmed;) {
+    trimmed = false;
+    name = absl::StripAsciiWhitespace(name);
+    if (absl::ConsumePrefix(&name, kIdeographicSpace)) trimmed = true;
+    if (absl::ConsumeSuffix(&name, kIdeographicSpace)) trimmed = true;
+  }
+  return name;
+}
+
 absl::Status ValidateReason(absl::string_view reason) {
   return ValidateText(reason, "reason", kMaxReasonChars);
 }
@@ -295,10 +333,67 @@ absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request) {
   if (request.entry_id() == 0) {
     return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
   }
-  if (request.kind() != v1::REVOKE && request.kind() != v1::REPAIR) {
+  if (request.kind() == v1::REPAIR) {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind: got ", request.kind(), ", want REVOKE or REPAIR"));
+        "kind: got REPAIR, want REVOKE; credit repair is a procedure of its own: ApplyForRepair, "
+        "then an approver's ApproveRepair");
   }
+  if (request.kind() != v1::REVOKE) {
+    return absl::InvalidArgumentError(absl::StrCat("kind: got ", request.kind(), ", want REVOKE"));
+  }
+  RETURN_IF_ERROR(
+      ValidateText(request.revoking_document(), "revoking_document", kMaxDocumentChars));
+  return ValidateReason(request.reason());
+}
+
+namespace {
+
+absl::Status ValidateEntryId(uint64_t entry_id) {
+  if (entry_id == 0) {
+    return absl::InvalidArgumentError("entry_id: required, want the id of the entry");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateApproveEntryRequest(const v1::ApproveEntryRequest& request) {
+  return ValidateEntryId(request.entry_id());
+}
+
+absl::Status ValidateRejectEntryRequest(const v1::RejectEntryRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  return ValidateReason(request.reason());
+}
+
+absl::Status ValidateFileObjectionRequest(const v1::FileObjectionRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  return ValidateText(request.grounds(), "grounds", kMaxFactsChars, true, true);
+}
+
+absl::Status ValidateResolveObjectionRequest(const v1::ResolveObjectionRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  if (request.resolution() != v1::ResolveObjectionRequest::UPHOLD &&
+      request.resolution() != v1::ResolveObjectionRequest::DISMISS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resolution: got ", request.resolution(), ", want UPHOLD or DISMISS"));
+  }
+  return ValidateReason(request.reason());
+}
+
+absl::Status ValidateApplyForRepairRequest(const v1::ApplyForRepairRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  RETURN_IF_ERROR(ValidateText(request.evidence(), "evidence", kMaxFactsChars, true, true));
+  return ValidateText(request.commitment(), "commitment", kMaxFactsChars, true, true);
+}
+
+absl::Status ValidateApproveRepairRequest(const v1::ApproveRepairRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  return ValidateText(request.reason(), "reason", kMaxReasonChars, false);
+}
+
+absl::Status ValidateRejectRepairRequest(const v1::RejectRepairRequest& request) {
+  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
   return ValidateReason(request.reason());
 }
 

@@ -44,9 +44,10 @@ inline constexpr size_t kMaxPageBytes = 1 << 20;
 inline constexpr size_t kMaxBatchSubjects = 1000;
 inline constexpr int kMaxImportEntries = 1000;
 
-// Well-formed UTF-8 of 1 to `max_chars` code points (0 to max_chars when not `required`).
+// Well-formed UTF-8 of 1 to `max_chars` code points (0 to max_chars when not `required`), without
+// control characters (C0, DEL, C1), save line breaks (\n, \r) where `line_breaks` allows them.
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_chars,
-                          bool required = true);
+                          bool required = true, bool line_breaks = false);
 
 // A subject code of either kind; the subject's kind when valid.
 absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
@@ -67,6 +68,10 @@ absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field
 
 // 1 to 128 printable ASCII characters.
 absl::Status ValidateRequestId(absl::string_view request_id);
+
+// `name` without surrounding white space (ASCII, and the ideographic space U+3000). Names are
+// stored trimmed.
+absl::string_view TrimName(absl::string_view name);
 
 // 1 to 1000 characters of text.
 absl::Status ValidateReason(absl::string_view reason);
@@ -93,6 +98,13 @@ absl::Status ValidateListEntriesRequest(const v1::ListEntriesRequest& request);
 absl::Status ValidateUpdateEntryRequest(const v1::UpdateEntryRequest& request);
 absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request);
 absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& request);
+absl::Status ValidateApproveEntryRequest(const v1::ApproveEntryRequest& request);
+absl::Status ValidateRejectEntryRequest(const v1::RejectEntryRequest& request);
+absl::Status ValidateFileObjectionRequest(const v1::FileObjectionRequest& request);
+absl::Status ValidateResolveObjectionRequest(const v1::ResolveObjectionRequest& request);
+absl::Status ValidateApplyForRepairRequest(const v1::ApplyForRepairRequest& request);
+absl::Status ValidateApproveRepairRequest(const v1::ApproveRepairRequest& request);
+absl::Status ValidateRejectRepairRequest(const v1::RejectRepairRequest& request);
 // The subject's kind when valid.
 absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusRequest(
     const v1::GetCreditStatusRequest& request);

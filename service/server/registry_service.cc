@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace credit {
 
@@ -169,6 +170,79 @@ grpc::Status RegistryService::ListBackups(grpc::ServerContext* context,
                                           v1::ListBackupsResponse* response) {
   return Serve(context, Rpc::kListBackups, response,
                [&](const Caller&) { return registry_->ListBackups(); });
+}
+
+grpc::Status RegistryService::ApproveEntry(grpc::ServerContext* context,
+                                           const v1::ApproveEntryRequest* request,
+                                           v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kApproveEntry, response,
+               [&](const Caller& c) { return registry_->ApproveEntry(c, *request); });
+}
+
+grpc::Status RegistryService::RejectEntry(grpc::ServerContext* context,
+                                          const v1::RejectEntryRequest* request,
+                                          v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kRejectEntry, response,
+               [&](const Caller& c) { return registry_->RejectEntry(c, *request); });
+}
+
+grpc::Status RegistryService::FileObjection(grpc::ServerContext* context,
+                                            const v1::FileObjectionRequest* request,
+                                            v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kFileObjection, response,
+               [&](const Caller& c) { return registry_->FileObjection(c, *request); });
+}
+
+grpc::Status RegistryService::ResolveObjection(grpc::ServerContext* context,
+                                               const v1::ResolveObjectionRequest* request,
+                                               v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kResolveObjection, response,
+               [&](const Caller& c) { return registry_->ResolveObjection(c, *request); });
+}
+
+grpc::Status RegistryService::ApplyForRepair(grpc::ServerContext* context,
+                                             const v1::ApplyForRepairRequest* request,
+                                             v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kApplyForRepair, response,
+               [&](const Caller& c) { return registry_->ApplyForRepair(c, *request); });
+}
+
+grpc::Status RegistryService::ApproveRepair(grpc::ServerContext* context,
+                                            const v1::ApproveRepairRequest* request,
+                                            v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kApproveRepair, response,
+               [&](const Caller& c) { return registry_->ApproveRepair(c, *request); });
+}
+
+grpc::Status RegistryService::RejectRepair(grpc::ServerContext* context,
+                                           const v1::RejectRepairRequest* request,
+                                           v1::EntryTransitionResponse* response) {
+  return Serve(context, Rpc::kRejectRepair, response,
+               [&](const Caller& c) { return registry_->RejectRepair(c, *request); });
+}
+
+grpc::Status RegistryService::SetTime(grpc::ServerContext* context,
+                                      const v1::SetTimeRequest* request,
+                                      v1::SetTimeResponse* response) {
+  return Serve(
+      context, Rpc::kSetTime, response, [&](const Caller&) -> absl::StatusOr<v1::SetTimeResponse> {
+        if (test_clock_ == nullptr) {
+          return absl::FailedPreconditionError(
+              "SetTime: this server runs on the system clock; only a server started "
+              "with --test-clock (never in production) lets its clock be set");
+        }
+        RETURN_IF_ERROR(ValidateTimestamp(request->time(), "time"));
+        RETURN_IF_ERROR(test_clock_->Set(absl::FromUnixSeconds(request->time().seconds()) +
+                                         absl::Nanoseconds(request->time().nanos())));
+        v1::SetTimeResponse answer;
+        ASSIGN_OR_RETURN(uint32_t made, registry_->RunDueTransitions());
+        answer.set_transitions(made);
+        const absl::Time now = test_clock_->Now();
+        answer.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
+        answer.mutable_time()->set_nanos(static_cast<int32_t>(
+            absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+        return answer;
+      });
 }
 
 }  // namespace credit

@@ -7,15 +7,18 @@
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/auth/call_limiter.h"
 #include "service/auth/identity_directory.h"
+#include "service/clock/clock.h"
 #include "service/registry/registry.h"
 
 namespace credit {
 
 class RegistryService final : public registry::v1::CreditRegistry::Service {
  public:
-  // Both must outlive the service.
-  RegistryService(Registry* registry, const IdentityDirectory* identities, CallLimiter* limiter)
-      : registry_(registry), identities_(identities), limiter_(limiter) {}
+  // All must outlive the service. `test_clock` is the clock the registry runs on when the server
+  // was started with --test-clock, null otherwise.
+  RegistryService(Registry* registry, const IdentityDirectory* identities, CallLimiter* limiter,
+                  TestClock* test_clock = nullptr)
+      : registry_(registry), identities_(identities), limiter_(limiter), test_clock_(test_clock) {}
 
   grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
                            v1::RecordEntryResponse* response) override;
@@ -60,6 +63,25 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
                             v1::CreateBackupResponse* response) override;
   grpc::Status ListBackups(grpc::ServerContext* context, const v1::ListBackupsRequest* request,
                            v1::ListBackupsResponse* response) override;
+  grpc::Status ApproveEntry(grpc::ServerContext* context, const v1::ApproveEntryRequest* request,
+                            v1::EntryTransitionResponse* response) override;
+  grpc::Status RejectEntry(grpc::ServerContext* context, const v1::RejectEntryRequest* request,
+                           v1::EntryTransitionResponse* response) override;
+  grpc::Status FileObjection(grpc::ServerContext* context, const v1::FileObjectionRequest* request,
+                             v1::EntryTransitionResponse* response) override;
+  grpc::Status ResolveObjection(grpc::ServerContext* context,
+                                const v1::ResolveObjectionRequest* request,
+                                v1::EntryTransitionResponse* response) override;
+  grpc::Status ApplyForRepair(grpc::ServerContext* context,
+                              const v1::ApplyForRepairRequest* request,
+                              v1::EntryTransitionResponse* response) override;
+  grpc::Status ApproveRepair(grpc::ServerContext* context, const v1::ApproveRepairRequest* request,
+                             v1::EntryTransitionResponse* response) override;
+  grpc::Status RejectRepair(grpc::ServerContext* context, const v1::RejectRepairRequest* request,
+                            v1::EntryTransitionResponse* response) override;
+  // FAILED_PRECONDITION unless the server runs on a test clock.
+  grpc::Status SetTime(grpc::ServerContext* context, const v1::SetTimeRequest* request,
+                       v1::SetTimeResponse* response) override;
 
  private:
   template <typename Response, typename Call>
@@ -68,6 +90,7 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   Registry* registry_;
   const IdentityDirectory* identities_;
   CallLimiter* limiter_;
+  TestClock* test_clock_;
 };
 
 }  // namespace credit

@@ -48,7 +48,8 @@ void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& config,
-                                                                  const Clock* clock) {
+                                                                  const Clock* clock,
+                                                                  TestClock* test_clock) {
   if (config.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required, in the configuration or --data-dir");
   }
@@ -57,6 +58,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   options.data_dir = config.data_dir;
   options.time_zone = absl::FixedTimeZone(config.utc_offset_hours * 3600);
   options.backup_dir = config.backup_dir;
+  options.procedure = config.procedure;
   std::string key_file = config.signing_key_file.empty()
                              ? config.data_dir + "/tree-head-signing.key"
                              : config.signing_key_file;
@@ -66,7 +68,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
   server->limiter_ = std::make_unique<CallLimiter>(config.limits.max_calls_per_identity);
   server->service_ = std::make_unique<RegistryService>(
-      server->registry_.get(), server->identities_.get(), server->limiter_.get());
+      server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock);
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));

@@ -23,8 +23,10 @@ class CreditServer {
  public:
   // Opens the data folder, seeds the catalogue, and listens on config.listen (port 0 picks a
   // free port). `clock` must outlive the server. UNAVAILABLE when the address cannot be bound.
+  // With `test_clock` (which must then be `clock`), an admin may set the time (SetTime).
   static absl::StatusOr<std::unique_ptr<CreditServer>> Start(const Config& config,
-                                                             const Clock* clock);
+                                                             const Clock* clock,
+                                                             TestClock* test_clock = nullptr);
   ~CreditServer();
 
   // The port the server listens on.

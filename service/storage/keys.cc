@@ -21,6 +21,17 @@ std::string Request(absl::string_view identity, absl::string_view request_id) {
   return absl::StrCat(identity, absl::string_view("\0", 1), request_id);
 }
 
+std::string Deadline(absl::string_view date, uint64_t id) { return absl::StrCat(date, U64(id)); }
+
+std::string Decision(absl::string_view subject_code, int list, absl::string_view authority,
+                     absl::string_view document_number) {
+  const uint32_t size = static_cast<uint32_t>(authority.size());
+  const char prefix[5] = {static_cast<char>(list), static_cast<char>(size >> 24),
+                          static_cast<char>(size >> 16), static_cast<char>(size >> 8),
+                          static_cast<char>(size)};
+  return absl::StrCat(subject_code, absl::string_view(prefix, 5), authority, document_number);
+}
+
 std::string TreeNode(int level, uint64_t index) {
   return absl::StrCat(std::string(1, static_cast<char>(level)), U64(index));
 }

@@ -24,6 +24,14 @@ uint64_t SubjectItemId(absl::string_view key);
 // requests: identity + 0x00 + request id. Identities never contain 0x00.
 std::string Request(absl::string_view identity, absl::string_view request_id);
 
+// deadlines: the 10-character date + big-endian entry id; dates sort as days do.
+std::string Deadline(absl::string_view date, uint64_t id);
+inline constexpr size_t kDateChars = 10;
+
+// decisions: subject code + list byte + length-prefixed authority + document number.
+std::string Decision(absl::string_view subject_code, int list, absl::string_view authority,
+                     absl::string_view document_number);
+
 // tree_nodes: one byte level + big-endian index. Stored are the leaves (level 0) and the levels
 // from kUpperTreeLevel up. A node in between covers at most 16 leaves, which lie in one or two
 // data blocks: a proof hashes it from them, so storing it would buy nothing but writes

@@ -21,6 +21,9 @@ constexpr char kSubjectsFormat[] = "2";
 // and that level were never read, and are dropped at open.
 constexpr char kTreeLevelsKey[] = "tree_levels_from";
 
+// Marks the deadline and decision indexes as built from the entries.
+constexpr char kProcedureIndexesKey[] = "procedure_indexes_built";
+
 // Part of a subject's record gathered by one chunk of the rebuild: entry status parts, the last
 // change, or both. Written by MergeSubjectRecords into what earlier chunks wrote.
 using RecordChunk = std::map<std::string, SubjectRecord, std::less<>>;
@@ -129,6 +132,51 @@ absl::Status BuildSubjectRecords(Store& store, size_t chunk_bytes, StatusPartOf 
   }
   rocksdb::WriteBatch batch;
   batch.Put(store.Handle(Family::kMeta), kSubjectsBuiltKey, kSubjectsFormat);
+  return store.Write(&batch);
+}
+
+absl::Status BuildProcedureIndexes(Store& store, size_t chunk_bytes, ProcedureIndexingOf of) {
+  ASSIGN_OR_RETURN(std::optional<std::string> built,
+                   store.Get(Family::kMeta, kProcedureIndexesKey));
+  if (built.has_value()) return absl::OkStatus();
+  // Entries come in id order: within a chunk the first holder of a decision is kept, and a
+  // decision an earlier chunk (or an interrupted build) wrote is left as it is.
+  std::map<std::string, uint64_t> decisions;  // decision key -> entry id
+  rocksdb::WriteBatch batch;
+  size_t gathered = 0;
+  auto write_chunk = [&]() -> absl::Status {
+    std::vector<absl::string_view> keys;
+    keys.reserve(decisions.size());
+    for (const auto& [key, id] : decisions) keys.push_back(key);
+    ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
+                     store.MultiGet(Family::kDecisions, keys, nullptr));
+    size_t i = 0;
+    for (const auto& [key, id] : decisions) {
+      if (!stored[i++].has_value()) batch.Put(store.Handle(Family::kDecisions), key, keys::U64(id));
+    }
+    decisions.clear();
+    gathered = 0;
+    RETURN_IF_ERROR(store.Write(&batch));
+    batch.Clear();
+    return absl::OkStatus();
+  };
+  auto it = store.NewScanIterator(Family::kEntries);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t id = keys::ReadU64(View(it->key()));
+    ASSIGN_OR_RETURN(ProcedureIndexing indexing, of(id, View(it->value())));
+    if (!indexing.due_date.empty()) {
+      batch.Put(store.Handle(Family::kDeadlines), keys::Deadline(indexing.due_date, id), "");
+    }
+    if (!indexing.decision.empty()) {
+      // A row is its family's byte and the key (tables.cc).
+      auto [at, added] = decisions.try_emplace(indexing.decision.substr(1), id);
+      if (added) gathered += at->first.size() + 64;
+    }
+    if (gathered + batch.GetDataSize() >= chunk_bytes) RETURN_IF_ERROR(write_chunk());
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+  RETURN_IF_ERROR(write_chunk());
+  batch.Put(store.Handle(Family::kMeta), kProcedureIndexesKey, "1");
   return store.Write(&batch);
 }
 

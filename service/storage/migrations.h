@@ -29,6 +29,20 @@ using StatusPartOf =
 // that memory stays bounded at any size.
 absl::Status BuildSubjectRecords(Store& store, size_t chunk_bytes, StatusPartOf status_part);
 
+// What the procedure's indexes keep of one stored entry: the day its next time-driven transition
+// falls due (empty: none), and the decision row it holds (empty: none, the entry has ended).
+struct ProcedureIndexing {
+  std::string due_date;
+  Row decision;
+};
+using ProcedureIndexingOf =
+    absl::FunctionRef<absl::StatusOr<ProcedureIndexing>(uint64_t id, absl::string_view entry)>;
+
+// Builds the deadline and decision indexes from the entries when they are not marked as built
+// (folders from before the listing procedure), in writes of about `chunk_bytes`. Where two
+// entries hold one decision, the first keeps it.
+absl::Status BuildProcedureIndexes(Store& store, size_t chunk_bytes, ProcedureIndexingOf of);
+
 // Drops the Merkle nodes a folder holds between the leaves and kLowestStoredUpperTreeLevel
 // (stored by versions that kept every level; nothing reads them), with one range deletion.
 absl::Status DropHashedTreeLevels(Store& store);

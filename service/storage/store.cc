@@ -17,8 +17,9 @@ namespace credit {
 namespace {
 
 constexpr const char* kFamilyNames[] = {
-    "default",  "meta",     "entries",    "subject_entries", "changes", "subject_changes",
-    "measures", "requests", "tree_nodes", "heads",           "queries", "subjects",
+    "default",         "meta",     "entries",   "subject_entries", "changes",
+    "subject_changes", "measures", "requests",  "tree_nodes",      "heads",
+    "queries",         "subjects", "deadlines", "decisions",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 
@@ -124,13 +125,30 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& di
   options.paranoid_checks = true;
   auto store = std::unique_ptr<Store>(new Store());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::OpenForReadOnly(
-      options, dir, Families(StoreOptions().block_cache_bytes), &store->handles_, &raw);
-  if (status.IsNotFound() || (status.IsInvalidArgument() &&
-                              status.ToString().find("does not exist") != std::string::npos)) {
+  // A folder last written by an older version lacks the families added since; the families it
+  // has are opened, the others have no handle (nothing read-only reads them).
+  std::vector<std::string> present;
+  rocksdb::Status status = rocksdb::DB::ListColumnFamilies(options, dir, &present);
+  if (status.IsNotFound() ||
+      (status.IsInvalidArgument() &&
+       status.ToString().find("does not exist") != std::string::npos) ||
+      (status.IsIOError() && status.ToString().find("No such file") != std::string::npos)) {
     return absl::NotFoundError(absl::StrCat(dir, ": no registry database here"));
   }
   if (!status.ok()) return FromRocksStatus(status, "opening the database read-only");
+  std::vector<rocksdb::ColumnFamilyDescriptor> all = Families(StoreOptions().block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> opened;
+  std::vector<size_t> places;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (std::find(present.begin(), present.end(), all[i].name) == present.end()) continue;
+    opened.push_back(all[i]);
+    places.push_back(i);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  status = rocksdb::DB::OpenForReadOnly(options, dir, opened, &handles, &raw);
+  if (!status.ok()) return FromRocksStatus(status, "opening the database read-only");
+  store->handles_.assign(all.size(), nullptr);
+  for (size_t k = 0; k < handles.size(); ++k) store->handles_[places[k]] = handles[k];
   store->db_.reset(raw);
   return store;
 }
@@ -174,8 +192,12 @@ Store::~Store() {
   // Everything is in the synced WAL already; flushing the memtables now spares the next open
   // (a restart, `creditd verify`) replaying up to write_buffer_bytes of it. A read-only store
   // has nothing to flush and answers NotSupported.
-  db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
-  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto* handle : handles_) {
+    if (handle != nullptr) handles.push_back(handle);
+  }
+  db_->Flush(rocksdb::FlushOptions(), handles).PermitUncheckedError();
+  for (auto* handle : handles) db_->DestroyColumnFamilyHandle(handle);
   db_->Close().PermitUncheckedError();
 }
 

@@ -40,7 +40,9 @@ enum class Family {
   kTreeNodes,       // level + index -> 32-byte Merkle node hash; the stored levels: keys.h
   kHeads,           // tree size -> credit.registry.v1.SignedTreeHead
   kQueries,         // sequence -> credit.registry.v1.QueryRecord (the query log)
-  kSubjects,        // subject code -> its ACTIVE entries and last change (subject_record.h)
+  kSubjects,        // subject code -> its entries in force and last change (subject_record.h)
+  kDeadlines,       // due date + entry id -> "": when the procedure next acts on the entry
+  kDecisions,       // subject code + list + authority + document number -> entry id (not ended)
   kCount,
 };
 
@@ -158,6 +160,12 @@ class WriteSet {
   void PutMeasure(absl::string_view code, absl::string_view measure);
   // The stored answer of the request `row` (Store::RequestRow).
   void PutRequestAnswer(const Row& row, absl::string_view answer);
+  // The deadline index: entry `id` has a time-driven transition due on `date` ("YYYY-MM-DD").
+  void AddDeadline(absl::string_view date, uint64_t id);
+  void RemoveDeadline(absl::string_view date, uint64_t id);
+  // The decision index (Store::DecisionRow): the entry that holds a decision and has not ended.
+  void PutDecision(const Row& row, uint64_t id);
+  void RemoveDecision(const Row& row);
 
  private:
   friend class Store;
@@ -264,6 +272,10 @@ class Store {
   static Row EntryRow(uint64_t id);
   static Row SubjectRecordRow(absl::string_view subject_code);
   static Row RequestRow(absl::string_view identity, absl::string_view request_id);
+  // One listing decision: the subject, list kind, deciding authority and document number. Its
+  // value is the big-endian id of the entry holding it.
+  static Row DecisionRow(absl::string_view subject_code, int list, absl::string_view authority,
+                         absl::string_view document_number);
   absl::StatusOr<std::optional<std::string>> GetRow(const Row& row,
                                                     const StoreSnapshot* snapshot = nullptr);
   // The values of `rows`, in order, with one MultiGet per table.
@@ -322,6 +334,11 @@ class Store {
   absl::Status ScanSubjectEntryIndex(absl::FunctionRef<bool(absl::string_view, uint64_t)> visit);
   // Whether the subject index holds entry `id` under `subject_code`.
   absl::StatusOr<bool> HasSubjectEntry(absl::string_view subject_code, uint64_t id);
+
+  // Calls `visit(date, id)` for each deadline on or before `last_date`, in date order, until it
+  // returns false.
+  absl::Status ScanDeadlines(absl::string_view last_date, const StoreSnapshot* snapshot,
+                             absl::FunctionRef<bool(absl::string_view, uint64_t)> visit);
 
   // Calls `visit(code, measure)` for every measure of the catalogue, in code order.
   absl::Status ScanMeasures(absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);

@@ -85,6 +85,20 @@ void WriteSet::PutRequestAnswer(const Row& row, absl::string_view answer) {
   batch_.Put(store_.Handle(RowFamily(row)), ToSlice(RowKey(row)), ToSlice(answer));
 }
 
+void WriteSet::AddDeadline(absl::string_view date, uint64_t id) {
+  sorted_.Put(Family::kDeadlines, keys::Deadline(date, id), "");
+}
+
+void WriteSet::RemoveDeadline(absl::string_view date, uint64_t id) {
+  sorted_.Delete(Family::kDeadlines, keys::Deadline(date, id));
+}
+
+void WriteSet::PutDecision(const Row& row, uint64_t id) {
+  sorted_.Put(Family::kDecisions, RowKey(row), keys::U64(id));
+}
+
+void WriteSet::RemoveDecision(const Row& row) { sorted_.Delete(Family::kDecisions, RowKey(row)); }
+
 absl::Status Store::Commit(WriteSet* writes) {
   RETURN_IF_ERROR(writes->sorted_.MoveSortedTo(*this, &writes->batch_));
   absl::Status status = Write(&writes->batch_);
@@ -100,6 +114,12 @@ Row Store::SubjectRecordRow(absl::string_view subject_code) {
 }
 Row Store::RequestRow(absl::string_view identity, absl::string_view request_id) {
   return MakeRow(Family::kRequests, keys::Request(identity, request_id));
+}
+
+Row Store::DecisionRow(absl::string_view subject_code, int list, absl::string_view authority,
+                       absl::string_view document_number) {
+  return MakeRow(Family::kDecisions,
+                 keys::Decision(subject_code, list, authority, document_number));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetRow(const Row& row,
@@ -225,6 +245,19 @@ absl::Status Store::ScanSubjectEntries(absl::string_view subject_code, uint64_t 
       Family::kSubjectEntries, subject_code, keys::SubjectItem(subject_code, from), snapshot,
       [&](absl::string_view key) { return visit(keys::SubjectItemId(key)); },
       "listing the subject's entries");
+}
+
+absl::Status Store::ScanDeadlines(absl::string_view last_date, const StoreSnapshot* snapshot,
+                                  absl::FunctionRef<bool(absl::string_view, uint64_t)> visit) {
+  return ScanKeys(
+      Family::kDeadlines, "", "", snapshot,
+      [&](absl::string_view key) {
+        if (key.size() != keys::kDateChars + 8) return true;  // not a deadline key: skipped
+        absl::string_view date = key.substr(0, keys::kDateChars);
+        if (date > last_date) return false;
+        return visit(date, keys::ReadU64(key.substr(keys::kDateChars)));
+      },
+      "reading the deadlines");
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetSubjectRecord(absl::string_view subject_code,

@@ -27,6 +27,7 @@ v1::RecordEntryRequest Listing(int i) {
   e->set_legal_basis("依据");
   e->set_authority("市税务局");
   e->set_document_number("文书 " + std::to_string(i));
+  e->set_severity(v1::GENERAL);
   e->set_decision_date("2026-01-01");
   e->set_effective_date("2026-01-01");
   e->set_expiry_date("2099-01-01");

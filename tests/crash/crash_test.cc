@@ -60,7 +60,9 @@ v1::Entry NewEntry(std::mt19937& rng) {
   e.set_facts("事实 " + std::to_string(rng()));
   e.set_legal_basis("《税收征收管理法》第六十三条");
   e.set_authority("市税务局");
-  e.set_document_number("税〔2026〕" + std::to_string(rng() % 1000) + "号");
+  // 64 random bits: no two of a run's decisions share a number.
+  e.set_document_number("税〔2026〕" + std::to_string(rng()) + "-" + std::to_string(rng()) + "号");
+  e.set_severity(v1::GENERAL);
   e.set_decision_date("2026-01-10");
   e.set_effective_date("2026-01-15");
   e.set_expiry_date("2099-01-14");
@@ -119,6 +121,7 @@ void Work(const TestServer& server, int worker, int cycle, uint32_t seed, Ledger
         request.set_revision(target->second);
         request.set_kind(v1::REVOKE);
         request.set_reason("撤销");
+        request.set_revoking_document("税复〔2026〕1号");
         request.set_request_id(id);
         {
           std::lock_guard lock(ledger->mu);

@@ -33,6 +33,7 @@ class CreditctlTest : public ::testing::Test {
                                      "--decided",   "2026-01-10",
                                      "--effective", "2026-01-15",
                                      "--expires",   "2099-01-14",
+                                     "--severity",  "general",
                                      "--measures",  "P-PROCUREMENT,P-BIDDING"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Ctl("recorder", args);
@@ -45,8 +46,9 @@ TEST_F(CreditctlTest, RecordPrintsTheEntryAsATable) {
   CommandResult r = RecordBlack(kOrg);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("ID  SUBJECT             NAME"));
-  EXPECT_THAT(r.out,
-              HasSubstr("\n1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  active  1  "));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("\n1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  general   active  1  "));
 }
 
 TEST_F(CreditctlTest, JsonOutputIsTheResponseMessage) {
@@ -117,8 +119,8 @@ TEST_F(CreditctlTest, UpdateReadsModifiesAndWritesBack) {
 
 TEST_F(CreditctlTest, RemoveThenLogListsTheChanges) {
   ASSERT_EQ(RecordBlack(kOrg).exit_code, 0);
-  CommandResult removed =
-      Ctl("recorder", {"entry", "remove", "1", "--kind", "revoke", "--reason", "行政复议撤销"});
+  CommandResult removed = Ctl("recorder", {"entry", "remove", "1", "--reason", "行政复议撤销",
+                                           "--revoking-document", "深税复〔2026〕3号"});
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
   EXPECT_THAT(removed.out, HasSubstr("revoked"));
   CommandResult log = Ctl("auditor", {"log", "list", "--subject", kOrg});
@@ -149,7 +151,8 @@ TEST_F(CreditctlTest, ExitCodesAndErrorLines) {
   EXPECT_EQ(unknown.exit_code, 2);
 
   CommandResult denied = RecordBlack(kOrg);
-  denied = Ctl("querier", {"entry", "remove", "1", "--kind", "revoke", "--reason", "x"});
+  denied = Ctl("querier", {"entry", "remove", "1", "--reason", "x", "--revoking-document",
+                           "深税复〔2026〕3号"});
   EXPECT_EQ(denied.exit_code, 17);
   EXPECT_EQ(denied.err,
             "PERMISSION_DENIED: role querier of identity querier may not call RemoveEntry "
@@ -193,7 +196,11 @@ TEST_F(CreditctlTest, ALogOfLongRecordsIsListedAndVerifiedPageByPage) {
   for (int i = 0; i < 4000; ++i) facts += "税";
   for (int call = 0; call < 6; ++call) {
     v1::ImportEntriesRequest import;
-    for (int i = 0; i < 50; ++i) *import.add_entries() = SampleEntry(kOrg, facts);
+    for (int i = 0; i < 50; ++i) {
+      v1::Entry* e = import.add_entries();
+      *e = SampleEntry(kOrg, facts);
+      e->set_document_number("深税〔2026〕" + std::to_string(call * 50 + i) + "号");
+    }
     imported = recorder->ImportEntries(import);
     ASSERT_TRUE(imported.ok()) << imported.status();
   }

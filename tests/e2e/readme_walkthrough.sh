@@ -15,7 +15,7 @@ cd "$work"
 bash "$repo/deploy/dev-pki.sh" var/pki >/dev/null
 mkdir -p build/client
 ln -s "$creditctl" build/client/creditctl
-"$creditd" --config var/pki/creditd.yaml --listen 127.0.0.1:0 --data-dir var/data \
+"$creditd" --config var/pki/creditd.yaml --test-clock --listen 127.0.0.1:0 --data-dir var/data \
   --port-file port 2>creditd.log &
 pid=$!
 for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.1; done
@@ -32,20 +32,30 @@ fail=0
 expect() {  # file text
   grep -qF -- "$2" "$1" || { echo "missing in $1: $2"; fail=1; }
 }
-expect out.txt "1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  active"
+expect out.txt "1   91440300MA5FXXXX0U  深圳某某科技有限公司  black  general   proposed  1"
+expect err.txt "PERMISSION_DENIED: role recorder of identity recorder may not call ApproveEntry (needs approver)"
+expect out.txt "exit code 17"
+expect out.txt "black  general   notice  2"
+expect out.txt ", 1 transition(s) made"
 expect out.txt "P-PROCUREMENT  punishment  限制参与政府采购活动"
 expect out.txt "P-SUBSIDY      punishment  限制申请财政性资金补助和政策扶持"
-expect out.txt "exit code 17"
-expect err.txt "PERMISSION_DENIED: role querier of identity querier may not call RemoveEntry (needs recorder)"
-expect out.txt "black  revoked  2"
-grep -A1 "measures your department must apply:" out.txt | grep -qx none || {
-  echo "the status after removal still names measures"; fail=1; }
-expect out.txt "entry_revoked   entry 1  行政复议决定撤销原处罚决定"
+expect err.txt "FAILED_PRECONDITION: entry 1: repair may be applied for from "
+expect err.txt ", once the 90-day minimum publication period of a general failing has passed"
+expect out.txt "exit code 19"
+expect out.txt "black  general   active  4"
+expect out.txt "black  general   repaired  5"
+# After the repair: on no list, no measures (the querier's last status answer).
+awk '/^SUBJECT +NAME +LISTS/{n++} n==2' out.txt | head -5 > after-repair.txt
+expect after-repair.txt "91440300MA5FXXXX0U        -      "
+grep -A1 "measures your department must apply:" after-repair.txt | tail -1 | grep -qx none || {
+  echo "the status after the repair still names measures"; fail=1; }
+expect out.txt "creditd   system        notice_ended    entry 1  notice period ended"
+expect out.txt "approver  市中小企业局  entry_repaired  entry 1  已纠正失信行为、履行义务并公开承诺"
 expect out.txt '"operation": "ENTRY_RECORDED"'
 expect out.txt "GetCreditStatus  1         政府采购资格审查 项目 2026-031"
-expect out.txt "as recorded in the first 14 changes"
+expect out.txt "as recorded in the first 16 changes"
 expect out.txt "from 1 change record(s): signature and inclusion proofs verified, the status recomputed from them"
-expect out.txt "verified 15 changes: every record hash, the hash chain, and the root"
+expect out.txt "verified 18 changes: every record hash, the hash chain, and the root"
 if grep -q "P-BIDDING      punishment" out.txt; then echo "querier was shown P-BIDDING"; fail=1; fi
 [ $fail = 0 ] || { echo "--- output"; cat out.txt err.txt; exit 1; }
 echo "README walk-through: 1 passed, 0 failed"

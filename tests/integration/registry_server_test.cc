@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "tests/support/test_server.h"
 
 namespace credit::testing {
@@ -13,8 +15,12 @@ constexpr char kOrg[] = "91440300MA5FXXXX0U";
 constexpr char kOrg2[] = "91350200MA2Y9J3T80";
 constexpr char kPerson[] = "440524198001010013";
 
-v1::Entry BlackEntry(const std::string& code) {
+// A decision of its own (its own document number) unless `document` names one.
+v1::Entry BlackEntry(const std::string& code, const std::string& document = "") {
+  static std::atomic<int> documents{0};
   v1::Entry e = SampleEntry(code);
+  e.set_document_number(document.empty() ? "深税〔2026〕" + std::to_string(++documents) + "号"
+                                         : document);
   e.add_measure_codes("P-PROCUREMENT");
   e.add_measure_codes("P-BIDDING");
   e.add_measure_codes("P-SUBSIDY");
@@ -31,7 +37,8 @@ class RegistryServerTest : public ::testing::Test {
 
   v1::RecordEntryResponse Record(const std::string& code, const std::string& request_id = "") {
     v1::RecordEntryRequest request;
-    *request.mutable_entry() = BlackEntry(code);
+    // A retry (same request id) is the same decision.
+    *request.mutable_entry() = BlackEntry(code, request_id);
     request.set_request_id(request_id);
     absl::StatusOr<v1::RecordEntryResponse> r = recorder_->RecordEntry(request);
     EXPECT_TRUE(r.ok()) << r.status();
@@ -228,11 +235,12 @@ TEST_F(RegistryServerTest, RemoveThenStatusIsCleanAndTheLogTellsTheStory) {
   Record(kOrg);
   v1::RemoveEntryRequest remove;
   remove.set_entry_id(1);
-  remove.set_kind(v1::REPAIR);
-  remove.set_reason("完成信用修复");
+  remove.set_kind(v1::REVOKE);
+  remove.set_reason("行政复议撤销");
+  remove.set_revoking_document("深税复〔2026〕3号");
   absl::StatusOr<v1::RemoveEntryResponse> removed = recorder_->RemoveEntry(remove);
   ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(removed->entry().status(), v1::REPAIRED);
+  EXPECT_EQ(removed->entry().status(), v1::REVOKED);
 
   v1::GetCreditStatusRequest request;
 
@@ -248,9 +256,9 @@ TEST_F(RegistryServerTest, RemoveThenStatusIsCleanAndTheLogTellsTheStory) {
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->changes_size(), 2);
   EXPECT_EQ(log->changes(0).operation(), v1::ENTRY_RECORDED);
-  EXPECT_EQ(log->changes(1).operation(), v1::ENTRY_REPAIRED);
+  EXPECT_EQ(log->changes(1).operation(), v1::ENTRY_REVOKED);
   EXPECT_EQ(log->changes(1).actor().identity(), "recorder");
-  EXPECT_EQ(log->changes(1).reason(), "完成信用修复");
+  EXPECT_EQ(log->changes(1).reason(), "行政复议撤销");
   EXPECT_EQ(log->changes(1).previous_hash(), log->changes(0).hash());
 }
 

@@ -38,7 +38,7 @@ class OverloadTest : public ::testing::Test {
   void SetUp() override {
     // The dev configuration with a deliberately small thread limit.
     config_ = DevPki().dir + "/overload-test.yaml";
-    std::ofstream(config_) << Read(DevPki().dir + "/creditd.yaml")
+    std::ofstream(config_) << Read(DevPki().dir + "/creditd-at-once.yaml")
                            << "limits:\n  max_threads: 4\n  max_receive_message_bytes: 65536\n";
     server_ = std::make_unique<TestServer>(std::vector<std::string>{}, config_);
   }
@@ -125,13 +125,15 @@ TEST_F(OverloadTest, AnOversizedMessageIsRefusedWithoutHarm) {
 // with RESOURCE_EXHAUSTED naming the identity.
 TEST(PerIdentityLimitTest, OneIdentityCannotStarveTheOthers) {
   std::string config = DevPki().dir + "/per-identity-test.yaml";
-  std::ofstream(config) << Read(DevPki().dir + "/creditd.yaml")
+  std::ofstream(config) << Read(DevPki().dir + "/creditd-at-once.yaml")
                         << "limits:\n  max_threads: 32\n  max_calls_per_identity: 8\n";
   TestServer server(std::vector<std::string>{}, config);
   std::filesystem::remove(config);
   // 300 entries of the subject make each point-in-time answer build 300 proofs: calls that last.
   v1::ImportEntriesRequest import;
-  for (int i = 0; i < 300; ++i) *import.add_entries() = SampleEntry("91440300MA5FXXXX0U");
+  for (int i = 0; i < 300; ++i) {
+    *import.add_entries() = SampleEntry("91440300MA5FXXXX0U", "事实 " + std::to_string(i));
+  }
   ASSERT_TRUE(server.ClientAs("recorder")->ImportEntries(import).ok());
 
   std::mutex mu;

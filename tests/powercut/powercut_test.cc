@@ -53,9 +53,11 @@ class PowerCutHarness {
         writers.emplace_back([&, w] {
           for (int i = 0; i < 1000; ++i) {
             v1::RecordEntryRequest request;
-            *request.mutable_entry() = BlackEntry(i % 2 ? kOrgCode : kPersonCode);
             request.set_request_id("c" + std::to_string(cycle) + "-w" + std::to_string(w) + "-" +
                                    std::to_string(i));
+            *request.mutable_entry() = BlackEntry(i % 2 ? kOrgCode : kPersonCode);
+            // One decision per request: a retry is the same one.
+            request.mutable_entry()->set_document_number(request.request_id());
             absl::StatusOr<v1::RecordEntryResponse> r =
                 (*registry)->RecordEntry(Recorder(), request);
             if (!r.ok()) return;  // the power is off
@@ -145,6 +147,7 @@ class DiskFailureTest : public ::testing::Test {
     RegistryOptions options;
     options.data_dir = dir_.path();
     options.store.env = fs_.NewEnv();
+    options.procedure = TakesEffectAtOnce();  // Listed() right after Record
     absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, key_, &clock_);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *std::move(registry);
@@ -155,6 +158,7 @@ class DiskFailureTest : public ::testing::Test {
   absl::StatusOr<v1::RecordEntryResponse> Record(const std::string& id) {
     v1::RecordEntryRequest request;
     *request.mutable_entry() = BlackEntry();
+    request.mutable_entry()->set_document_number(id);  // one decision per request
     request.set_request_id(id);
     return registry_->RecordEntry(Recorder(), request);
   }
@@ -254,6 +258,7 @@ TEST_F(DiskFailureTest, ReadOnlyDiskRefusesWritesWithUnavailableAndRecoversOnRes
   registry_.reset();
   RegistryOptions options;
   options.data_dir = dir_.path();
+  options.procedure = TakesEffectAtOnce();
   absl::StatusOr<std::unique_ptr<Registry>> reopened = Registry::Open(options, key_, &clock_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   registry_ = *std::move(reopened);

@@ -3,10 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 
+#include "absl/time/clock.h"
 #include "tests/support/test_server.h"
 
 namespace credit::testing {
@@ -25,7 +29,9 @@ v1::Entry Entry() {
   e.set_facts("f");
   e.set_legal_basis("b");
   e.set_authority("市税务局");
-  e.set_document_number("税〔2026〕1号");
+  static std::atomic<int> documents{0};  // each entry its own decision
+  e.set_document_number("税〔2026〕" + std::to_string(++documents) + "号");
+  e.set_severity(v1::MINOR);  // repairable at once
   e.set_decision_date("2026-01-01");
   e.set_effective_date("2026-01-01");
   e.set_expiry_date("2099-01-01");
@@ -33,15 +39,48 @@ v1::Entry Entry() {
   return e;
 }
 
+// The dev configuration with approval but no notice period, on a test clock: every step of the
+// procedure can be reached at once, SetTime included.
+std::string ConfigWithoutNotice() {
+  std::string path = DevPki().dir + "/permissions-test.yaml";
+  std::ifstream in(DevPki().dir + "/creditd.yaml");
+  std::ostringstream text;
+  text << in.rdbuf() << "procedure:\n  rules:\n    - notice_days: 0\n";
+  std::ofstream(path) << text.str();
+  return path;
+}
+
 class PermissionsTest : public ::testing::Test {
  protected:
-  // Records a fresh entry as the recorder and returns its id and revision.
+  // Records a fresh entry as the recorder and returns its id and revision: PROPOSED.
   std::pair<uint64_t, uint64_t> FreshEntry() {
     v1::RecordEntryRequest request;
     *request.mutable_entry() = Entry();
     absl::StatusOr<v1::RecordEntryResponse> r = server_.ClientAs("recorder")->RecordEntry(request);
     EXPECT_TRUE(r.ok()) << r.status();
     return {r->entry().id(), r->entry().revision()};
+  }
+  // A fresh entry approved: ACTIVE (no notice period here).
+  uint64_t ActiveEntry() {
+    v1::ApproveEntryRequest approve;
+    approve.set_entry_id(FreshEntry().first);
+    EXPECT_TRUE(server_.ClientAs("approver")->ApproveEntry(approve).ok());
+    return approve.entry_id();
+  }
+  uint64_t ObjectedEntry() {
+    v1::FileObjectionRequest object;
+    object.set_entry_id(ActiveEntry());
+    object.set_grounds("异议理由");
+    EXPECT_TRUE(server_.ClientAs("recorder")->FileObjection(object).ok());
+    return object.entry_id();
+  }
+  uint64_t RepairPendingEntry() {
+    v1::ApplyForRepairRequest apply;
+    apply.set_entry_id(ActiveEntry());
+    apply.set_evidence("已缴清税款");
+    apply.set_commitment("信用承诺书");
+    EXPECT_TRUE(server_.ClientAs("recorder")->ApplyForRepair(apply).ok());
+    return apply.entry_id();
   }
 
   // Calls `rpc` as `client`, with a request that succeeds for a permitted role.
@@ -65,7 +104,55 @@ class PermissionsTest : public ::testing::Test {
       r.set_entry_id(FreshEntry().first);
       r.set_kind(v1::REVOKE);
       r.set_reason("撤销");
+      r.set_revoking_document("税复〔2026〕1号");
       return client.RemoveEntry(r).status();
+    }
+    if (rpc == "ApproveEntry") {
+      v1::ApproveEntryRequest r;
+      r.set_entry_id(FreshEntry().first);
+      return client.ApproveEntry(r).status();
+    }
+    if (rpc == "RejectEntry") {
+      v1::RejectEntryRequest r;
+      r.set_entry_id(FreshEntry().first);
+      r.set_reason("事实不清");
+      return client.RejectEntry(r).status();
+    }
+    if (rpc == "FileObjection") {
+      v1::FileObjectionRequest r;
+      r.set_entry_id(ActiveEntry());
+      r.set_grounds("异议理由");
+      return client.FileObjection(r).status();
+    }
+    if (rpc == "ResolveObjection") {
+      v1::ResolveObjectionRequest r;
+      r.set_entry_id(ObjectedEntry());
+      r.set_resolution(v1::ResolveObjectionRequest::DISMISS);
+      r.set_reason("异议不成立");
+      return client.ResolveObjection(r).status();
+    }
+    if (rpc == "ApplyForRepair") {
+      v1::ApplyForRepairRequest r;
+      r.set_entry_id(ActiveEntry());
+      r.set_evidence("已缴清税款");
+      r.set_commitment("信用承诺书");
+      return client.ApplyForRepair(r).status();
+    }
+    if (rpc == "ApproveRepair") {
+      v1::ApproveRepairRequest r;
+      r.set_entry_id(RepairPendingEntry());
+      return client.ApproveRepair(r).status();
+    }
+    if (rpc == "RejectRepair") {
+      v1::RejectRepairRequest r;
+      r.set_entry_id(RepairPendingEntry());
+      r.set_reason("证明材料不足");
+      return client.RejectRepair(r).status();
+    }
+    if (rpc == "SetTime") {
+      v1::SetTimeRequest r;
+      r.mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Minutes(1)));
+      return client.SetTime(r).status();
     }
     if (rpc == "GetEntry") {
       v1::GetEntryRequest r;
@@ -123,7 +210,7 @@ class PermissionsTest : public ::testing::Test {
     return absl::InternalError("unknown rpc");
   }
 
-  TestServer server_;
+  TestServer server_{{}, ConfigWithoutNotice(), /*test_clock=*/true};
 };
 
 const std::map<std::string, std::set<std::string>>& Allowed() {
@@ -146,6 +233,14 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
       {"ListQueries", {"auditor"}},
       {"CreateBackup", {"admin"}},
       {"ListBackups", {"admin"}},
+      {"ApproveEntry", {"approver"}},
+      {"RejectEntry", {"approver"}},
+      {"FileObjection", {"recorder"}},
+      {"ResolveObjection", {"approver"}},
+      {"ApplyForRepair", {"recorder"}},
+      {"ApproveRepair", {"approver"}},
+      {"RejectRepair", {"approver"}},
+      {"SetTime", {"admin"}},
   };
   return *table;
 }

@@ -101,6 +101,10 @@ const Pki& DevPki() {
       CommandResult r = RunCommand({"/bin/bash", DEV_PKI_SCRIPT, dir, "stranger"});
       if (r.exit_code != 0) Die("dev-pki.sh failed: " + r.err);
     }
+    std::ofstream(p.dir + "/creditd-at-once.yaml")
+        << ReadAll(p.dir + "/creditd.yaml")
+        << "\n# Tests of everything but the listing procedure: listings take effect at once.\n"
+           "procedure:\n  rules:\n    - approval_required: false\n      notice_days: 0\n";
     return p;
   }();
   return pki;
@@ -108,8 +112,8 @@ const Pki& DevPki() {
 
 TestServer::TestServer() { Start(); }
 
-TestServer::TestServer(std::vector<std::string> env, std::string config_file)
-    : env_(std::move(env)), config_file_(std::move(config_file)) {
+TestServer::TestServer(std::vector<std::string> env, std::string config_file, bool test_clock)
+    : env_(std::move(env)), config_file_(std::move(config_file)), test_clock_(test_clock) {
   Start();
 }
 
@@ -155,7 +159,7 @@ void TestServer::Start() {
   fs::remove(port_file);
   std::string log = run_.path() + "/creditd.log";
   // Before fork: the PKI must be made once, by this process, not by the child.
-  std::string config = config_file_.empty() ? DevPki().dir + "/creditd.yaml" : config_file_;
+  std::string config = config_file_.empty() ? DevPki().dir + "/creditd-at-once.yaml" : config_file_;
   pid_ = fork();
   if (pid_ < 0) Die("fork failed");
   if (pid_ == 0) {
@@ -163,9 +167,14 @@ void TestServer::Start() {
     dup2(out, 1);
     dup2(out, 2);
     for (const std::string& e : env_) putenv(const_cast<char*>(e.c_str()));
-    execl(CREDITD_PATH, CREDITD_PATH, "--config", config.c_str(), "--listen", "127.0.0.1:0",
-          "--data-dir", data_.path().c_str(), "--backup-dir", backup_dir().c_str(), "--port-file",
-          port_file.c_str(), static_cast<char*>(nullptr));
+    const std::string backups = backup_dir();
+    std::vector<const char*> argv = {CREDITD_PATH,         "--config",       config.c_str(),
+                                     "--listen",           "127.0.0.1:0",    "--data-dir",
+                                     data_.path().c_str(), "--backup-dir",   backups.c_str(),
+                                     "--port-file",        port_file.c_str()};
+    if (test_clock_) argv.push_back("--test-clock");
+    argv.push_back(nullptr);
+    execv(CREDITD_PATH, const_cast<char* const*>(argv.data()));
     _exit(127);
   }
   // Bounded wait: the port file appears once the server listens.
@@ -228,10 +237,11 @@ v1::Entry SampleEntry(const std::string& code, const std::string& facts) {
   e.set_facts(facts);
   e.set_legal_basis("《税收征收管理法》第六十三条");
   e.set_authority("市税务局");
-  e.set_document_number("深税〔2026〕12号");
+  e.set_document_number("深税〔2026〕" + std::to_string(std::hash<std::string>()(facts)) + "号");
   e.set_decision_date("2026-01-10");
   e.set_effective_date("2026-01-15");
   e.set_expiry_date("2099-01-14");
+  e.set_severity(v1::GENERAL);
   return e;
 }
 

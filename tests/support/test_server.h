@@ -29,21 +29,25 @@ class TempDir {
 };
 
 // The development PKI made by deploy/dev-pki.sh, once per test process, with one extra client
-// certificate ("stranger", not in the configuration), and a second PKI from another CA.
+// certificate ("stranger", not in the configuration), and a second PKI from another CA. Beside
+// dev-pki.sh's creditd.yaml (the default listing procedure) lies creditd-at-once.yaml: the same
+// with listings taking effect when recorded (no approval, no notice), for the tests of everything
+// but the procedure.
 struct Pki {
-  std::string dir;          // ca.pem, NAME.pem, NAME.key, creditd.yaml
+  std::string dir;          // ca.pem, NAME.pem, NAME.key, creditd.yaml, creditd-at-once.yaml
   std::string foreign_dir;  // the same names, from an unrelated CA
 };
 const Pki& DevPki();
 
 class TestServer {
  public:
-  // Starts creditd with DevPki()'s configuration and a new data folder. Aborts the test process
-  // if the server does not answer health checks within 20 seconds.
+  // Starts creditd with DevPki()'s creditd-at-once.yaml and a new data folder. Aborts the test
+  // process if the server does not answer health checks within 20 seconds.
   TestServer();
   // As above, with `env` ("NAME=value") added to creditd's environment at every start until
-  // SetEnv changes it.
-  explicit TestServer(std::vector<std::string> env, std::string config_file = "");
+  // SetEnv changes it, `config_file` instead of the default, and `--test-clock` when `test_clock`.
+  explicit TestServer(std::vector<std::string> env, std::string config_file = "",
+                      bool test_clock = false);
   ~TestServer();
 
   void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
@@ -75,15 +79,18 @@ class TestServer {
   void Start();
 
   std::vector<std::string> env_;
-  std::string config_file_;  // empty: DevPki()'s creditd.yaml
+  std::string config_file_;  // empty: DevPki()'s creditd-at-once.yaml
+  bool test_clock_ = false;
   TempDir data_;
   TempDir run_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
 
-// A black-list entry of the subject `code` with `facts`, no measures, in force from 2026-01-15 to
-// 2099-01-14: valid input for RecordEntry and ImportEntries under the dev configuration.
+// A black-list entry (severity GENERAL) of the subject `code` with `facts`, no measures, in force
+// from 2026-01-15 to 2099-01-14: valid input for RecordEntry and ImportEntries under the dev
+// configuration. Its document number is derived from `facts`: one subject's samples with
+// different facts are different decisions.
 v1::Entry SampleEntry(const std::string& code, const std::string& facts = "逃避缴纳税款");
 
 // Runs creditctl against `server` as `identity` (dev PKI), with `args` after the global flags.

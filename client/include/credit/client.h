@@ -73,6 +73,16 @@ class Client {
   absl::StatusOr<v1::UpdateEntryResponse> UpdateEntry(v1::UpdateEntryRequest request);
   absl::StatusOr<v1::RemoveEntryResponse> RemoveEntry(v1::RemoveEntryRequest request);
   absl::StatusOr<v1::PutMeasureResponse> PutMeasure(v1::PutMeasureRequest request);
+  // The listing procedure: each moves one entry along; the answer carries its change's head.
+  absl::StatusOr<v1::EntryTransitionResponse> ApproveEntry(v1::ApproveEntryRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> RejectEntry(v1::RejectEntryRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> FileObjection(v1::FileObjectionRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> ResolveObjection(v1::ResolveObjectionRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> ApplyForRepair(v1::ApplyForRepairRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> ApproveRepair(v1::ApproveRepairRequest request);
+  absl::StatusOr<v1::EntryTransitionResponse> RejectRepair(v1::RejectRepairRequest request);
+  // Only on a server started with --test-clock.
+  absl::StatusOr<v1::SetTimeResponse> SetTime(const v1::SetTimeRequest& request);
 
   // Reads. See proto/credit/registry/v1/registry.proto for each call's edge cases.
   absl::StatusOr<v1::GetEntryResponse> GetEntry(const v1::GetEntryRequest& request);

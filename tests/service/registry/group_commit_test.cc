@@ -84,9 +84,11 @@ TEST_F(GroupCommitTest, ImportSizeIsBounded) {
 }
 
 TEST_F(GroupCommitTest, ImportRetryReturnsTheSameAnswer) {
-  absl::StatusOr<v1::ImportEntriesResponse> first = Import({BlackEntry(), BlackEntry()}, "imp-1");
+  absl::StatusOr<v1::ImportEntriesResponse> first =
+      Import({BlackEntry(kOrgCode, 1), BlackEntry(kOrgCode, 2)}, "imp-1");
   ASSERT_TRUE(first.ok());
-  absl::StatusOr<v1::ImportEntriesResponse> again = Import({BlackEntry(), BlackEntry()}, "imp-1");
+  absl::StatusOr<v1::ImportEntriesResponse> again =
+      Import({BlackEntry(kOrgCode, 1), BlackEntry(kOrgCode, 2)}, "imp-1");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
   EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 2));
@@ -134,7 +136,7 @@ TEST_F(GroupCommitTest, ConcurrentRecordersEachGetTheirOwnRecord) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         absl::StatusOr<v1::RecordEntryResponse> r =
-            Record(BlackEntry(t % 2 ? kOrgCode : kPersonCode),
+            Record(BlackEntry(t % 2 ? kOrgCode : kPersonCode, t * kEach + i),
                    "t" + std::to_string(t) + "-" + std::to_string(i));
         ASSERT_TRUE(r.ok()) << r.status();
         answers[t].push_back(*r);
@@ -170,9 +172,10 @@ TEST_F(GroupCommitTest, ConcurrentImportsOfTheSameSubjectsKeepEveryEntryInTheirS
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        absl::StatusOr<v1::ImportEntriesResponse> r =
-            Import({BlackEntry(kOrgCode), BlackEntry(kPersonCode), BlackEntry(kOrgCode)},
-                   "t" + std::to_string(t) + "-" + std::to_string(i));
+        const int n = 100 + 3 * (t * kEach + i);  // three decisions of its own
+        absl::StatusOr<v1::ImportEntriesResponse> r = Import(
+            {BlackEntry(kOrgCode, n), BlackEntry(kPersonCode, n + 1), BlackEntry(kOrgCode, n + 2)},
+            "t" + std::to_string(t) + "-" + std::to_string(i));
         ASSERT_TRUE(r.ok()) << r.status();
       }
     });
@@ -191,7 +194,7 @@ TEST_F(GroupCommitTest, ConcurrentImportsOfTheSameSubjectsKeepEveryEntryInTheirS
 
 // The subjects family keeps what a status answer needs; a revoked entry leaves it.
 TEST_F(GroupCommitTest, StatusRecordFollowsTheEntries) {
-  ASSERT_TRUE(Import({BlackEntry(), BlackEntry()}, "imp-1").ok());
+  ASSERT_TRUE(Import({BlackEntry(kOrgCode, 1), BlackEntry(kOrgCode, 2)}, "imp-1").ok());
   ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   ASSERT_EQ(status.entries_size(), 1);
@@ -201,7 +204,7 @@ TEST_F(GroupCommitTest, StatusRecordFollowsTheEntries) {
   request.set_purpose("检查");
   EXPECT_EQ(registry_->GetCreditStatus(querier_, request)->change_sequence(),
             static_cast<uint64_t>(kSeeded + 2));
-  ASSERT_TRUE(Remove(2, v1::REPAIR, "rm-2").ok());
+  ASSERT_TRUE(Remove(2, v1::REVOKE, "rm-2").ok());
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 }
 

@@ -46,7 +46,9 @@ inline std::vector<v1::Measure> TestCatalogue() {
   };
 }
 
-inline v1::Entry BlackEntry(const std::string& code = kOrgCode) {
+// A black-list decision on `code`; `document` numbers its decision document ("深税〔2026〕12号"):
+// one subject's decisions differ in it.
+inline v1::Entry BlackEntry(const std::string& code = kOrgCode, int document = 12) {
   v1::Entry e;
   e.mutable_subject()->set_code(code);
   e.mutable_subject()->set_name("深圳某某科技有限公司");
@@ -55,13 +57,26 @@ inline v1::Entry BlackEntry(const std::string& code = kOrgCode) {
   e.set_facts("逃避缴纳税款");
   e.set_legal_basis("《税收征收管理法》第六十三条");
   e.set_authority("市税务局");
-  e.set_document_number("深税〔2026〕12号");
+  e.set_document_number("深税〔2026〕" + std::to_string(document) + "号");
   e.set_decision_date("2026-01-10");
   e.set_effective_date("2026-01-15");
   e.set_expiry_date("2028-01-14");
   e.add_measure_codes("P-PROCUREMENT");
   e.add_measure_codes("P-BIDDING");
+  e.set_severity(v1::GENERAL);
   return e;
+}
+
+// Rules under which a recorded listing takes effect at once (no approval, no notice), for the
+// tests of everything but the procedure: the log, status, indexes. A real configuration may set
+// this per list kind; the procedure's own tests use the defaults.
+inline ProcedureRules TakesEffectAtOnce() {
+  ProcedureRules rules;
+  RuleOverride at_once;
+  at_once.approval_required = false;
+  at_once.notice_days = 0;
+  rules.overrides.push_back(at_once);
+  return rules;
 }
 
 class RegistryFixture : public ::testing::Test {
@@ -70,8 +85,11 @@ class RegistryFixture : public ::testing::Test {
 
   RegistryFixture() { Open(); }
 
+  // Opens with `rules_` unless `options` names other rules.
   void Open(RegistryOptions options = {}) {
     options.data_dir = dir_.path();
+    if (options.procedure.overrides.empty()) options.procedure = rules_;
+    options.sweep_periodically = false;
     absl::StatusOr<std::unique_ptr<Registry>> registry =
         Registry::Open(options, signing_key_, &clock_);
     ASSERT_TRUE(registry.ok()) << registry.status();
@@ -83,6 +101,8 @@ class RegistryFixture : public ::testing::Test {
     registry_.reset();
     Open();
   }
+
+  ProcedureRules rules_ = TakesEffectAtOnce();
 
   absl::StatusOr<v1::RecordEntryResponse> Record(const v1::Entry& entry,
                                                  const std::string& request_id,
@@ -104,6 +124,7 @@ class RegistryFixture : public ::testing::Test {
     request.set_entry_id(id);
     request.set_kind(kind);
     request.set_reason("行政复议决定撤销");
+    request.set_revoking_document("深税复〔2026〕3号");
     request.set_revision(revision);
     request.set_request_id(request_id);
     return registry_->RemoveEntry(recorder_, request);

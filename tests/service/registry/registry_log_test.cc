@@ -83,7 +83,9 @@ TEST_F(RegistryLogTest, EmptyTreeHeadIsSignedAndNeverReachedSizesAreNotFound) {
 }
 
 TEST_F(RegistryLogTest, InclusionProofsOfEveryRecordVerify) {
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(Record(BlackEntry(kOrgCode, i), "r" + std::to_string(i)).ok());
+  }
   std::vector<v1::Change> changes = AllChanges();
   for (uint64_t size : {uint64_t{1}, uint64_t{7}, uint64_t{changes.size()}}) {
     for (uint64_t seq = 0; seq < size; ++seq) {
@@ -102,7 +104,9 @@ TEST_F(RegistryLogTest, InclusionProofsOfEveryRecordVerify) {
 }
 
 TEST_F(RegistryLogTest, ConsistencyProofsBetweenAllSizesVerify) {
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Record(BlackEntry(kOrgCode, i), "r" + std::to_string(i)).ok());
+  }
   uint64_t size = registry_->ChangeCount();
   for (uint64_t from = 1; from <= size; ++from) {
     for (uint64_t to = from; to <= size; ++to) {
@@ -346,7 +350,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
 
 TEST_F(RegistryLogTest, PointInTimeByTreeSize) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REPAIR, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kOrgCode);
   request.set_purpose("复核");
@@ -396,6 +400,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusKeepsEveryEntryOfTheSubject) {
   watch.add_measure_codes("P-SUBSIDY");
   v1::Entry red = BlackEntry();
   red.set_list(v1::RED);
+  red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-FUNDING-PRIORITY");
 
@@ -406,10 +411,10 @@ TEST_F(RegistryLogTest, PointInTimeStatusKeepsEveryEntryOfTheSubject) {
   shorter.set_expiry_date("2026-12-31");
   note(correct(shorter, 1, 1, "shorter"), 3);
   note(Remove(2, v1::REVOKE, "revoke-watch")->tree_head(), 3);
-  note(Remove(3, v1::REPAIR, "repair-red")->tree_head(), 3);
-  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "elsewhere").ok());  // entry 4, another subject
-  note(correct(BlackEntry(), 4, 1, "moved-here"), 4);            // ... moved to this one
-  note(Record(watch, "watch-2")->tree_head(), 5);                // entry 5
+  note(Remove(3, v1::REVOKE, "repair-red")->tree_head(), 3);
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "elsewhere").ok());    // entry 4, another subject
+  note(correct(BlackEntry(kOrgCode, 14), 4, 1, "moved-here"), 4);  // ... moved to this one
+  note(Record(watch, "watch-2")->tree_head(), 5);                  // entry 5
   v1::Entry moved_away = watch;
   moved_away.mutable_subject()->set_code(kOrgCode2);
   note(correct(moved_away, 5, 1, "moved-away"), 5);
@@ -464,7 +469,7 @@ TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
 // a querier's evidence has the record's place and the status-level fields only.
 TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFields) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REPAIR, "repair-1").ok());
+  ASSERT_TRUE(Remove(1, v1::REVOKE, "repair-1").ok());
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kOrgCode);
   request.set_purpose("复核");
@@ -476,7 +481,7 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   ASSERT_EQ(as_querier->evidence_size(), 1);
   const v1::Change& reduced = as_querier->evidence(0).change();
   EXPECT_EQ(reduced.sequence(), static_cast<uint64_t>(kSeeded + 1));
-  EXPECT_EQ(reduced.operation(), v1::ENTRY_REPAIRED);
+  EXPECT_EQ(reduced.operation(), v1::ENTRY_REVOKED);
   EXPECT_EQ(reduced.hash().size(), 32u);
   EXPECT_FALSE(reduced.has_actor());
   EXPECT_EQ(reduced.reason(), "");
@@ -490,7 +495,7 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   expected.mutable_subject()->set_name("深圳某某科技有限公司");
   expected.set_list(v1::BLACK);
   expected.set_category("tax");
-  expected.set_status(v1::REPAIRED);
+  expected.set_status(v1::REVOKED);
   expected.set_effective_date("2026-01-15");
   expected.set_expiry_date("2028-01-14");
   expected.add_measure_codes("P-PROCUREMENT");
@@ -630,7 +635,7 @@ TEST_F(RegistryLogTest, OutOfRangeTimesAreInvalidArguments) {
 TEST_F(RegistryLogTest, PointInTimeReadsAtMostABoundedNumberOfChanges) {
   v1::ImportEntriesRequest import;
   import.set_request_id("many");
-  for (int i = 0; i < 1000; ++i) *import.add_entries() = BlackEntry();
+  for (int i = 0; i < 1000; ++i) *import.add_entries() = BlackEntry(kOrgCode, i);
   ASSERT_TRUE(registry_->ImportEntries(recorder_, import).ok());
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kOrgCode);
@@ -640,7 +645,7 @@ TEST_F(RegistryLogTest, PointInTimeReadsAtMostABoundedNumberOfChanges) {
       registry_->GetCreditStatusAt(querier_, request);
   ASSERT_TRUE(at.ok()) << at.status();
   EXPECT_EQ(at->evidence_size(), 1000);
-  ASSERT_TRUE(Record(BlackEntry(), "one-more").ok());
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode, 1000), "one-more").ok());
   request.set_tree_size(kSeeded + 1001);
   absl::Status s = registry_->GetCreditStatusAt(querier_, request).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
@@ -658,7 +663,7 @@ TEST_F(RegistryLogTest, ListPagesEndBeforeTheirBytesOutgrowAClient) {
   import.set_request_id("long");
   for (int i = 0; i < 200; ++i) {
     v1::Entry* e = import.add_entries();
-    *e = BlackEntry();
+    *e = BlackEntry(kOrgCode, i);
     e->set_facts(facts);
   }
   ASSERT_TRUE(registry_->ImportEntries(recorder_, import).ok());

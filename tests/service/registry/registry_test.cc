@@ -121,7 +121,8 @@ TEST_F(RegistryTest, RequestIdsOfDifferentIdentitiesDoNotCollide) {
   Caller colleague = recorder_;
   colleague.identity = "recorder-2";
   ASSERT_TRUE(Record(BlackEntry(), "same").ok());
-  absl::StatusOr<v1::RecordEntryResponse> second = Record(BlackEntry(), "same", colleague);
+  absl::StatusOr<v1::RecordEntryResponse> second =
+      Record(BlackEntry(kOrgCode, 13), "same", colleague);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->entry().id(), 2u);
 }
@@ -193,11 +194,13 @@ TEST_F(RegistryTest, AnotherDepartmentMayNotChangeTheEntry) {
   remove.set_entry_id(1);
   remove.set_kind(v1::REVOKE);
   remove.set_reason("x");
+  remove.set_revoking_document("深税复〔2026〕3号");
   remove.set_request_id("d1");
   absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(other_recorder_, remove);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(),
-            "entry 1 was recorded by 市中小企业局; department 市市场监督管理局 may not change it");
+            "entry 1 was recorded by 市中小企业局; department 市市场监督管理局 may not act on it "
+            "(谁认定、谁负责)");
 }
 
 TEST_F(RegistryTest, CorrectingTheSubjectCodeMovesTheEntryBetweenSubjects) {
@@ -236,22 +239,14 @@ TEST_F(RegistryTest, RevokedEntryNoLongerAppearsInStatus) {
   EXPECT_TRUE(status.measures().empty());
 }
 
-TEST_F(RegistryTest, RepairSetsRepairedAndRecordsTheReason) {
-  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REPAIR, "d1").ok());
-  v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_REPAIRED);
-  EXPECT_EQ(last.entry_after().status(), v1::REPAIRED);
-  EXPECT_EQ(last.reason(), "行政复议决定撤销");
-}
-
 TEST_F(RegistryTest, RemovingARemovedEntryIsFailedPrecondition) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
-  absl::StatusOr<v1::RemoveEntryResponse> again = Remove(1, v1::REPAIR, "d2");
+  absl::StatusOr<v1::RemoveEntryResponse> again = Remove(1, v1::REVOKE, "d2");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(again.status().message(),
-            "entry 1 is REVOKED; only ACTIVE entries can be corrected or removed");
+            "entry 1 is REVOKED, which allows nothing more: the procedure has ended; not revoke "
+            "(RemoveEntry)");
 }
 
 TEST_F(RegistryTest, RemoveWithAStaleRevisionIsAborted) {
@@ -266,7 +261,16 @@ TEST_F(RegistryTest, RemoveNeedsKindAndReason) {
   remove.set_reason("x");
   remove.set_request_id("d1");
   absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(recorder_, remove);
-  EXPECT_EQ(r.status().message(), "kind: got 0, want REVOKE or REPAIR");
+  EXPECT_EQ(r.status().message(), "kind: got 0, want REVOKE");
+  remove.set_kind(v1::REPAIR);
+  r = registry_->RemoveEntry(recorder_, remove);
+  EXPECT_EQ(r.status().message(),
+            "kind: got REPAIR, want REVOKE; credit repair is a procedure of its own: "
+            "ApplyForRepair, then an approver's ApproveRepair");
+  remove.set_kind(v1::REVOKE);
+  r = registry_->RemoveEntry(recorder_, remove);
+  EXPECT_EQ(r.status().message(), "revoking_document: required, want 1 to 100 characters");
+  remove.set_revoking_document("深税复〔2026〕3号");
   remove.set_kind(v1::REVOKE);
   remove.clear_reason();
   r = registry_->RemoveEntry(recorder_, remove);
@@ -330,6 +334,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   ASSERT_TRUE(Record(black, "r1").ok());
   v1::Entry red = BlackEntry();
   red.set_list(v1::RED);
+  red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-FUNDING-PRIORITY");
   ASSERT_TRUE(Record(red, "r2").ok());
@@ -448,6 +453,7 @@ TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) 
   black.set_status(v1::ACTIVE);
   v1::Entry red = BlackEntry(kPersonCode);
   red.set_list(v1::RED);
+  red.clear_severity();
   red.set_status(v1::EXPIRED);
   red.clear_measure_codes();
   red.add_measure_codes("I-GREEN-CHANNEL");
@@ -502,6 +508,7 @@ TEST(StatusPartTest, IsReadInPlaceAsProtobufReadsIt) {
   black.set_status(v1::ACTIVE);
   v1::Entry red = BlackEntry(kPersonCode);
   red.set_list(v1::RED);
+  red.clear_severity();
   red.set_status(v1::EXPIRED);
   red.add_measure_codes("");
   red.add_measure_codes(std::string(300, 'M'));
@@ -625,11 +632,12 @@ TEST_F(RegistryTest, SubjectRecordsRebuiltChunkByChunkAreTheRecordsTheWritePathW
   ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2").ok());
   v1::Entry red = BlackEntry();
   red.set_list(v1::RED);
+  red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-GREEN-CHANNEL");
   ASSERT_TRUE(Record(red, "r3").ok());
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
-  ASSERT_TRUE(Record(BlackEntry(), "r5").ok());
+  ASSERT_TRUE(Record(BlackEntry(kOrgCode, 13), "r5").ok());
   ASSERT_TRUE(Remove(2, v1::REVOKE, "x2").ok());  // kOrgCode2: a last change, no entry in force
   ASSERT_TRUE(Remove(5, v1::REVOKE, "x5").ok());
   registry_.reset();
@@ -839,7 +847,7 @@ TEST_F(RegistryTest, ListChangesFiltersByActorAndTime) {
 
 TEST_F(RegistryTest, ListEntriesPaginatesInIdOrderAndFilters) {
   for (int i = 0; i < 5; ++i) {
-    v1::Entry e = BlackEntry(i % 2 == 0 ? kOrgCode : kOrgCode2);
+    v1::Entry e = BlackEntry(i % 2 == 0 ? kOrgCode : kOrgCode2, i);
     ASSERT_TRUE(Record(e, "r" + std::to_string(i)).ok());
   }
   v1::ListEntriesRequest request;
@@ -864,7 +872,9 @@ TEST_F(RegistryTest, ListEntriesPaginatesInIdOrderAndFilters) {
 }
 
 TEST_F(RegistryTest, PageTokenOfOtherFiltersIsInvalidArgument) {
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Record(BlackEntry(), "r" + std::to_string(i)).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Record(BlackEntry(kOrgCode, i), "r" + std::to_string(i)).ok());
+  }
   v1::ListEntriesRequest request;
   request.set_page_size(1);
   absl::StatusOr<v1::ListEntriesResponse> first = registry_->ListEntries(recorder_, request);

@@ -113,15 +113,20 @@ TEST(ValidateEntryInputTest, DatesMustBeRealAndOrdered) {
 
 TEST(ValidateEntryInputTest, PublicityDatesComeInPairs) {
   v1::Entry e = BlackEntry();
-  e.set_publicity_start("2026-01-01");
+  e.set_publicity_start("2026-01-11");
   EXPECT_EQ(ErrorOf(e),
             "entry.publicity_end: required when the other publicity date is set, want both or "
             "neither");
   e.set_publicity_end("2025-12-31");
   EXPECT_EQ(ErrorOf(e),
             "entry.publicity_end: got 2025-12-31, want a date on or after publicity_start "
-            "2026-01-01");
-  e.set_publicity_end("2026-01-07");
+            "2026-01-11");
+  e.set_publicity_start("2026-01-09");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.publicity_start: got 2026-01-09, want a date on or after decision_date "
+            "2026-01-10");
+  e.set_publicity_start("2026-01-11");
+  e.set_publicity_end("2026-01-17");
   EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
 }
 
@@ -131,6 +136,7 @@ TEST(ValidateEntryInputTest, MeasuresMustExistFitTheListAndNotRepeat) {
   EXPECT_EQ(ErrorOf(e), "entry.measure_codes[2]: P-BIDDING is listed twice");
   v1::Entry red = BlackEntry();
   red.set_list(v1::RED);
+  red.clear_severity();
   EXPECT_EQ(ErrorOf(red),
             "entry.measure_codes[0]: P-PROCUREMENT is a PUNISHMENT measure, want a INCENTIVE "
             "measure for a RED entry");
@@ -213,8 +219,11 @@ TEST(RequestValidatorsTest, EntryRequests) {
   v1::RemoveEntryRequest remove;
   remove.set_entry_id(1);
   remove.set_reason("撤销");
-  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(), "kind: got 0, want REVOKE or REPAIR");
+  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(), "kind: got 0, want REVOKE");
   remove.set_kind(v1::REVOKE);
+  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(),
+            "revoking_document: required, want 1 to 100 characters");
+  remove.set_revoking_document("深税复〔2026〕3号");
   EXPECT_TRUE(ValidateRemoveEntryRequest(remove).ok());
   EXPECT_EQ(ValidateImportEntriesRequest({}).message(), "entries: got 0 entries, want 1 to 1000");
 }

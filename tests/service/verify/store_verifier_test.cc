@@ -20,7 +20,8 @@ class StoreVerifierTest : public RegistryFixture {
   // 5 seeded measures + 4 entries + 1 removal: changes 0..9.
   void SetUp() override {
     for (int i = 0; i < 4; ++i) {
-      ASSERT_TRUE(Record(BlackEntry(i % 2 ? kOrgCode : kPersonCode), "r" + std::to_string(i)).ok());
+      ASSERT_TRUE(
+          Record(BlackEntry(i % 2 ? kOrgCode : kPersonCode, i), "r" + std::to_string(i)).ok());
     }
     ASSERT_TRUE(Remove(2, v1::REVOKE, "d1").ok());
     StatusFor(kOrgCode, querier_);
