@@ -22,18 +22,23 @@ char UsccCheckCharacter(absl::string_view first17);
 // Returns '\0' when `first17` is not 17 digits.
 char ResidentIdCheckCharacter(absl::string_view first17);
 
-// OK when `code` is a well-formed unified social credit code with the right check character.
-// Otherwise INVALID_ARGUMENT whose message starts with `field` and says what was expected.
+// OK when `code` is a well-formed unified social credit code: the right check character, a
+// registration authority and organisation kind of GB 32100's table, and a province code of
+// GB/T 2260 (or 10, national) in characters 3-4. Otherwise INVALID_ARGUMENT whose message starts
+// with `field` and says what was expected.
 absl::Status ValidateUscc(absl::string_view code, absl::string_view field);
 
-// OK when `code` is a well-formed resident ID number: 17 digits, a real birth date in digits
-// 7-14, and the right check character ('X' upper case). Otherwise INVALID_ARGUMENT naming
-// `field`. The message never repeats the code itself: it is personal information.
+// OK when `code` is a well-formed resident ID number: 17 digits, a province code of GB/T 2260 in
+// digits 1-2, a real birth date in digits 7-14, and the right check character ('X' upper case).
+// Otherwise INVALID_ARGUMENT naming `field`. The message never repeats the code itself: it is
+// personal information.
 absl::Status ValidateResidentId(absl::string_view code, absl::string_view field);
 
-// Decides which kind of code `code` is and validates it. A code that is a valid resident ID
-// number is a person; otherwise it must be a valid unified social credit code. The error
-// explains what both kinds require.
+// Decides which kind of code `code` is by its shape and validates it as that kind only: seventeen
+// digits starting with a province code and holding a birth date (years 1900-2099) in digits 7-14
+// make a resident ID number (a person); anything else must be a unified social credit code (an
+// organisation). A code failing its shape's check is refused naming that kind: a mistyped ID
+// number never passes as an organisation.
 absl::StatusOr<CodeKind> ClassifySubjectCode(absl::string_view code, absl::string_view field);
 
 // "440524********0014": the first six and last four characters of an 18-character code, the

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
 #include "common/subject/subject_code.h"
@@ -48,7 +49,7 @@ absl::Status ValidateText(absl::string_view value, absl::string_view field, size
       if (line_breaks && (c == '\n' || c == '\r')) continue;
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": holds control character U+",
-                       absl::Hex(c1 ? value[i + 1] & 0xFF : c, absl::kZeroPad4),
+                       absl::StrFormat("%04X", c1 ? value[i + 1] & 0xFF : c),
                        line_breaks ? ", want text with no control characters but line breaks"
                                    : ", want text with no control characters or line breaks"));
     }
@@ -77,31 +78,20 @@ namespace {
 // (each of an import's thousand) builds no strings.
 absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& catalogue) {
   const v1::Subject& subject = entry.subject();
-  switch (subject.kind()) {
-    case v1::SUBJECT_KIND_UNSPECIFIED:
-      RETURN_IF_ERROR(ValidateSubjectCode(subject.code(), "subject.code").status());
-      break;
-    case v1::ORGANIZATION:
-      RETURN_IF_ERROR(ValidateUscc(subject.code(), "subject.code"));
-      break;
-    case v1::PERSON:
-      RETURN_IF_ERROR(ValidateResidentId(subject.code(), "subject.code"));
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON"));
+  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED && subject.kind() != v1::ORGANIZATION &&
+      subject.kind() != v1::PERSON) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON"));
   }
-  // The kind is the code's, as the server classifies it: a client's word does not turn a resident
-  // ID number into an organisation code shown unmasked.
-  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED) {
-    ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(subject.code(), "subject.code"));
-    if (kind != subject.kind()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("subject.kind: got ", v1::SubjectKind_Name(subject.kind()), ", want ",
-                       v1::SubjectKind_Name(kind), " (the code is a valid ",
-                       kind == v1::PERSON ? "resident ID number" : "unified social credit code",
-                       "), or leave it unset"));
-    }
+  // The kind is the code's, as the server classifies it by its shape: a client's word does not
+  // turn a resident ID number into an organisation code shown unmasked.
+  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(subject.code(), "subject.code"));
+  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED && kind != subject.kind()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject.kind: got ", v1::SubjectKind_Name(subject.kind()), ", want ",
+                     v1::SubjectKind_Name(kind), " (the code is a valid ",
+                     kind == v1::PERSON ? "resident ID number" : "unified social credit code",
+                     "), or leave it unset"));
   }
   RETURN_IF_ERROR(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
 

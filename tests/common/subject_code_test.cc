@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
+#include <random>
+
 namespace credit {
 namespace {
 
@@ -118,11 +122,100 @@ TEST(ClassifySubjectCodeTest, EmptyCodeIsRequired) {
   EXPECT_THAT(s.message(), HasSubstr("subject_code: required"));
 }
 
-TEST(ClassifySubjectCodeTest, DigitsThatFitNeitherKindExplainBoth) {
+TEST(ClassifySubjectCodeTest, AnIdShapedCodeIsCheckedAsAnIdNumberOnly) {
   absl::Status s = ClassifySubjectCode("440524198001010014", "f").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("resident ID number check character"));
-  EXPECT_THAT(s.message(), HasSubstr("as a unified social credit code"));
+  EXPECT_EQ(s.message(), "f: resident ID number check character does not match digits 1-17");
+}
+
+// A mistyped ID number whose eighteen characters happen to pass the unified social credit
+// code's checks (authority 1, kind 1, province 44) was once taken for an organisation, and the
+// person's number shown unmasked. Its shape makes it an ID number, and as one it fails.
+TEST(ClassifySubjectCodeTest, AMistypedIdNumberNeverBecomesAnOrganisation) {
+  int found = 0;
+  for (int serial = 0; serial < 1000; ++serial) {
+    std::string first17 = "11440119800101" + std::string(3 - std::to_string(serial).size(), '0') +
+                          std::to_string(serial);
+    char as_org = UsccCheckCharacter(first17);
+    if (as_org < '0' || as_org > '9' || as_org == ResidentIdCheckCharacter(first17)) continue;
+    const std::string code = first17 + as_org;
+    ASSERT_TRUE(ValidateUscc(code, "f").ok()) << code;  // it passes as an organisation code
+    absl::StatusOr<CodeKind> kind = ClassifySubjectCode(code, "f");
+    ASSERT_FALSE(kind.ok()) << code;
+    EXPECT_EQ(kind.status().message(),
+              "f: resident ID number check character does not match digits 1-17");
+    ++found;
+  }
+  EXPECT_GT(found, 50);
+}
+
+TEST(ValidateResidentIdTest, DigitsOneAndTwoMustBeAProvince) {
+  std::string first17 = "99052419800101001";
+  std::string code = first17 + ResidentIdCheckCharacter(first17);
+  EXPECT_EQ(ValidateResidentId(code, "f").message(),
+            "f: digits 1-2 of the resident ID number must be a province code of GB/T 2260 "
+            "(11-65, 71, 81, 82)");
+}
+
+TEST(ValidateUsccTest, AuthorityKindAndProvinceFollowTheStandardsTables) {
+  auto with_check = [](std::string first17) { return first17 + UsccCheckCharacter(first17); };
+  EXPECT_EQ(ValidateUscc(with_check("B1440300MA5FXXXX0"), "f").message(),
+            "f: character 1 of the unified social credit code is 'B', want a registration "
+            "authority of GB 32100: 1-9, A, N or Y");
+  EXPECT_EQ(ValidateUscc(with_check("94440300MA5FXXXX0"), "f").message(),
+            "f: character 2 of the unified social credit code is '4', not an organisation kind "
+            "that registration authority '9' (工商) registers; want one of 123");
+  EXPECT_EQ(ValidateUscc(with_check("91990300MA5FXXXX0"), "f").message(),
+            "f: characters 3-4 of the unified social credit code are \"99\", want a province code "
+            "of GB/T 2260 (or 10 for a national authority)");
+  EXPECT_TRUE(ValidateUscc(with_check("11100000MA5FXXXX0"), "f").ok());  // a national authority
+  EXPECT_TRUE(ValidateUscc(with_check("Y1440300MA5FXXXX0"), "f").ok());
+  EXPECT_TRUE(ValidateUscc(with_check("N2650100MA5FXXXX0"), "f").ok());
+}
+
+// Random codes of both kinds: every valid one is classified as its kind; a valid one with one
+// character changed is refused, and refused as the kind its shape says.
+TEST(ClassifySubjectCodeTest, RandomValidAndMistypedCodesOfBothKinds) {
+  std::mt19937 rng(20261207);
+  const char* const provinces[] = {"11", "12", "31", "35", "44", "46", "50", "54", "65", "81"};
+  const std::string charset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  const std::pair<char, const char*> authorities[] = {{'1', "1239"}, {'5', "1239"}, {'9', "123"},
+                                                      {'N', "1239"}, {'Y', "1"},    {'A', "19"}};
+  auto digits = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += static_cast<char>('0' + rng() % 10);
+    return s;
+  };
+  for (int i = 0; i < 5000; ++i) {
+    // A person born 1930-2009.
+    char birth[9];
+    std::snprintf(birth, sizeof(birth), "%04d%02d%02d", 1930 + static_cast<int>(rng() % 80),
+                  1 + static_cast<int>(rng() % 12), 1 + static_cast<int>(rng() % 28));
+    std::string id17 = provinces[rng() % 10] + digits(4) + birth + digits(3);
+    std::string id = id17 + ResidentIdCheckCharacter(id17);
+    ASSERT_EQ(*ClassifySubjectCode(id, "f"), CodeKind::kPerson) << id;
+    std::string mistyped = id;
+    size_t at = 14 + rng() % 4;  // a serial digit or the check character
+    mistyped[at] = mistyped[at] == '9' || mistyped[at] == 'X' ? '0' : mistyped[at] + 1;
+    absl::StatusOr<CodeKind> wrong = ClassifySubjectCode(mistyped, "f");
+    ASSERT_FALSE(wrong.ok()) << mistyped;
+    ASSERT_THAT(wrong.status().message(), HasSubstr("resident ID number")) << mistyped;
+
+    // An organisation whose organisation code holds a letter.
+    const auto& [authority, kinds] = authorities[rng() % 6];
+    std::string org17 = std::string(1, authority) + kinds[rng() % std::strlen(kinds)] +
+                        provinces[rng() % 10] + digits(4);
+    for (int k = 0; k < 9; ++k) org17 += charset[rng() % charset.size()];
+    org17[8 + rng() % 9] = charset[10 + rng() % 21];
+    std::string org = org17 + UsccCheckCharacter(org17);
+    ASSERT_EQ(*ClassifySubjectCode(org, "f"), CodeKind::kOrganization) << org;
+    std::string changed = org;
+    size_t place = 8 + rng() % 10;
+    changed[place] = charset[(charset.find(changed[place]) + 1 + rng() % 30) % 31];
+    absl::StatusOr<CodeKind> bad = ClassifySubjectCode(changed, "f");
+    ASSERT_FALSE(bad.ok()) << changed;
+    ASSERT_THAT(bad.status().message(), HasSubstr("unified social credit code")) << changed;
+  }
 }
 
 TEST(MaskPersonCodeTest, KeepsSixAndFour) {

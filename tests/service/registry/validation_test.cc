@@ -61,17 +61,20 @@ TEST(ValidateEntryInputTest, SubjectKindMustMatchTheCode) {
   v1::Entry e = BlackEntry(kOrgCode);
   e.mutable_subject()->set_kind(v1::PERSON);
   EXPECT_EQ(ErrorOf(e),
-            "entry.subject.code: character 9 of the resident ID number must be a digit");
+            "entry.subject.kind: got PERSON, want ORGANIZATION (the code is a valid unified social "
+            "credit code), or leave it unset");
   v1::Entry p = BlackEntry(kPersonCode);
   p.mutable_subject()->set_kind(v1::ORGANIZATION);
   EXPECT_EQ(ErrorOf(p),
-            "entry.subject.code: unified social credit code check character is '3', want 'T'");
+            "entry.subject.kind: got ORGANIZATION, want PERSON (the code is a valid resident ID "
+            "number), or leave it unset");
 }
 
-// About one resident ID number in 31 also passes the organisation code's check: the server's
-// classification decides, and a contradicting kind is refused rather than stored.
+// A few resident ID numbers also pass every check of an organisation code: the server's
+// classification (by shape) decides, and a contradicting kind is refused rather than stored.
 TEST(ValidateEntryInputTest, AResidentIdNumberIsNeverAnOrganisation) {
-  constexpr char kAlsoUscc[] = "440524198001010259";
+  // Valid as both kinds' check characters go (authority 1, kind 1, province 44 as a code).
+  constexpr char kAlsoUscc[] = "11440119800101023X";
   ASSERT_TRUE(ValidateUscc(kAlsoUscc, "code").ok());
   ASSERT_TRUE(ValidateResidentId(kAlsoUscc, "code").ok());
   v1::Entry e = BlackEntry(kAlsoUscc);
@@ -93,6 +96,50 @@ TEST(ValidateEntryInputTest, TextMustBeBoundedUtf8) {
   EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
   e.set_facts("bad \xC0\xAF");
   EXPECT_EQ(ErrorOf(e), "entry.facts: not valid UTF-8");
+}
+
+TEST(ValidateEntryInputTest, ControlCharactersAreRefusedLineBreaksOnlyInTheFacts) {
+  v1::Entry e = BlackEntry();
+  e.set_facts("第一行\n第二行\r\n第三行");
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
+  e.set_facts("逃税\t120 万元");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.facts: holds control character U+0009, want text with no control characters "
+            "but line breaks");
+  e = BlackEntry();
+  e.set_authority("市税务局\n");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.authority: holds control character U+000A, want text with no control "
+            "characters or line breaks");
+  e = BlackEntry();
+  e.set_document_number(
+      "深税\x7F"
+      "12号");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.document_number: holds control character U+007F, want text with no control "
+            "characters or line breaks");
+  e = BlackEntry();
+  e.mutable_subject()->set_name("某某\xC2\x85公司");  // U+0085, a C1 control
+  EXPECT_EQ(ErrorOf(e),
+            "entry.subject.name: holds control character U+0085, want text with no control "
+            "characters or line breaks");
+}
+
+TEST(ValidateEntryInputTest, NamesAreTrimmedAndMayNotBeBlank) {
+  EXPECT_EQ(TrimName("  \xE3\x80\x80深圳某某科技有限公司 \xE3\x80\x80 "), "深圳某某科技有限公司");
+  v1::Entry e = BlackEntry();
+  e.mutable_subject()->set_name(" \xE3\x80\x80 ");
+  EXPECT_EQ(ErrorOf(e), "entry.subject.name: required, want 1 to 200 characters");
+}
+
+TEST(ValidateEntryInputTest, TheDecisionComesBeforeItTakesEffect) {
+  v1::Entry e = BlackEntry();
+  e.set_effective_date("2026-01-09");
+  EXPECT_EQ(ErrorOf(e),
+            "entry.effective_date: got 2026-01-09, want a date on or after decision_date "
+            "2026-01-10 (a listing takes effect after it is decided)");
+  e.set_effective_date("2026-01-10");
+  EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
 }
 
 TEST(ValidateEntryInputTest, DatesMustBeRealAndOrdered) {
