@@ -120,6 +120,7 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
   ASSIGN_OR_RETURN(v1::RecordEntryResponse response,
                    (Mutate<v1::RecordEntryResponse>(caller, Rpc::kRecordEntry, request,
                                                     request.request_id(), build)));
+  MakeDueTransitions(response.entry());
   RedactEntry(caller, response.mutable_entry());
   return response;
 }
@@ -216,6 +217,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
   ASSIGN_OR_RETURN(v1::UpdateEntryResponse response,
                    (Mutate<v1::UpdateEntryResponse>(caller, Rpc::kUpdateEntry, request,
                                                     request.request_id(), build)));
+  MakeDueTransitions(response.entry());
   RedactEntry(caller, response.mutable_entry());
   return response;
 }

@@ -77,8 +77,19 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::Transition(
   ASSIGN_OR_RETURN(
       v1::EntryTransitionResponse response,
       (Mutate<v1::EntryTransitionResponse>(caller, rpc, request, request.request_id(), build)));
+  MakeDueTransitions(response.entry());
   RedactEntry(caller, response.mutable_entry());
   return response;
+}
+
+void Registry::MakeDueTransitions(const v1::Entry& entry) {
+  const std::string due = procedure::DueDate(entry);
+  if (due.empty() || due > Today()) return;
+  // The caller's change is durable either way; what fails here the sweeper makes later.
+  if (absl::StatusOr<uint32_t> made = RunDueTransitions(); !made.ok()) {
+    std::cerr << "creditd: time-driven transitions failed, will retry: " << made.status()
+              << std::endl;
+  }
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Registry::ApproveEntry(

@@ -209,6 +209,10 @@ class Registry {
       absl::FunctionRef<absl::Status(Mutation&, const v1::Entry& before, v1::Entry& after,
                                      v1::Operation& operation, std::string& reason)>
           apply);
+  // When a caller's change left `entry` with a time-driven transition already due (an objection
+  // dismissed after its notice period, a correction moving the expiry into the past), makes it
+  // now, as the system, before the caller is answered.
+  void MakeDueTransitions(const v1::Entry& entry);
   // Fields an entry stored before the procedure existed lacks: its severity.
   void FillDefaults(v1::Entry* entry) const;
 

@@ -1,9 +1,13 @@
-// The crash harness: creditd as a child process, several clients recording, correcting and
-// removing at once, and the server killed with SIGKILL — at random moments, or by itself at a
+// The crash harness: creditd as a child process (default listing procedure, test clock), several
+// clients recording, approving, objecting, resolving, correcting and revoking at once while the
+// clock moves, and the server killed with SIGKILL — at random moments, or by itself at a
 // named fail point (service/failpoint/failpoint.h) — then restarted and checked:
 //   * every acknowledged mutation is there, exactly once, at the sequence it was answered with;
 //   * nothing that was never sent is there;
-//   * every entry has exactly as many change records as revisions;
+//   * every entry's change records form one chain, revision after revision, and it has as many as
+//     revisions: no step of the listing procedure (approval, objection, resolution, and the
+//     transitions time makes by itself as the test clock moves) is lost or made twice;
+//   * nothing that fell due by the clock's day is left undone after the restart's catch-up;
 //   * a request sent but not answered before the kill, sent again, is applied at most once;
 //   * the offline verifier passes: hashes, chain, Merkle nodes, signed heads, indexes, no gaps.
 // The log starts with records of format version 1, as an older creditd wrote them.
@@ -23,8 +27,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
+#include "common/text/date.h"
 #include "service/clock/clock.h"
 #include "service/failpoint/failpoint.h"
+#include "service/procedure/lifecycle.h"
 #include "service/registry/registry.h"
 #include "service/signing/signing_key_file.h"
 #include "tests/support/test_server.h"
@@ -48,7 +54,9 @@ struct Ledger {
   std::mutex mu;
   std::map<std::string, std::string> sent;  // request id -> serialized request
   std::map<std::string, uint64_t> acked;    // request id -> change sequence answered
-  std::map<std::string, char> kind;         // request id -> 'r' record, 'u' update, 'd' remove
+  std::map<std::string, char> kind;         // request id -> what it is (Send)
+  absl::Time time = absl::Now();            // the latest time the test clock was asked to show
+  size_t time_driven = 0;                   // transitions the service made by itself, so far
 };
 
 v1::Entry NewEntry(std::mt19937& rng) {
@@ -70,83 +78,164 @@ v1::Entry NewEntry(std::mt19937& rng) {
   return e;
 }
 
-// One client: records entries and changes its own, until the server stops answering.
+// Sends request `bytes` of `kind` ('r' record, 'u' correct, 'd' revoke, 'a' approve, 'o' object,
+// 's' resolve) as the role that makes it; the answer's entry and change sequence.
+struct Answer {
+  v1::Entry entry;
+  uint64_t sequence = 0;
+};
+absl::StatusOr<Answer> Send(Client& recorder, Client& approver, char kind,
+                            const std::string& bytes) {
+  auto answer = [](const auto& r) -> absl::StatusOr<Answer> {
+    if (!r.ok()) return r.status();
+    return Answer{r->entry(), r->change_sequence()};
+  };
+  switch (kind) {
+    case 'r': {
+      v1::RecordEntryRequest request;
+      request.ParseFromString(bytes);
+      return answer(recorder.RecordEntry(request));
+    }
+    case 'u': {
+      v1::UpdateEntryRequest request;
+      request.ParseFromString(bytes);
+      return answer(recorder.UpdateEntry(request));
+    }
+    case 'd': {
+      v1::RemoveEntryRequest request;
+      request.ParseFromString(bytes);
+      return answer(recorder.RemoveEntry(request));
+    }
+    case 'a': {
+      v1::ApproveEntryRequest request;
+      request.ParseFromString(bytes);
+      return answer(approver.ApproveEntry(request));
+    }
+    case 'o': {
+      v1::FileObjectionRequest request;
+      request.ParseFromString(bytes);
+      return answer(recorder.FileObjection(request));
+    }
+    default: {
+      v1::ResolveObjectionRequest request;
+      request.ParseFromString(bytes);
+      return answer(approver.ResolveObjection(request));
+    }
+  }
+}
+
+// The next step for an entry of `status`, as the procedure allows it: a request and its kind.
+std::pair<char, std::string> NextStep(std::mt19937& rng, uint64_t id, uint64_t revision,
+                                      v1::EntryStatus status, const std::string& request_id) {
+  int pick = static_cast<int>(rng() % 3);
+  if (status == v1::PROPOSED && pick < 2) {
+    v1::ApproveEntryRequest request;
+    request.set_entry_id(id);
+    request.set_request_id(request_id);
+    return {'a', request.SerializeAsString()};
+  }
+  if (status == v1::OBJECTED) {
+    v1::ResolveObjectionRequest request;
+    request.set_entry_id(id);
+    request.set_resolution(v1::ResolveObjectionRequest::DISMISS);
+    request.set_reason("异议不成立");
+    request.set_request_id(request_id);
+    return {'s', request.SerializeAsString()};
+  }
+  if ((status == v1::NOTICE || status == v1::ACTIVE) && pick == 0) {
+    v1::FileObjectionRequest request;
+    request.set_entry_id(id);
+    request.set_grounds("异议");
+    request.set_request_id(request_id);
+    return {'o', request.SerializeAsString()};
+  }
+  if (pick == 2 && status != v1::PROPOSED) {
+    v1::RemoveEntryRequest request;
+    request.set_entry_id(id);
+    request.set_revision(revision);
+    request.set_kind(v1::REVOKE);
+    request.set_reason("撤销");
+    request.set_revoking_document("税复〔2026〕1号");
+    request.set_request_id(request_id);
+    return {'d', request.SerializeAsString()};
+  }
+  v1::UpdateEntryRequest request;
+  *request.mutable_entry() = NewEntry(rng);
+  request.mutable_entry()->set_id(id);
+  request.mutable_entry()->set_revision(revision);
+  request.set_reason("更正");
+  request.set_request_id(request_id);
+  return {'u', request.SerializeAsString()};
+}
+
+// One officer pair: records entries and takes its own through the procedure (approve, object,
+// resolve, correct, revoke), until the server stops answering. The test clock moves meanwhile,
+// so entries also change by themselves; a step the entry no longer allows, or made on a stale
+// revision, is refused, and the worker forgets that entry.
 void Work(const TestServer& server, int worker, int cycle, uint32_t seed, Ledger* ledger) {
   std::mt19937 rng(seed);
-  std::unique_ptr<Client> client = server.ClientAs("recorder");
-  std::map<uint64_t, uint64_t> mine;  // entry id -> revision, as answered this cycle
+  std::unique_ptr<Client> recorder = server.ClientAs("recorder");
+  std::unique_ptr<Client> approver = server.ClientAs("approver");
+  std::map<uint64_t, std::pair<uint64_t, v1::EntryStatus>> mine;  // id -> revision, status
   for (int i = 0; i < kMaxOpsPerWorker; ++i) {
     std::string id = absl::StrCat("w", worker, "-c", cycle, "-", i);
-    absl::Status status;
-    uint64_t sequence = 0;
-    int choice = mine.empty() ? 0 : static_cast<int>(rng() % 4);
-    if (choice <= 1) {
+    std::pair<char, std::string> step;
+    auto target = mine.end();
+    if (mine.empty() || rng() % 4 == 0) {
       v1::RecordEntryRequest request;
       *request.mutable_entry() = NewEntry(rng);
       request.set_request_id(id);
+      step = {'r', request.SerializeAsString()};
+    } else {
+      target = std::next(mine.begin(), rng() % mine.size());
+      step = NextStep(rng, target->first, target->second.first, target->second.second, id);
+    }
+    {
+      std::lock_guard lock(ledger->mu);
+      ledger->sent[id] = step.second;
+      ledger->kind[id] = step.first;
+    }
+    absl::StatusOr<Answer> r = Send(*recorder, *approver, step.first, step.second);
+    if (r.ok()) {
       {
         std::lock_guard lock(ledger->mu);
-        ledger->sent[id] = request.SerializeAsString();
-        ledger->kind[id] = 'r';
+        ledger->acked[id] = r->sequence;
       }
-      absl::StatusOr<v1::RecordEntryResponse> r = client->RecordEntry(request);
-      status = r.status();
-      if (r.ok()) {
-        mine[r->entry().id()] = r->entry().revision();
-        sequence = r->change_sequence();
-      }
-    } else {
-      auto target = std::next(mine.begin(), rng() % mine.size());
-      if (choice == 2) {
-        v1::UpdateEntryRequest request;
-        *request.mutable_entry() = NewEntry(rng);
-        request.mutable_entry()->set_id(target->first);
-        request.mutable_entry()->set_revision(target->second);
-        request.set_reason("更正");
-        request.set_request_id(id);
-        {
-          std::lock_guard lock(ledger->mu);
-          ledger->sent[id] = request.SerializeAsString();
-          ledger->kind[id] = 'u';
-        }
-        absl::StatusOr<v1::UpdateEntryResponse> r = client->UpdateEntry(request);
-        status = r.status();
-        if (r.ok()) {
-          target->second = r->entry().revision();
-          sequence = r->change_sequence();
-        }
+      if (procedure::Ended(r->entry.status())) {
+        mine.erase(r->entry.id());
       } else {
-        v1::RemoveEntryRequest request;
-        request.set_entry_id(target->first);
-        request.set_revision(target->second);
-        request.set_kind(v1::REVOKE);
-        request.set_reason("撤销");
-        request.set_revoking_document("税复〔2026〕1号");
-        request.set_request_id(id);
-        {
-          std::lock_guard lock(ledger->mu);
-          ledger->sent[id] = request.SerializeAsString();
-          ledger->kind[id] = 'd';
-        }
-        absl::StatusOr<v1::RemoveEntryResponse> r = client->RemoveEntry(request);
-        status = r.status();
-        if (r.ok()) {
-          mine.erase(target);
-          sequence = r->change_sequence();
-        }
+        mine[r->entry.id()] = {r->entry.revision(), r->entry.status()};
       }
-    }
-    if (status.ok()) {
-      std::lock_guard lock(ledger->mu);
-      ledger->acked[id] = sequence;
-    } else if (status.code() == absl::StatusCode::kUnavailable ||
-               status.code() == absl::StatusCode::kCancelled ||
-               status.code() == absl::StatusCode::kDeadlineExceeded) {
+    } else if (r.status().code() == absl::StatusCode::kAborted ||
+               r.status().code() == absl::StatusCode::kFailedPrecondition) {
+      if (target != mine.end()) mine.erase(target);  // it moved on meanwhile
+    } else if (r.status().code() == absl::StatusCode::kUnavailable ||
+               r.status().code() == absl::StatusCode::kCancelled ||
+               r.status().code() == absl::StatusCode::kDeadlineExceeded) {
       return;  // the server is gone
     } else {
-      ADD_FAILURE() << id << ": " << status;
+      ADD_FAILURE() << id << ": " << r.status();
       return;
     }
+  }
+}
+
+// Moves the server's test clock a day or two at a time until `stop`, so that notice periods end
+// while the workers write; `ledger->time` is the latest time asked for.
+void MoveTime(const TestServer& server, std::mt19937 rng, std::atomic<bool>* stop, Ledger* ledger) {
+  std::unique_ptr<Client> admin = server.ClientAs("admin");
+  while (!*stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 40));
+    absl::Time next;
+    {
+      std::lock_guard lock(ledger->mu);
+      ledger->time += absl::Hours(24 * (1 + rng() % 2));
+      next = ledger->time;
+    }
+    v1::SetTimeRequest request;
+    request.mutable_time()->set_seconds(absl::ToUnixSeconds(next));
+    absl::StatusCode code = admin->SetTime(request).status().code();
+    if (code != absl::StatusCode::kOk) return;  // the server is gone
   }
 }
 
@@ -165,14 +254,31 @@ std::vector<v1::Change> AllChanges(Client& auditor) {
   }
 }
 
+// Brings the restarted server's clock to the latest time asked for (the test clock starts from
+// the system's at each start): what fell due by then is made now, once.
+void CatchUpTime(const TestServer& server, Ledger& ledger) {
+  // Whole seconds, ahead of the freshly started clock.
+  ledger.time = std::max(ledger.time, absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 2));
+  v1::SetTimeRequest request;
+  request.mutable_time()->set_seconds(absl::ToUnixSeconds(ledger.time));
+  absl::Status set = server.ClientAs("admin")->SetTime(request).status();
+  ASSERT_TRUE(set.ok()) << set;
+}
+
 void CheckInvariants(const TestServer& server, Ledger& ledger, int cycle) {
   std::unique_ptr<Client> auditor = server.ClientAs("auditor");
   std::vector<v1::Change> changes = AllChanges(*auditor);
   std::map<std::string, uint64_t> applied;  // request id -> sequence
+  ledger.time_driven = 0;
   for (size_t i = 0; i < changes.size(); ++i) {
     ASSERT_EQ(changes[i].sequence(), i) << "gap in the change log, cycle " << cycle;
     const std::string& id = changes[i].request_id();
     if (id.rfind("seed-", 0) == 0) continue;
+    if (changes[i].actor().identity() == kSystemIdentity) {
+      ASSERT_EQ(id.rfind("due-", 0), 0u) << "change " << i;  // a time-driven transition
+      ++ledger.time_driven;
+      continue;
+    }
     ASSERT_TRUE(ledger.sent.contains(id)) << "change " << i << " for a request never sent: " << id;
     ASSERT_TRUE(applied.emplace(id, i).second) << id << " applied twice";
   }
@@ -181,17 +287,31 @@ void CheckInvariants(const TestServer& server, Ledger& ledger, int cycle) {
     ASSERT_NE(it, applied.end()) << "acknowledged " << id << " is lost (cycle " << cycle << ")";
     EXPECT_EQ(it->second, sequence) << id;
   }
-  std::map<uint64_t, uint64_t> per_entry;
+  // Each entry's changes form one chain, revision after revision: a transition made twice (by a
+  // retry, or by time after a restart) would repeat a revision; one lost would skip it.
+  std::map<uint64_t, uint64_t> revision_of;
   for (const v1::Change& c : changes) {
-    if (c.has_entry_after()) ++per_entry[c.entry_after().id()];
+    if (!c.has_entry_after()) continue;
+    uint64_t& last = revision_of[c.entry_after().id()];
+    ASSERT_EQ(c.has_entry_before() ? c.entry_before().revision() : 0, last)
+        << "change " << c.sequence() << " of entry " << c.entry_after().id();
+    ASSERT_EQ(c.entry_after().revision(), last + 1) << "change " << c.sequence();
+    last = c.entry_after().revision();
   }
+  // Nothing due by the server's day is left undone.
+  const std::string today =
+      FormatDate(absl::ToCivilDay(ledger.time, absl::FixedTimeZone(8 * 3600)));
   v1::ListEntriesRequest list;
   list.set_page_size(1000);
   while (true) {
     absl::StatusOr<v1::ListEntriesResponse> page = auditor->ListEntries(list);
     ASSERT_TRUE(page.ok()) << page.status();
     for (const v1::Entry& e : page->entries()) {
-      EXPECT_EQ(per_entry[e.id()], e.revision()) << "entry " << e.id();
+      EXPECT_EQ(revision_of[e.id()], e.revision()) << "entry " << e.id();
+      std::string due = procedure::DueDate(e);
+      EXPECT_TRUE(due.empty() || due > today)
+          << "entry " << e.id() << " (" << v1::EntryStatus_Name(e.status()) << ") was due " << due
+          << ", today is " << today;
     }
     if (page->next_page_token().empty()) break;
     list.set_page_token(page->next_page_token());
@@ -200,44 +320,18 @@ void CheckInvariants(const TestServer& server, Ledger& ledger, int cycle) {
 
 // Sends again every request that was sent but not answered: each is applied at most once.
 void RetryUnanswered(const TestServer& server, Ledger& ledger) {
-  std::unique_ptr<Client> client = server.ClientAs("recorder");
+  std::unique_ptr<Client> recorder = server.ClientAs("recorder");
+  std::unique_ptr<Client> approver = server.ClientAs("approver");
   for (const auto& [id, bytes] : ledger.sent) {
     if (ledger.acked.contains(id)) continue;
-    absl::Status status;
-    uint64_t sequence = 0;
-    switch (ledger.kind[id]) {
-      case 'r': {
-        v1::RecordEntryRequest request;
-        request.ParseFromString(bytes);
-        auto r = client->RecordEntry(request);
-        status = r.status();
-        if (r.ok()) sequence = r->change_sequence();
-        break;
-      }
-      case 'u': {
-        v1::UpdateEntryRequest request;
-        request.ParseFromString(bytes);
-        auto r = client->UpdateEntry(request);
-        status = r.status();
-        if (r.ok()) sequence = r->change_sequence();
-        break;
-      }
-      default: {
-        v1::RemoveEntryRequest request;
-        request.ParseFromString(bytes);
-        auto r = client->RemoveEntry(request);
-        status = r.status();
-        if (r.ok()) sequence = r->change_sequence();
-        break;
-      }
-    }
-    // A correction or removal whose entry moved on meanwhile is refused; that is an answer too.
-    if (status.ok()) {
-      ledger.acked[id] = sequence;
+    absl::StatusOr<Answer> r = Send(*recorder, *approver, ledger.kind[id], bytes);
+    // A step whose entry moved on meanwhile is refused; that is an answer too.
+    if (r.ok()) {
+      ledger.acked[id] = r->sequence;
     } else {
-      EXPECT_TRUE(status.code() == absl::StatusCode::kAborted ||
-                  status.code() == absl::StatusCode::kFailedPrecondition)
-          << id << ": " << status;
+      EXPECT_TRUE(r.status().code() == absl::StatusCode::kAborted ||
+                  r.status().code() == absl::StatusCode::kFailedPrecondition)
+          << id << ": " << r.status();
     }
   }
 }
@@ -267,7 +361,9 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
   const int kills = EnvInt("CRASH_KILLS", 20);
   const uint32_t seed = static_cast<uint32_t>(EnvInt("CRASH_SEED", 20261127));
   std::mt19937 rng(seed);
-  TestServer server;  // first start seeds the catalogue, without fail points
+  // The default listing procedure, on a test clock: first start seeds the catalogue, without
+  // fail points.
+  TestServer server({}, DevPki().dir + "/creditd.yaml", /*test_clock=*/true);
   server.RestartWith(WriteVersion1Records);
   if (HasFatalFailure()) return;
   Ledger ledger;
@@ -285,11 +381,14 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
       server.SetEnv({});
     }
     server.Restart();
+    CatchUpTime(server, ledger);
     std::vector<std::thread> workers;
     for (int w = 0; w < kWorkers; ++w) {
       workers.emplace_back(Work, std::cref(server), w, cycle, static_cast<uint32_t>(rng()),
                            &ledger);
     }
+    std::atomic<bool> stop_time{false};
+    std::thread clock(MoveTime, std::cref(server), std::mt19937(rng()), &stop_time, &ledger);
     if (point == kFailQueryLogWrite && use_fail_point) {
       // That fail point fires on status answers: ask until it does (bounded).
       std::unique_ptr<Client> querier = server.ClientAs("querier");
@@ -305,6 +404,8 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
       kill(server.pid(), SIGKILL);
     }
     for (auto& t : workers) t.join();
+    stop_time = true;
+    clock.join();
     bool died = server.WaitForExit(absl::Seconds(use_fail_point ? 5 : 20));
     if (!died) {
       kill(server.pid(), SIGKILL);  // the fail point was not reached this cycle
@@ -314,6 +415,7 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
 
     server.SetEnv({});
     server.Restart();
+    CatchUpTime(server, ledger);
     CheckInvariants(server, ledger, cycle);
     unanswered += ledger.sent.size() - ledger.acked.size();
     RetryUnanswered(server, ledger);
@@ -330,7 +432,8 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
   std::cout << "crash harness: " << kills << " kills (" << by_signal << " SIGKILL from outside, "
             << by_fail_point << " at fail points), " << ledger.sent.size() << " mutations sent, "
             << unanswered << " of them in flight at a kill and retried, " << ledger.acked.size()
-            << " acknowledged in the end, none lost or applied twice\n";
+            << " acknowledged in the end, none lost or applied twice; " << ledger.time_driven
+            << " time-driven transitions, none lost or made twice\n";
 }
 
 }  // namespace

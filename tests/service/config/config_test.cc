@@ -47,6 +47,76 @@ TEST(LoadConfigTest, TheDevelopmentConfigurationLoads) {
   EXPECT_GE(incentives, 4);
 }
 
+TEST(LoadConfigTest, TheProcedureDefaultsFollowTheRules) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ProcedureRules& rules = config->procedure;
+  EXPECT_EQ(rules.default_severity, registry::v1::GENERAL);
+  EXPECT_TRUE(rules.objection_keeps_measures);
+  ListingRule black = rules.RuleFor(registry::v1::BLACK, registry::v1::SERIOUS, "tax");
+  EXPECT_TRUE(black.approval_required);
+  EXPECT_EQ(black.notice_days, 5);
+  EXPECT_EQ(black.min_publication_days, 365);
+  EXPECT_EQ(black.max_publication_days, 1095);
+  ListingRule minor = rules.RuleFor(registry::v1::WATCH, registry::v1::MINOR, "tax");
+  EXPECT_EQ(minor.max_publication_days, 0);  // in principle not published
+  EXPECT_EQ(rules.RuleFor(registry::v1::RED, registry::v1::SEVERITY_UNSPECIFIED, "").notice_days,
+            0);
+}
+
+TEST(LoadConfigTest, ProcedureRulesApplyInOrderAndStayWithinTheLaw) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, std::string(kMinimal) + R"(
+procedure:
+  default_severity: serious
+  objection_keeps_measures: false
+  sweep_interval_seconds: 30
+  rules:
+    - {list: red, approval_required: false}
+    - {severity: minor, max_publication_days: 90}
+    - {category: court-judgment-debtor, repairable: false, notice_days: 10}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ProcedureRules& rules = config->procedure;
+  EXPECT_EQ(rules.default_severity, registry::v1::SERIOUS);
+  EXPECT_FALSE(rules.objection_keeps_measures);
+  EXPECT_EQ(rules.sweep_interval, absl::Seconds(30));
+  EXPECT_FALSE(
+      rules.RuleFor(registry::v1::RED, registry::v1::SEVERITY_UNSPECIFIED, "x").approval_required);
+  EXPECT_EQ(rules.RuleFor(registry::v1::BLACK, registry::v1::MINOR, "x").max_publication_days, 90);
+  ListingRule court =
+      rules.RuleFor(registry::v1::BLACK, registry::v1::GENERAL, "court-judgment-debtor");
+  EXPECT_FALSE(court.repairable);
+  EXPECT_EQ(court.notice_days, 10);
+
+  struct Case {
+    const char* procedure;
+    const char* error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"  rules: [{severity: general, max_publication_days: 400}]",
+            "procedure.rules: for BLACK general: max_publication_days 400, want 0 to 365"},
+           {"  rules: [{notice_days: -1}]",
+            "procedure.rules[0].notice_days: want a whole number of days from 0 to 3650"},
+           {"  rules: [{list: black, notice_days: 61}]",
+            "procedure.rules: for BLACK minor: notice_days 61, want 0 to 60"},
+           {"  rules: [{severity: serious, min_publication_days: 1000, max_publication_days: "
+            "900}]",
+            "procedure.rules: for BLACK serious: min_publication_days 1000, want 0 to "
+            "max_publication_days 900"},
+           {"  rules: [{color: red}]", "procedure.rules[0].color: want one of list, severity"},
+           {"  default_severity: grave",
+            "procedure.default_severity: want minor, general or "
+            "serious"},
+       }) {
+    absl::StatusOr<Config> bad =
+        LoadConfig(Write(dir, std::string(kMinimal) + "procedure:\n" + c.procedure + "\n"));
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << c.procedure;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(c.error)) << bad.status();
+  }
+}
+
 TEST(LoadConfigTest, RelativePathsAreRelativeToTheFile) {
   TempDir dir;
   absl::StatusOr<Config> config = LoadConfig(Write(dir, std::string(kMinimal) + "data_dir: d\n"));

@@ -251,8 +251,10 @@ TEST_F(ProcedureTest, AnObjectionDuringNoticeHoldsTheEntryUntilDismissed) {
   EXPECT_EQ(dismissed->entry().status(), v1::NOTICE);
   EXPECT_EQ(dismissed->entry().objection().state(), v1::Objection::DISMISSED);
   EXPECT_EQ(dismissed->entry().objection().resolution_reason(), "异议不成立");
-  EXPECT_EQ(registry_->RunDueTransitions().value(), 1u);  // its notice is long over
+  // Its notice is long over: the service ends it at once, as itself.
   EXPECT_EQ(Get(id).status(), v1::ACTIVE);
+  EXPECT_EQ(AllChanges().back().operation(), v1::NOTICE_ENDED);
+  EXPECT_EQ(AllChanges().back().actor().identity(), kSystemIdentity);
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
 }
 
