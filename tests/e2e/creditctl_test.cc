@@ -221,5 +221,90 @@ TEST_F(CreditctlTest, ALogOfLongRecordsIsListedAndVerifiedPageByPage) {
   ASSERT_EQ(list.exit_code, 0) << list.err;
 }
 
+// The procedure's verbs on a server with the default rules and a test clock: each moves the entry
+// as the README's table says, and prints it.
+class CreditctlProcedureTest : public ::testing::Test {
+ protected:
+  CommandResult Ctl(const std::string& identity, std::vector<std::string> args) {
+    return Creditctl(server_, identity, args);
+  }
+  // Proposes decision `document` on kOrg; its id.
+  std::string Propose(const std::string& document) {
+    CommandResult r =
+        Ctl("recorder",
+            {"-o",          "json",       "entry",      "record",     "--subject",  kOrg,
+             "--name",      "某某公司",   "--list",     "watch",      "--severity", "minor",
+             "--category",  "tax",        "--facts",    "未按期申报", "--basis",    "第六十二条",
+             "--authority", "市税务局",   "--document", document,     "--decided",  "2026-01-10",
+             "--effective", "2026-01-15", "--expires",  "2099-01-14"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    v1::RecordEntryResponse response;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &response).ok()) << r.out;
+    return std::to_string(response.entry().id());
+  }
+
+  TestServer server_{{}, DevPki().dir + "/creditd.yaml", /*test_clock=*/true};
+};
+
+TEST_F(CreditctlProcedureTest, EveryVerbMovesTheEntryAndSaysWhereItIs) {
+  std::string rejected = Propose("税〔2026〕1号");
+  CommandResult r = Ctl("approver", {"entry", "reject", rejected, "--reason", "依据不足"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("watch  minor     rejected  2"));
+
+  std::string id = Propose("税〔2026〕2号");
+  r = Ctl("approver", {"entry", "approve", id, "--revision", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("watch  minor     notice  2"));
+  r = Ctl("recorder", {"entry", "object", id, "--grounds", "已按期申报"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("watch  minor     objected  3"));
+  r = Ctl("approver", {"entry", "resolve", id, "--reason", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("INVALID_ARGUMENT: entry resolve: want exactly one of --uphold "
+                                "and --dismiss\nusage"));
+  r = Ctl("approver", {"entry", "resolve", id, "--dismiss", "--reason", "异议不成立"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("watch  minor     notice  4"));
+
+  r = Ctl("admin", {"admin", "set-time", "2099-01-01T09:00:00+08:00"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(", 1 transition(s) made"));
+  r = Ctl("recorder", {"entry", "repair", id, "--evidence", "已补报", "--commitment", "承诺"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Ctl("approver", {"entry", "repair-reject", id, "--reason", "材料不全"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("watch  minor     active  7"));
+  r = Ctl("approver", {"entry", "repair-approve", id});
+  EXPECT_EQ(r.exit_code, 19);
+  EXPECT_EQ(r.err,
+            "FAILED_PRECONDITION: entry 2 is ACTIVE, which allows only: object "
+            "(FileObjection), apply for repair (ApplyForRepair), correct (UpdateEntry), "
+            "revoke (RemoveEntry); not decide the repair application (ApproveRepair, "
+            "RejectRepair)\n");
+
+  CommandResult listed = Ctl("auditor", {"entry", "list", "--status", "rejected"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("\n" + rejected + "   "));
+  EXPECT_THAT(listed.out, ::testing::Not(HasSubstr("\n" + id + "   ")));
+  CommandResult bad = Ctl("auditor", {"entry", "list", "--status", "pending"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, StartsWith("INVALID_ARGUMENT: --status: got \"pending\", want proposed, "
+                                  "notice, active, objected, rejected, revoked, repaired or "
+                                  "expired\n"));
+}
+
+TEST_F(CreditctlProcedureTest, SetTimeNeedsATestClock) {
+  TestServer plain;
+  CommandResult r = Creditctl(plain, "admin", {"admin", "set-time", "2099-01-01T00:00:00Z"});
+  EXPECT_EQ(r.exit_code, 19);
+  EXPECT_THAT(r.err, StartsWith("FAILED_PRECONDITION: SetTime: this server runs on the system "
+                                "clock"));
+  r = Creditctl(plain, "admin", {"admin", "set-time", "tomorrow"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("INVALID_ARGUMENT: set-time: got \"tomorrow\", want an RFC 3339 "
+                                "time"));
+}
+
 }  // namespace
 }  // namespace credit::testing

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "rocksdb/write_batch.h"
+#include "service/storage/keys.h"
+#include "service/storage/store.h"
 #include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
@@ -475,6 +478,59 @@ TEST_F(ProcedureTest, TheSameDecisionIsRecordedOnceWhileItStands) {
             "again");
   ASSERT_TRUE(Remove(id, v1::REVOKE, "revoke").ok());
   EXPECT_TRUE(Record(BlackEntry(), "after-revoke").ok());
+}
+
+// A folder written before the procedure: entries without a severity, no deadline or decision
+// index. At open the indexes are built and the entries keep their states; the severity shown is
+// the configured default, and no change record is written for it.
+TEST_F(ProcedureTest, EntriesStoredBeforeTheProcedureKeepTheirStateAndReadTheDefaultSeverity) {
+  rules_ = TakesEffectAtOnce();
+  Reopen();
+  v1::Entry entry = BlackEntry();
+  entry.set_expiry_date("2026-12-31");
+  absl::StatusOr<v1::RecordEntryResponse> recorded = Record(entry, "old");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  const uint64_t id = recorded->entry().id();
+  ASSERT_EQ(recorded->entry().status(), v1::ACTIVE);  // in force at once under these rules
+  registry_.reset();
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Store& s = **store;
+    absl::StatusOr<std::optional<std::string>> bytes = s.GetEntry(id, nullptr);
+    ASSERT_TRUE(bytes.ok() && bytes->has_value());
+    v1::Entry old;
+    ASSERT_TRUE(old.ParseFromString(**bytes));
+    old.clear_severity();
+    old.clear_publicity_start();
+    old.clear_publicity_end();
+    old.clear_earliest_repair_date();
+    rocksdb::WriteBatch batch;
+    batch.Put(s.Handle(Family::kEntries), keys::U64(id), old.SerializeAsString());
+    batch.Delete(s.Handle(Family::kMeta), "procedure_indexes_built");
+    for (Family family : {Family::kDeadlines, Family::kDecisions}) {
+      std::unique_ptr<rocksdb::Iterator> it = s.NewIterator(family);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(s.Handle(family), it->key());
+    }
+    ASSERT_TRUE(s.Write(&batch).ok());
+  }
+  rules_ = ProcedureRules();
+  rules_.default_severity = v1::SERIOUS;
+  rules_.overrides.push_back({});  // non-empty: Open takes rules_ as they are
+  Reopen();
+  const uint64_t changes = registry_->ChangeCount();
+  v1::Entry read = Get(id);
+  EXPECT_EQ(read.status(), v1::ACTIVE);
+  EXPECT_EQ(read.severity(), v1::SERIOUS);
+  EXPECT_EQ(registry_->ChangeCount(), changes);
+  EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
+  // The rebuilt decision index holds its decision; the deadline index its expiry.
+  EXPECT_EQ(Record(BlackEntry(), "again").status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(PassDays(305), 0u);  // 2026-12-31, its last day in force
+  EXPECT_EQ(PassDays(1), 1u);
+  v1::Change last = AllChanges().back();
+  EXPECT_EQ(last.operation(), v1::ENTRY_EXPIRED);
+  EXPECT_EQ(last.entry_before().severity(), v1::SERIOUS);  // recorded with its next change
 }
 
 }  // namespace
