@@ -243,6 +243,8 @@ int Load(const std::map<std::string, std::string>& flags) {
         // New subjects beyond the looked-up ones, so lookups see the same data throughout.
         *request.mutable_entry() = EntryFor(2 * subjects + random() % subjects);
         request.set_request_id("bench-" + run_id + "-" + std::to_string(counter));
+        // A decision of its own: a subject drawn twice is not the same decision recorded again.
+        request.mutable_entry()->set_document_number(request.request_id());
         slot.record_reader = stub->AsyncRecordEntry(slot.context.get(), request, &cq);
         slot.record_reader->Finish(&slot.record_response, &slot.status, &slot);
       }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/changelog/change_record.h"
+#include "common/listing/in_force.h"
 #include "common/subject/subject_code.h"
 
 namespace credit {
@@ -65,8 +66,7 @@ absl::Status CheckStatusEvidence(absl::string_view subject_code,
       return Refuse(absl::StrCat("entry ", entry->id(), " has two last changes"));
     }
     if (!SameSubject(entry->subject().code(), subject_code)) continue;  // moved to another subject
-    if (entry->status() == v1::ACTIVE && entry->effective_date() <= date &&
-        date <= entry->expiry_date()) {
+    if (InForceOn(*entry, date)) {
       in_force.emplace(entry->id(), *std::move(entry));
     }
   }

@@ -72,11 +72,6 @@ absl::Status CheckAllowed(const v1::Entry& entry, Action action) {
                    ", which allows ", what, "; not ", ActionName(action)));
 }
 
-bool StateInForce(const v1::Entry& entry) {
-  return entry.status() == v1::ACTIVE ||
-         (entry.status() == v1::OBJECTED && entry.objection().measures_kept());
-}
-
 bool Ended(v1::EntryStatus status) {
   return status == v1::REJECTED || status == v1::REVOKED || status == v1::REPAIRED ||
          status == v1::EXPIRED;

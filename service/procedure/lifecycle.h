@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "common/listing/in_force.h"
 #include "credit/registry/v1/resources.pb.h"
 #include "service/procedure/rules.h"
 
@@ -37,9 +38,8 @@ enum class Action {
 // state and the actions that state allows.
 absl::Status CheckAllowed(const v1::Entry& entry, Action action);
 
-// Whether the entry's state puts its measures in force (its dates are judged apart): ACTIVE, or
-// OBJECTED with the objection keeping them.
-bool StateInForce(const v1::Entry& entry);
+// Whether the entry's state puts its measures in force: common/listing/in_force.h.
+using ::credit::StateInForce;
 // REJECTED, REVOKED, REPAIRED or EXPIRED: nothing more happens to the entry.
 bool Ended(v1::EntryStatus status);
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/encoding/big_endian.h"
+#include "common/listing/in_force.h"
 #include "common/proto/wire_fields.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
@@ -16,10 +17,7 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
-bool InForce(const v1::Entry& entry, absl::string_view today) {
-  return procedure::StateInForce(entry) && entry.effective_date() <= today &&
-         today <= entry.expiry_date();
-}
+bool InForce(const v1::Entry& entry, absl::string_view today) { return InForceOn(entry, today); }
 
 std::string DecisionRowOf(const v1::Entry& entry) {
   return Store::DecisionRow(entry.subject().code(), entry.list(), entry.authority(),

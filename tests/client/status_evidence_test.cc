@@ -51,6 +51,24 @@ TEST(StatusEvidenceTest, AnAnswerItsEvidenceGivesIsAccepted) {
   EXPECT_TRUE(CheckStatusEvidence(kCode, Answer()).ok());
 }
 
+// An objection to an ACTIVE entry keeps its measures (by default): in force, as the server says;
+// one that suspends them takes the entry out of force.
+TEST(StatusEvidenceTest, AnObjectedEntryIsInForceWhenItsObjectionKeepsTheMeasures) {
+  v1::GetCreditStatusAtResponse r = Answer();
+  v1::Entry objected = MakeEntry(1, v1::BLACK, v1::OBJECTED, "P-PROCUREMENT");
+  objected.mutable_objection()->set_state(v1::Objection::OPEN);
+  objected.mutable_objection()->set_measures_kept(true);
+  *r.mutable_evidence(0)->mutable_change()->mutable_entry_after() = objected;
+  *r.mutable_status()->mutable_entries(0) = objected;
+  EXPECT_TRUE(CheckStatusEvidence(kCode, r).ok());
+
+  objected.mutable_objection()->set_measures_kept(false);
+  *r.mutable_evidence(0)->mutable_change()->mutable_entry_after() = objected;
+  *r.mutable_status()->mutable_entries(0) = objected;
+  EXPECT_THAT(CheckStatusEvidence(kCode, r).message(),
+              HasSubstr("it lists 1 entries in force on 2026-03-01, the evidence gives 0"));
+}
+
 TEST(StatusEvidenceTest, AnEntryLeftOutOfTheStatusIsRefused) {
   v1::GetCreditStatusAtResponse r = Answer();
   r.mutable_status()->clear_entries();
