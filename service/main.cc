@@ -230,6 +230,9 @@ int main(int argc, char** argv) {
 
   credit::SystemClock system_clock;
   credit::TestClock test_clock;
+  for (const std::string& warning : credit::ProcedureWarnings(config->procedure)) {
+    std::cerr << "creditd: WARNING: " << warning << std::endl;
+  }
   if (flags.test_clock) {
     std::cerr << "creditd: WARNING: --test-clock is on: an admin may move this server's clock "
                  "(SetTime). Never run a production registry this way."

@@ -35,6 +35,9 @@ std::optional<int> RunProcedureVerb(Context& context, const std::string& verb,
 // Shared by the commands that show entries and subjects.
 std::string ListName(int list_kind);       // "black"
 std::string StatusName(int entry_status);  // "active"
+std::string SeverityName(int severity);    // "general", "-" when unset
+// The last day of the entry's publication, "-" when it is not (or no longer) published.
+std::string PublishedUntil(const v1::Entry& entry);
 // Prints an answer that carries one entry: as a table row, or the whole answer as JSON. 0.
 int PrintEntryResponse(const Context& context, const google::protobuf::Message& response,
                        const v1::Entry& entry);

@@ -107,15 +107,10 @@ void PrintEntries(const google::protobuf::RepeatedPtrField<v1::Entry>& entries) 
   Table table({"ID", "SUBJECT", "NAME", "LIST", "SEVERITY", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
                "PUBLISHED UNTIL", "AUTHORITY", "DOCUMENT", "MEASURES"});
   for (const v1::Entry& e : entries) {
-    std::string severity = e.severity() == v1::SEVERITY_UNSPECIFIED
-                               ? "-"
-                               : absl::AsciiStrToLower(v1::Severity_Name(e.severity()));
-    std::string published =
-        e.publication_ended() || e.publicity_end().empty() ? "-" : e.publicity_end();
     table.AddRow({absl::StrCat(e.id()), e.subject().code(), e.subject().name(), ListName(e.list()),
-                  severity, StatusName(e.status()), absl::StrCat(e.revision()), e.effective_date(),
-                  e.expiry_date(), published, e.authority(), e.document_number(),
-                  absl::StrJoin(e.measure_codes(), ",")});
+                  SeverityName(e.severity()), StatusName(e.status()), absl::StrCat(e.revision()),
+                  e.effective_date(), e.expiry_date(), PublishedUntil(e), e.authority(),
+                  e.document_number(), absl::StrJoin(e.measure_codes(), ",")});
   }
   table.Print();
 }
@@ -293,6 +288,15 @@ int RunEntry(Context& context, const std::vector<std::string>& argv) {
 
 std::string ListName(int list_kind) {
   return absl::AsciiStrToLower(v1::ListKind_Name(static_cast<v1::ListKind>(list_kind)));
+}
+
+std::string SeverityName(int severity) {
+  if (severity == v1::SEVERITY_UNSPECIFIED) return "-";
+  return absl::AsciiStrToLower(v1::Severity_Name(static_cast<v1::Severity>(severity)));
+}
+
+std::string PublishedUntil(const v1::Entry& entry) {
+  return entry.publication_ended() || entry.publicity_end().empty() ? "-" : entry.publicity_end();
 }
 
 std::string StatusName(int entry_status) {

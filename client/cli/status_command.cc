@@ -64,10 +64,14 @@ void PrintOne(const v1::CreditStatus& status, bool basic = false) {
   summary.Print();
   if (!status.entries().empty()) {
     std::cout << "\nentries in force:\n";
-    Table entries({"ID", "LIST", "CATEGORY", "AUTHORITY", "DOCUMENT", "EFFECTIVE", "EXPIRES"});
+    // Why the subject is restricted: each entry's state (an open objection may keep the measures),
+    // severity, publication and validity.
+    Table entries({"ID", "LIST", "STATUS", "SEVERITY", "CATEGORY", "AUTHORITY", "DOCUMENT",
+                   "EFFECTIVE", "EXPIRES", "PUBLISHED UNTIL"});
     for (const v1::Entry& e : status.entries()) {
-      entries.AddRow({absl::StrCat(e.id()), ListName(e.list()), e.category(), e.authority(),
-                      e.document_number(), e.effective_date(), e.expiry_date()});
+      entries.AddRow({absl::StrCat(e.id()), ListName(e.list()), StatusName(e.status()),
+                      SeverityName(e.severity()), e.category(), e.authority(), e.document_number(),
+                      e.effective_date(), e.expiry_date(), PublishedUntil(e)});
     }
     entries.Print();
   }

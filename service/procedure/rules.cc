@@ -108,6 +108,26 @@ absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view 
   return absl::OkStatus();
 }
 
+std::vector<std::string> ProcedureWarnings(const ProcedureRules& rules) {
+  std::vector<std::string> categories = {""};
+  for (const RuleOverride& o : rules.overrides) {
+    if (o.category) categories.push_back(*o.category);
+  }
+  std::vector<std::string> warnings;
+  for (v1::ListKind list : {v1::BLACK, v1::WATCH}) {
+    for (v1::Severity severity : {v1::MINOR, v1::GENERAL, v1::SERIOUS}) {
+      for (const std::string& category : categories) {
+        if (rules.RuleFor(list, severity, category).approval_required) continue;
+        warnings.push_back(
+            absl::StrCat("procedure: ", v1::ListKind_Name(list), " ", SeverityWord(severity),
+                         " listings", category.empty() ? "" : " of category " + category,
+                         " take effect without an approver's approval (no four-eyes check)"));
+      }
+    }
+  }
+  return warnings;
+}
+
 absl::string_view SeverityWord(v1::Severity severity) {
   switch (severity) {
     case v1::MINOR:

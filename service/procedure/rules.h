@@ -75,6 +75,10 @@ int LegalMinPublicationDays(v1::Severity severity);
 // otherwise.
 absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view field);
 
+// What an operator should know about lawful but unusual rules: each black or watch listing
+// (list, severity, category named by a rule) that takes effect without approval.
+std::vector<std::string> ProcedureWarnings(const ProcedureRules& rules);
+
 // "minor", "general", "serious" (as configuration and the CLI spell them).
 absl::string_view SeverityWord(v1::Severity severity);
 std::optional<v1::Severity> ParseSeverityWord(absl::string_view word);

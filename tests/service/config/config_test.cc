@@ -117,6 +117,21 @@ procedure:
   }
 }
 
+TEST(LoadConfigTest, ListingsWithoutApprovalAreNamedInWarnings) {
+  ProcedureRules rules;
+  EXPECT_TRUE(ProcedureWarnings(rules).empty());
+  RuleOverride court;
+  court.category = "court-judgment-debtor";
+  court.list = registry::v1::BLACK;
+  court.severity = registry::v1::SERIOUS;
+  court.approval_required = false;
+  rules.overrides.push_back(court);
+  EXPECT_THAT(ProcedureWarnings(rules),
+              ::testing::ElementsAre("procedure: BLACK serious listings of category "
+                                     "court-judgment-debtor take effect without an approver's "
+                                     "approval (no four-eyes check)"));
+}
+
 TEST(LoadConfigTest, RelativePathsAreRelativeToTheFile) {
   TempDir dir;
   absl::StatusOr<Config> config = LoadConfig(Write(dir, std::string(kMinimal) + "data_dir: d\n"));
