@@ -101,6 +101,14 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   for (Family index : {Family::kSubjectEntries, Family::kSubjectChanges}) {
     compact_universally(index);
   }
+  // The decision index is keyed by subject code, as randomly as the subject indexes, and read by
+  // point lookups of mostly absent keys (a new decision): its whole-key Bloom filters stay, and
+  // universal compaction spares it the level-by-level rewrites. The deadline index is keyed by
+  // date, then id: appended nearly in order.
+  compact_universally(Family::kDecisions);
+  families[static_cast<size_t>(Family::kDecisions)].options.memtable_whole_key_filtering = true;
+  families[static_cast<size_t>(Family::kDecisions)].options.memtable_prefix_bloom_size_ratio = 0.05;
+  compact_universally(Family::kDeadlines);
   return families;
 }
 
