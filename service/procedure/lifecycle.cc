@@ -106,6 +106,13 @@ void Activate(const ListingRule& rule, absl::CivilDay start, v1::Entry* entry) {
   entry->set_earliest_repair_date(FormatDate(publication_start + rule.min_publication_days));
 }
 
+std::string EarliestRepairDate(const v1::Entry& entry, const ListingRule& rule) {
+  if (!entry.earliest_repair_date().empty()) return entry.earliest_repair_date();
+  absl::StatusOr<absl::CivilDay> from =
+      ParseDate(entry.publicity_start().empty() ? entry.effective_date() : entry.publicity_start());
+  return from.ok() ? FormatDate(*from + rule.min_publication_days) : std::string();
+}
+
 std::optional<v1::Operation> ApplyDue(const ProcedureRules& rules, absl::CivilDay today,
                                       v1::Entry* entry) {
   std::string due = DueDate(*entry);

@@ -53,6 +53,11 @@ std::string DueDate(const v1::Entry& entry);
 // and its earliest repair date.
 void Activate(const ListingRule& rule, absl::CivilDay start, v1::Entry* entry);
 
+// The first day a repair of `entry` may be applied for: its earliest_repair_date, or for an entry
+// made ACTIVE before that field existed, its publication start (else its effective date) plus
+// `rule`'s minimum publication period.
+std::string EarliestRepairDate(const v1::Entry& entry, const ListingRule& rule);
+
 // Applies to `entry` the time-driven transition due on `today`, if any, and says which it was:
 // NOTICE_ENDED (ACTIVE from the day after notice_end), ENTRY_EXPIRED, PUBLICATION_ENDED.
 std::optional<v1::Operation> ApplyDue(const ProcedureRules& rules, absl::CivilDay today,

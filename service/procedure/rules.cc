@@ -4,6 +4,19 @@
 
 namespace credit {
 
+namespace {
+
+// The categories `rules` name, and "" for every other: each combination a rule can reach.
+std::vector<std::string> CategoriesNamed(const ProcedureRules& rules) {
+  std::vector<std::string> categories = {""};
+  for (const RuleOverride& o : rules.overrides) {
+    if (o.category) categories.push_back(*o.category);
+  }
+  return categories;
+}
+
+}  // namespace
+
 int LegalMaxPublicationDays(v1::Severity severity) {
   switch (severity) {
     case v1::MINOR:
@@ -71,10 +84,7 @@ absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view 
   }
   // Every combination an override can reach, checked whole: an item may be lawful alone and not
   // after a later one changes the other bound.
-  std::vector<std::string> categories = {""};
-  for (const RuleOverride& o : rules.overrides) {
-    if (o.category) categories.push_back(*o.category);
-  }
+  const std::vector<std::string> categories = CategoriesNamed(rules);
   for (v1::ListKind list : {v1::RED, v1::BLACK, v1::WATCH}) {
     for (v1::Severity severity : {v1::MINOR, v1::GENERAL, v1::SERIOUS}) {
       if (list == v1::RED && severity != v1::MINOR) continue;
@@ -109,10 +119,7 @@ absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view 
 }
 
 std::vector<std::string> ProcedureWarnings(const ProcedureRules& rules) {
-  std::vector<std::string> categories = {""};
-  for (const RuleOverride& o : rules.overrides) {
-    if (o.category) categories.push_back(*o.category);
-  }
+  const std::vector<std::string> categories = CategoriesNamed(rules);
   std::vector<std::string> warnings;
   for (v1::ListKind list : {v1::BLACK, v1::WATCH}) {
     for (v1::Severity severity : {v1::MINOR, v1::GENERAL, v1::SERIOUS}) {

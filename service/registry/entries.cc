@@ -49,6 +49,18 @@ absl::Status IndexProcedure(ChangeLog::Mutation& m, const v1::Entry* before,
   return absl::OkStatus();
 }
 
+// ALREADY_EXISTS naming the entry that holds `entry`'s decision (row `decision`), with `advice`
+// after it; OK when none does.
+absl::Status DecisionFree(const ChangeLog::Mutation& m, const Row& decision, const v1::Entry& entry,
+                          absl::string_view advice) {
+  ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
+  if (!holder.has_value()) return absl::OkStatus();
+  return absl::AlreadyExistsError(
+      absl::StrCat("entry ", ReadBigEndian64(*holder), " already holds decision ",
+                   entry.document_number(), " of ", entry.authority(), " on this subject's ",
+                   v1::ListKind_Name(entry.list()), " listing", advice));
+}
+
 // `status` as a request's `entry` field says it.
 absl::Status InEntry(absl::Status status) {
   if (status.ok()) return status;
@@ -70,13 +82,8 @@ absl::Status Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Ent
                                 v1::Entry* entry) {
   CopyInputFields(input, entry);
   const Row decision = DecisionRowOf(*entry);
-  ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
-  if (holder.has_value()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "entry ", ReadBigEndian64(*holder), " already holds decision ", entry->document_number(),
-        " of ", entry->authority(), " on this subject's ", v1::ListKind_Name(entry->list()),
-        " listing; correct that entry with UpdateEntry instead of recording it again"));
-  }
+  RETURN_IF_ERROR(DecisionFree(
+      m, decision, *entry, "; correct that entry with UpdateEntry instead of recording it again"));
   entry->set_id(m.TakeEntryId());
   entry->set_status(v1::PROPOSED);
   entry->set_revision(1);
@@ -204,13 +211,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
       after.set_publicity_end(before.publicity_end());
     }
     if (const Row decision = DecisionRowOf(after); decision != DecisionRowOf(before)) {
-      ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
-      if (holder.has_value()) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("entry ", ReadBigEndian64(*holder), " already holds decision ",
-                         after.document_number(), " of ", after.authority(), " on this subject's ",
-                         v1::ListKind_Name(after.list()), " listing"));
-      }
+      RETURN_IF_ERROR(DecisionFree(m, decision, after, ""));
     }
     after.set_revision(before.revision() + 1);
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));

@@ -196,13 +196,7 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
         }
         // Entries that became ACTIVE before the procedure existed count from their effective
         // date.
-        std::string earliest = before.earliest_repair_date();
-        if (earliest.empty()) {
-          absl::StatusOr<absl::CivilDay> from =
-              ParseDate(before.publicity_start().empty() ? before.effective_date()
-                                                         : before.publicity_start());
-          if (from.ok()) earliest = FormatDate(*from + rule.min_publication_days);
-        }
+        const std::string earliest = procedure::EarliestRepairDate(before, rule);
         if (Today() < earliest) {
           return absl::FailedPreconditionError(absl::StrCat(
               "entry ", before.id(), ": repair may be applied for from ", earliest, ", once the ",
