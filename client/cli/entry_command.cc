@@ -25,14 +25,11 @@ constexpr char kUsage[] =
     "  creditctl entry update ID --reason TEXT [--revision N] [any field flag of record]\n"
     "  creditctl entry remove ID --reason TEXT --revoking-document NO [--revision N]\n"
     "      [--request-id ID]   (revokes the decision; credit repair is `entry repair`)\n"
+    "  creditctl entry import FILE [--dry-run]   CSV or JSON Lines, one entry per row\n"
     "  creditctl entry approve|reject|object|resolve|repair|repair-approve|repair-reject ...\n"
     "      the listing procedure: `creditctl entry approve` without an ID for its usage\n";
 
-// Flags that set an entry's input fields, shared by record and update.
-const std::set<std::string> kFieldFlags = {
-    "--subject",   "--name",      "--kind",     "--list",    "--category",        "--facts",
-    "--basis",     "--authority", "--document", "--decided", "--publicity-start", "--publicity-end",
-    "--effective", "--expires",   "--measures", "--severity"};
+const std::set<std::string>& kFieldFlags = EntryFieldFlags();
 
 absl::StatusOr<v1::ListKind> ParseList(const std::string& text) {
   std::string t = absl::AsciiStrToLower(text);
@@ -55,7 +52,17 @@ absl::StatusOr<v1::EntryStatus> ParseStatus(const std::string& text) {
                    "expired"));
 }
 
-// Applies the field flags that were given to `entry`.
+}  // namespace
+
+const std::set<std::string>& EntryFieldFlags() {
+  static const std::set<std::string> flags = {
+      "--subject",         "--name",          "--kind",      "--list",     "--category",
+      "--facts",           "--basis",         "--authority", "--document", "--decided",
+      "--publicity-start", "--publicity-end", "--effective", "--expires",  "--measures",
+      "--severity"};
+  return flags;
+}
+
 absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
   if (args.Has("--subject")) entry->mutable_subject()->set_code(args.Get("--subject"));
   if (args.Has("--name")) entry->mutable_subject()->set_name(args.Get("--name"));
@@ -102,6 +109,8 @@ absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 void PrintEntries(const google::protobuf::RepeatedPtrField<v1::Entry>& entries) {
   Table table({"ID", "SUBJECT", "NAME", "LIST", "SEVERITY", "STATUS", "REV", "EFFECTIVE", "EXPIRES",
@@ -282,6 +291,7 @@ int RunEntry(Context& context, const std::vector<std::string>& argv) {
   if (verb == "list") return List(context, rest);
   if (verb == "update") return Update(context, rest);
   if (verb == "remove") return Remove(context, rest);
+  if (verb == "import") return RunImport(context, rest);
   if (std::optional<int> done = RunProcedureVerb(context, verb, rest)) return *done;
   return UsageError(absl::StrCat("entry ", verb, ": unknown verb"), kUsage);
 }

@@ -20,7 +20,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: creditctl [--endpoint HOST:PORT] [--cacert FILE] [--cert FILE] [--key FILE]\n"
-    "                 [--server-key FILE] [--trusted-head FILE] [-o table|json]\n"
+    "                 [--server-key FILE] [--trusted-head FILE] [-o table|json|csv]\n"
     "                 [--timeout SECONDS] NOUN VERB [ARGS]\n"
     "\n"
     "  entry record|get|list|update|remove   listing decisions (recorder role)\n"
@@ -30,6 +30,11 @@ constexpr char kUsage[] =
     "  log list|head|proof|verify             the change log and its proofs\n"
     "  querylog list|verify                   who looked up whom (auditor role)\n"
     "  admin backup create|list               online backups (admin role)\n"
+    "  feedback record                        report what your department did (querier role)\n"
+    "  stats --from DATE --to DATE            counts for the assessment (-o csv for its forms)\n"
+    "  watch [--from N] [--state FILE]        follow the change log, verified (needs "
+    "--server-key)\n"
+    "  subject search NAME                    subjects by name, in any width or script\n"
     "\n"
     "Global flags default to $CREDIT_ENDPOINT, $CREDIT_CACERT, $CREDIT_CERT, $CREDIT_KEY,\n"
     "$CREDIT_SERVER_KEY, $CREDIT_TRUSTED_HEAD.\n"
@@ -102,11 +107,14 @@ int main(int argc, char** argv) {
       context.format = credit::cli::Format::kJson;
     } else if (value == "table") {
       context.format = credit::cli::Format::kTable;
+    } else if (value == "csv") {
+      context.format = credit::cli::Format::kCsv;
     } else {
-      return UsageError(name + ": got \"" + value + "\", want table or json", kUsage);
+      return UsageError(name + ": got \"" + value + "\", want table, json or csv", kUsage);
     }
   }
   if (rest.empty()) return UsageError("want a command", kUsage);
+  context.server_key_file = options.server_key_file;
 
   std::unique_ptr<credit::Client> client;
   context.client = [&]() -> absl::StatusOr<credit::Client*> {
@@ -120,6 +128,13 @@ int main(int argc, char** argv) {
 
   std::string noun = rest[0];
   std::vector<std::string> args(rest.begin() + 1, rest.end());
+  if (noun == "stats") return credit::cli::RunStats(context, args);
+  if (context.format == credit::cli::Format::kCsv) {
+    return UsageError("-o csv: only stats writes CSV", kUsage);
+  }
+  if (noun == "feedback") return credit::cli::RunFeedback(context, args);
+  if (noun == "watch") return credit::cli::RunWatch(context, args);
+  if (noun == "subject") return credit::cli::RunSubject(context, args);
   if (noun == "entry") return credit::cli::RunEntry(context, args);
   if (noun == "status") return credit::cli::RunStatus(context, args);
   if (noun == "measure") return credit::cli::RunMeasure(context, args);

@@ -11,7 +11,8 @@
 
 namespace credit::cli {
 
-enum class Format { kTable, kJson };
+// kCsv only for the commands that write CSV (stats); main refuses it for the others.
+enum class Format { kTable, kJson, kCsv };
 
 // Exit codes: 0 success, 2 bad arguments (usage), 10 + the gRPC code for a failed call
 // (13 INVALID_ARGUMENT, 15 NOT_FOUND, 17 PERMISSION_DENIED, 19 FAILED_PRECONDITION, 20 ABORTED,

@@ -180,6 +180,46 @@ absl::StatusOr<v1::SetTimeResponse> Client::SetTime(const v1::SetTimeRequest& re
   return Call(&v1::CreditRegistry::StubInterface::SetTime, request);
 }
 
+absl::StatusOr<v1::RecordFeedbackResponse> Client::RecordFeedback(
+    v1::RecordFeedbackRequest request) {
+  if (request.request_id().empty()) request.set_request_id(NewRequestId());
+  return Checked(Call(&v1::CreditRegistry::StubInterface::RecordFeedback, request));
+}
+
+absl::StatusOr<v1::GetStatisticsResponse> Client::GetStatistics(
+    const v1::GetStatisticsRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetStatistics, request);
+}
+
+absl::Status Client::WatchChanges(uint64_t from_sequence,
+                                  absl::FunctionRef<bool(const v1::WatchChangesResponse&)> receive,
+                                  absl::Duration deadline) {
+  grpc::ClientContext context;
+  if (deadline != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  }
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(from_sequence);
+  std::unique_ptr<grpc::ClientReaderInterface<v1::WatchChangesResponse>> reader =
+      stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse batch;
+  while (reader->Read(&batch)) {
+    if (!receive(batch)) {
+      context.TryCancel();
+      while (reader->Read(&batch)) {
+      }
+      reader->Finish();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::SearchSubjectsResponse> Client::SearchSubjects(
+    const v1::SearchSubjectsRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::SearchSubjects, request);
+}
+
 absl::StatusOr<v1::GetEntryResponse> Client::GetEntry(const v1::GetEntryRequest& request) {
   return Call(&v1::CreditRegistry::StubInterface::GetEntry, request);
 }

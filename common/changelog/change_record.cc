@@ -107,10 +107,10 @@ absl::StatusOr<ChangeRecordView> DecodeChangeRecordView(absl::string_view bytes)
     return absl::DataLossError("change record: truncated header");
   }
   r.time_micros = static_cast<int64_t>(time);
-  if (object_type != static_cast<uint8_t>(ObjectType::kEntry) &&
-      object_type != static_cast<uint8_t>(ObjectType::kMeasure)) {
+  if (object_type < static_cast<uint8_t>(ObjectType::kEntry) ||
+      object_type > static_cast<uint8_t>(ObjectType::kFeedback)) {
     return absl::DataLossError(
-        absl::StrCat("change record: object type ", object_type, ", want 1 or 2"));
+        absl::StrCat("change record: object type ", object_type, ", want 1, 2 or 3"));
   }
   r.object_type = static_cast<ObjectType>(object_type);
   if (!in.Bytes(&r.actor_identity) || !in.Bytes(&r.actor_department) || !in.Bytes(&r.reason) ||

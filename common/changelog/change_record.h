@@ -29,8 +29,9 @@ RecordNonce NewRecordNonce();
 
 // What the record's before/after bytes hold.
 enum class ObjectType : uint8_t {
-  kEntry = 1,    // credit.registry.v1.Entry
-  kMeasure = 2,  // credit.registry.v1.Measure
+  kEntry = 1,     // credit.registry.v1.Entry
+  kMeasure = 2,   // credit.registry.v1.Measure
+  kFeedback = 3,  // credit.registry.v1.Feedback
 };
 
 // One change record. `Bytes` is std::string for a record that owns its fields (ChangeRecord),

@@ -104,6 +104,18 @@ absl::StatusOr<CompactRange> CompactRange::Load(uint64_t size, NodeReader read) 
   return range;
 }
 
+absl::StatusOr<CompactRange> CompactRange::FromRoots(uint64_t size, std::vector<Hash256> roots) {
+  if (roots.size() != static_cast<size_t>(std::popcount(size))) {
+    return absl::InvalidArgumentError(absl::StrCat("a tree of ", size, " leaves has ",
+                                                   std::popcount(size), " subtree roots, got ",
+                                                   roots.size()));
+  }
+  CompactRange range;
+  range.size_ = size;
+  range.roots_ = std::move(roots);
+  return range;
+}
+
 void CompactRange::Append(const Hash256& leaf_hash, NodeWriter write) {
   Hash256 hash = leaf_hash;
   uint64_t index = size_;

@@ -40,6 +40,9 @@ class CompactRange {
 
   // Loads the range of a tree of `size` leaves from its stored nodes.
   static absl::StatusOr<CompactRange> Load(uint64_t size, NodeReader read);
+  // The range of a tree of `size` leaves from its subtree roots (roots() of such a range).
+  // INVALID_ARGUMENT unless there is one root per set bit of `size`.
+  static absl::StatusOr<CompactRange> FromRoots(uint64_t size, std::vector<Hash256> roots);
 
   // Appends one leaf; `write` is told of the leaf node and of every node it completes.
   void Append(const Hash256& leaf_hash, NodeWriter write);
@@ -47,6 +50,7 @@ class CompactRange {
   // MTH of the whole tree (EmptyRoot() for size 0).
   Hash256 Root() const;
   uint64_t size() const { return size_; }
+  const std::vector<Hash256>& roots() const { return roots_; }
 
  private:
   uint64_t size_ = 0;

@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 27> kPermissions = {{
+constexpr std::array<Permission, 31> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -66,6 +66,15 @@ constexpr std::array<Permission, 27> kPermissions = {{
     {Rpc::kApproveRepair, "ApproveRepair", Mask({Role::kApprover})},
     {Rpc::kRejectRepair, "RejectRepair", Mask({Role::kApprover})},
     {Rpc::kSetTime, "SetTime", Mask({Role::kAdmin})},
+    // Implementing departments act on status answers and report back what they did; the counts
+    // hold no personal data.
+    {Rpc::kRecordFeedback, "RecordFeedback", Mask({Role::kQuerier})},
+    {Rpc::kGetStatistics, "GetStatistics", kEveryRole},
+    // Each role sees the changes as it sees entries (MayReadFacts).
+    {Rpc::kWatchChanges, "WatchChanges", kEveryRole},
+    // Names lead to entries: for the roles that read them.
+    {Rpc::kSearchSubjects, "SearchSubjects",
+     Mask({Role::kRecorder, Role::kApprover, Role::kAuditor})},
 }};
 
 constexpr bool InRpcOrder() {
@@ -106,6 +115,10 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) {
 std::string Caller::RoleNames() const { return NamesOf(roles); }
 
 absl::string_view RpcName(Rpc rpc) { return PermissionOf(rpc).name; }
+
+bool MayReadFacts(const Caller& caller) {
+  return caller.can_read_facts || (caller.roles & PermissionOf(Rpc::kGetEntry).roles) != 0;
+}
 
 absl::Status Authorize(const Caller& caller, Rpc rpc) {
   const Permission& permission = PermissionOf(rpc);

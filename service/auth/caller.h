@@ -35,6 +35,8 @@ struct Caller {
   // Calls this identity may have in flight at once; 0: the server's default
   // (limits.max_calls_per_identity).
   int max_calls = 0;
+  // May see case facts in status answers without a role that reads entries (config `facts`).
+  bool can_read_facts = false;
 
   bool Has(Role role) const { return (roles & static_cast<uint32_t>(role)) != 0; }
   // "querier,auditor"
@@ -70,9 +72,19 @@ enum class Rpc {
   kApproveRepair,
   kRejectRepair,
   kSetTime,
+  kRecordFeedback,
+  kGetStatistics,
+  kWatchChanges,
+  kSearchSubjects,
 };
 
 absl::string_view RpcName(Rpc rpc);
+
+// The one rule for case facts: an entry's facts, legal basis, document numbers, reasons, actors,
+// objection and repair texts reach only callers whose role reads entries (recorder, approver,
+// auditor: GetEntry) or whose identity has the `facts` right. Every other answer that carries an
+// entry carries its status level only (presentation.h, ReduceEntryToStatusLevel).
+bool MayReadFacts(const Caller& caller);
 
 // OK when one of the caller's roles may call `rpc`; otherwise PERMISSION_DENIED saying which
 // roles may. The one permission table of the service lives behind this function.

@@ -129,6 +129,14 @@ std::shared_ptr<const ChangeLog::ReadView> ChangeLog::CurrentView() const {
   return view_;
 }
 
+bool ChangeLog::AwaitGrowth(uint64_t size, absl::Duration timeout) const {
+  absl::MutexLock lock(&view_mu_);
+  auto grown = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(view_mu_) {
+    return view_->head.tree_size() > size;
+  };
+  return view_mu_.AwaitWithTimeout(absl::Condition(&grown), timeout);
+}
+
 // ---- the write path ----
 
 absl::StatusOr<std::optional<std::string>> ChangeLog::Run(

@@ -152,6 +152,9 @@ class ChangeLog {
   }
 
   std::shared_ptr<const ReadView> CurrentView() const;
+  // Waits up to `timeout` for a committed group to take the log past `size` records; whether one
+  // has.
+  bool AwaitGrowth(uint64_t size, absl::Duration timeout) const;
 
   // The signed head of `size`: the stored one where a commit group ended there, otherwise signed
   // afresh from the stored tree nodes and the time of its last record (Ed25519 is deterministic:
@@ -169,6 +172,9 @@ class ChangeLog {
   // The audit path of change `sequence` in the tree of `size` (both within `snapshot`'s log).
   absl::StatusOr<std::vector<Hash256>> AuditPath(uint64_t sequence, uint64_t size,
                                                  const StoreSnapshot* snapshot) const;
+  // The roots of the perfect subtrees covering the first `size` records, largest first
+  // (merkle::CompactRange): what a follower starting at `size` extends.
+  absl::StatusOr<std::vector<Hash256>> Frontier(uint64_t size, const StoreSnapshot* snapshot) const;
   v1::GetSigningKeyResponse SigningKeyInfo() const;
   const std::string& PublicKeyPem() const { return public_key_pem_; }
 

@@ -254,4 +254,13 @@ absl::StatusOr<std::vector<Hash256>> ChangeLog::AuditPath(uint64_t sequence, uin
   });
 }
 
+absl::StatusOr<std::vector<Hash256>> ChangeLog::Frontier(uint64_t size,
+                                                         const StoreSnapshot* snapshot) const {
+  return WithNodes<std::vector<Hash256>>(
+      snapshot, [&](merkle::NodeReader read) -> absl::StatusOr<std::vector<Hash256>> {
+        ASSIGN_OR_RETURN(merkle::CompactRange range, merkle::CompactRange::Load(size, read));
+        return range.roots();
+      });
+}
+
 }  // namespace credit

@@ -53,7 +53,7 @@ class ConfigReader {
 
   absl::StatusOr<Caller> Identity(const std::string& name, const YAML::Node& node) const {
     std::string key = absl::StrCat("identities.", name);
-    if (!node.IsMap()) return Error(key, "a map with department, roles and unmask");
+    if (!node.IsMap()) return Error(key, "a map with department, roles, unmask and facts");
     Caller caller;
     caller.identity = name;
     ASSIGN_OR_RETURN(caller.department, String(node["department"], key + ".department", true));
@@ -70,6 +70,11 @@ class ConfigReader {
       ASSIGN_OR_RETURN(std::string unmask, String(node["unmask"], key + ".unmask", true));
       if (unmask != "true" && unmask != "false") return Error(key + ".unmask", "true or false");
       caller.can_unmask = unmask == "true";
+    }
+    if (node["facts"]) {
+      ASSIGN_OR_RETURN(std::string facts, String(node["facts"], key + ".facts", true));
+      if (facts != "true" && facts != "false") return Error(key + ".facts", "true or false");
+      caller.can_read_facts = facts == "true";
     }
     if (node["max_calls"]) {
       ASSIGN_OR_RETURN(std::string text, String(node["max_calls"], key + ".max_calls", true));
@@ -295,7 +300,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!identities || !identities.IsMap() || identities.size() == 0) {
       return reader.Error("identities",
                           "a map from certificate common name to "
-                          "{department, roles, unmask}");
+                          "{department, roles, unmask, facts}");
     }
     for (const auto& item : identities) {
       std::string name = item.first.as<std::string>();

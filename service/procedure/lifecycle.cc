@@ -90,6 +90,7 @@ std::string DueDate(const v1::Entry& entry) {
 
 void Activate(const ListingRule& rule, absl::CivilDay start, v1::Entry* entry) {
   entry->set_status(v1::ACTIVE);
+  if (entry->activation_date().empty()) entry->set_activation_date(FormatDate(start));
   if (entry->list() == v1::RED) return;
   absl::CivilDay publication_start = start;
   if (entry->publicity_start().empty()) {

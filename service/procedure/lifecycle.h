@@ -48,9 +48,9 @@ bool Ended(v1::EntryStatus status);
 // its expiry date or, earlier, the day after its publication ends.
 std::string DueDate(const v1::Entry& entry);
 
-// Makes `entry` ACTIVE from `start`: a black or watch entry without a publication period gets
-// one of `rule`'s longest length from `start` (or none, publication_ended, when that is 0 days),
-// and its earliest repair date.
+// Makes `entry` ACTIVE from `start` (its activation date, unless it was ACTIVE before): a black or
+// watch entry without a publication period gets one of `rule`'s longest length from `start` (or
+// none, publication_ended, when that is 0 days), and its earliest repair date.
 void Activate(const ListingRule& rule, absl::CivilDay start, v1::Entry* entry);
 
 // The first day a repair of `entry` may be applied for: its earliest_repair_date, or for an entry

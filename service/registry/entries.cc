@@ -1,7 +1,9 @@
 // Registry's entries: record (one or a thousand at once), correct, remove, read and list; and
 // the writes every change of an entry makes (the entry, its subject index, the subject records).
+#include <shared_mutex>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
@@ -51,14 +53,34 @@ absl::Status IndexProcedure(ChangeLog::Mutation& m, const v1::Entry* before,
 
 // ALREADY_EXISTS naming the entry that holds `entry`'s decision (row `decision`), with `advice`
 // after it; OK when none does.
+absl::Status DecisionHeld(uint64_t holder, const v1::Entry& entry, absl::string_view advice) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("entry ", holder, " already holds decision ", entry.document_number(), " of ",
+                   entry.authority(), " on this subject's ", v1::ListKind_Name(entry.list()),
+                   " listing", advice));
+}
+
+constexpr char kRecordAgainAdvice[] =
+    "; correct that entry with UpdateEntry instead of recording it again";
+
 absl::Status DecisionFree(const ChangeLog::Mutation& m, const Row& decision, const v1::Entry& entry,
                           absl::string_view advice) {
   ASSIGN_OR_RETURN(std::optional<std::string> holder, m.Read(decision));
   if (!holder.has_value()) return absl::OkStatus();
-  return absl::AlreadyExistsError(
-      absl::StrCat("entry ", ReadBigEndian64(*holder), " already holds decision ",
-                   entry.document_number(), " of ", entry.authority(), " on this subject's ",
-                   v1::ListKind_Name(entry.list()), " listing", advice));
+  return DecisionHeld(ReadBigEndian64(*holder), entry, advice);
+}
+
+// Whether `stored` holds exactly the input `input` would record: the same file imported again.
+// A publication period the input left to the registry is not compared.
+bool SameInput(const v1::Entry& stored, const v1::Entry& input) {
+  v1::Entry a, b;
+  registry_internal::CopyInputFields(stored, &a);
+  registry_internal::CopyInputFields(input, &b);
+  if (input.publicity_start().empty() && input.publicity_end().empty()) {
+    a.clear_publicity_start();
+    a.clear_publicity_end();
+  }
+  return SerializeDeterministic(a) == SerializeDeterministic(b);
 }
 
 // `status` as a request's `entry` field says it.
@@ -82,8 +104,7 @@ absl::Status Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Ent
                                 v1::Entry* entry) {
   CopyInputFields(input, entry);
   const Row decision = DecisionRowOf(*entry);
-  RETURN_IF_ERROR(DecisionFree(
-      m, decision, *entry, "; correct that entry with UpdateEntry instead of recording it again"));
+  RETURN_IF_ERROR(DecisionFree(m, decision, *entry, kRecordAgainAdvice));
   entry->set_id(m.TakeEntryId());
   entry->set_status(v1::PROPOSED);
   entry->set_revision(1);
@@ -117,12 +138,14 @@ absl::Status Registry::CheckAgainstRules(const v1::Entry& entry) const {
 
 absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
     const Caller& caller, const v1::RecordEntryRequest& request) {
+  // Folded here, not under the writer's lock (some µs of OpenCC per name).
+  const std::string folded = name_folder_->Fold(request.entry().subject().name());
   auto build = [&](Mutation& m, v1::RecordEntryResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     RETURN_IF_ERROR(ValidateEntryInput(request.entry(), writer_catalogue_));
     RETURN_IF_ERROR(InEntry(CheckAgainstRules(request.entry())));
     RETURN_IF_ERROR(NewEntry(caller, m, request.entry(), response.mutable_entry()));
-    return ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, response.entry(), "");
+    return ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, response.entry(), "", &folded);
   };
   ASSIGN_OR_RETURN(v1::RecordEntryResponse response,
                    (Mutate<v1::RecordEntryResponse>(caller, Rpc::kRecordEntry, request,
@@ -132,10 +155,74 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
   return response;
 }
 
+absl::StatusOr<v1::ImportEntriesResponse> Registry::CheckImport(
+    const v1::ImportEntriesRequest& request) const {
+  MeasureCatalogue catalogue;
+  {
+    std::shared_lock lock(catalogue_mu_);
+    catalogue = catalogue_;
+  }
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const int count = request.entries_size();
+  std::vector<Row> decisions;
+  decisions.reserve(count);
+  for (const v1::Entry& input : request.entries()) decisions.push_back(DecisionRowOf(input));
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> holders,
+                   store_->MultiGetRows(decisions, view->snapshot.get()));
+  std::vector<uint64_t> holder_ids;
+  for (const std::optional<std::string>& holder : holders) {
+    if (holder.has_value()) holder_ids.push_back(ReadBigEndian64(*holder));
+  }
+  std::vector<std::optional<std::string>> held;
+  if (!holder_ids.empty()) {
+    ASSIGN_OR_RETURN(held, store_->MultiGetEntries(holder_ids, view->snapshot.get()));
+  }
+  v1::ImportEntriesResponse response;
+  absl::flat_hash_map<Row, int> first_in_request;
+  size_t next_held = 0;
+  for (int i = 0; i < count; ++i) {
+    const v1::Entry& input = request.entries(i);
+    absl::Status problem = ValidateEntryInput(input, catalogue, "entries", i);
+    if (problem.ok()) problem = InPlace(CheckAgainstRules(input), "entries", i);
+    v1::EntryProblem found;
+    if (problem.ok() && holders[i].has_value()) {
+      const uint64_t holder = holder_ids[next_held];
+      const std::optional<std::string>& bytes = held[next_held];
+      if (bytes.has_value()) {
+        ASSIGN_OR_RETURN(v1::Entry stored, ParseEntry(*bytes, holder));
+        found.set_same_input(SameInput(stored, input));
+      }
+      found.set_holder_entry_id(holder);
+      problem = InPlace(DecisionHeld(holder, input, kRecordAgainAdvice), "entries", i, ": ");
+    } else if (problem.ok()) {
+      auto [first, inserted] = first_in_request.emplace(decisions[i], i);
+      if (!inserted) {
+        problem = InPlace(absl::AlreadyExistsError(absl::StrCat(
+                              "the same decision as entries[", first->second, "] of this request")),
+                          "entries", i, ": ");
+      }
+    }
+    if (holders[i].has_value()) ++next_held;
+    if (problem.ok()) continue;
+    found.set_index(i);
+    found.mutable_error()->set_code(static_cast<int32_t>(problem.code()));
+    found.mutable_error()->set_message(std::string(problem.message()));
+    *response.add_problems() = std::move(found);
+  }
+  return response;
+}
+
 absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
     const Caller& caller, const v1::ImportEntriesRequest& request) {
   RETURN_IF_ERROR(ValidateImportEntriesRequest(request));
+  if (request.validate_only()) return CheckImport(request);
   const int count = request.entries_size();
+  // Folded by the calling thread, not under the writer's lock: imports in flight fold in parallel.
+  std::vector<std::string> folded;
+  folded.reserve(count);
+  for (const v1::Entry& input : request.entries()) {
+    folded.push_back(name_folder_->Fold(input.subject().name()));
+  }
   auto build = [&](Mutation& m, v1::ImportEntriesResponse& response)
                    ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     // Each entry reads its subject's record and its decision's holder: all of them first, in one
@@ -154,7 +241,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
       entry.Clear();
       RETURN_IF_ERROR(InPlace(NewEntry(caller, m, request.entries(i), &entry), "entries", i, ": "));
       if (i == 0) response.set_first_entry_id(entry.id());
-      RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, ""));
+      RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, "", &folded[i]));
     }
     response.set_count(static_cast<uint32_t>(count));
     response.set_first_change_sequence(*m.first_sequence());
@@ -252,7 +339,8 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
 }
 
 absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
-                                   const v1::Entry& after, const std::string& reason) {
+                                   const v1::Entry& after, const std::string& reason,
+                                   const std::string* folded_name) {
   ChangeRecord record;
   record.operation = static_cast<uint8_t>(operation);
   record.object_type = ObjectType::kEntry;
@@ -271,6 +359,14 @@ absl::Status Registry::ChangeEntry(Mutation& m, v1::Operation operation, const v
   }
   if (subjects.size() == 2) m.out().RemoveSubjectEntry(before->subject().code(), after.id());
   RETURN_IF_ERROR(IndexProcedure(m, before, after));
+  // The name index keeps every name an entry gave its subject (a correction's old name stays
+  // findable); steps that leave the name alone do not fold it again.
+  if (before == nullptr || before->subject().name() != after.subject().name() ||
+      subjects.size() == 2) {
+    const std::string folded =
+        folded_name != nullptr ? *folded_name : name_folder_->Fold(after.subject().name());
+    if (!folded.empty()) m.out().PutName(folded, after.subject().code(), after.subject().name());
+  }
   uint64_t sequence = m.Append(record, subjects);
 
   // Each touched subject's status record: the entry in it while in force under that subject.

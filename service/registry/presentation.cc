@@ -44,6 +44,26 @@ void RedactChange(const Caller& caller, v1::Change* change) {
   if (person) change->clear_record();
 }
 
+void ReduceEntryToStatusLevel(v1::Entry* entry) {
+  v1::Entry reduced;
+  reduced.set_id(entry->id());
+  *reduced.mutable_subject() = std::move(*entry->mutable_subject());
+  reduced.set_list(entry->list());
+  reduced.set_category(std::move(*entry->mutable_category()));
+  reduced.set_severity(entry->severity());
+  reduced.set_status(entry->status());
+  reduced.set_authority(std::move(*entry->mutable_authority()));
+  reduced.set_decision_date(std::move(*entry->mutable_decision_date()));
+  reduced.set_effective_date(std::move(*entry->mutable_effective_date()));
+  reduced.set_expiry_date(std::move(*entry->mutable_expiry_date()));
+  reduced.set_publicity_start(std::move(*entry->mutable_publicity_start()));
+  reduced.set_publicity_end(std::move(*entry->mutable_publicity_end()));
+  reduced.set_publication_ended(entry->publication_ended());
+  *reduced.mutable_measure_codes() = std::move(*entry->mutable_measure_codes());
+  reduced.set_revision(entry->revision());
+  *entry = std::move(reduced);
+}
+
 void ReduceToStatusLevel(v1::Change* change) {
   v1::Change reduced;
   reduced.set_sequence(change->sequence());
@@ -52,17 +72,12 @@ void ReduceToStatusLevel(v1::Change* change) {
   reduced.set_previous_hash(change->previous_hash());
   reduced.set_hash(change->hash());
   if (change->has_entry_after()) {
-    const v1::Entry& in = change->entry_after();
-    v1::Entry* out = reduced.mutable_entry_after();
-    out->set_id(in.id());
-    *out->mutable_subject() = in.subject();
-    out->set_list(in.list());
-    out->set_category(in.category());
-    out->set_status(in.status());
-    out->set_effective_date(in.effective_date());
-    out->set_expiry_date(in.expiry_date());
-    *out->mutable_measure_codes() = in.measure_codes();
-    out->set_revision(in.revision());
+    *reduced.mutable_entry_after() = std::move(*change->mutable_entry_after());
+    ReduceEntryToStatusLevel(reduced.mutable_entry_after());
+  }
+  // The catalogue is every role's to read.
+  if (change->has_measure_after()) {
+    *reduced.mutable_measure_after() = std::move(*change->mutable_measure_after());
   }
   *change = std::move(reduced);
 }
@@ -95,12 +110,19 @@ absl::StatusOr<v1::Change> ChangeFromRecord(uint64_t sequence, absl::string_view
     if (!record->after.empty()) {
       RETURN_IF_ERROR(ParseObject(record->after, sequence, change.mutable_entry_after()));
     }
-  } else {
+  } else if (record->object_type == ObjectType::kMeasure) {
     if (!record->before.empty()) {
       RETURN_IF_ERROR(ParseObject(record->before, sequence, change.mutable_measure_before()));
     }
     if (!record->after.empty()) {
       RETURN_IF_ERROR(ParseObject(record->after, sequence, change.mutable_measure_after()));
+    }
+  } else {
+    if (!record->before.empty()) {
+      RETURN_IF_ERROR(ParseObject(record->before, sequence, change.mutable_feedback_before()));
+    }
+    if (!record->after.empty()) {
+      RETURN_IF_ERROR(ParseObject(record->after, sequence, change.mutable_feedback_after()));
     }
   }
   return change;

@@ -21,11 +21,16 @@ void RedactEntry(const Caller& caller, v1::Entry* entry);
 // the ID number in clear) unless the caller may unmask.
 void RedactChange(const Caller& caller, v1::Change* change);
 
-// Leaves of `change` what a caller who may not read entries may see (GetEntry is refused to it):
-// the record's place (sequence, time, operation, hash, previous hash) and the status-level fields
-// of the entry after the change (id, subject, list, category, status, effective and expiry dates,
-// measure codes, revision). Facts, basis, documents, reasons, actors, request ids, the entry
-// before and the record bytes are dropped.
+// Leaves of `entry` its status level, what every role may see (MayReadFacts): id, subject, list,
+// category, severity, state, authority, decision, effective and expiry dates, publication
+// period, measure codes, revision. Facts, legal basis, document numbers, reasons, actors,
+// objection and repair are dropped.
+void ReduceEntryToStatusLevel(v1::Entry* entry);
+
+// Leaves of `change` what a caller who may not read facts may see: the record's place (sequence,
+// time, operation, hash, previous hash), the status level of the entry after the change and the
+// measure after it. Reasons, actors, request ids, the objects before, feedback and the record
+// bytes are dropped.
 void ReduceToStatusLevel(v1::Change* change);
 
 // The Change stored as `bytes` under `sequence`, with its hash and the record bytes. DATA_LOSS when

@@ -66,6 +66,16 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
         if (!procedure::Ended(entry.status())) indexing.decision = DecisionRowOf(entry);
         return indexing;
       }));
+  ASSIGN_OR_RETURN(r->name_folder_, NameFolder::Open());
+  RETURN_IF_ERROR(BuildNameIndex(
+      s, options.rebuild_chunk_bytes,
+      [r](uint64_t id, absl::string_view bytes) -> absl::StatusOr<std::optional<NameRow>> {
+        ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(bytes, id));
+        NameRow row{r->name_folder_->Fold(entry.subject().name()), entry.subject().code(),
+                    entry.subject().name()};
+        if (row.folded.empty()) return std::nullopt;
+        return row;
+      }));
   RETURN_IF_ERROR(DropHashedTreeLevels(s));
   {
     std::unique_lock catalogue_lock(r->catalogue_mu_);

@@ -6,8 +6,10 @@
 //
 // Definitions: registry.cc (opening), entries.cc (record, correct, revoke, read, list),
 // procedure.cc (the listing procedure's transitions, made by callers and by time; the state
-// machine itself is service/procedure/lifecycle.h), status.cc (status now, in batches, at a past
-// moment), catalogue.cc (measures), audit.cc (the change log, proofs, the query log, backups).
+// machine itself is service/procedure/lifecycle.h), feedback.cc (departments' feedback and the
+// statistics), watch.cc (the change stream), search.cc (subjects by name), status.cc (status now,
+// in batches, at a past moment), catalogue.cc (measures), audit.cc (the change log, proofs, the
+// query log, backups).
 //
 // Thread-safe. Mutations are built one at a time under the change log's writer lock; reads run
 // concurrently on the view the log published after its last committed group.
@@ -49,6 +51,7 @@
 #include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
 #include "service/registry/validation.h"
+#include "service/search/name_folder.h"
 #include "service/storage/store.h"
 
 namespace credit {
@@ -135,6 +138,20 @@ class Registry {
   // synced write (the bulk import path).
   absl::StatusOr<v1::ImportEntriesResponse> ImportEntries(const Caller& caller,
                                                           const v1::ImportEntriesRequest& request);
+  // Joint punishment's feedback and the assessment's statistics (feedback.cc).
+  absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(
+      const Caller& caller, const v1::RecordFeedbackRequest& request);
+  absl::StatusOr<v1::GetStatisticsResponse> GetStatistics(const v1::GetStatisticsRequest& request);
+  // The change stream (watch.cc): calls `send` with each batch of changes from
+  // request.from_sequence on, as `caller` may see them, each with its signed head; when it has
+  // sent all there is, waits for the next commit. Returns when `send` returns false (the consumer
+  // is gone) or `stopped()` is true (checked at least every second).
+  absl::Status WatchChanges(const Caller& caller, const v1::WatchChangesRequest& request,
+                            absl::FunctionRef<bool(const v1::WatchChangesResponse&)> send,
+                            absl::FunctionRef<bool()> stopped);
+  // Subjects by folded name (search.cc).
+  absl::StatusOr<v1::SearchSubjectsResponse> SearchSubjects(
+      const Caller& caller, const v1::SearchSubjectsRequest& request);
   absl::StatusOr<v1::GetEntryResponse> GetEntry(const Caller& caller,
                                                 const v1::GetEntryRequest& request);
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const Caller& caller,
@@ -188,8 +205,10 @@ class Registry {
   // Records a change of one entry (`before` null for a new one) with every write that goes with
   // it: the entry, the subject index, the status records of the subjects it touches, and the
   // procedure's deadline and decision indexes.
+  // `folded_name`: the subject name folded (NameFolder) beforehand, or null to fold it here.
   absl::Status ChangeEntry(Mutation& m, v1::Operation operation, const v1::Entry* before,
-                           const v1::Entry& after, const std::string& reason);
+                           const v1::Entry& after, const std::string& reason,
+                           const std::string* folded_name = nullptr);
   // A new entry's output fields: id, status (PROPOSED, or further when its rule needs no
   // approval), revision, recorder, times. ALREADY_EXISTS when an entry that has not ended holds
   // the same decision.
@@ -213,6 +232,9 @@ class Registry {
   // dismissed after its notice period, a correction moving the expiry into the past), makes it
   // now, as the system, before the caller is answered.
   void MakeDueTransitions(const v1::Entry& entry);
+  // ImportEntries with validate_only: every entry's problem, against the committed log.
+  absl::StatusOr<v1::ImportEntriesResponse> CheckImport(
+      const v1::ImportEntriesRequest& request) const;
   // Fields an entry stored before the procedure existed lacks: its severity.
   void FillDefaults(v1::Entry* entry) const;
 
@@ -261,6 +283,7 @@ class Registry {
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;
   std::unique_ptr<PageTokens> page_tokens_;
+  std::unique_ptr<NameFolder> name_folder_;
   ProcedureRules rules_;
   std::mutex sweep_mu_;  // one RunDueTransitions at a time
   absl::Mutex sweeper_mu_;

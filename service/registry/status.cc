@@ -124,7 +124,11 @@ void Registry::BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::str
     *status->add_entries() = std::move(entry);
   }
   RedactSubject(caller, status->mutable_subject());
-  for (v1::Entry& entry : *status->mutable_entries()) RedactEntry(caller, &entry);
+  const bool may_read_facts = MayReadFacts(caller);
+  for (v1::Entry& entry : *status->mutable_entries()) {
+    if (!may_read_facts) ReduceEntryToStatusLevel(&entry);
+    RedactEntry(caller, &entry);
+  }
 }
 
 void Registry::BuildBasicStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
@@ -305,8 +309,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   }
 
   v1::GetCreditStatusAtResponse response;
-  // Evidence shows a caller no more of an entry than GetEntry would.
-  const bool may_read_entries = Authorize(caller, Rpc::kGetEntry).ok();
+  const bool may_read_facts = MayReadFacts(caller);
   std::vector<v1::Entry> entries;
   for (auto& [id, item] : last_change) {
     uint64_t sequence = item.first;
@@ -317,7 +320,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
     v1::Evidence* evidence = response.add_evidence();
     ASSIGN_OR_RETURN(std::vector<Hash256> proof, log_->AuditPath(sequence, size, snapshot));
     for (const Hash256& p : proof) evidence->add_inclusion_proof(std::string(AsBytes(p)));
-    if (!may_read_entries) ReduceToStatusLevel(&change);
+    if (!may_read_facts) ReduceToStatusLevel(&change);
     RedactChange(caller, &change);
     *evidence->mutable_change() = std::move(change);
   }

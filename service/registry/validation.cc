@@ -387,6 +387,51 @@ absl::Status ValidateRejectRepairRequest(const v1::RejectRepairRequest& request)
   return ValidateReason(request.reason());
 }
 
+absl::Status ValidateRecordFeedbackRequest(const v1::RecordFeedbackRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  if (!request.has_feedback()) {
+    return absl::InvalidArgumentError("feedback: required, want the department's report");
+  }
+  const v1::Feedback& f = request.feedback();
+  if (f.entry_id() == 0) {
+    return absl::InvalidArgumentError("feedback.entry_id: required, want the id of the entry");
+  }
+  if (f.measure_code().empty()) {
+    return absl::InvalidArgumentError(
+        "feedback.measure_code: required, want one of the entry's measure codes");
+  }
+  if (f.result() == v1::Feedback::RESULT_UNSPECIFIED || !v1::Feedback::Result_IsValid(f.result())) {
+    return absl::InvalidArgumentError(absl::StrCat("feedback.result: got ", f.result(),
+                                                   ", want APPLIED, NOT_APPLICABLE or FAILED"));
+  }
+  RETURN_IF_ERROR(ValidateText(f.action(), "feedback.action", kMaxReasonChars, true, true));
+  RETURN_IF_ERROR(ValidateDate(f.action_date(), "feedback.action_date", true));
+  RETURN_IF_ERROR(ValidateText(f.document_number(), "feedback.document_number", kMaxDocumentChars));
+  if (!f.department().empty() || f.has_reported_by() || f.has_report_time() ||
+      f.has_first_report_time() || f.revision() != 0) {
+    return absl::InvalidArgumentError(
+        "feedback: department, reported_by, report_time, first_report_time and revision are "
+        "output only, want them empty");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSearchSubjectsRequest(const v1::SearchSubjectsRequest& request) {
+  RETURN_IF_ERROR(ValidateText(request.name(), "name", kMaxNameChars));
+  return ValidatePageSize(request.page_size()).status();
+}
+
+absl::Status ValidateGetStatisticsRequest(const v1::GetStatisticsRequest& request) {
+  RETURN_IF_ERROR(ValidateDate(request.from_date(), "from_date", true));
+  RETURN_IF_ERROR(ValidateDate(request.to_date(), "to_date", true));
+  if (request.to_date() < request.from_date()) {
+    return absl::InvalidArgumentError(absl::StrCat("to_date: got ", request.to_date(),
+                                                   ", want a date on or after from_date ",
+                                                   request.from_date()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& request) {
   int count = request.entries_size();
   if (count == 0 || count > kMaxImportEntries) {

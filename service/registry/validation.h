@@ -105,6 +105,11 @@ absl::Status ValidateResolveObjectionRequest(const v1::ResolveObjectionRequest& 
 absl::Status ValidateApplyForRepairRequest(const v1::ApplyForRepairRequest& request);
 absl::Status ValidateApproveRepairRequest(const v1::ApproveRepairRequest& request);
 absl::Status ValidateRejectRepairRequest(const v1::RejectRepairRequest& request);
+// The report's input fields (the entry, its measure and the caller's right are the registry's
+// to check).
+absl::Status ValidateRecordFeedbackRequest(const v1::RecordFeedbackRequest& request);
+absl::Status ValidateGetStatisticsRequest(const v1::GetStatisticsRequest& request);
+absl::Status ValidateSearchSubjectsRequest(const v1::SearchSubjectsRequest& request);
 // The subject's kind when valid.
 absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusRequest(
     const v1::GetCreditStatusRequest& request);

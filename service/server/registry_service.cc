@@ -245,4 +245,44 @@ grpc::Status RegistryService::SetTime(grpc::ServerContext* context,
       });
 }
 
+grpc::Status RegistryService::RecordFeedback(grpc::ServerContext* context,
+                                             const v1::RecordFeedbackRequest* request,
+                                             v1::RecordFeedbackResponse* response) {
+  return Serve(context, Rpc::kRecordFeedback, response,
+               [&](const Caller& c) { return registry_->RecordFeedback(c, *request); });
+}
+
+grpc::Status RegistryService::GetStatistics(grpc::ServerContext* context,
+                                            const v1::GetStatisticsRequest* request,
+                                            v1::GetStatisticsResponse* response) {
+  return Serve(context, Rpc::kGetStatistics, response,
+               [&](const Caller&) { return registry_->GetStatistics(*request); });
+}
+
+grpc::Status RegistryService::WatchChanges(grpc::ServerContext* context,
+                                           const v1::WatchChangesRequest* request,
+                                           grpc::ServerWriter<v1::WatchChangesResponse>* writer) {
+  v1::WatchChangesResponse none;  // a stream's answers are its messages
+  return Serve(context, Rpc::kWatchChanges, &none,
+               [&](const Caller& c) -> absl::StatusOr<v1::WatchChangesResponse> {
+                 RETURN_IF_ERROR(registry_->WatchChanges(
+                     c, *request,
+                     [&](const v1::WatchChangesResponse& batch) { return writer->Write(batch); },
+                     [&] { return context->IsCancelled() || streams_stopped_; }));
+                 if (streams_stopped_) {
+                   return absl::UnavailableError(
+                       "the server is shutting down: resume from the change after the last one "
+                       "received");
+                 }
+                 return v1::WatchChangesResponse();
+               });
+}
+
+grpc::Status RegistryService::SearchSubjects(grpc::ServerContext* context,
+                                             const v1::SearchSubjectsRequest* request,
+                                             v1::SearchSubjectsResponse* response) {
+  return Serve(context, Rpc::kSearchSubjects, response,
+               [&](const Caller& c) { return registry_->SearchSubjects(c, *request); });
+}
+
 }  // namespace credit

@@ -4,6 +4,8 @@
 #ifndef CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
 #define CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
 
+#include <atomic>
+
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/auth/call_limiter.h"
 #include "service/auth/identity_directory.h"
@@ -82,6 +84,22 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   // FAILED_PRECONDITION unless the server runs on a test clock.
   grpc::Status SetTime(grpc::ServerContext* context, const v1::SetTimeRequest* request,
                        v1::SetTimeResponse* response) override;
+  grpc::Status RecordFeedback(grpc::ServerContext* context,
+                              const v1::RecordFeedbackRequest* request,
+                              v1::RecordFeedbackResponse* response) override;
+  grpc::Status GetStatistics(grpc::ServerContext* context, const v1::GetStatisticsRequest* request,
+                             v1::GetStatisticsResponse* response) override;
+  grpc::Status SearchSubjects(grpc::ServerContext* context,
+                              const v1::SearchSubjectsRequest* request,
+                              v1::SearchSubjectsResponse* response) override;
+
+  // Ends every change stream (UNAVAILABLE, saying to resume) within a second; new ones are
+  // refused likewise. Called as the server shuts down.
+  void StopStreams() { streams_stopped_ = true; }
+
+  // Runs until the client cancels or the server shuts down.
+  grpc::Status WatchChanges(grpc::ServerContext* context, const v1::WatchChangesRequest* request,
+                            grpc::ServerWriter<v1::WatchChangesResponse>* writer) override;
 
  private:
   template <typename Response, typename Call>
@@ -91,6 +109,7 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   const IdentityDirectory* identities_;
   CallLimiter* limiter_;
   TestClock* test_clock_;
+  std::atomic<bool> streams_stopped_{false};
 };
 
 }  // namespace credit

@@ -101,6 +101,8 @@ CreditServer::~CreditServer() {
 }
 
 void CreditServer::Shutdown(absl::Duration grace) {
+  // Streams never end by themselves: told to stop first, they do not hold the grace period up.
+  if (service_) service_->StopStreams();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
 }
 

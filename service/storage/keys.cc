@@ -23,6 +23,15 @@ std::string Request(absl::string_view identity, absl::string_view request_id) {
 
 std::string Deadline(absl::string_view date, uint64_t id) { return absl::StrCat(date, U64(id)); }
 
+std::string Feedback(uint64_t entry_id, absl::string_view measure_code,
+                     absl::string_view department) {
+  return absl::StrCat(U64(entry_id), measure_code, absl::string_view("\0", 1), department);
+}
+
+std::string Name(absl::string_view folded, absl::string_view code) {
+  return absl::StrCat(folded, absl::string_view("\0", 1), code);
+}
+
 std::string Decision(absl::string_view subject_code, int list, absl::string_view authority,
                      absl::string_view document_number) {
   const uint32_t size = static_cast<uint32_t>(authority.size());

@@ -32,6 +32,13 @@ inline constexpr size_t kDateChars = 10;
 std::string Decision(absl::string_view subject_code, int list, absl::string_view authority,
                      absl::string_view document_number);
 
+// feedback: big-endian entry id + measure code + 0x00 + department (codes never hold 0x00).
+std::string Feedback(uint64_t entry_id, absl::string_view measure_code,
+                     absl::string_view department);
+
+// names: folded name + 0x00 + subject code (folded names hold no 0x00).
+std::string Name(absl::string_view folded, absl::string_view code);
+
 // tree_nodes: one byte level + big-endian index. Stored are the leaves (level 0) and the levels
 // from kUpperTreeLevel up. A node in between covers at most 16 leaves, which lie in one or two
 // data blocks: a proof hashes it from them, so storing it would buy nothing but writes

@@ -24,6 +24,9 @@ constexpr char kTreeLevelsKey[] = "tree_levels_from";
 // Marks the deadline and decision indexes as built from the entries.
 constexpr char kProcedureIndexesKey[] = "procedure_indexes_built";
 
+// Marks the name index as built from the entries.
+constexpr char kNameIndexKey[] = "name_index_built";
+
 // Part of a subject's record gathered by one chunk of the rebuild: entry status parts, the last
 // change, or both. Written by MergeSubjectRecords into what earlier chunks wrote.
 using RecordChunk = std::map<std::string, SubjectRecord, std::less<>>;
@@ -177,6 +180,26 @@ absl::Status BuildProcedureIndexes(Store& store, size_t chunk_bytes, ProcedureIn
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
   RETURN_IF_ERROR(write_chunk());
   batch.Put(store.Handle(Family::kMeta), kProcedureIndexesKey, "1");
+  return store.Write(&batch);
+}
+
+absl::Status BuildNameIndex(Store& store, size_t chunk_bytes, NameRowOf of) {
+  ASSIGN_OR_RETURN(std::optional<std::string> built, store.Get(Family::kMeta, kNameIndexKey));
+  if (built.has_value()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  auto it = store.NewScanIterator(Family::kEntries);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ASSIGN_OR_RETURN(std::optional<NameRow> row,
+                     of(keys::ReadU64(View(it->key())), View(it->value())));
+    if (!row.has_value()) continue;
+    batch.Put(store.Handle(Family::kNames), keys::Name(row->folded, row->code), row->name);
+    if (batch.GetDataSize() >= chunk_bytes) {
+      RETURN_IF_ERROR(store.Write(&batch));
+      batch.Clear();
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading entries"));
+  batch.Put(store.Handle(Family::kMeta), kNameIndexKey, "1");
   return store.Write(&batch);
 }
 

@@ -43,6 +43,20 @@ using ProcedureIndexingOf =
 // entries hold one decision, the first keeps it.
 absl::Status BuildProcedureIndexes(Store& store, size_t chunk_bytes, ProcedureIndexingOf of);
 
+// The name index's row of one stored entry: its subject's folded name, code and name as
+// recorded; nullopt when it has no name to index.
+struct NameRow {
+  std::string folded;
+  std::string code;
+  std::string name;
+};
+using NameRowOf =
+    absl::FunctionRef<absl::StatusOr<std::optional<NameRow>>(uint64_t id, absl::string_view entry)>;
+
+// Builds the name index from the entries when it is not marked as built (folders from before
+// name search), in writes of about `chunk_bytes`.
+absl::Status BuildNameIndex(Store& store, size_t chunk_bytes, NameRowOf of);
+
 // Drops the Merkle nodes a folder holds between the leaves and kLowestStoredUpperTreeLevel
 // (stored by versions that kept every level; nothing reads them), with one range deletion.
 absl::Status DropHashedTreeLevels(Store& store);

@@ -17,9 +17,9 @@ namespace credit {
 namespace {
 
 constexpr const char* kFamilyNames[] = {
-    "default",         "meta",     "entries",   "subject_entries", "changes",
-    "subject_changes", "measures", "requests",  "tree_nodes",      "heads",
-    "queries",         "subjects", "deadlines", "decisions",
+    "default",   "meta",      "entries",    "subject_entries", "changes", "subject_changes",
+    "measures",  "requests",  "tree_nodes", "heads",           "queries", "subjects",
+    "deadlines", "decisions", "feedback",   "names",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 

@@ -43,6 +43,8 @@ enum class Family {
   kSubjects,        // subject code -> its entries in force and last change (subject_record.h)
   kDeadlines,       // due date + entry id -> "": when the procedure next acts on the entry
   kDecisions,       // subject code + list + authority + document number -> entry id (not ended)
+  kFeedback,        // entry id + measure code + 0x00 + department -> credit.registry.v1.Feedback
+  kNames,           // folded subject name + 0x00 + subject code -> the name as recorded
   kCount,
 };
 
@@ -166,6 +168,10 @@ class WriteSet {
   // The decision index (Store::DecisionRow): the entry that holds a decision and has not ended.
   void PutDecision(const Row& row, uint64_t id);
   void RemoveDecision(const Row& row);
+  // A department's feedback on one measure of an entry (Store::FeedbackRow).
+  void PutFeedback(const Row& row, absl::string_view feedback);
+  // The name index: subject `code` was recorded as `name`, which folds to `folded`.
+  void PutName(absl::string_view folded, absl::string_view code, absl::string_view name);
 
  private:
   friend class Store;
@@ -276,6 +282,9 @@ class Store {
   // value is the big-endian id of the entry holding it.
   static Row DecisionRow(absl::string_view subject_code, int list, absl::string_view authority,
                          absl::string_view document_number);
+  // A department's feedback on one measure of an entry (a credit.registry.v1.Feedback).
+  static Row FeedbackRow(uint64_t entry_id, absl::string_view measure_code,
+                         absl::string_view department);
   absl::StatusOr<std::optional<std::string>> GetRow(const Row& row,
                                                     const StoreSnapshot* snapshot = nullptr);
   // The values of `rows`, in order, with one MultiGet per table.
@@ -339,6 +348,16 @@ class Store {
   // returns false.
   absl::Status ScanDeadlines(absl::string_view last_date, const StoreSnapshot* snapshot,
                              absl::FunctionRef<bool(absl::string_view, uint64_t)> visit);
+
+  // Calls `visit(code, name)` for the subjects whose names fold to `folded`, in code order from
+  // `from_code` on, until it returns false.
+  absl::Status ScanNames(absl::string_view folded, absl::string_view from_code,
+                         const StoreSnapshot* snapshot,
+                         absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit);
+
+  // Calls `visit(feedback)` for every feedback row, in entry id order, until it returns false.
+  absl::Status ScanFeedback(const StoreSnapshot* snapshot,
+                            absl::FunctionRef<bool(absl::string_view)> visit);
 
   // Calls `visit(code, measure)` for every measure of the catalogue, in code order.
   absl::Status ScanMeasures(absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);

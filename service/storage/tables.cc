@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "service/storage/keys.h"
@@ -99,6 +100,14 @@ void WriteSet::PutDecision(const Row& row, uint64_t id) {
 
 void WriteSet::RemoveDecision(const Row& row) { sorted_.Delete(Family::kDecisions, RowKey(row)); }
 
+void WriteSet::PutFeedback(const Row& row, absl::string_view feedback) {
+  sorted_.Put(Family::kFeedback, RowKey(row), feedback);
+}
+
+void WriteSet::PutName(absl::string_view folded, absl::string_view code, absl::string_view name) {
+  sorted_.Put(Family::kNames, keys::Name(folded, code), name);
+}
+
 absl::Status Store::Commit(WriteSet* writes) {
   RETURN_IF_ERROR(writes->sorted_.MoveSortedTo(*this, &writes->batch_));
   absl::Status status = Write(&writes->batch_);
@@ -120,6 +129,11 @@ Row Store::DecisionRow(absl::string_view subject_code, int list, absl::string_vi
                        absl::string_view document_number) {
   return MakeRow(Family::kDecisions,
                  keys::Decision(subject_code, list, authority, document_number));
+}
+
+Row Store::FeedbackRow(uint64_t entry_id, absl::string_view measure_code,
+                       absl::string_view department) {
+  return MakeRow(Family::kFeedback, keys::Feedback(entry_id, measure_code, department));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetRow(const Row& row,
@@ -268,6 +282,27 @@ absl::StatusOr<std::optional<std::string>> Store::GetSubjectRecord(absl::string_
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGetSubjectRecords(
     const std::vector<absl::string_view>& subject_codes, const StoreSnapshot* snapshot) {
   return MultiGet(Family::kSubjects, subject_codes, Raw(snapshot));
+}
+
+absl::Status Store::ScanNames(absl::string_view folded, absl::string_view from_code,
+                              const StoreSnapshot* snapshot,
+                              absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit) {
+  const std::string prefix = keys::Name(folded, "");
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kNames, Raw(snapshot));
+  for (it->Seek(keys::Name(folded, from_code)); it->Valid(); it->Next()) {
+    absl::string_view key = View(it->key());
+    if (!absl::StartsWith(key, prefix)) break;
+    if (!visit(key.substr(prefix.size()), View(it->value()))) break;
+  }
+  return FromRocksStatus(it->status(), "reading the name index");
+}
+
+absl::Status Store::ScanFeedback(const StoreSnapshot* snapshot,
+                                 absl::FunctionRef<bool(absl::string_view)> visit) {
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kFeedback, Raw(snapshot));
+  for (it->SeekToFirst(); it->Valid() && visit(View(it->value())); it->Next()) {
+  }
+  return FromRocksStatus(it->status(), "reading the feedback");
 }
 
 absl::Status Store::ScanMeasures(

@@ -105,7 +105,7 @@ TEST(ChangeRecordTest, DecodeRejectsUnknownVersionAndObjectType) {
   std::string object = bytes;
   object[18] = 9;
   EXPECT_EQ(DecodeChangeRecord(object).status().message(),
-            "change record: object type 9, want 1 or 2");
+            "change record: object type 9, want 1, 2 or 3");
 }
 
 }  // namespace

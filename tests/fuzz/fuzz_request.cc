@@ -47,6 +47,7 @@ void Check(const absl::Status& status) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kAlreadyExists:
       return;
     default:
       std::abort();  // DATA_LOSS, INTERNAL, ...: bad input must never reach those
@@ -124,6 +125,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 11: {
       v1::ListQueriesRequest q;
       if (q.ParseFromArray(body, n)) Check(r->ListQueries(q).status());
+      break;
+    }
+    case 12: {
+      v1::RecordFeedbackRequest q;
+      if (q.ParseFromArray(body, n)) Check(r->RecordFeedback(caller, q).status());
+      break;
+    }
+    case 13: {
+      v1::GetStatisticsRequest q;
+      if (q.ParseFromArray(body, n)) Check(r->GetStatistics(q).status());
       break;
     }
     default:

@@ -204,6 +204,32 @@ class PermissionsTest : public ::testing::Test {
       return client.GetCreditStatusAt(r).status();
     }
     if (rpc == "ListQueries") return client.ListQueries({}).status();
+    if (rpc == "RecordFeedback") {
+      v1::RecordFeedbackRequest r;
+      v1::Feedback* f = r.mutable_feedback();
+      f->set_entry_id(ActiveEntry());
+      f->set_measure_code("P-PROCUREMENT");
+      f->set_result(v1::Feedback::APPLIED);
+      f->set_action("取消投标资格");
+      f->set_action_date("2026-01-01");
+      f->set_document_number("财采〔2026〕1号");
+      return client.RecordFeedback(r).status();
+    }
+    if (rpc == "SearchSubjects") {
+      v1::SearchSubjectsRequest r;
+      r.set_name("某某公司");
+      return client.SearchSubjects(r).status();
+    }
+    if (rpc == "WatchChanges") {
+      return client.WatchChanges(
+          0, [](const v1::WatchChangesResponse&) { return false; }, absl::Seconds(30));
+    }
+    if (rpc == "GetStatistics") {
+      v1::GetStatisticsRequest r;
+      r.set_from_date("2026-01-01");
+      r.set_to_date("2026-12-31");
+      return client.GetStatistics(r).status();
+    }
     if (rpc == "CreateBackup") return client.CreateBackup().status();
     if (rpc == "ListBackups") return client.ListBackups().status();
     ADD_FAILURE() << "unknown rpc " << rpc;
@@ -241,6 +267,10 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
       {"ApproveRepair", {"approver"}},
       {"RejectRepair", {"approver"}},
       {"SetTime", {"admin"}},
+      {"RecordFeedback", {"querier"}},
+      {"GetStatistics", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"WatchChanges", {"admin", "recorder", "approver", "querier", "auditor"}},
+      {"SearchSubjects", {"recorder", "approver", "auditor"}},
   };
   return *table;
 }

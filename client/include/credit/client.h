@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "credit/log_verifier.h"
@@ -83,9 +84,14 @@ class Client {
   absl::StatusOr<v1::EntryTransitionResponse> RejectRepair(v1::RejectRepairRequest request);
   // Only on a server started with --test-clock.
   absl::StatusOr<v1::SetTimeResponse> SetTime(const v1::SetTimeRequest& request);
+  // An implementing department's report on one measure of an entry in force.
+  absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(v1::RecordFeedbackRequest request);
 
   // Reads. See proto/credit/registry/v1/registry.proto for each call's edge cases.
   absl::StatusOr<v1::GetEntryResponse> GetEntry(const v1::GetEntryRequest& request);
+  absl::StatusOr<v1::GetStatisticsResponse> GetStatistics(const v1::GetStatisticsRequest& request);
+  absl::StatusOr<v1::SearchSubjectsResponse> SearchSubjects(
+      const v1::SearchSubjectsRequest& request);
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
   absl::StatusOr<v1::GetCreditStatusResponse> GetCreditStatus(
       const v1::GetCreditStatusRequest& request);
@@ -102,6 +108,13 @@ class Client {
   absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
       const v1::GetCreditStatusAtRequest& request);
   absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+  // The change stream from `from_sequence` on (see credit::Follower to check it): calls
+  // `receive` with each message until it returns false (then OK) or the stream fails (its
+  // status: resume from the change after the last one received). No retries; no deadline
+  // unless `deadline` is given (DEADLINE_EXCEEDED then).
+  absl::Status WatchChanges(uint64_t from_sequence,
+                            absl::FunctionRef<bool(const v1::WatchChangesResponse&)> receive,
+                            absl::Duration deadline = absl::InfiniteDuration());
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup();
   absl::StatusOr<v1::ListBackupsResponse> ListBackups();
 

@@ -47,6 +47,28 @@ TEST(LoadConfigTest, TheDevelopmentConfigurationLoads) {
   EXPECT_GE(incentives, 4);
 }
 
+TEST(LoadConfigTest, TheFactsRightIsPerIdentity) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, R"(
+tls: {ca: ca.pem, cert: server.pem, key: server.key}
+identities:
+  court: {department: 市中级人民法院, roles: [querier], facts: true}
+  q: {department: 市财政局, roles: [querier]}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->identities.at("court").can_read_facts);
+  EXPECT_FALSE(config->identities.at("q").can_read_facts);
+  EXPECT_TRUE(MayReadFacts(config->identities.at("court")));
+  EXPECT_FALSE(MayReadFacts(config->identities.at("q")));
+  absl::StatusOr<Config> bad = LoadConfig(Write(dir, R"(
+tls: {ca: ca.pem, cert: server.pem, key: server.key}
+identities:
+  q: {department: 市财政局, roles: [querier], facts: yes}
+)"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("identities.q.facts"));
+}
+
 TEST(LoadConfigTest, TheProcedureDefaultsFollowTheRules) {
   TempDir dir;
   absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));

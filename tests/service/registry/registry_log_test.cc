@@ -495,9 +495,15 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   expected.mutable_subject()->set_name("深圳某某科技有限公司");
   expected.set_list(v1::BLACK);
   expected.set_category("tax");
+  expected.set_severity(v1::GENERAL);
   expected.set_status(v1::REVOKED);
+  expected.set_authority("市税务局");
+  expected.set_decision_date("2026-01-10");
   expected.set_effective_date("2026-01-15");
   expected.set_expiry_date("2028-01-14");
+  expected.set_publicity_start("2026-03-01");
+  expected.set_publicity_end("2027-02-28");
+  expected.set_publication_ended(true);
   expected.add_measure_codes("P-PROCUREMENT");
   expected.add_measure_codes("P-BIDDING");
   expected.set_revision(2);
@@ -514,6 +520,30 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   EXPECT_EQ(whole.entry_after().facts(), "逃避缴纳税款");
   EXPECT_EQ(whole.hash(), reduced.hash());
   EXPECT_EQ(std::string(AsBytes(merkle::LeafHash(whole.record()))), whole.hash());
+}
+
+// One rule for case facts: a FULL status answer, like evidence, carries an entry's facts, basis,
+// documents and actors only to roles that read entries and to identities with the facts right.
+TEST_F(RegistryLogTest, FullStatusCarriesCaseFactsOnlyToThoseWhoMayReadThem) {
+  ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
+  v1::CreditStatus as_querier = StatusFor(kOrgCode, querier_);
+  ASSERT_EQ(as_querier.entries_size(), 1);
+  const v1::Entry& reduced = as_querier.entries(0);
+  EXPECT_EQ(reduced.facts(), "");
+  EXPECT_EQ(reduced.legal_basis(), "");
+  EXPECT_EQ(reduced.document_number(), "");
+  EXPECT_FALSE(reduced.has_recorded_by());
+  EXPECT_EQ(reduced.authority(), "市税务局");
+  EXPECT_EQ(reduced.status(), v1::ACTIVE);
+  EXPECT_EQ(reduced.measure_codes_size(), 2);
+  // The measure texts are for every role: they say what to do.
+  ASSERT_EQ(as_querier.measures_size(), 1);
+  EXPECT_EQ(as_querier.measures(0).measure().legal_basis(), "basis of P-PROCUREMENT");
+
+  Caller court = querier_;
+  court.can_read_facts = true;
+  EXPECT_EQ(StatusFor(kOrgCode, court).entries(0).facts(), "逃避缴纳税款");
+  EXPECT_EQ(StatusFor(kOrgCode, auditor_).entries(0).document_number(), "深税〔2026〕12号");
 }
 
 // A folder written before records had a nonce (format version 1) goes on with version 2: both
