@@ -2,14 +2,19 @@
 // another width, script or spacing finds the subject: full-width forms folded to half-width,
 // traditional characters to simplified (OpenCC's t2s, from Debian's libopencc), ASCII letters
 // to lower case, and white space and punctuation (ASCII, CJK and full-width) dropped. E.g.
-// "深圳市 某某（科技）有限公司" and "深圳市某某科技有限公司" fold alike, and so do "臺灣" and "台湾".
-// Folding costs ~5 µs a name. Thread-safe: OpenCC's converter is immutable once loaded, and its
+// "深圳市 某某（科技）有限公司" and "深圳市某某科技有限公司" fold alike, and so do "臺灣" and
+// "台湾". OpenCC costs ~5 µs a name, so only names holding a character it maps on its own (found
+// for the whole Basic Multilingual Plane when the folder opens) or one beyond that plane are passed
+// to it: a name of simplified characters folds without it. (A name of characters that are each
+// unchanged but form a traditional phrase OpenCC would rewrite, such as 乾燥, stays as it is.)
+// Thread-safe: OpenCC's converter is immutable once loaded, and its
 // maintainers state it may be shared by threads (BYVoid/OpenCC issue 231, with a unit test).
 #ifndef CREDIT_SERVICE_SEARCH_NAME_FOLDER_H_
 #define CREDIT_SERVICE_SEARCH_NAME_FOLDER_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -30,8 +35,10 @@ class NameFolder {
   std::string Fold(absl::string_view name) const;
 
  private:
-  explicit NameFolder(void* t2s) : t2s_(t2s) {}
+  explicit NameFolder(void* t2s) : t2s_(t2s), converted_(0x10000, false) {}
   void* t2s_;  // opencc_t
+  // Whether OpenCC maps the BMP code point, alone, to something else.
+  std::vector<bool> converted_;
 };
 
 }  // namespace credit

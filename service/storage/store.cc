@@ -94,11 +94,14 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   // subject reads one place per sorted run either way.
   rocksdb::BlockBasedTableOptions scanned_table = table;
   scanned_table.filter_policy.reset();
-  for (Family scanned : {Family::kSubjectEntries, Family::kSubjectChanges, Family::kQueries}) {
+  for (Family scanned :
+       {Family::kSubjectEntries, Family::kSubjectChanges, Family::kQueries, Family::kNames}) {
     families[static_cast<size_t>(scanned)].options.table_factory.reset(
         rocksdb::NewBlockBasedTableFactory(scanned_table));
   }
-  for (Family index : {Family::kSubjectEntries, Family::kSubjectChanges}) {
+  // The name index likewise: keyed by folded names, as random as subject codes, and only ever
+  // read by prefix (one name's subjects).
+  for (Family index : {Family::kSubjectEntries, Family::kSubjectChanges, Family::kNames}) {
     compact_universally(index);
   }
   // The decision index is keyed by subject code, as randomly as the subject indexes, and read by
