@@ -203,7 +203,7 @@ void BM_QueryRecordChain(benchmark::State& state) {
   Hash256 previous{};
   uint64_t sequence = 1000000;
   for (auto _ : state) {
-    QueryRecordPieces record(sequence++, body, previous);
+    QueryRecordPieces record(sequence++, body, previous, /*unmasked=*/false);
     previous = record.Hash();
   }
   benchmark::DoNotOptimize(previous);

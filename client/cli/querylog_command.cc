@@ -75,11 +75,12 @@ int List(Context& context, const std::vector<std::string>& rest) {
     PrintJson(all);
     return 0;
   }
-  Table table({"SEQ", "TIME", "ACTOR", "DEPARTMENT", "RPC", "SUBJECTS", "PURPOSE", "HASH"});
+  Table table(
+      {"SEQ", "TIME", "ACTOR", "DEPARTMENT", "RPC", "SUBJECTS", "UNMASKED", "PURPOSE", "HASH"});
   for (const v1::QueryRecord& q : all.queries()) {
     table.AddRow({absl::StrCat(q.sequence()), google::protobuf::util::TimeUtil::ToString(q.time()),
                   q.actor().identity(), q.actor().department(), q.rpc(),
-                  absl::StrCat(q.subject_hashes_size()), q.purpose(),
+                  absl::StrCat(q.subject_hashes_size()), q.unmasked() ? "yes" : "-", q.purpose(),
                   ToHex(q.hash()).substr(0, 16)});
   }
   table.Print();

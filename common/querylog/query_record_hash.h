@@ -19,16 +19,18 @@ Hash256 QueryRecordHash(const registry::v1::QueryRecord& record);
 // A record put together from the part its answer's handler serialised and the two fields only
 // the log's writer knows, so that the writer chains records without parsing or serialising them
 // again. `body` is a QueryRecord holding fields 2 to 6 (time to subject_hashes) serialised
-// deterministically; the record is that plus `sequence` (field 1) and `previous_hash` (field 7).
-// Deterministic serialisation writes fields in the order of their numbers, so the sequence's
-// bytes, the body's and the previous hash's, one after the other, are exactly the whole record's
-// serialisation, and their hash is QueryRecordHash's. `body` must outlive this.
+// deterministically; the record is that plus `sequence` (field 1), `previous_hash` (field 7) and
+// `unmasked` (field 9, when true). Deterministic serialisation writes fields in the order of
+// their numbers, so the sequence's bytes, the body's, the previous hash's and the flag's, one
+// after the other, are exactly the whole record's serialisation, and their hash is
+// QueryRecordHash's. `body` must outlive this.
 class QueryRecordPieces {
  public:
-  QueryRecordPieces(uint64_t sequence, absl::string_view body, const Hash256& previous_hash);
+  QueryRecordPieces(uint64_t sequence, absl::string_view body, const Hash256& previous_hash,
+                    bool unmasked);
 
-  // The record's bytes, in three pieces.
-  std::array<absl::string_view, 3> Bytes() const;
+  // The record's bytes, in four pieces (the last empty unless unmasked).
+  std::array<absl::string_view, 4> Bytes() const;
   // QueryRecordHash of the record.
   Hash256 Hash() const;
 
@@ -37,6 +39,7 @@ class QueryRecordPieces {
   size_t sequence_size_ = 0;
   absl::string_view body_;
   char previous_hash_[34];  // the tag, the length (32) and the hash
+  bool unmasked_;
 };
 
 }  // namespace credit

@@ -18,6 +18,7 @@
 
 namespace credit {
 
+using registry_internal::Distinct;
 using registry_internal::PositionAsU64;
 
 namespace {
@@ -51,6 +52,7 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
   v1::ListChangesResponse response;
   PageLimits limits(page_size);
   absl::Status status;
+  std::vector<std::string> codes;  // the subjects of the changes taken
   // Takes change `sequence` (its bytes when the scan has them) into the page; false when the
   // page ends.
   auto take = [&](uint64_t sequence, std::optional<absl::string_view> stored) {
@@ -78,12 +80,16 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
         micros < start_micros || micros >= end_micros) {
       return true;
     }
+    std::vector<std::string> named;  // before masking: the query log hashes them
+    if (change->has_entry_after()) named.push_back(change->entry_after().subject().code());
+    if (change->has_entry_before()) named.push_back(change->entry_before().subject().code());
     RedactChange(caller, &*change);
     if (!limits.Fits(response.changes_size(), change->ByteSizeLong())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(sequence)));
       return false;
     }
     *response.add_changes() = *std::move(change);
+    for (std::string& code : named) codes.push_back(std::move(code));
     return true;
   };
   RETURN_IF_ERROR(
@@ -95,6 +101,8 @@ absl::StatusOr<v1::ListChangesResponse> Registry::ListChanges(
               return take(sequence, std::nullopt);
             }));
   RETURN_IF_ERROR(status);
+  std::vector<absl::string_view> seen = Distinct(codes);
+  query_log_->Append(caller, "ListChanges", "", seen, ShowsPersonInClear(caller, seen));
   return response;
 }
 

@@ -93,6 +93,7 @@ absl::Status InEntry(absl::Status status) {
 
 using registry_internal::CopyInputFields;
 using registry_internal::DecisionRowOf;
+using registry_internal::Distinct;
 using registry_internal::InPlace;
 using registry_internal::NoSuchEntry;
 using registry_internal::ParseEntry;
@@ -397,7 +398,8 @@ absl::StatusOr<v1::GetEntryResponse> Registry::GetEntry(const Caller& caller,
   FillDefaults(&*entry);
   *response.mutable_entry() = *std::move(entry);
   // Reading an entry names its subject: a lookup like a status answer, traced the same way.
-  query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()});
+  query_log_->Append(caller, "GetEntry", "", {response.entry().subject().code()},
+                     ShowsPersonInClear(caller, {response.entry().subject().code()}));
   RedactEntry(caller, response.mutable_entry());
   return response;
 }
@@ -415,6 +417,7 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
   v1::ListEntriesResponse response;
   PageLimits limits(page_size);
   absl::Status status;
+  std::vector<std::string> codes;  // the subjects of the entries taken
   // Takes entry `id` (its bytes when the scan has them) into the page; false when the page ends.
   auto take = [&](uint64_t id, std::optional<absl::string_view> stored) {
     if (!limits.Examine(response.entries_size())) {
@@ -441,12 +444,14 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
       return true;
     }
     FillDefaults(&*entry);
+    std::string code = entry->subject().code();  // before masking: the query log hashes it
     RedactEntry(caller, &*entry);
     if (!limits.Fits(response.entries_size(), entry->ByteSizeLong())) {
       response.set_next_page_token(page_tokens_->Encode(fingerprint, BigEndian64(id)));
       return false;
     }
     *response.add_entries() = *std::move(entry);
+    codes.push_back(std::move(code));
     return true;
   };
   // By subject: walk that subject's index; otherwise all entries in id order.
@@ -458,9 +463,12 @@ absl::StatusOr<v1::ListEntriesResponse> Registry::ListEntries(
                                         subject, next_id, snapshot.get(),
                                         [&](uint64_t id) { return take(id, std::nullopt); }));
   RETURN_IF_ERROR(status);
-  // Listing by subject is a lookup of that subject: traced like a status answer, so that guessing
-  // codes through it leaves the same trail.
-  if (!subject.empty()) query_log_->Append(caller, "ListEntries", "", {subject});
+  // Every page is traced under the subjects it shows (and a listing by subject under that
+  // subject even when it has no entries), so that reading entries leaves the trail a status
+  // answer leaves.
+  if (!subject.empty() && codes.empty()) codes.push_back(subject);
+  std::vector<absl::string_view> seen = Distinct(codes);
+  query_log_->Append(caller, "ListEntries", "", seen, ShowsPersonInClear(caller, seen));
   return response;
 }
 

@@ -30,6 +30,14 @@ void RedactSubject(const Caller& caller, v1::Subject* subject) {
   }
 }
 
+bool ShowsPersonInClear(const Caller& caller, const std::vector<absl::string_view>& codes) {
+  if (!caller.can_unmask) return false;
+  for (absl::string_view code : codes) {
+    if (ValidateResidentId(code, "code").ok()) return true;
+  }
+  return false;
+}
+
 void RedactEntry(const Caller& caller, v1::Entry* entry) {
   if (entry->has_subject()) RedactSubject(caller, entry->mutable_subject());
 }

@@ -4,6 +4,7 @@
 #define CREDIT_SERVICE_REGISTRY_PRESENTATION_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,6 +18,10 @@ namespace v1 = ::credit::registry::v1;
 // Masks the code of a PERSON subject unless the caller may unmask.
 void RedactSubject(const Caller& caller, v1::Subject* subject);
 void RedactEntry(const Caller& caller, v1::Entry* entry);
+// Whether an answer naming `codes` shows `caller` a natural person's ID number in clear: the
+// caller may unmask and one of the codes is a resident ID number (the query log's `unmasked`).
+bool ShowsPersonInClear(const Caller& caller, const std::vector<absl::string_view>& codes);
+
 // Masks the change's entries and, when they concern a person, drops the record bytes (which hold
 // the ID number in clear) unless the caller may unmask.
 void RedactChange(const Caller& caller, v1::Change* change);

@@ -68,7 +68,7 @@ std::string QueryLog::SubjectHash(absl::string_view code) const {
 }
 
 void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
-                      const std::vector<absl::string_view>& subject_codes) {
+                      const std::vector<absl::string_view>& subject_codes, bool unmasked) {
   // Each answering thread fills a message of its own, over and over: cleared, it keeps its
   // strings and submessages, so only the serialised bytes are allocated.
   thread_local v1::QueryRecord record;
@@ -87,7 +87,7 @@ void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_
   bool first;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(body));
+    queue_.push_back({std::move(body), unmasked});
     ++queued_;
     first = queue_.size() == 1;
   }
@@ -109,18 +109,17 @@ void QueryLog::Run() {
     if (queue_.empty()) return;  // stopping, nothing left
     // The records queued meanwhile share this record's synced write.
     wake_.wait_for(lock, kGatherWindow, [&] { return stop_; });
-    std::vector<std::string> batch_records(std::make_move_iterator(queue_.begin()),
-                                           std::make_move_iterator(queue_.end()));
+    std::vector<Queued> batch_records(std::make_move_iterator(queue_.begin()),
+                                      std::make_move_iterator(queue_.end()));
     queue_.clear();
     lock.unlock();
 
     QueryBatch batch = store_->NewQueryBatch();
     uint64_t sequence = next_sequence_;
     Hash256 previous = last_hash_;
-    for (const std::string& body : batch_records) {
-      QueryRecordPieces record(sequence, body, previous);
-      auto [head, middle, tail] = record.Bytes();
-      batch.Add(sequence, head, middle, tail);
+    for (const Queued& queued : batch_records) {
+      QueryRecordPieces record(sequence, queued.body, previous, queued.unmasked);
+      batch.Add(sequence, record.Bytes());
       previous = record.Hash();
       ++sequence;
     }

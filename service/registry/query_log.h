@@ -44,9 +44,10 @@ class QueryLog {
   // Writes what is queued, then stops the writer.
   ~QueryLog();
 
-  // Queues one record; returns at once.
+  // Queues one record; returns at once. `unmasked`: the answer showed a person's ID number in
+  // clear (ShowsPersonInClear).
   void Append(const Caller& caller, absl::string_view rpc, absl::string_view purpose,
-              const std::vector<absl::string_view>& subject_codes);
+              const std::vector<absl::string_view>& subject_codes, bool unmasked = false);
 
   // Blocks until every record queued before the call is durable; the last write error if one
   // failed (the records stay queued and are retried).
@@ -73,8 +74,12 @@ class QueryLog {
   std::condition_variable wake_;     // the writer waits on it for work
   std::condition_variable written_;  // Flush() waits on it
   // Each record's fields 2 to 6, serialised (QueryRecordPieces' body): one allocation per record,
-  // handed from the answering thread to the writer.
-  std::deque<std::string> queue_;
+  // handed from the answering thread to the writer; and its unmasked flag.
+  struct Queued {
+    std::string body;
+    bool unmasked = false;
+  };
+  std::deque<Queued> queue_;
   uint64_t queued_ = 0;   // records ever queued
   uint64_t durable_ = 0;  // records ever written
   absl::Status last_error_;

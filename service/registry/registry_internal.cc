@@ -1,5 +1,6 @@
 #include "service/registry/registry_internal.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/encoding/big_endian.h"
 #include "common/listing/in_force.h"
@@ -174,6 +175,15 @@ absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position) {
   if (position.empty()) return 0;
   if (position.size() != 8) return absl::InvalidArgumentError("page_token: malformed");
   return ReadBigEndian64(position);
+}
+
+std::vector<absl::string_view> Distinct(const std::vector<std::string>& items) {
+  std::vector<absl::string_view> distinct;
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const std::string& item : items) {
+    if (seen.insert(item).second) distinct.push_back(item);
+  }
+  return distinct;
 }
 
 }  // namespace credit::registry_internal

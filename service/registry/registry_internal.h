@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
@@ -56,6 +57,8 @@ struct StatusPartView {
 absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView* part);
 bool InForce(const StatusPartView& part, absl::string_view date);
 absl::Status NoSuchEntry(uint64_t id);
+// The distinct strings of `items`, in the order they first appear (views into `items`).
+std::vector<absl::string_view> Distinct(const std::vector<std::string>& items);
 // A page-token position holding a big-endian integer (empty: 0).
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position);
 

@@ -37,7 +37,7 @@ absl::StatusOr<v1::SearchSubjectsResponse> Registry::SearchSubjects(
         return true;
       }));
   found.assign(codes.begin(), codes.end());
-  query_log_->Append(caller, "SearchSubjects", "", found);
+  query_log_->Append(caller, "SearchSubjects", "", found, ShowsPersonInClear(caller, found));
   for (v1::Subject& subject : *response.mutable_subjects()) RedactSubject(caller, &subject);
   return response;
 }

@@ -194,7 +194,8 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
                                view->snapshot.get(), Today(), {&status, 1}, {&last_change, 1}));
   if (last_change.has_value()) response.set_change_sequence(*last_change);
   *response.mutable_tree_head() = view->head;
-  query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code});
+  query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code},
+                     ShowsPersonInClear(caller, {code}));
   return response;
 }
 
@@ -236,7 +237,8 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
                                view->snapshot.get(), Today(), answers,
                                absl::MakeSpan(last_changes)));
   *response.mutable_tree_head() = view->head;
-  query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes);
+  query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes,
+                     ShowsPersonInClear(caller, valid_codes));
   return response;
 }
 
@@ -328,7 +330,8 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
   BuildStatus(caller, kind, request.subject_code(), std::move(entries), date,
               response.mutable_status());
   ASSIGN_OR_RETURN(*response.mutable_tree_head(), log_->HeadAt(size, *view));
-  query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()});
+  query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()},
+                     ShowsPersonInClear(caller, {request.subject_code()}));
   return response;
 }
 

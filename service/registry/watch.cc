@@ -33,7 +33,8 @@ absl::Status Registry::WatchChanges(const Caller& caller, const v1::WatchChanges
       ASSIGN_OR_RETURN(*batch.mutable_start_head(), log_->HeadAt(next, *view));
     }
   }
-  query_log_->Append(caller, "WatchChanges", "", {});
+  // The stream carries persons' numbers in clear to a caller who may unmask.
+  query_log_->Append(caller, "WatchChanges", "", {}, caller.can_unmask);
   const bool whole = MayReadFacts(caller);
   while (!stopped()) {
     std::shared_ptr<const ReadView> view = CurrentView();

@@ -8,6 +8,7 @@
 #ifndef CREDIT_SERVICE_STORAGE_STORE_H_
 #define CREDIT_SERVICE_STORAGE_STORE_H_
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -99,8 +100,7 @@ class SortedWrites {
 // copies nothing. Not thread-safe.
 class QueryBatch {
  public:
-  void Add(uint64_t sequence, absl::string_view head, absl::string_view middle,
-           absl::string_view tail);
+  void Add(uint64_t sequence, const std::array<absl::string_view, 4>& pieces);
 
  private:
   friend class Store;

@@ -314,12 +314,12 @@ absl::Status Store::ScanMeasures(
 
 // ---- the query log ----
 
-void QueryBatch::Add(uint64_t sequence, absl::string_view head, absl::string_view middle,
-                     absl::string_view tail) {
+void QueryBatch::Add(uint64_t sequence, const std::array<absl::string_view, 4>& pieces) {
   std::string key = keys::U64(sequence);
   rocksdb::Slice key_slice(key);
-  rocksdb::Slice value[] = {ToSlice(head), ToSlice(middle), ToSlice(tail)};
-  batch_.Put(family_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value, 3));
+  rocksdb::Slice value[] = {ToSlice(pieces[0]), ToSlice(pieces[1]), ToSlice(pieces[2]),
+                            ToSlice(pieces[3])};
+  batch_.Put(family_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value, 4));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::LastQuery() {

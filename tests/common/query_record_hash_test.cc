@@ -29,8 +29,8 @@ v1::QueryRecord Body(int subjects) {
 }
 
 std::string Joined(const QueryRecordPieces& pieces) {
-  auto [a, b, c] = pieces.Bytes();
-  return std::string(a) + std::string(b) + std::string(c);
+  auto [a, b, c, d] = pieces.Bytes();
+  return std::string(a) + std::string(b) + std::string(c) + std::string(d);
 }
 
 TEST(QueryRecordPiecesTest, AreTheWholeRecordsBytesAndHash) {
@@ -44,9 +44,14 @@ TEST(QueryRecordPiecesTest, AreTheWholeRecordsBytesAndHash) {
       whole.set_sequence(sequence);
       whole.set_previous_hash(std::string(AsBytes(previous)));
 
-      QueryRecordPieces pieces(sequence, body, previous);
+      QueryRecordPieces pieces(sequence, body, previous, false);
       EXPECT_EQ(Joined(pieces), SerializeDeterministic(whole));
       EXPECT_EQ(pieces.Hash(), QueryRecordHash(whole));
+      whole.set_unmasked(true);
+      QueryRecordPieces unmasked(sequence, body, previous, true);
+      EXPECT_EQ(Joined(unmasked), SerializeDeterministic(whole));
+      EXPECT_EQ(unmasked.Hash(), QueryRecordHash(whole));
+      whole.clear_unmasked();
       v1::QueryRecord parsed;
       ASSERT_TRUE(parsed.ParseFromString(Joined(pieces)));
       EXPECT_EQ(parsed.sequence(), sequence);
@@ -58,10 +63,10 @@ TEST(QueryRecordPiecesTest, AreTheWholeRecordsBytesAndHash) {
 
 TEST(QueryRecordPiecesTest, SequenceZeroIsLeftOutLikeProtobufDoes) {
   Hash256 previous{};
-  QueryRecordPieces pieces(0, "", previous);
+  QueryRecordPieces pieces(0, "", previous, false);
   std::string expected = std::string("\x3a\x20", 2) + std::string(32, '\0');
   EXPECT_EQ(Joined(pieces), expected);
-  QueryRecordPieces one(1, "", previous);
+  QueryRecordPieces one(1, "", previous, false);
   EXPECT_EQ(Joined(one), std::string("\x08\x01", 2) + expected);
 }
 

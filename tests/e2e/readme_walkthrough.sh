@@ -52,7 +52,7 @@ grep -A1 "measures your department must apply:" after-repair.txt | tail -1 | gre
 expect out.txt "creditd   system        notice_ended    entry 1  notice period ended"
 expect out.txt "approver  市中小企业局  entry_repaired  entry 1  已纠正失信行为、履行义务并公开承诺"
 expect out.txt '"operation": "ENTRY_RECORDED"'
-expect out.txt "GetCreditStatus  1         政府采购资格审查 项目 2026-031"
+expect out.txt "GetCreditStatus  1         -         政府采购资格审查 项目 2026-031"
 expect out.txt "as recorded in the first 16 changes"
 expect out.txt "from 1 change record(s): signature and inclusion proofs verified, the status recomputed from them"
 expect out.txt "verified 18 changes: every record hash, the hash chain, and the root"

@@ -241,8 +241,10 @@ TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_EQ(log.exit_code, 0) << log.err;
-  EXPECT_THAT(log.out,
-              HasSubstr("querier  市财政局    GetCreditStatus  1         政府采购 项目 2026-031"));
+  EXPECT_THAT(
+      log.out,
+      HasSubstr(
+          "querier  市财政局    GetCreditStatus  1         -         政府采购 项目 2026-031"));
   CommandResult denied = Ctl("querier", {"querylog", "list"});
   EXPECT_EQ(denied.exit_code, 17);
   CommandResult verified = Ctl("auditor", {"querylog", "verify"});

@@ -703,42 +703,47 @@ TEST_F(RegistryLogTest, ListPagesEndBeforeTheirBytesOutgrowAClient) {
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(registry_->BatchGetCreditStatus(querier_, batch).ok());
   ASSERT_TRUE(registry_->FlushQueryLog().ok());
 
-  // Walks every page of a list; returns how many items there were and the largest page's bytes.
+  // Walks every page of a list; returns how many items there were, the largest page's bytes and
+  // how many pages.
   auto walk = [](auto list, auto& request, auto count) {
-    size_t items = 0, largest = 0;
-    for (int pages = 0; pages < 100; ++pages) {
+    size_t items = 0, largest = 0, pages = 0;
+    while (pages < 100) {
       auto page = list(request);
       EXPECT_TRUE(page.ok()) << page.status();
       if (!page.ok()) break;
+      ++pages;
       items += count(*page);
       largest = std::max(largest, page->ByteSizeLong());
       if (page->next_page_token().empty()) break;
       request.set_page_token(page->next_page_token());
     }
-    return std::make_pair(items, largest);
+    return std::make_tuple(items, largest, pages);
   };
   constexpr size_t kLimit = (1 << 20) + 64 * 1024;  // the cap and one item's worth
   v1::ListChangesRequest changes;
   changes.set_page_size(1000);
-  auto [change_count, change_bytes] =
+  auto [change_count, change_bytes, change_pages] =
       walk([&](auto& r) { return registry_->ListChanges(auditor_, r); }, changes,
            [](const v1::ListChangesResponse& p) { return p.changes_size(); });
   EXPECT_EQ(change_count, static_cast<size_t>(kSeeded + 200));
   EXPECT_LT(change_bytes, kLimit);
   v1::ListEntriesRequest entries;
   entries.set_page_size(1000);
-  auto [entry_count, entry_bytes] =
+  auto [entry_count, entry_bytes, entry_pages] =
       walk([&](auto& r) { return registry_->ListEntries(auditor_, r); }, entries,
            [](const v1::ListEntriesResponse& p) { return p.entries_size(); });
   EXPECT_EQ(entry_count, 200u);
   EXPECT_LT(entry_bytes, kLimit);
   EXPECT_GT(entry_bytes, size_t{900} << 10);  // the cap, not the count, ended the pages
+  // Each page of changes and of entries left a query record too.
+  ASSERT_TRUE(registry_->FlushQueryLog().ok());
   v1::ListQueriesRequest queries;
   queries.set_page_size(1000);
-  auto [query_count, query_bytes] =
+  auto [query_count, query_bytes, query_pages] =
       walk([&](auto& r) { return registry_->ListQueries(r); }, queries,
            [](const v1::ListQueriesResponse& p) { return p.queries_size(); });
-  EXPECT_EQ(query_count, 40u);
+  EXPECT_EQ(query_count, 40u + change_pages + entry_pages);
+  EXPECT_GT(query_pages, 1u);
   EXPECT_LT(query_bytes, kLimit);
 }
 
@@ -777,9 +782,9 @@ TEST_F(RegistryLogTest, EveryStatusAnswerLeavesAChainedQueryRecord) {
   EXPECT_EQ(person->queries(0).actor().identity(), "builder");
 }
 
-// Reading entries by subject is a lookup of that subject: GetEntry and ListEntries by subject
-// code are traced like status answers; a listing without a subject names nobody and is not.
-TEST_F(RegistryLogTest, ReadingEntriesBySubjectLeavesAQueryRecord) {
+// Reading entries is a lookup of their subjects: GetEntry, every page of ListEntries and of
+// ListChanges are traced like status answers, with whether a person's number was shown in clear.
+TEST_F(RegistryLogTest, ReadingEntriesLeavesAQueryRecordUnderTheirSubjects) {
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
   v1::GetEntryRequest get;
   get.set_entry_id(1);
@@ -788,23 +793,34 @@ TEST_F(RegistryLogTest, ReadingEntriesBySubjectLeavesAQueryRecord) {
   by_subject.set_subject_code(kPersonCode);
   ASSERT_TRUE(registry_->ListEntries(masked_auditor_, by_subject).ok());
   ASSERT_TRUE(registry_->ListEntries(masked_auditor_, v1::ListEntriesRequest()).ok());
+  ASSERT_TRUE(registry_->ListChanges(masked_auditor_, v1::ListChangesRequest()).ok());
+  ASSERT_TRUE(registry_->GetEntry(auditor_, get).ok());  // who may unmask
   ASSERT_TRUE(registry_->FlushQueryLog().ok());
 
   v1::ListQueriesRequest request;
   request.set_subject_code(kPersonCode);
   absl::StatusOr<v1::ListQueriesResponse> queries = registry_->ListQueries(request);
   ASSERT_TRUE(queries.ok());
-  ASSERT_EQ(queries->queries_size(), 2);
+  ASSERT_EQ(queries->queries_size(), 5);
   EXPECT_EQ(queries->queries(0).rpc(), "GetEntry");
   EXPECT_EQ(queries->queries(1).rpc(), "ListEntries");
-  for (const v1::QueryRecord& q : queries->queries()) {
+  EXPECT_EQ(queries->queries(2).rpc(), "ListEntries");
+  EXPECT_EQ(queries->queries(3).rpc(), "ListChanges");
+  EXPECT_EQ(queries->queries(4).rpc(), "GetEntry");
+  for (int i = 0; i < 4; ++i) {
+    const v1::QueryRecord& q = queries->queries(i);
     EXPECT_EQ(q.actor().identity(), "auditor-b");
     EXPECT_EQ(q.purpose(), "");
-    ASSERT_EQ(q.subject_hashes_size(), 1);
+    EXPECT_EQ(q.subject_hashes_size(), 1);
+    EXPECT_FALSE(q.unmasked());
   }
-  absl::StatusOr<v1::ListQueriesResponse> all = registry_->ListQueries({});
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->queries_size(), 2);
+  EXPECT_EQ(queries->queries(4).actor().identity(), "auditor");
+  EXPECT_TRUE(queries->queries(4).unmasked());
+  // The flag is part of the hashed record: the chain verifies with it.
+  registry_.reset();
+  absl::StatusOr<VerifyReport> verified = Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->queries, 5u);
 }
 
 TEST_F(RegistryLogTest, TheQueryLogChainContinuesAfterRestart) {

@@ -166,10 +166,10 @@ TEST_F(TablesTest, ASnapshotDoesNotSeeLaterCommits) {
 
 TEST_F(TablesTest, QueryRecordsAreAppendedInPiecesAndScannedInOrder) {
   QueryBatch batch = store_->NewQueryBatch();
-  batch.Add(0, "a", "b", "c");
-  batch.Add(1, "d", "", "e");
+  batch.Add(0, {"a", "b", "c", ""});
+  batch.Add(1, {"d", "", "e", "f"});
   ASSERT_TRUE(store_->WriteQueries(&batch).ok());
-  EXPECT_EQ(**store_->LastQuery(), "de");
+  EXPECT_EQ(**store_->LastQuery(), "def");
   std::vector<std::string> seen;
   ASSERT_TRUE(store_
                   ->ScanQueries(0,
@@ -178,7 +178,7 @@ TEST_F(TablesTest, QueryRecordsAreAppendedInPiecesAndScannedInOrder) {
                                   return true;
                                 })
                   .ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"0:abc", "1:de"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"0:abc", "1:def"}));
 }
 
 }  // namespace
