@@ -55,7 +55,10 @@ expect out.txt '"operation": "ENTRY_RECORDED"'
 expect out.txt "GetCreditStatus  1         -         政府采购资格审查 项目 2026-031"
 expect out.txt "as recorded in the first 16 changes"
 expect out.txt "from 1 change record(s): signature and inclusion proofs verified, the status recomputed from them"
-expect out.txt "verified 18 changes: every record hash, the hash chain, and the root"
+expect out.txt "verified 19 changes: every record hash, the hash chain, and the root"
+expect out.txt "1      P-PROCUREMENT  市财政局    applied"
+expect out.txt "91440300MA5FXXXX0U  org   深圳某某科技有限公司"
+expect out.txt "市财政局,2,1,0.5000,0"
 if grep -q "P-BIDDING      punishment" out.txt; then echo "querier was shown P-BIDDING"; fail=1; fi
 [ $fail = 0 ] || { echo "--- output"; cat out.txt err.txt; exit 1; }
 echo "README walk-through: 1 passed, 0 failed"
