@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "credit/follower.h"
 #include "tests/support/test_server.h"
@@ -127,8 +129,17 @@ TEST_F(WatchTest, QueriersGetTheStatusLevelAndTheStartIsInTheQueryLog) {
   EXPECT_EQ(last.entry_after().subject().code(), "91440300MA5FXXXX0U");
   EXPECT_EQ(last.entry_after().measure_codes_size(), 0);
   EXPECT_EQ(last.entry_after().status(), v1::ACTIVE);
-  absl::StatusOr<v1::ListQueriesResponse> queries = server_.ClientAs("auditor")->ListQueries({});
-  ASSERT_TRUE(queries.ok()) << queries.status();
+  // The query log is written in the background: look until the stream's record shows (bounded).
+  absl::StatusOr<v1::ListQueriesResponse> queries;
+  for (int i = 0; i < 50; ++i) {
+    queries = server_.ClientAs("auditor")->ListQueries({});
+    ASSERT_TRUE(queries.ok()) << queries.status();
+    if (queries->queries_size() > 0 &&
+        queries->queries(queries->queries_size() - 1).rpc() == "WatchChanges") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   ASSERT_GT(queries->queries_size(), 0);
   EXPECT_EQ(queries->queries(queries->queries_size() - 1).rpc(), "WatchChanges");
   EXPECT_EQ(queries->queries(queries->queries_size() - 1).actor().identity(), "querier");
