@@ -1,5 +1,7 @@
 #include "service/registry/presentation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
 #include "common/status/status_macros.h"
@@ -36,6 +38,10 @@ bool ShowsPersonInClear(const Caller& caller, const std::vector<absl::string_vie
     if (ValidateResidentId(code, "code").ok()) return true;
   }
   return false;
+}
+
+bool ShowsPersonInClear(const Caller& caller, absl::Span<const v1::SubjectKind> kinds) {
+  return caller.can_unmask && std::find(kinds.begin(), kinds.end(), v1::PERSON) != kinds.end();
 }
 
 void RedactEntry(const Caller& caller, v1::Entry* entry) {

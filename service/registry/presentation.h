@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "credit/registry/v1/resources.pb.h"
 #include "service/auth/caller.h"
 
@@ -21,6 +22,9 @@ void RedactEntry(const Caller& caller, v1::Entry* entry);
 // Whether an answer naming `codes` shows `caller` a natural person's ID number in clear: the
 // caller may unmask and one of the codes is a resident ID number (the query log's `unmasked`).
 bool ShowsPersonInClear(const Caller& caller, const std::vector<absl::string_view>& codes);
+// The same for answers whose subjects' kinds are known already (status lookups: no code is
+// classified again on that path).
+bool ShowsPersonInClear(const Caller& caller, absl::Span<const v1::SubjectKind> kinds);
 
 // Masks the change's entries and, when they concern a person, drops the record bytes (which hold
 // the ID number in clear) unless the caller may unmask.

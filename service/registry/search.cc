@@ -20,7 +20,6 @@ absl::StatusOr<v1::SearchSubjectsResponse> Registry::SearchSubjects(
   ASSIGN_OR_RETURN(std::string from_code, page_tokens_->Decode(request.page_token(), fingerprint));
   std::shared_ptr<const ReadView> view = CurrentView();
   v1::SearchSubjectsResponse response;
-  std::vector<absl::string_view> found;
   std::vector<std::string> codes;
   RETURN_IF_ERROR(store_->ScanNames(
       folded, from_code, view->snapshot.get(), [&](absl::string_view code, absl::string_view name) {
@@ -36,7 +35,7 @@ absl::StatusOr<v1::SearchSubjectsResponse> Registry::SearchSubjects(
         codes.emplace_back(code);
         return true;
       }));
-  found.assign(codes.begin(), codes.end());
+  const std::vector<absl::string_view> found(codes.begin(), codes.end());
   query_log_->Append(caller, "SearchSubjects", "", found, ShowsPersonInClear(caller, found));
   for (v1::Subject& subject : *response.mutable_subjects()) RedactSubject(caller, &subject);
   return response;

@@ -195,7 +195,7 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
   if (last_change.has_value()) response.set_change_sequence(*last_change);
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code},
-                     ShowsPersonInClear(caller, {code}));
+                     ShowsPersonInClear(caller, absl::MakeConstSpan(&kind, 1)));
   return response;
 }
 
@@ -238,7 +238,7 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
                                absl::MakeSpan(last_changes)));
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes,
-                     ShowsPersonInClear(caller, valid_codes));
+                     ShowsPersonInClear(caller, valid_kinds));
   return response;
 }
 
@@ -331,7 +331,7 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(
               response.mutable_status());
   ASSIGN_OR_RETURN(*response.mutable_tree_head(), log_->HeadAt(size, *view));
   query_log_->Append(caller, "GetCreditStatusAt", request.purpose(), {request.subject_code()},
-                     ShowsPersonInClear(caller, {request.subject_code()}));
+                     ShowsPersonInClear(caller, absl::MakeConstSpan(&kind, 1)));
   return response;
 }
 

@@ -3,11 +3,11 @@
 // traditional characters to simplified (OpenCC's t2s, from Debian's libopencc), ASCII letters
 // to lower case, and white space and punctuation (ASCII, CJK and full-width) dropped. E.g.
 // "深圳市 某某（科技）有限公司" and "深圳市某某科技有限公司" fold alike, and so do "臺灣" and
-// "台湾". OpenCC costs ~5 µs a name, so only names holding a character it maps on its own (found
-// for the whole Basic Multilingual Plane when the folder opens) or one beyond that plane are passed
-// to it: a name of simplified characters folds without it. (A name of characters that are each
-// unchanged but form a traditional phrase OpenCC would rewrite, such as 乾燥, stays as it is.)
-// Thread-safe: OpenCC's converter is immutable once loaded, and its
+// "台湾". OpenCC is costly per name (docs/performance.md), so only names holding a character it
+// maps on its own (found for the whole Basic Multilingual Plane when the folder opens) or one
+// beyond that plane are passed to it: a name of simplified characters folds without it. (A name of
+// characters that are each unchanged but form a traditional phrase OpenCC would rewrite, such as
+// 乾燥, stays as it is.) Thread-safe: OpenCC's converter is immutable once loaded, and its
 // maintainers state it may be shared by threads (BYVoid/OpenCC issue 231, with a unit test).
 #ifndef CREDIT_SERVICE_SEARCH_NAME_FOLDER_H_
 #define CREDIT_SERVICE_SEARCH_NAME_FOLDER_H_
