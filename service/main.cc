@@ -161,8 +161,9 @@ int Verify(const Flags& flags) {
             << credit::ToHex(credit::AsBytes(report->root)) << ", " << report->heads_checked
             << " signed tree heads" << (public_key.empty() ? ", signatures not checked" : "")
             << "), " << report->entries << " entries and their index, " << report->queries
-            << " queries; the change log in " << absl::ToInt64Milliseconds(report->changes_time)
-            << " ms\n";
+            << " queries (root " << credit::ToHex(credit::AsBytes(report->query_root)) << ", "
+            << report->query_heads_checked << " signed query-log heads); the change log in "
+            << absl::ToInt64Milliseconds(report->changes_time) << " ms\n";
   return 0;
 }
 

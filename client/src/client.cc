@@ -302,6 +302,21 @@ absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(const v1::ListQuerie
   return Call(&v1::CreditRegistry::StubInterface::ListQueries, request);
 }
 
+absl::StatusOr<v1::GetQueryTreeHeadResponse> Client::GetQueryTreeHead(
+    const v1::GetQueryTreeHeadRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetQueryTreeHead, request);
+}
+
+absl::StatusOr<v1::GetQueryInclusionProofResponse> Client::GetQueryInclusionProof(
+    const v1::GetQueryInclusionProofRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetQueryInclusionProof, request);
+}
+
+absl::StatusOr<v1::GetQueryConsistencyProofResponse> Client::GetQueryConsistencyProof(
+    const v1::GetQueryConsistencyProofRequest& request) {
+  return Call(&v1::CreditRegistry::StubInterface::GetQueryConsistencyProof, request);
+}
+
 absl::StatusOr<v1::CreateBackupResponse> Client::CreateBackup() {
   return Call(&v1::CreditRegistry::StubInterface::CreateBackup, v1::CreateBackupRequest());
 }

@@ -23,17 +23,18 @@ absl::StatusOr<merkle::TreeHead> Parse(const v1::SignedTreeHead& head) {
 
 }  // namespace
 
-LogVerifier::LogVerifier(std::string public_key) : public_key_(std::move(public_key)) {}
+LogVerifier::LogVerifier(std::string public_key, merkle::HeadDomain domain)
+    : public_key_(std::move(public_key)), domain_(domain) {}
 
 absl::StatusOr<std::unique_ptr<LogVerifier>> LogVerifier::FromPublicKeyFile(
-    const std::string& path) {
+    const std::string& path, merkle::HeadDomain domain) {
   absl::StatusOr<std::string> pem = ReadFile(path, "server key");
   if (!pem.ok()) return pem.status();
   absl::StatusOr<std::string> key = PublicKeyFromPem(*pem);
   if (!key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   }
-  return std::make_unique<LogVerifier>(*std::move(key));
+  return std::make_unique<LogVerifier>(*std::move(key), domain);
 }
 
 absl::Status LogVerifier::VerifyHead(const v1::SignedTreeHead& head) const {
@@ -44,7 +45,7 @@ absl::Status LogVerifier::VerifyHead(const v1::SignedTreeHead& head) const {
         absl::StrCat("tree_head: size 0 with root ", ToHex(AsBytes(parsed->root_hash)),
                      ", want the empty tree's root ", ToHex(AsBytes(merkle::EmptyRoot()))));
   }
-  return merkle::VerifyTreeHeadSignature(*parsed, head.signature(), public_key_);
+  return merkle::VerifyTreeHeadSignature(*parsed, head.signature(), public_key_, domain_);
 }
 
 absl::Status LogVerifier::VerifyInclusion(uint64_t sequence, absl::string_view leaf_hash,

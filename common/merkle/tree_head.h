@@ -20,8 +20,12 @@ struct TreeHead {
   Hash256 key_id{};
 };
 
+// Which log a head is of. Each signs under its own label (tree_head_format.md), so a query-log
+// head can never be passed off as a change-log head of the same size and root, or the reverse.
+enum class HeadDomain { kChangeLog, kQueryLog };
+
 // The exact bytes the Ed25519 signature covers.
-std::string TreeHeadSigningInput(const TreeHead& head);
+std::string TreeHeadSigningInput(const TreeHead& head, HeadDomain domain = HeadDomain::kChangeLog);
 
 // The key id of a raw Ed25519 public key.
 Hash256 KeyId(absl::string_view public_key);
@@ -29,7 +33,8 @@ Hash256 KeyId(absl::string_view public_key);
 // OK when `signature` is `public_key`'s signature of `head` and head.key_id names that key;
 // FAILED_PRECONDITION saying which check failed otherwise.
 absl::Status VerifyTreeHeadSignature(const TreeHead& head, absl::string_view signature,
-                                     absl::string_view public_key);
+                                     absl::string_view public_key,
+                                     HeadDomain domain = HeadDomain::kChangeLog);
 
 }  // namespace credit::merkle
 

@@ -35,7 +35,7 @@ struct Permission {
 
 // Who may call what. Entries (with unmaskable subject data and case facts) are for the
 // deciding authorities and oversight; status answers are for everyone.
-constexpr std::array<Permission, 31> kPermissions = {{
+constexpr std::array<Permission, 34> kPermissions = {{
     {Rpc::kRecordEntry, "RecordEntry", Mask({Role::kRecorder})},
     {Rpc::kUpdateEntry, "UpdateEntry", Mask({Role::kRecorder})},
     {Rpc::kRemoveEntry, "RemoveEntry", Mask({Role::kRecorder})},
@@ -75,6 +75,10 @@ constexpr std::array<Permission, 31> kPermissions = {{
     // Names lead to entries: for the roles that read them.
     {Rpc::kSearchSubjects, "SearchSubjects",
      Mask({Role::kRecorder, Role::kApprover, Role::kAuditor})},
+    // The query log's heads and proofs: for those who read it.
+    {Rpc::kGetQueryTreeHead, "GetQueryTreeHead", Mask({Role::kAuditor})},
+    {Rpc::kGetQueryInclusionProof, "GetQueryInclusionProof", Mask({Role::kAuditor})},
+    {Rpc::kGetQueryConsistencyProof, "GetQueryConsistencyProof", Mask({Role::kAuditor})},
 }};
 
 constexpr bool InRpcOrder() {

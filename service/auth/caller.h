@@ -76,6 +76,9 @@ enum class Rpc {
   kGetStatistics,
   kWatchChanges,
   kSearchSubjects,
+  kGetQueryTreeHead,
+  kGetQueryInclusionProof,
+  kGetQueryConsistencyProof,
 };
 
 absl::string_view RpcName(Rpc rpc);

@@ -34,16 +34,20 @@ ChangeLog::ChangeLog(Store* store, SigningKey signing_key, const Clock* clock,
                      ChangeLogOptions options)
     : store_(store),
       signing_key_(std::move(signing_key)),
-      key_id_(merkle::KeyId(signing_key_.PublicKey())),
       public_key_pem_(signing_key_.PublicPem()),
       clock_(clock),
-      options_(std::move(options)) {}
-
-// The node loader must stop before the store it reads closes.
-ChangeLog::~ChangeLog() {
-  stopping_ = true;
-  if (node_loader_.joinable()) node_loader_.join();
+      options_(std::move(options)) {
+  SignedTree::Options tree;
+  tree.tree = Tree::kChanges;
+  tree.domain = merkle::HeadDomain::kChangeLog;
+  tree.keep_upper_nodes = true;
+  tree.record_time = [this](uint64_t sequence, const StoreSnapshot* snapshot) {
+    return ChangeTime(sequence, snapshot);
+  };
+  tree_ = std::make_unique<SignedTree>(store_, signing_key_, std::move(tree));
 }
+
+ChangeLog::~ChangeLog() = default;
 
 absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(Store* store, SigningKey signing_key,
                                                            const Clock* clock,
@@ -51,22 +55,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(Store* store, Signing
   auto log = std::unique_ptr<ChangeLog>(
       new ChangeLog(store, std::move(signing_key), clock, std::move(options)));
   RETURN_IF_ERROR(log->Resume());
-  if (log->options_.load_tree_nodes) {
-    ChangeLog* r = log.get();
-    r->node_loader_ = std::thread([r] {
-      absl::Time start = absl::Now();
-      absl::Status loaded = r->upper_nodes_->Load(*r->store_, r->stopping_);
-      if (!loaded.ok()) {
-        // Proofs still read what is missing from the store, and report it there.
-        std::cerr << "creditd: Merkle tree nodes not loaded: " << loaded << "\n";
-      } else if (uint64_t count = r->upper_nodes_->NodeCount();
-                 count > 0 && r->upper_nodes_->Loaded()) {
-        std::cerr << "creditd: Merkle tree nodes of levels " << UpperNodes::kLowestLevel
-                  << " and up in memory: " << count << " (" << count * sizeof(Hash256) / 1024
-                  << " KiB), read in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms\n";
-      }
-    });
-  }
+  if (log->options_.load_tree_nodes) log->tree_->StartLoading();
   return log;
 }
 
@@ -85,25 +74,14 @@ absl::Status ChangeLog::Resume() {
     state.last_hash = ChangeRecordHash(bytes);
     state.last_time_micros = last.time_micros;
   }
-  upper_nodes_ = std::make_unique<UpperNodes>(state.next_sequence);
   // The tree's right edge, from the nodes stored with the records: no replay of the log.
-  ASSIGN_OR_RETURN(state.tree,
-                   merkle::CompactRange::Load(state.next_sequence, [&](int level, uint64_t index) {
-                     return ReadNode(level, index, nullptr);
-                   }));
-  if (state.next_sequence > 0) {
-    ASSIGN_OR_RETURN(Hash256 leaf, ReadNode(0, state.next_sequence - 1, nullptr));
-    if (leaf != state.last_hash) {
-      return absl::DataLossError(absl::StrCat("change ", state.next_sequence - 1,
-                                              ": its tree leaf differs from the record's hash"));
-    }
-  }
+  ASSIGN_OR_RETURN(state.tree, tree_->Resume(state.next_sequence, state.last_hash));
   ASSIGN_OR_RETURN(uint64_t last_entry_id, store_->LastEntryId());
   state.next_entry_id = last_entry_id + 1;
   tentative_ = committed_;
   auto view = std::make_shared<ReadView>();
   view->snapshot = store_->Snapshot();
-  ASSIGN_OR_RETURN(view->head, LatestHead(view->snapshot.get()));
+  ASSIGN_OR_RETURN(view->head, tree_->LatestHead(view->snapshot.get()));
   if (view->head.tree_size() != committed_.next_sequence) {
     return absl::DataLossError(absl::StrCat("the last signed tree head is of size ",
                                             view->head.tree_size(), ", the log holds ",
@@ -282,7 +260,7 @@ void ChangeLog::CommitOpenGroup() {
   const LogState end = tentative_;
 
   FailPoint(kFailBeforeSigning);
-  v1::SignedTreeHead head = SignHead(end.tree.size(), end.last_time_micros, end.tree.Root());
+  v1::SignedTreeHead head = tree_->Sign(end.tree.size(), end.last_time_micros, end.tree.Root());
   group->writes.PutHead(end.tree.size(), SerializeDeterministic(head));
   for (size_t i = 0; i < group->request_keys.size(); ++i) {
     group->writes.PutRequestAnswer(group->request_keys[i], group->finishers[i](head));
@@ -301,7 +279,7 @@ void ChangeLog::CommitOpenGroup() {
 
   if (status.ok()) {
     committed_ = end;
-    upper_nodes_->AddCommitted(group->upper_nodes);
+    tree_->AddCommitted(group->upper_nodes);
     for (const auto& run : group->on_commit) run();
     auto view = std::make_shared<ReadView>();
     view->head = std::move(head);
@@ -349,8 +327,68 @@ absl::Status ChangeLog::WithWritesPaused(
     absl::FunctionRef<absl::Status(const v1::SignedTreeHead&)> run) {
   absl::MutexLock lock(&write_mu_);
   while (committing_) idle_.Wait(&write_mu_);
-  ASSIGN_OR_RETURN(v1::SignedTreeHead head, LatestHead(nullptr));
+  ASSIGN_OR_RETURN(v1::SignedTreeHead head, tree_->LatestHead(nullptr));
   return run(head);
+}
+
+// ---- reads ----
+
+absl::StatusOr<int64_t> ChangeLog::ChangeTime(uint64_t sequence,
+                                              const StoreSnapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetChange(sequence, snapshot));
+  if (!bytes.has_value()) {
+    return absl::NotFoundError(absl::StrCat("change ", sequence, " does not exist"));
+  }
+  ASSIGN_OR_RETURN(ChangeRecord record, DecodeChangeRecord(*bytes));
+  return record.time_micros;
+}
+
+absl::StatusOr<v1::SignedTreeHead> ChangeLog::HeadAt(uint64_t size, const ReadView& view) const {
+  return tree_->HeadAt(size, &view.head, view.snapshot.get());
+}
+
+absl::StatusOr<v1::GetTreeHeadResponse> ChangeLog::TreeHead(
+    const v1::GetTreeHeadRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  v1::GetTreeHeadResponse response;
+  ASSIGN_OR_RETURN(
+      *response.mutable_tree_head(),
+      HeadAt(request.tree_size() == 0 ? view->head.tree_size() : request.tree_size(), *view));
+  return response;
+}
+
+absl::StatusOr<v1::GetInclusionProofResponse> ChangeLog::InclusionProof(
+    const v1::GetInclusionProofRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  RETURN_IF_ERROR(ValidateGetInclusionProofRequest(request, view->head.tree_size()));
+  const uint64_t size = request.tree_size() == 0 ? view->head.tree_size() : request.tree_size();
+  return tree_->InclusionProof(request.sequence(), size, view->head, view->snapshot.get());
+}
+
+absl::StatusOr<v1::GetConsistencyProofResponse> ChangeLog::ConsistencyProof(
+    const v1::GetConsistencyProofRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  RETURN_IF_ERROR(ValidateGetConsistencyProofRequest(request, view->head.tree_size()));
+  const uint64_t to = request.to_size() == 0 ? view->head.tree_size() : request.to_size();
+  return tree_->ConsistencyProof(request.from_size(), to, view->head, view->snapshot.get());
+}
+
+absl::StatusOr<std::vector<Hash256>> ChangeLog::AuditPath(uint64_t sequence, uint64_t size,
+                                                          const StoreSnapshot* snapshot) const {
+  return tree_->AuditPath(sequence, size, snapshot);
+}
+
+absl::StatusOr<std::vector<Hash256>> ChangeLog::Frontier(uint64_t size,
+                                                         const StoreSnapshot* snapshot) const {
+  return tree_->Frontier(size, snapshot);
+}
+
+v1::GetSigningKeyResponse ChangeLog::SigningKeyInfo() const {
+  v1::GetSigningKeyResponse response;
+  response.set_public_key(signing_key_.PublicKey());
+  response.set_public_key_pem(signing_key_.PublicPem());
+  response.set_key_id(std::string(AsBytes(tree_->key_id())));
+  return response;
 }
 
 }  // namespace credit

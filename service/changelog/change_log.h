@@ -15,13 +15,11 @@
 #ifndef CREDIT_SERVICE_CHANGELOG_CHANGE_LOG_H_
 #define CREDIT_SERVICE_CHANGELOG_CHANGE_LOG_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,6 +35,7 @@
 #include "common/status/status_macros.h"
 #include "credit/registry/v1/registry.pb.h"
 #include "service/auth/caller.h"
+#include "service/changelog/signed_tree.h"
 #include "service/changelog/upper_nodes.h"
 #include "service/clock/clock.h"
 #include "service/storage/store.h"
@@ -183,7 +182,9 @@ class ChangeLog {
   absl::Status WithWritesPaused(absl::FunctionRef<absl::Status(const v1::SignedTreeHead&)> run);
 
   // Whether the tree's upper levels, as stored at open, are all in memory now.
-  bool TreeNodesLoaded() const { return upper_nodes_->Loaded(); }
+  bool TreeNodesLoaded() const { return tree_->Loaded(); }
+  // The signing key, which signs the query log's heads too (in their own domain).
+  const SigningKey& signing_key() const { return signing_key_; }
   // The number of change records (the next sequence number) and the hash of the last one.
   uint64_t ChangeCount() const;
   Hash256 LastChangeHash() const;
@@ -207,9 +208,6 @@ class ChangeLog {
     Hash256 fingerprint;
     std::shared_ptr<Group> group;
   };
-  using NodeId = std::pair<int, uint64_t>;  // (level, index)
-  using NodeMap = absl::flat_hash_map<NodeId, Hash256>;
-
   ChangeLog(Store* store, SigningKey signing_key, const Clock* clock, ChangeLogOptions options);
   absl::Status Resume();
 
@@ -231,25 +229,8 @@ class ChangeLog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void CommitOpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  v1::SignedTreeHead SignHead(uint64_t size, int64_t timestamp_micros, const Hash256& root) const;
-  absl::StatusOr<v1::SignedTreeHead> HeadAt(uint64_t size, const StoreSnapshot* snapshot) const;
-  absl::StatusOr<std::optional<v1::SignedTreeHead>> StoredHead(uint64_t size,
-                                                               const StoreSnapshot* snapshot) const;
-  absl::StatusOr<int64_t> HeadTime(uint64_t size, const StoreSnapshot* snapshot) const;
-  absl::StatusOr<v1::SignedTreeHead> LatestHead(const StoreSnapshot* snapshot) const;
-  absl::StatusOr<Hash256> ReadNode(int level, uint64_t index, const StoreSnapshot* snapshot) const;
-  // The Merkle nodes `ids`, read together: upper levels from memory, the rest with one MultiGet.
-  absl::StatusOr<NodeMap> ReadNodes(const std::vector<NodeId>& ids,
-                                    const StoreSnapshot* snapshot) const;
-  // Runs `compute` with every Merkle node it reads fetched in one ReadNodes.
-  template <typename T>
-  absl::StatusOr<T> WithNodes(
-      const StoreSnapshot* snapshot,
-      absl::FunctionRef<absl::StatusOr<T>(merkle::NodeReader)> compute) const;
-
   Store* store_;
   const SigningKey signing_key_;
-  const Hash256 key_id_;
   const std::string public_key_pem_;
   const Clock* clock_;
   const ChangeLogOptions options_;
@@ -269,14 +250,8 @@ class ChangeLog {
   // Request rows of uncommitted mutations: a retry waits for its original's group.
   absl::flat_hash_map<Row, PendingRequest> pending_requests_ ABSL_GUARDED_BY(write_mu_);
 
-  // Merkle nodes of level UpperNodes::kLowestLevel and up, in memory (loaded at open by
-  // node_loader_, then kept up to date by each committed group).
-  std::unique_ptr<UpperNodes> upper_nodes_;
-  std::atomic<bool> stopping_{false};
-  std::thread node_loader_;
-  // Nodes below this level are hashed from their leaves (at most 16 of them, in one or two data
-  // blocks) rather than read: with the levels above in memory, a proof reads one or two blocks.
-  static constexpr int kHashedNodeLevels = UpperNodes::kLowestLevel;
+  // The tree's nodes and heads as stored, with the upper levels in memory.
+  std::unique_ptr<SignedTree> tree_;
 
   mutable absl::Mutex view_mu_;
   std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);

@@ -49,7 +49,7 @@ void UpperNodes::AddCommitted(const std::vector<Node>& nodes) {
   }
 }
 
-absl::Status UpperNodes::Load(Store& store, const std::atomic<bool>& stop) {
+absl::Status UpperNodes::Load(Store& store, Tree tree, const std::atomic<bool>& stop) {
   absl::Status result = absl::OkStatus();
   std::vector<Hash256> chunk;
   for (int level = kLevels - 1; level >= kLowestLevel; --level) {
@@ -73,26 +73,27 @@ absl::Status UpperNodes::Load(Store& store, const std::atomic<bool>& stop) {
     };
     chunk.clear();
     if (stop.load(std::memory_order_relaxed)) return absl::OkStatus();
-    absl::Status scanned = store.ScanTreeLevel(level, [&](uint64_t index, absl::string_view value) {
-      if (index != next + chunk.size()) {
-        level_status = NodeLoss(level, next + chunk.size(), "is missing");
-        return false;
-      }
-      if (value.size() != sizeof(Hash256)) {
-        level_status = NodeLoss(level, index, "is not 32 bytes long");
-        return false;
-      }
-      std::memcpy(chunk.emplace_back().data(), value.data(), sizeof(Hash256));
-      if (next + chunk.size() == stored) return false;
-      if (chunk.size() == kChunkNodes) {
-        publish();
-        if (stop.load(std::memory_order_relaxed)) {
-          stopped = true;
-          return false;
-        }
-      }
-      return true;
-    });
+    absl::Status scanned =
+        store.ScanTreeLevel(tree, level, [&](uint64_t index, absl::string_view value) {
+          if (index != next + chunk.size()) {
+            level_status = NodeLoss(level, next + chunk.size(), "is missing");
+            return false;
+          }
+          if (value.size() != sizeof(Hash256)) {
+            level_status = NodeLoss(level, index, "is not 32 bytes long");
+            return false;
+          }
+          std::memcpy(chunk.emplace_back().data(), value.data(), sizeof(Hash256));
+          if (next + chunk.size() == stored) return false;
+          if (chunk.size() == kChunkNodes) {
+            publish();
+            if (stop.load(std::memory_order_relaxed)) {
+              stopped = true;
+              return false;
+            }
+          }
+          return true;
+        });
     if (stopped) return absl::OkStatus();
     publish();
     if (level_status.ok() && !scanned.ok()) level_status = scanned;

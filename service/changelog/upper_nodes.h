@@ -1,4 +1,4 @@
-// The change log's Merkle nodes of level UpperNodes::kLowestLevel and up, in memory: one per 32
+// A log tree's Merkle nodes of level UpperNodes::kLowestLevel and up, in memory: one per 32
 // records at the lowest of them (docs/performance.md, "Proofs"). A proof's path climbs through one
 // node per level; kept here, the levels that would each cost a random read cost none, and a
 // proof reads only the ≤ 16 leaves its lowest levels are hashed from (one or two data blocks).
@@ -50,7 +50,7 @@ class UpperNodes {
   // Reads the nodes of the tree of `stored_size` leaves from `store`, highest level first, in
   // chunks; returns early, OK, once `stop` is set. DATA_LOSS naming the node when one is missing
   // or not 32 bytes (that level stays unloaded: Find keeps missing there).
-  absl::Status Load(Store& store, const std::atomic<bool>& stop);
+  absl::Status Load(Store& store, Tree tree, const std::atomic<bool>& stop);
 
   // Nodes held, and whether Load has finished every level.
   uint64_t NodeCount() const;

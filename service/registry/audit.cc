@@ -128,6 +128,21 @@ absl::StatusOr<v1::ListQueriesResponse> Registry::ListQueries(
   return query_log_->List(request);
 }
 
+absl::StatusOr<v1::GetQueryTreeHeadResponse> Registry::GetQueryTreeHead(
+    const v1::GetQueryTreeHeadRequest& request) const {
+  return query_log_->TreeHead(request);
+}
+
+absl::StatusOr<v1::GetQueryInclusionProofResponse> Registry::GetQueryInclusionProof(
+    const v1::GetQueryInclusionProofRequest& request) const {
+  return query_log_->InclusionProof(request);
+}
+
+absl::StatusOr<v1::GetQueryConsistencyProofResponse> Registry::GetQueryConsistencyProof(
+    const v1::GetQueryConsistencyProofRequest& request) const {
+  return query_log_->ConsistencyProof(request);
+}
+
 absl::Status Registry::FlushQueryLog() { return query_log_->Flush(); }
 
 absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {

@@ -25,32 +25,114 @@ constexpr std::chrono::milliseconds kGatherWindow(2);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<QueryLog>> QueryLog::Open(Store* store, const Clock* clock,
-                                                         const PageTokens* page_tokens) {
+                                                         const PageTokens* page_tokens,
+                                                         SigningKey signing_key) {
   ASSIGN_OR_RETURN(std::string salt, store->GetOrCreateSecret(kSaltKey));
-  uint64_t next = 0;
-  Hash256 last{};
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, store->LastQuery());
+  auto log = std::unique_ptr<QueryLog>(
+      new QueryLog(store, clock, page_tokens, std::move(salt), std::move(signing_key)));
+  RETURN_IF_ERROR(log->Resume());
+  log->writer_ = std::thread([r = log.get()] { r->Run(); });
+  return log;
+}
+
+QueryLog::QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens,
+                   std::string salt, SigningKey signing_key)
+    : store_(store), clock_(clock), page_tokens_(page_tokens), salt_(std::move(salt)) {
+  SignedTree::Options tree;
+  tree.tree = Tree::kQueries;
+  tree.domain = merkle::HeadDomain::kQueryLog;
+  // The query log grows with every answer and is proven rarely: its upper levels stay on disk.
+  tree.keep_upper_nodes = false;
+  tree.record_time = [store](uint64_t sequence,
+                             const StoreSnapshot* snapshot) -> absl::StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, store->GetQuery(sequence, snapshot));
+    if (!bytes.has_value()) {
+      return absl::NotFoundError(absl::StrCat("query ", sequence, " does not exist"));
+    }
+    v1::QueryRecord record;
+    if (!record.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("query ", sequence, ": stored bytes do not parse"));
+    }
+    return google::protobuf::util::TimeUtil::TimestampToMicroseconds(record.time());
+  };
+  tree_ = std::make_unique<SignedTree>(store_, std::move(signing_key), std::move(tree));
+}
+
+absl::Status QueryLog::Resume() {
+  ASSIGN_OR_RETURN(uint64_t signed_size, store_->LastHeadSize(Tree::kQueries, nullptr));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->LastQuery());
   if (stored.has_value()) {
     v1::QueryRecord record;
     if (!record.ParseFromString(*stored)) {
       return absl::DataLossError("query log: the last record does not parse");
     }
-    next = record.sequence() + 1;
-    last = QueryRecordHash(record);
+    next_sequence_ = record.sequence() + 1;
+    last_hash_ = QueryRecordHash(record);
   }
-  return std::unique_ptr<QueryLog>(
-      new QueryLog(store, clock, page_tokens, std::move(salt), next, last));
+  if (next_sequence_ < signed_size) {
+    return absl::DataLossError(absl::StrCat("query log: a signed tree head of size ", signed_size,
+                                            " exists, the log holds ", next_sequence_,
+                                            " records: records were taken away"));
+  }
+  Hash256 last_signed_leaf{};
+  if (signed_size > 0) {
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetQuery(signed_size - 1, nullptr));
+    v1::QueryRecord record;
+    if (!bytes.has_value() || !record.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("query ", signed_size - 1, ": unreadable"));
+    }
+    last_signed_leaf = QueryRecordHash(record);
+  }
+  ASSIGN_OR_RETURN(tree_edge_, tree_->Resume(signed_size, last_signed_leaf));
+  ASSIGN_OR_RETURN(v1::SignedTreeHead head, tree_->LatestHead(nullptr));
+  last_head_time_ = head.timestamp_micros();
+  if (signed_size < next_sequence_) {
+    // Records a version before the query tree wrote: their leaves and nodes, in writes of
+    // bounded size, then one head over them all (a crash before it starts this over).
+    constexpr size_t kChunk = 16384;
+    QueryBatch batch = store_->NewQueryBatch();
+    size_t in_batch = 0;
+    absl::Status status;
+    int64_t last_time = last_head_time_;
+    v1::QueryRecord record;
+    RETURN_IF_ERROR(
+        store_->ScanQueries(signed_size, [&](uint64_t sequence, absl::string_view bytes) {
+          if (sequence != tree_edge_.size() ||
+              !record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            status = absl::DataLossError(absl::StrCat("query ", tree_edge_.size(), ": unreadable"));
+            return false;
+          }
+          last_time = std::max(
+              last_time, google::protobuf::util::TimeUtil::TimestampToMicroseconds(record.time()));
+          tree_edge_.Append(QueryRecordHash(record),
+                            [&](int level, uint64_t index, const Hash256& node) {
+                              batch.PutTreeNode(level, index, AsBytes(node));
+                            });
+          if (++in_batch == kChunk) {
+            status = store_->WriteQueries(&batch);
+            batch = store_->NewQueryBatch();
+            in_batch = 0;
+          }
+          return status.ok();
+        }));
+    RETURN_IF_ERROR(status);
+    if (tree_edge_.size() != next_sequence_) {
+      return absl::DataLossError(absl::StrCat("query ", tree_edge_.size(), ": missing"));
+    }
+    head = tree_->Sign(tree_edge_.size(), last_time, tree_edge_.Root());
+    batch.PutHead(head.tree_size(), SerializeDeterministic(head));
+    RETURN_IF_ERROR(store_->WriteQueries(&batch));
+    last_head_time_ = last_time;
+    std::cerr << "creditd: the query log's tree built over " << next_sequence_ - signed_size
+              << " records stored without it\n";
+  }
+  auto view = std::make_shared<ReadView>();
+  view->head = std::move(head);
+  view->snapshot = store_->Snapshot();
+  std::lock_guard lock(view_mu_);
+  view_ = std::move(view);
+  return absl::OkStatus();
 }
-
-QueryLog::QueryLog(Store* store, const Clock* clock, const PageTokens* page_tokens,
-                   std::string salt, uint64_t next_sequence, Hash256 last_hash)
-    : store_(store),
-      clock_(clock),
-      page_tokens_(page_tokens),
-      salt_(std::move(salt)),
-      next_sequence_(next_sequence),
-      last_hash_(last_hash),
-      writer_([this] { Run(); }) {}
 
 QueryLog::~QueryLog() {
   {
@@ -58,7 +140,7 @@ QueryLog::~QueryLog() {
     stop_ = true;
   }
   wake_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();
 }
 
 Hash256 QueryLog::SubjectDigest(absl::string_view code) const { return Sha256({salt_, code}); }
@@ -87,7 +169,7 @@ void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_
   bool first;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back({std::move(body), unmasked});
+    queue_.push_back({std::move(body), unmasked, absl::ToUnixMicros(clock_->Now())});
     ++queued_;
     first = queue_.size() == 1;
   }
@@ -114,22 +196,10 @@ void QueryLog::Run() {
     queue_.clear();
     lock.unlock();
 
-    QueryBatch batch = store_->NewQueryBatch();
-    uint64_t sequence = next_sequence_;
-    Hash256 previous = last_hash_;
-    for (const Queued& queued : batch_records) {
-      QueryRecordPieces record(sequence, queued.body, previous, queued.unmasked);
-      batch.Add(sequence, record.Bytes());
-      previous = record.Hash();
-      ++sequence;
-    }
-    FailPoint(kFailQueryLogWrite);
-    absl::Status status = store_->WriteQueries(&batch);
+    absl::Status status = WriteGroup(batch_records);
 
     lock.lock();
     if (status.ok()) {
-      next_sequence_ = sequence;
-      last_hash_ = previous;
       durable_ += batch_records.size();
       last_error_ = absl::OkStatus();
     } else {
@@ -146,6 +216,97 @@ void QueryLog::Run() {
     }
     written_.notify_all();
   }
+}
+
+absl::Status QueryLog::WriteGroup(const std::vector<Queued>& records) {
+  QueryBatch batch = store_->NewQueryBatch();
+  uint64_t sequence = next_sequence_;
+  Hash256 previous = last_hash_;
+  merkle::CompactRange edge = tree_edge_;
+  int64_t time = last_head_time_;
+  for (const Queued& queued : records) {
+    QueryRecordPieces record(sequence, queued.body, previous, queued.unmasked);
+    batch.Add(sequence, record.Bytes());
+    previous = record.Hash();
+    edge.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
+      batch.PutTreeNode(level, index, AsBytes(node));
+    });
+    // Heads never go back in time, though answering threads queue records a little out of order.
+    time = std::max(time, queued.time_micros);
+    ++sequence;
+  }
+  v1::SignedTreeHead head = tree_->Sign(edge.size(), time, edge.Root());
+  batch.PutHead(edge.size(), SerializeDeterministic(head));
+  FailPoint(kFailQueryLogWrite);
+  RETURN_IF_ERROR(store_->WriteQueries(&batch));
+  next_sequence_ = sequence;
+  last_hash_ = previous;
+  tree_edge_ = std::move(edge);
+  last_head_time_ = time;
+  auto view = std::make_shared<ReadView>();
+  view->head = std::move(head);
+  view->snapshot = store_->Snapshot();
+  std::lock_guard lock(view_mu_);
+  view_ = std::move(view);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const QueryLog::ReadView> QueryLog::CurrentView() const {
+  std::lock_guard lock(view_mu_);
+  return view_;
+}
+
+absl::StatusOr<v1::GetQueryTreeHeadResponse> QueryLog::TreeHead(
+    const v1::GetQueryTreeHeadRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const uint64_t size = request.tree_size() == 0 ? view->head.tree_size() : request.tree_size();
+  if (size > view->head.tree_size()) {
+    return absl::NotFoundError(absl::StrCat("tree_size: the query log never had ", size,
+                                            " records; it has ", view->head.tree_size()));
+  }
+  v1::GetQueryTreeHeadResponse response;
+  ASSIGN_OR_RETURN(*response.mutable_tree_head(),
+                   tree_->HeadAt(size, &view->head, view->snapshot.get()));
+  return response;
+}
+
+absl::StatusOr<v1::GetQueryInclusionProofResponse> QueryLog::InclusionProof(
+    const v1::GetQueryInclusionProofRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const uint64_t current = view->head.tree_size();
+  const uint64_t size = request.tree_size() == 0 ? current : request.tree_size();
+  // The change log's rules and messages, for the same fields.
+  v1::GetInclusionProofRequest same;
+  same.set_sequence(request.sequence());
+  same.set_tree_size(request.tree_size());
+  RETURN_IF_ERROR(ValidateGetInclusionProofRequest(same, current));
+  ASSIGN_OR_RETURN(
+      v1::GetInclusionProofResponse proof,
+      tree_->InclusionProof(request.sequence(), size, view->head, view->snapshot.get()));
+  v1::GetQueryInclusionProofResponse response;
+  response.mutable_proof()->Swap(proof.mutable_proof());
+  response.mutable_tree_head()->Swap(proof.mutable_tree_head());
+  response.set_leaf_hash(std::move(*proof.mutable_leaf_hash()));
+  return response;
+}
+
+absl::StatusOr<v1::GetQueryConsistencyProofResponse> QueryLog::ConsistencyProof(
+    const v1::GetQueryConsistencyProofRequest& request) const {
+  std::shared_ptr<const ReadView> view = CurrentView();
+  const uint64_t current = view->head.tree_size();
+  const uint64_t to = request.to_size() == 0 ? current : request.to_size();
+  v1::GetConsistencyProofRequest same;
+  same.set_from_size(request.from_size());
+  same.set_to_size(request.to_size());
+  RETURN_IF_ERROR(ValidateGetConsistencyProofRequest(same, current));
+  ASSIGN_OR_RETURN(
+      v1::GetConsistencyProofResponse proof,
+      tree_->ConsistencyProof(request.from_size(), to, view->head, view->snapshot.get()));
+  v1::GetQueryConsistencyProofResponse response;
+  response.mutable_proof()->Swap(proof.mutable_proof());
+  response.mutable_from_head()->Swap(proof.mutable_from_head());
+  response.mutable_to_head()->Swap(proof.mutable_to_head());
+  return response;
 }
 
 absl::StatusOr<v1::ListQueriesResponse> QueryLog::List(

@@ -106,7 +106,8 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
                    ChangeLog::Open(&s, std::move(signing_key), clock, std::move(log_options)));
   ASSIGN_OR_RETURN(std::string token_key, s.GetOrCreateSecret("page_token_key"));
   r->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
-  ASSIGN_OR_RETURN(r->query_log_, QueryLog::Open(&s, clock, r->page_tokens_.get()));
+  ASSIGN_OR_RETURN(r->query_log_,
+                   QueryLog::Open(&s, clock, r->page_tokens_.get(), r->log_->signing_key()));
   // What fell due while the service was down, before the first answer.
   RETURN_IF_ERROR(r->RunDueTransitions().status());
   if (options.sweep_periodically) r->sweeper_ = std::thread([r] { r->SweepPeriodically(); });

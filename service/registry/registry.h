@@ -175,6 +175,13 @@ class Registry {
   absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
       const Caller& caller, const v1::GetCreditStatusAtRequest& request);
   absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+  // The query log's signed heads and proofs (QueryLog).
+  absl::StatusOr<v1::GetQueryTreeHeadResponse> GetQueryTreeHead(
+      const v1::GetQueryTreeHeadRequest& request) const;
+  absl::StatusOr<v1::GetQueryInclusionProofResponse> GetQueryInclusionProof(
+      const v1::GetQueryInclusionProofRequest& request) const;
+  absl::StatusOr<v1::GetQueryConsistencyProofResponse> GetQueryConsistencyProof(
+      const v1::GetQueryConsistencyProofRequest& request) const;
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup();
   absl::StatusOr<v1::ListBackupsResponse> ListBackups();
 

@@ -285,4 +285,25 @@ grpc::Status RegistryService::SearchSubjects(grpc::ServerContext* context,
                [&](const Caller& c) { return registry_->SearchSubjects(c, *request); });
 }
 
+grpc::Status RegistryService::GetQueryTreeHead(grpc::ServerContext* context,
+                                               const v1::GetQueryTreeHeadRequest* request,
+                                               v1::GetQueryTreeHeadResponse* response) {
+  return Serve(context, Rpc::kGetQueryTreeHead, response,
+               [&](const Caller&) { return registry_->GetQueryTreeHead(*request); });
+}
+
+grpc::Status RegistryService::GetQueryInclusionProof(
+    grpc::ServerContext* context, const v1::GetQueryInclusionProofRequest* request,
+    v1::GetQueryInclusionProofResponse* response) {
+  return Serve(context, Rpc::kGetQueryInclusionProof, response,
+               [&](const Caller&) { return registry_->GetQueryInclusionProof(*request); });
+}
+
+grpc::Status RegistryService::GetQueryConsistencyProof(
+    grpc::ServerContext* context, const v1::GetQueryConsistencyProofRequest* request,
+    v1::GetQueryConsistencyProofResponse* response) {
+  return Serve(context, Rpc::kGetQueryConsistencyProof, response,
+               [&](const Caller&) { return registry_->GetQueryConsistencyProof(*request); });
+}
+
 }  // namespace credit

@@ -92,6 +92,15 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   grpc::Status SearchSubjects(grpc::ServerContext* context,
                               const v1::SearchSubjectsRequest* request,
                               v1::SearchSubjectsResponse* response) override;
+  grpc::Status GetQueryTreeHead(grpc::ServerContext* context,
+                                const v1::GetQueryTreeHeadRequest* request,
+                                v1::GetQueryTreeHeadResponse* response) override;
+  grpc::Status GetQueryInclusionProof(grpc::ServerContext* context,
+                                      const v1::GetQueryInclusionProofRequest* request,
+                                      v1::GetQueryInclusionProofResponse* response) override;
+  grpc::Status GetQueryConsistencyProof(grpc::ServerContext* context,
+                                        const v1::GetQueryConsistencyProofRequest* request,
+                                        v1::GetQueryConsistencyProofResponse* response) override;
 
   // Ends every change stream (UNAVAILABLE, saying to resume) within a second; new ones are
   // refused likewise. Called as the server shuts down.

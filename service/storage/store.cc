@@ -17,9 +17,9 @@ namespace credit {
 namespace {
 
 constexpr const char* kFamilyNames[] = {
-    "default",   "meta",      "entries",    "subject_entries", "changes", "subject_changes",
-    "measures",  "requests",  "tree_nodes", "heads",           "queries", "subjects",
-    "deadlines", "decisions", "feedback",   "names",
+    "default",   "meta",      "entries",    "subject_entries", "changes",     "subject_changes",
+    "measures",  "requests",  "tree_nodes", "heads",           "queries",     "subjects",
+    "deadlines", "decisions", "feedback",   "names",           "query_nodes", "query_heads",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 
@@ -80,12 +80,14 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
     options.compaction_style = rocksdb::kCompactionStyleUniversal;
     options.compaction_options_universal.allow_trivial_move = true;
   };
-  for (Family append_mostly :
-       {Family::kChanges, Family::kEntries, Family::kHeads, Family::kQueries}) {
+  for (Family append_mostly : {Family::kChanges, Family::kEntries, Family::kHeads, Family::kQueries,
+                               Family::kQueryHeads}) {
     compact_universally(append_mostly);
   }
   // Merkle node hashes do not compress (1.09 : 1 at 10 M): compressing them only costs CPU.
-  families[static_cast<size_t>(Family::kTreeNodes)].options.compression = rocksdb::kNoCompression;
+  for (Family nodes : {Family::kTreeNodes, Family::kQueryNodes}) {
+    families[static_cast<size_t>(nodes)].options.compression = rocksdb::kNoCompression;
+  }
   // The subject indexes are only ever scanned by subject (a prefix), and the query log in
   // order: whole-key Bloom filters never spare them a read, yet cost CPU at each flush and
   // compaction and room in the block cache (~50 MB each for the indexes at 10 M). And randomly
@@ -330,9 +332,9 @@ absl::StatusOr<std::string> Store::GetOrCreateSecret(const std::string& name) {
   return secret;
 }
 
-absl::Status Store::ScanTreeLevel(int level,
+absl::Status Store::ScanTreeLevel(Tree tree, int level,
                                   absl::FunctionRef<bool(uint64_t, absl::string_view)> visit) {
-  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(Family::kTreeNodes);
+  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(NodesOf(tree));
   const std::string prefix = keys::TreeNode(level, 0).substr(0, 1);
   for (it->Seek(keys::TreeNode(level, 0)); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {

@@ -46,8 +46,14 @@ enum class Family {
   kDecisions,       // subject code + list + authority + document number -> entry id (not ended)
   kFeedback,        // entry id + measure code + 0x00 + department -> credit.registry.v1.Feedback
   kNames,           // folded subject name + 0x00 + subject code -> the name as recorded
+  kQueryNodes,      // the query log's Merkle nodes, laid out as kTreeNodes
+  kQueryHeads,      // query-log size -> credit.registry.v1.SignedTreeHead (the query domain)
   kCount,
 };
+
+// The two verifiable logs. Each has an RFC 6962 tree over its records, whose nodes and signed
+// heads are kept in families of its own (kTreeNodes and kHeads; kQueryNodes and kQueryHeads).
+enum class Tree { kChanges, kQueries };
 
 struct StoreOptions {
   // The environment RocksDB reads and writes files through; null: the machine's. Tests pass one
@@ -95,17 +101,21 @@ class SortedWrites {
   std::vector<Write> writes_;
 };
 
-// Query-log records to append in one synced write (Store::NewQueryBatch, Store::WriteQueries).
-// Each record is given as pieces stored one after the other, so a caller that has it in parts
-// copies nothing. Not thread-safe.
+// Query-log records to append in one synced write (Store::NewQueryBatch, Store::WriteQueries),
+// with the nodes of the query tree they complete and the head signed over them. Each record is
+// given as pieces stored one after the other, so a caller that has it in parts copies nothing.
+// Not thread-safe.
 class QueryBatch {
  public:
   void Add(uint64_t sequence, const std::array<absl::string_view, 4>& pieces);
+  // As WriteSet's, for the query tree: only the stored levels are kept.
+  void PutTreeNode(int level, uint64_t index, absl::string_view hash);
+  void PutHead(uint64_t tree_size, absl::string_view head);
 
  private:
   friend class Store;
-  explicit QueryBatch(rocksdb::ColumnFamilyHandle* family) : family_(family) {}
-  rocksdb::ColumnFamilyHandle* family_;
+  explicit QueryBatch(const Store& store) : store_(&store) {}
+  const Store* store_;
   rocksdb::WriteBatch batch_;
 };
 
@@ -186,7 +196,7 @@ class WriteSet {
 class TableWalk {
  public:
   // The tables a walk goes over, each keyed by a number.
-  enum class Table { kChanges, kHeads, kEntries, kQueries };
+  enum class Table { kChanges, kHeads, kEntries, kQueries, kQueryHeads };
 
   ~TableWalk();
   bool Valid() const;
@@ -223,6 +233,13 @@ class Store {
   rocksdb::ColumnFamilyHandle* Handle(Family family) const {
     return handles_[static_cast<size_t>(family)];
   }
+  // The families that hold `tree`'s nodes and its heads.
+  static Family NodesOf(Tree tree) {
+    return tree == Tree::kChanges ? Family::kTreeNodes : Family::kQueryNodes;
+  }
+  static Family HeadsOf(Tree tree) {
+    return tree == Tree::kChanges ? Family::kHeads : Family::kQueryHeads;
+  }
 
   // Applies `batch` atomically with sync=true. After a failed write (disk full, I/O error)
   // RocksDB stops accepting writes: every Write first asks it to resume and answers with the
@@ -253,19 +270,23 @@ class Store {
   absl::StatusOr<std::string> GetOrCreateSecret(const std::string& name);
 
   // The query log (the queries family: sequence -> record bytes).
-  QueryBatch NewQueryBatch() { return QueryBatch(Handle(Family::kQueries)); }
+  QueryBatch NewQueryBatch() const { return QueryBatch(*this); }
   absl::Status WriteQueries(QueryBatch* batch) { return Write(&batch->batch_); }
   // The last record's bytes; nullopt when the log is empty.
   absl::StatusOr<std::optional<std::string>> LastQuery();
+  // Record `sequence`'s bytes as `snapshot` holds them.
+  absl::StatusOr<std::optional<std::string>> GetQuery(uint64_t sequence,
+                                                      const StoreSnapshot* snapshot);
   // Calls `visit` with each record's sequence and bytes from `from` on, in order, until it
   // returns false or the records end.
   absl::Status ScanQueries(uint64_t from,
                            absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
 
   // Calls `visit` with the index and stored bytes of each Merkle node of `level` (level 0 or
-  // kLowestStoredUpperTreeLevel and up), in index order from 0, until it returns false or the
-  // level ends; one pass that leaves the block cache to the lookups.
-  absl::Status ScanTreeLevel(int level, absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
+  // kLowestStoredUpperTreeLevel and up) of `tree`, in index order from 0, until it returns false
+  // or the level ends; one pass that leaves the block cache to the lookups.
+  absl::Status ScanTreeLevel(Tree tree, int level,
+                             absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
 
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const StoreSnapshot> Snapshot();
@@ -305,15 +326,15 @@ class Store {
                                   const StoreSnapshot* snapshot,
                                   absl::FunctionRef<bool(uint64_t)> visit);
 
-  // Signed tree heads, by tree size (a credit.registry.v1.SignedTreeHead each).
-  absl::StatusOr<std::optional<std::string>> GetHead(uint64_t tree_size,
+  // Signed tree heads of `tree`, by tree size (a credit.registry.v1.SignedTreeHead each).
+  absl::StatusOr<std::optional<std::string>> GetHead(Tree tree, uint64_t tree_size,
                                                      const StoreSnapshot* snapshot);
-  // The largest tree size with a stored head; 0 when there is none.
-  absl::StatusOr<uint64_t> LastHeadSize(const StoreSnapshot* snapshot);
+  // The largest tree size of `tree` with a stored head; 0 when there is none.
+  absl::StatusOr<uint64_t> LastHeadSize(Tree tree, const StoreSnapshot* snapshot);
 
-  // Merkle nodes (level, index) -> 32 bytes, read together.
+  // Merkle nodes (level, index) of `tree` -> 32 bytes, read together.
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetTreeNodes(
-      const std::vector<std::pair<int, uint64_t>>& nodes, const StoreSnapshot* snapshot);
+      Tree tree, const std::vector<std::pair<int, uint64_t>>& nodes, const StoreSnapshot* snapshot);
 
   // Entries by id (credit.registry.v1.Entry bytes).
   absl::StatusOr<std::optional<std::string>> GetEntry(uint64_t id, const StoreSnapshot* snapshot);
@@ -337,7 +358,7 @@ class Store {
 
   // One-pass walks: a whole table from its first row, or one Merkle level from `from_index`.
   std::unique_ptr<TableWalk> Walk(TableWalk::Table table);
-  std::unique_ptr<TableWalk> WalkTreeLevel(int level, uint64_t from_index);
+  std::unique_ptr<TableWalk> WalkTreeLevel(Tree tree, int level, uint64_t from_index);
   // Calls `visit(subject_code, id)` for every key of the subject index, in key order, until it
   // returns false (one pass, like a walk).
   absl::Status ScanSubjectEntryIndex(absl::FunctionRef<bool(absl::string_view, uint64_t)> visit);

@@ -211,22 +211,22 @@ absl::Status Store::ScanSubjectChanges(absl::string_view subject_code, uint64_t 
       "reading the subject's changes");
 }
 
-absl::StatusOr<std::optional<std::string>> Store::GetHead(uint64_t tree_size,
+absl::StatusOr<std::optional<std::string>> Store::GetHead(Tree tree, uint64_t tree_size,
                                                           const StoreSnapshot* snapshot) {
-  return Get(Family::kHeads, keys::U64(tree_size), Raw(snapshot));
+  return Get(HeadsOf(tree), keys::U64(tree_size), Raw(snapshot));
 }
 
-absl::StatusOr<uint64_t> Store::LastHeadSize(const StoreSnapshot* snapshot) {
-  ASSIGN_OR_RETURN(auto last, LastNumbered(Family::kHeads, snapshot, "reading tree heads"));
+absl::StatusOr<uint64_t> Store::LastHeadSize(Tree tree, const StoreSnapshot* snapshot) {
+  ASSIGN_OR_RETURN(auto last, LastNumbered(HeadsOf(tree), snapshot, "reading tree heads"));
   return last.has_value() ? last->first : 0;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGetTreeNodes(
-    const std::vector<std::pair<int, uint64_t>>& nodes, const StoreSnapshot* snapshot) {
+    Tree tree, const std::vector<std::pair<int, uint64_t>>& nodes, const StoreSnapshot* snapshot) {
   std::vector<std::string> node_keys;
   node_keys.reserve(nodes.size());
   for (const auto& [level, index] : nodes) node_keys.push_back(keys::TreeNode(level, index));
-  return MultiGet(Family::kTreeNodes, node_keys, Raw(snapshot));
+  return MultiGet(NodesOf(tree), node_keys, Raw(snapshot));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetEntry(uint64_t id,
@@ -319,13 +319,28 @@ void QueryBatch::Add(uint64_t sequence, const std::array<absl::string_view, 4>& 
   rocksdb::Slice key_slice(key);
   rocksdb::Slice value[] = {ToSlice(pieces[0]), ToSlice(pieces[1]), ToSlice(pieces[2]),
                             ToSlice(pieces[3])};
-  batch_.Put(family_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value, 4));
+  batch_.Put(store_->Handle(Family::kQueries), rocksdb::SliceParts(&key_slice, 1),
+             rocksdb::SliceParts(value, 4));
+}
+
+void QueryBatch::PutTreeNode(int level, uint64_t index, absl::string_view hash) {
+  if (!keys::IsStoredTreeLevel(level)) return;
+  batch_.Put(store_->Handle(Family::kQueryNodes), keys::TreeNode(level, index), ToSlice(hash));
+}
+
+void QueryBatch::PutHead(uint64_t tree_size, absl::string_view head) {
+  batch_.Put(store_->Handle(Family::kQueryHeads), keys::U64(tree_size), ToSlice(head));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::LastQuery() {
   ASSIGN_OR_RETURN(auto last, LastNumbered(Family::kQueries, nullptr, "reading the query log"));
   if (!last.has_value()) return std::nullopt;
   return std::move(last->second);
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetQuery(uint64_t sequence,
+                                                           const StoreSnapshot* snapshot) {
+  return Get(Family::kQueries, keys::U64(sequence), Raw(snapshot));
 }
 
 absl::Status Store::ScanQueries(uint64_t from,
@@ -349,14 +364,14 @@ absl::Status TableWalk::status() const { return FromRocksStatus(it_->status(), "
 
 std::unique_ptr<TableWalk> Store::Walk(TableWalk::Table table) {
   static constexpr Family kFamilies[] = {Family::kChanges, Family::kHeads, Family::kEntries,
-                                         Family::kQueries};
+                                         Family::kQueries, Family::kQueryHeads};
   std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(kFamilies[static_cast<int>(table)]);
   it->SeekToFirst();
   return std::unique_ptr<TableWalk>(new TableWalk(std::move(it), ""));
 }
 
-std::unique_ptr<TableWalk> Store::WalkTreeLevel(int level, uint64_t from_index) {
-  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(Family::kTreeNodes);
+std::unique_ptr<TableWalk> Store::WalkTreeLevel(Tree tree, int level, uint64_t from_index) {
+  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(NodesOf(tree));
   const std::string first = keys::TreeNode(level, from_index);
   it->Seek(first);
   return std::unique_ptr<TableWalk>(new TableWalk(std::move(it), first.substr(0, 1)));

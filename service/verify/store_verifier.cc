@@ -33,14 +33,27 @@ absl::Status Bad(absl::string_view what, uint64_t n, absl::string_view why) {
   return absl::DataLossError(absl::StrCat(what, " ", n, ": ", why));
 }
 
+// What the checks of one log's tree need to know of it.
+struct LogKind {
+  const char* record;  // "change" or "query": how a record is named in a finding
+  Tree tree;
+  TableWalk::Table heads;
+  merkle::HeadDomain domain;
+};
+constexpr LogKind kChangeLog = {"change", Tree::kChanges, TableWalk::Table::kHeads,
+                                merkle::HeadDomain::kChangeLog};
+constexpr LogKind kQueryLog = {"query", Tree::kQueries, TableWalk::Table::kQueryHeads,
+                               merkle::HeadDomain::kQueryLog};
+
 // The head at n + 1 must be readable and state the size and root the records give.
-absl::Status CheckHead(absl::string_view bytes, uint64_t n, const Hash256& root) {
+absl::Status CheckHead(const LogKind& log, absl::string_view bytes, uint64_t n,
+                       const Hash256& root) {
   v1::SignedTreeHead head;
   if (!head.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Bad("change", n, "its tree head is unreadable");
+    return Bad(log.record, n, "its tree head is unreadable");
   }
   if (head.tree_size() != n + 1 || head.root_hash() != AsBytes(root)) {
-    return Bad("change", n,
+    return Bad(log.record, n,
                "the records up to it do not hash to the root its signed tree head states");
   }
   return absl::OkStatus();
@@ -51,7 +64,7 @@ absl::Status CheckHead(absl::string_view bytes, uint64_t n, const Hash256& root)
 // by many small groups has a head every few records.
 class HeadSignatures {
  public:
-  HeadSignatures(Store& store, absl::string_view public_key) {
+  HeadSignatures(Store& store, absl::string_view public_key, const LogKind& log) : log_(log) {
     if (public_key.empty()) return;
     for (int worker = 0; worker < kWorkers; ++worker) {
       progress_[worker] = 0;
@@ -86,12 +99,12 @@ class HeadSignatures {
   static constexpr uint64_t kAll = ~uint64_t{0};
 
   void Run(Store& store, const std::string& public_key, int worker) {
-    std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kHeads);
+    std::unique_ptr<TableWalk> it = store.Walk(log_.heads);
     uint64_t i = 0;
     for (; it->Valid(); it->Next(), ++i) {
       if (i % kWorkers != static_cast<uint64_t>(worker)) continue;
       uint64_t size = it->number();
-      absl::Status status = Verify(it->value(), size, public_key);
+      absl::Status status = Verify(log_, it->value(), size, public_key);
       absl::MutexLock lock(&mu_);
       if (cancelled_) return;
       if (!status.ok()) failures_.emplace(size, std::move(status));
@@ -101,7 +114,8 @@ class HeadSignatures {
     progress_[worker] = kAll;  // no more heads for this worker
   }
 
-  static absl::Status Verify(absl::string_view bytes, uint64_t size, absl::string_view public_key) {
+  static absl::Status Verify(const LogKind& log, absl::string_view bytes, uint64_t size,
+                             absl::string_view public_key) {
     v1::SignedTreeHead head;
     // An unreadable head is reported by CheckHead, before its signature is asked about.
     if (!head.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -113,14 +127,15 @@ class HeadSignatures {
         head_root.ok() && key_id.ok()
             ? merkle::VerifyTreeHeadSignature(
                   {head.tree_size(), head.timestamp_micros(), *head_root, *key_id},
-                  head.signature(), public_key)
+                  head.signature(), public_key, log.domain)
             : absl::FailedPreconditionError("malformed head");
     if (!signature.ok()) {
-      return Bad("change", size - 1, absl::StrCat("tree head ", size, ": ", signature.message()));
+      return Bad(log.record, size - 1, absl::StrCat("tree head ", size, ": ", signature.message()));
     }
     return absl::OkStatus();
   }
 
+  const LogKind& log_;
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   // The size of the last head each worker checked (kAll once it has no more); without a
@@ -138,19 +153,19 @@ class HeadSignatures {
 // reads them, and they are not checked.
 class NodeWalker {
  public:
-  explicit NodeWalker(Store& store) : store_(store) {}
+  NodeWalker(Store& store, const LogKind& log) : store_(store), log_(log) {}
 
   absl::Status Check(int level, uint64_t index, const Hash256& node, uint64_t n) {
     if (static_cast<size_t>(level) >= levels_.size()) levels_.resize(level + 1);
     std::unique_ptr<TableWalk>& it = levels_[level];
     if (it == nullptr) {
-      it = store_.WalkTreeLevel(level, index);
+      it = store_.WalkTreeLevel(log_.tree, level, index);
     } else {
       it->Next();
     }
     if (!it->Valid()) RETURN_IF_ERROR(it->status());
     if (!it->Valid() || it->number() != index || it->value() != AsBytes(node)) {
-      return Bad("change", n,
+      return Bad(log_.record, n,
                  absl::StrCat("the stored Merkle node (level ", level, ", index ", index,
                               ") does not match the records"));
     }
@@ -159,6 +174,7 @@ class NodeWalker {
 
  private:
   Store& store_;
+  const LogKind& log_;
   std::vector<std::unique_ptr<TableWalk>> levels_;
 };
 
@@ -285,13 +301,24 @@ void ReadRecords(Store& store, RecordChunks& out) {
   out.Finish(std::move(status));
 }
 
+// Nothing may stand beyond a log's end of `n` records: a head of a larger size means records
+// were taken away.
+absl::Status CheckNothingBeyond(Store& store, const LogKind& log, uint64_t n) {
+  ASSIGN_OR_RETURN(uint64_t last_head_size, store.LastHeadSize(log.tree, nullptr));
+  if (last_head_size > n) {
+    return Bad(log.record, n,
+               absl::StrCat("missing: a signed tree head of size ", last_head_size, " exists"));
+  }
+  return absl::OkStatus();
+}
+
 // Checks the hash chain and rebuilds the tree from the records' hashes: every stored Merkle node
 // must match, and the heads stand where commit groups ended, each signing the root of the records
 // up to it.
 absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks& in,
                        VerifyReport* report) {
-  NodeWalker nodes(store);
-  HeadSignatures signatures(store, public_key);
+  NodeWalker nodes(store, kChangeLog);
+  HeadSignatures signatures(store, public_key, kChangeLog);
   ChangeChain chain;
   uint64_t n = 0;
   uint64_t last_head = 0;
@@ -318,7 +345,7 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
       RETURN_IF_ERROR(node_status);
       while (heads->Valid() && heads->number() < n + 1) heads->Next();
       if (heads->Valid() && heads->number() == n + 1) {
-        RETURN_IF_ERROR(CheckHead(heads->value(), n, chain.Root()));
+        RETURN_IF_ERROR(CheckHead(kChangeLog, heads->value(), n, chain.Root()));
         RETURN_IF_ERROR(signatures.Check(n + 1));
         ++report->heads_checked;
         last_head = n + 1;
@@ -332,11 +359,7 @@ absl::Status CheckTree(Store& store, absl::string_view public_key, RecordChunks&
   RETURN_IF_ERROR(in.status());
   if (n > 0 && last_head != n) return Bad("change", n - 1, "no signed tree head for its size");
   // Nothing may stand beyond the log's end.
-  ASSIGN_OR_RETURN(uint64_t last_head_size, store.LastHeadSize(nullptr));
-  if (last_head_size > n) {
-    return Bad("change", n,
-               absl::StrCat("missing: a signed tree head of size ", last_head_size, " exists"));
-  }
+  RETURN_IF_ERROR(CheckNothingBeyond(store, kChangeLog, n));
   report->changes = n;
   report->root = chain.Root();
   return absl::OkStatus();
@@ -436,10 +459,24 @@ absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
   return absl::OkStatus();
 }
 
-absl::Status VerifyQueries(Store& store, VerifyReport* report) {
+// The query log as the change log: every record in order, parsed and chained, its hash the leaf
+// of the query tree, whose stored nodes must match and whose heads (signed in the query domain)
+// must state the root of the records up to them; the last head covers the last record, and none
+// stands beyond it. Truncating the log, or rewriting it end to end, breaks a head's signature or
+// leaves a head without its records.
+absl::Status VerifyQueries(Store& store, absl::string_view public_key, VerifyReport* report) {
+  if (store.Handle(Family::kQueryHeads) == nullptr) {
+    return absl::DataLossError(
+        "query log: the folder has no query tree (it was last written by a creditd from before "
+        "the query log was signed; starting creditd once builds it)");
+  }
+  NodeWalker nodes(store, kQueryLog);
+  HeadSignatures signatures(store, public_key, kQueryLog);
+  std::unique_ptr<TableWalk> heads = store.Walk(TableWalk::Table::kQueryHeads);
+  merkle::CompactRange tree;
+  uint64_t last_head = 0;
   uint64_t n = 0;
   std::unique_ptr<TableWalk> it = store.Walk(TableWalk::Table::kQueries);
-  // Queries have no signed heads: a changed record shows where its successor disagrees.
   QueryChain chain;
   v1::QueryRecord record;
   for (; it->Valid(); it->Next(), ++n) {
@@ -447,10 +484,28 @@ absl::Status VerifyQueries(Store& store, VerifyReport* report) {
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Bad("query", n, "stored bytes do not parse");
     }
-    RETURN_IF_ERROR(chain.Add(record).status());
+    ASSIGN_OR_RETURN(Hash256 hash, chain.Add(record));
+    absl::Status node_status;
+    tree.Append(hash, [&](int level, uint64_t index, const Hash256& node) {
+      if (node_status.ok() && (level == 0 || level >= kLowestStoredUpperTreeLevel)) {
+        node_status = nodes.Check(level, index, node, n);
+      }
+    });
+    RETURN_IF_ERROR(node_status);
+    while (heads->Valid() && heads->number() < n + 1) heads->Next();
+    if (heads->Valid() && heads->number() == n + 1) {
+      RETURN_IF_ERROR(CheckHead(kQueryLog, heads->value(), n, tree.Root()));
+      RETURN_IF_ERROR(signatures.Check(n + 1));
+      ++report->query_heads_checked;
+      last_head = n + 1;
+    }
+    RETURN_IF_ERROR(heads->status());
   }
   RETURN_IF_ERROR(it->status());
+  if (n > 0 && last_head != n) return Bad("query", n - 1, "no signed tree head for its size");
+  RETURN_IF_ERROR(CheckNothingBeyond(store, kQueryLog, n));
   report->queries = n;
+  report->query_root = tree.Root();
   return absl::OkStatus();
 }
 
@@ -482,7 +537,7 @@ absl::StatusOr<VerifyReport> VerifyStore(Store& store, absl::string_view public_
   report.changes_time = absl::Now() - start;
   // The indexes and the query log do not depend on each other: checked side by side.
   absl::Status queries;
-  std::thread query_log([&] { queries = VerifyQueries(store, &report); });
+  std::thread query_log([&] { queries = VerifyQueries(store, public_key, &report); });
   absl::Status indexes = VerifyIndexes(store, &report);
   query_log.join();
   RETURN_IF_ERROR(indexes);

@@ -1,7 +1,8 @@
 // The offline verifier: checks a registry database directly (the server stopped), independent
 // of everything the server keeps in memory. It re-reads every change record, recomputes every
 // record hash, the hash chain, every Merkle node and the root of every signed tree head, checks
-// the heads' signatures, that the indexes agree with the entries, and the query log's chain.
+// the heads' signatures, that the indexes agree with the entries, and the same for the query log:
+// its chain, its tree's nodes and its signed heads.
 #ifndef CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_
 #define CREDIT_SERVICE_VERIFY_STORE_VERIFIER_H_
 
@@ -23,6 +24,8 @@ struct VerifyReport {
   absl::Duration changes_time;
   uint64_t entries = 0;
   uint64_t queries = 0;
+  Hash256 query_root{};
+  uint64_t query_heads_checked = 0;
 };
 
 // Verifies `store`. `public_key` (32 raw bytes) checks head signatures; empty skips that check.

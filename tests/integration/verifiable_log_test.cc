@@ -249,7 +249,78 @@ TEST_F(VerifiableLogTest, AuditorsSeeWhoLookedUpWhom) {
   EXPECT_EQ(denied.exit_code, 17);
   CommandResult verified = Ctl("auditor", {"querylog", "verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
-  EXPECT_EQ(verified.out, "verified 1 queries: every record hash and the hash chain\n");
+  EXPECT_THAT(verified.out,
+              StartsWith("verified 1 queries: every record hash, the hash chain and the root "));
+}
+
+// The query log's size as its signed head states it, once it reaches `size` (bounded wait: it
+// is written in the background).
+uint64_t AwaitQueryLogSize(Client& auditor, uint64_t size) {
+  uint64_t seen = 0;
+  for (int i = 0; i < 100; ++i) {
+    absl::StatusOr<v1::GetQueryTreeHeadResponse> head = auditor.GetQueryTreeHead({});
+    if (head.ok()) seen = head->tree_head().tree_size();
+    if (seen >= size) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return seen;
+}
+
+TEST_F(VerifiableLogTest, AQueryLogCutBackOrRewrittenFailsAgainstTheKeptHead) {
+  auto ask = [&](int count) {
+    std::unique_ptr<Client> querier = server_.ClientAs("querier");
+    std::unique_ptr<Client> auditor = server_.ClientAs("auditor");
+    uint64_t before = AwaitQueryLogSize(*auditor, 0);
+    for (int i = 0; i < count; ++i) {
+      v1::GetCreditStatusRequest status;
+      status.set_subject_code(kOrg);
+      status.set_purpose("政府采购资格审查");
+      ASSERT_TRUE(querier->GetCreditStatus(status).ok());
+      // One write (and head) each.
+      ASSERT_EQ(AwaitQueryLogSize(*auditor, before + i + 1), before + i + 1);
+    }
+  };
+  ask(3);
+  const std::string kept = scratch_.path() + "/query-head";
+  CommandResult first = Ctl("auditor", {"querylog", "verify", "--head", kept});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("\nhead kept in " + kept + "\n"));
+  CommandResult again = Ctl("auditor", {"querylog", "verify", "--head", kept});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("consistent with the head kept in " + kept + " (3 queries)"));
+
+  // The operator cuts the last record away, with its head and leaf: what is left is a log that
+  // checks out by itself, offline too.
+  auto cut_last = [](Store& store, rocksdb::WriteBatch& batch) {
+    batch.Delete(store.Handle(Family::kQueries), keys::U64(2));
+    batch.Delete(store.Handle(Family::kQueryHeads), keys::U64(3));
+    batch.Delete(store.Handle(Family::kQueryNodes), keys::TreeNode(0, 2));
+  };
+  server_.RestartWith([&](const std::string& dir) {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir);
+    ASSERT_TRUE(store.ok());
+    rocksdb::WriteBatch batch;
+    cut_last(**store, batch);
+    ASSERT_TRUE((*store)->Write(&batch).ok());
+  });
+  CommandResult shorter = Ctl("auditor", {"querylog", "verify", "--head", kept});
+  EXPECT_EQ(shorter.exit_code, 19);
+  EXPECT_EQ(shorter.err,
+            "FAILED_PRECONDITION: the query log holds 2 records, fewer than the 3 of "
+            "the head kept in " +
+                kept + ": records were taken away\n");
+  // New lookups grow it past the kept size again, with another record where the cut one was.
+  ask(2);
+  CommandResult rewritten = Ctl("auditor", {"querylog", "verify", "--head", kept});
+  EXPECT_EQ(rewritten.exit_code, 19);
+  EXPECT_THAT(
+      rewritten.err,
+      StartsWith("FAILED_PRECONDITION: the query log is not the one the head kept in " + kept +
+                 " signed: the server's tree head of size 4 is not consistent with "
+                 "the trusted head of size 3"));
+  // Without the kept head nothing shows: that is what keeping it is for.
+  CommandResult unanchored = Ctl("auditor", {"querylog", "verify"});
+  EXPECT_EQ(unanchored.exit_code, 0) << unanchored.err;
 }
 
 }  // namespace

@@ -215,6 +215,18 @@ class PermissionsTest : public ::testing::Test {
       f->set_document_number("财采〔2026〕1号");
       return client.RecordFeedback(r).status();
     }
+    // The auditor comes last: by then the query log holds many answers' records.
+    if (rpc == "GetQueryTreeHead") return client.GetQueryTreeHead({}).status();
+    if (rpc == "GetQueryInclusionProof") {
+      v1::GetQueryInclusionProofRequest r;
+      r.set_sequence(0);
+      return client.GetQueryInclusionProof(r).status();
+    }
+    if (rpc == "GetQueryConsistencyProof") {
+      v1::GetQueryConsistencyProofRequest r;
+      r.set_from_size(1);
+      return client.GetQueryConsistencyProof(r).status();
+    }
     if (rpc == "SearchSubjects") {
       v1::SearchSubjectsRequest r;
       r.set_name("某某公司");
@@ -271,6 +283,9 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
       {"GetStatistics", {"admin", "recorder", "approver", "querier", "auditor"}},
       {"WatchChanges", {"admin", "recorder", "approver", "querier", "auditor"}},
       {"SearchSubjects", {"recorder", "approver", "auditor"}},
+      {"GetQueryTreeHead", {"auditor"}},
+      {"GetQueryInclusionProof", {"auditor"}},
+      {"GetQueryConsistencyProof", {"auditor"}},
   };
   return *table;
 }

@@ -108,6 +108,14 @@ class Client {
   absl::StatusOr<v1::GetCreditStatusAtResponse> GetCreditStatusAt(
       const v1::GetCreditStatusAtRequest& request);
   absl::StatusOr<v1::ListQueriesResponse> ListQueries(const v1::ListQueriesRequest& request);
+  // The query log's signed heads and proofs, as the server sends them (unverified: check them
+  // with a LogVerifier for merkle::HeadDomain::kQueryLog).
+  absl::StatusOr<v1::GetQueryTreeHeadResponse> GetQueryTreeHead(
+      const v1::GetQueryTreeHeadRequest& request);
+  absl::StatusOr<v1::GetQueryInclusionProofResponse> GetQueryInclusionProof(
+      const v1::GetQueryInclusionProofRequest& request);
+  absl::StatusOr<v1::GetQueryConsistencyProofResponse> GetQueryConsistencyProof(
+      const v1::GetQueryConsistencyProofRequest& request);
   // The change stream from `from_sequence` on (see credit::Follower to check it): calls
   // `receive` with each message until it returns false (then OK) or the stream fails (its
   // status: resume from the change after the last one received). No retries; no deadline

@@ -1,4 +1,5 @@
-// credit::LogVerifier — checks what a Credit Registry server says about its change log, with
+// credit::LogVerifier — checks what a Credit Registry server says about one of its logs (the
+// change log, or the query log with merkle::HeadDomain::kQueryLog), with
 // mathematics rather than trust: tree-head signatures against a pinned public key, inclusion
 // proofs of records, and consistency proofs between heads. It keeps the last head it trusted
 // and refuses any head that would require the history behind that head to have changed.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/merkle/tree_head.h"
 #include "credit/registry/v1/resources.pb.h"
 
 namespace credit {
@@ -21,11 +23,14 @@ namespace v1 = ::credit::registry::v1;
 
 class LogVerifier {
  public:
-  // `public_key`: the 32 raw bytes of the server's Ed25519 tree-head key.
-  explicit LogVerifier(std::string public_key);
+  // `public_key`: the 32 raw bytes of the server's Ed25519 tree-head key; `domain`: which log's
+  // heads this verifier accepts.
+  explicit LogVerifier(std::string public_key,
+                       merkle::HeadDomain domain = merkle::HeadDomain::kChangeLog);
 
   // Reads the key from a SubjectPublicKeyInfo PEM file (creditd writes one beside its key).
-  static absl::StatusOr<std::unique_ptr<LogVerifier>> FromPublicKeyFile(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<LogVerifier>> FromPublicKeyFile(
+      const std::string& path, merkle::HeadDomain domain = merkle::HeadDomain::kChangeLog);
 
   // OK when `head` is well formed (a head of size 0 has the empty tree's root) and signed by the
   // pinned key. FAILED_PRECONDITION otherwise.
@@ -58,6 +63,7 @@ class LogVerifier {
 
  private:
   const std::string public_key_;
+  const merkle::HeadDomain domain_;
   mutable std::mutex mu_;
   std::optional<v1::SignedTreeHead> trusted_;
 };

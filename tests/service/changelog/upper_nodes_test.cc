@@ -72,7 +72,7 @@ TEST_F(UpperNodesTest, LoadReadsEveryStoredNodeOfTheUpperLevelsAndCommitsAddThei
   EXPECT_EQ(nodes.Find(6, 78), tree_.at({6, 78}));
   EXPECT_EQ(nodes.Find(5, 155), std::nullopt);  // stored, not loaded yet
 
-  ASSERT_TRUE(nodes.Load(*store_, stop).ok());
+  ASSERT_TRUE(nodes.Load(*store_, Tree::kChanges, stop).ok());
   EXPECT_TRUE(nodes.Loaded());
   uint64_t upper = 0;
   for (const auto& [key, hash] : tree_) {
@@ -111,7 +111,7 @@ TEST_F(UpperNodesTest, AMissingStoredNodeIsDataLossAndLeavesItsLevelUnloaded) {
   ASSERT_TRUE(store_->Write(&batch).ok());
   UpperNodes nodes(4096);
   std::atomic<bool> stop{false};
-  absl::Status loaded = nodes.Load(*store_, stop);
+  absl::Status loaded = nodes.Load(*store_, Tree::kChanges, stop);
   EXPECT_EQ(loaded.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(loaded.message(), "Merkle tree node (level 5, index 70) is missing");
   EXPECT_FALSE(nodes.Loaded());
@@ -129,7 +129,7 @@ TEST_F(UpperNodesTest, AWrongSizedStoredNodeIsDataLoss) {
   ASSERT_TRUE(store_->Write(&batch).ok());
   UpperNodes nodes(1024);
   std::atomic<bool> stop{false};
-  absl::Status loaded = nodes.Load(*store_, stop);
+  absl::Status loaded = nodes.Load(*store_, Tree::kChanges, stop);
   EXPECT_EQ(loaded.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(loaded.message(), "Merkle tree node (level 7, index 3) is not 32 bytes long");
   EXPECT_EQ(nodes.Find(7, 3), std::nullopt);
@@ -140,7 +140,7 @@ TEST_F(UpperNodesTest, LoadStopsWhenTold) {
   Append(2048, /*store=*/true);
   UpperNodes nodes(2048);
   std::atomic<bool> stop{true};
-  EXPECT_TRUE(nodes.Load(*store_, stop).ok());
+  EXPECT_TRUE(nodes.Load(*store_, Tree::kChanges, stop).ok());
   EXPECT_FALSE(nodes.Loaded());
   EXPECT_EQ(nodes.NodeCount(), 0u);
   EXPECT_EQ(nodes.Find(11, 0), std::nullopt);

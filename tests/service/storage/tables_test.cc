@@ -48,7 +48,7 @@ class TablesTest : public ::testing::Test {
 TEST_F(TablesTest, AnEmptyStoreHasNothingLast) {
   EXPECT_EQ(*store_->LastChange(), std::nullopt);
   EXPECT_EQ(*store_->LastEntryId(), 0u);
-  EXPECT_EQ(*store_->LastHeadSize(nullptr), 0u);
+  EXPECT_EQ(*store_->LastHeadSize(Tree::kChanges, nullptr), 0u);
   EXPECT_EQ(*store_->LastQuery(), std::nullopt);
 }
 
@@ -56,9 +56,9 @@ TEST_F(TablesTest, WhatACommitHoldsIsReadBack) {
   CommitSample();
   EXPECT_EQ(**store_->GetChange(2, nullptr), "change 2");
   EXPECT_EQ(*store_->LastChange(), std::make_pair(uint64_t{2}, std::string("change 2")));
-  EXPECT_EQ(*store_->LastHeadSize(nullptr), 3u);
-  EXPECT_EQ(**store_->GetHead(1, nullptr), "head 1");
-  EXPECT_EQ(*store_->GetHead(2, nullptr), std::nullopt);
+  EXPECT_EQ(*store_->LastHeadSize(Tree::kChanges, nullptr), 3u);
+  EXPECT_EQ(**store_->GetHead(Tree::kChanges, 1, nullptr), "head 1");
+  EXPECT_EQ(*store_->GetHead(Tree::kChanges, 2, nullptr), std::nullopt);
   EXPECT_EQ(*store_->LastEntryId(), 2u);
   EXPECT_EQ(**store_->GetEntry(2, nullptr), "entry 2");
   EXPECT_EQ(*store_->MultiGetEntries({2, 7, 1}, nullptr),
@@ -68,7 +68,7 @@ TEST_F(TablesTest, WhatACommitHoldsIsReadBack) {
             (std::vector<std::optional<std::string>>{std::nullopt, "record A"}));
   EXPECT_TRUE(*store_->HasSubjectEntry(kA, 1));
   EXPECT_FALSE(*store_->HasSubjectEntry(kA, 2));
-  EXPECT_EQ(*store_->MultiGetTreeNodes({{0, 1}, {1, 0}, {5, 0}}, nullptr),
+  EXPECT_EQ(*store_->MultiGetTreeNodes(Tree::kChanges, {{0, 1}, {1, 0}, {5, 0}}, nullptr),
             (std::vector<std::optional<std::string>>{std::string(32, 'b'), std::nullopt,
                                                      std::string(32, 'u')}));
   // Rows of different tables, in the order asked.
@@ -132,7 +132,7 @@ TEST_F(TablesTest, WalksGoOverOneTableOrOneLevel) {
   }
   EXPECT_EQ(heads, (std::vector<uint64_t>{1, 3}));
   std::vector<uint64_t> leaves;
-  for (auto walk = store_->WalkTreeLevel(0, 1); walk->Valid(); walk->Next()) {
+  for (auto walk = store_->WalkTreeLevel(Tree::kChanges, 0, 1); walk->Valid(); walk->Next()) {
     leaves.push_back(walk->number());
   }
   EXPECT_EQ(leaves, (std::vector<uint64_t>{1, 2}));  // and not the level-5 node after them
@@ -160,7 +160,7 @@ TEST_F(TablesTest, ASnapshotDoesNotSeeLaterCommits) {
   w.PutHead(4, "head 4");
   ASSERT_TRUE(store_->Commit(&w).ok());
   EXPECT_EQ(*store_->GetEntry(3, before.get()), std::nullopt);
-  EXPECT_EQ(*store_->LastHeadSize(before.get()), 3u);
+  EXPECT_EQ(*store_->LastHeadSize(Tree::kChanges, before.get()), 3u);
   EXPECT_EQ(**store_->GetEntry(3, nullptr), "later");
 }
 
@@ -179,6 +179,22 @@ TEST_F(TablesTest, QueryRecordsAreAppendedInPiecesAndScannedInOrder) {
                                 })
                   .ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"0:abc", "1:def"}));
+}
+
+TEST_F(TablesTest, TheQueryTreeKeepsItsNodesAndHeadsApartFromTheChangeLogs) {
+  const std::string leaf(32, 'q');
+  QueryBatch batch = store_->NewQueryBatch();
+  batch.PutTreeNode(0, 0, leaf);
+  batch.PutTreeNode(1, 0, std::string(32, 'r'));  // a hashed level: not stored
+  batch.PutHead(2, "query head 2");
+  ASSERT_TRUE(store_->WriteQueries(&batch).ok());
+  EXPECT_EQ(*store_->LastHeadSize(Tree::kQueries, nullptr), 2u);
+  EXPECT_EQ(**store_->GetHead(Tree::kQueries, 2, nullptr), "query head 2");
+  EXPECT_EQ(*store_->LastHeadSize(Tree::kChanges, nullptr), 0u);
+  EXPECT_EQ(*store_->MultiGetTreeNodes(Tree::kQueries, {{0, 0}, {1, 0}}, nullptr),
+            (std::vector<std::optional<std::string>>{leaf, std::nullopt}));
+  EXPECT_EQ(*store_->MultiGetTreeNodes(Tree::kChanges, {{0, 0}}, nullptr),
+            (std::vector<std::optional<std::string>>{std::nullopt}));
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "common/merkle/merkle.h"
 #include "common/merkle/tree_head.h"
+#include "common/querylog/query_record_hash.h"
 #include "rocksdb/write_batch.h"
 #include "service/storage/keys.h"
 #include "tests/service/registry/registry_fixture.h"
@@ -45,6 +47,25 @@ class StoreVerifierTest : public RegistryFixture {
   std::string Get(Family family, const std::string& key) {
     std::unique_ptr<Store> store = OpenStore();
     return **store->Get(family, key);
+  }
+
+  // Three query-log writes, one record each: signed heads of sizes 1, 2 and 3.
+  void AddTwoQueries() {
+    Open();
+    for (const char* code : {kOrgCode2, kPersonCode}) {
+      StatusFor(code, querier_);
+      ASSERT_TRUE(registry_->FlushQueryLog().ok());
+    }
+    registry_.reset();
+  }
+
+  // Why the registry does not open on the folder (OK when it does).
+  absl::Status OpenStatus() {
+    RegistryOptions options;
+    options.data_dir = dir_.path();
+    options.procedure = rules_;
+    options.sweep_periodically = false;
+    return Registry::Open(options, signing_key_, &clock_).status();
   }
 };
 
@@ -157,8 +178,99 @@ TEST_F(StoreVerifierTest, AChangedQueryRecordIsNamed) {
   ASSERT_TRUE(record.ParseFromString(Get(Family::kQueries, keys::U64(0))));
   record.set_purpose("改写过的用途");
   Put(Family::kQueries, keys::U64(0), record.SerializeAsString());
+  // Its leaf in the query tree is the first thing that no longer matches.
   EXPECT_EQ(Verify().status().message(),
-            "query 0: its hash is not the one query 1 recorded for it");
+            "query 0: the stored Merkle node (level 0, index 0) does not match the records");
+}
+
+TEST_F(StoreVerifierTest, TheQueryLogHasASignedHeadForEveryWrite) {
+  AddTwoQueries();
+  absl::StatusOr<VerifyReport> report = Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->queries, 3u);
+  EXPECT_EQ(report->query_heads_checked, 3u);
+}
+
+TEST_F(StoreVerifierTest, TruncatingTheQueryLogIsCaughtByItsSignedHead) {
+  AddTwoQueries();
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    rocksdb::WriteBatch batch;
+    batch.Delete(store->Handle(Family::kQueries), keys::U64(2));
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+  EXPECT_EQ(Verify().status().message(), "query 2: missing: a signed tree head of size 3 exists");
+  // And creditd will not start on it either.
+  EXPECT_THAT(
+      std::string(OpenStatus().message()),
+      StartsWith("query log: a signed tree head of size 3 exists, the log holds 2 records"));
+}
+
+// Rewrites the query log as someone with write access to the folder but not the key would: record
+// 0 changed, every later record rechained, every node recomputed, every head re-signed with
+// `key`.
+void RewriteQueryLog(Store& store, const SigningKey& key) {
+  std::vector<v1::QueryRecord> records;
+  ASSERT_TRUE(store
+                  .ScanQueries(0,
+                               [&](uint64_t, absl::string_view bytes) {
+                                 records.emplace_back().ParseFromString(std::string(bytes));
+                                 return true;
+                               })
+                  .ok());
+  rocksdb::WriteBatch batch;
+  Hash256 previous{};
+  merkle::CompactRange tree;
+  records[0].set_purpose("改写过的用途");
+  for (v1::QueryRecord& record : records) {
+    record.set_previous_hash(std::string(AsBytes(previous)));
+    batch.Put(store.Handle(Family::kQueries), keys::U64(record.sequence()),
+              record.SerializeAsString());
+    previous = QueryRecordHash(record);
+    tree.Append(previous, [&](int level, uint64_t index, const Hash256& node) {
+      if (keys::IsStoredTreeLevel(level)) {
+        batch.Put(store.Handle(Family::kQueryNodes), keys::TreeNode(level, index),
+                  std::string(AsBytes(node)));
+      }
+    });
+    merkle::TreeHead head{tree.size(), 1, tree.Root(), merkle::KeyId(key.PublicKey())};
+    v1::SignedTreeHead signed_head;
+    signed_head.set_tree_size(head.tree_size);
+    signed_head.set_timestamp_micros(head.timestamp_micros);
+    signed_head.set_root_hash(std::string(AsBytes(head.root_hash)));
+    signed_head.set_key_id(std::string(AsBytes(head.key_id)));
+    signed_head.set_signature(
+        key.Sign(merkle::TreeHeadSigningInput(head, merkle::HeadDomain::kQueryLog)));
+    batch.Put(store.Handle(Family::kQueryHeads), keys::U64(head.tree_size),
+              signed_head.SerializeAsString());
+  }
+  ASSERT_TRUE(store.Write(&batch).ok());
+}
+
+TEST_F(StoreVerifierTest, AQueryLogRewrittenEndToEndFailsOnTheKey) {
+  AddTwoQueries();
+  RewriteQueryLog(*OpenStore(), *SigningKey::Generate());
+  EXPECT_EQ(Verify().status().message(),
+            "query 0: tree head 1: tree head: signed by another key than the one trusted (key id "
+            "differs)");
+}
+
+TEST_F(StoreVerifierTest, AQueryLogHeadSignedAsAChangeLogHeadIsRejected) {
+  AddTwoQueries();
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    v1::SignedTreeHead head;
+    ASSERT_TRUE(head.ParseFromString(**store->Get(Family::kQueryHeads, keys::U64(2))));
+    merkle::TreeHead parsed{head.tree_size(), head.timestamp_micros(),
+                            *merkle::ToHash(head.root_hash(), "r"),
+                            *merkle::ToHash(head.key_id(), "k")};
+    head.set_signature(signing_key_.Sign(merkle::TreeHeadSigningInput(parsed)));
+    rocksdb::WriteBatch batch;
+    batch.Put(store->Handle(Family::kQueryHeads), keys::U64(2), head.SerializeAsString());
+    ASSERT_TRUE(store->Write(&batch).ok());
+  }
+  EXPECT_EQ(Verify().status().message(),
+            "query 1: tree head 2: tree head: the signature does not verify");
 }
 
 // ReadEntryKey against protobuf's own parse of the same bytes.
