@@ -111,6 +111,15 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) 
   // universal compaction spares it the level-by-level rewrites. The deadline index is keyed by
   // date, then id: appended nearly in order.
   compact_universally(Family::kDecisions);
+  // Its filters stay in memory outside the block cache, as the subjects family's do (~12 MB at
+  // 10 M decisions). Universal compaction leaves a few large files, each with one whole filter
+  // of megabytes; in the cache, data blocks pushed them out and every recording read and
+  // checksummed whole filters again: 45 % of the server's CPU when recording at 10 M
+  // (docs/performance.md, "Recording at 10 M").
+  rocksdb::BlockBasedTableOptions decision_table = table;
+  decision_table.cache_index_and_filter_blocks = false;
+  families[static_cast<size_t>(Family::kDecisions)].options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(decision_table));
   families[static_cast<size_t>(Family::kDecisions)].options.memtable_whole_key_filtering = true;
   families[static_cast<size_t>(Family::kDecisions)].options.memtable_prefix_bloom_size_ratio = 0.05;
   compact_universally(Family::kDeadlines);
