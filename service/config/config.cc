@@ -238,6 +238,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["backup_dir"]) {
       ASSIGN_OR_RETURN(config.backup_dir, reader.Path(root["backup_dir"], "backup_dir"));
     }
+    if (root["access_log"]) {
+      ASSIGN_OR_RETURN(config.access_log, reader.Bool(root["access_log"], "access_log"));
+    }
     if (root["signing_key"]) {
       ASSIGN_OR_RETURN(config.signing_key_file, reader.Path(root["signing_key"], "signing_key"));
     }

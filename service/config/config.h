@@ -44,6 +44,9 @@ struct Config {
   std::string signing_key_file;
   // Where CreateBackup writes; empty: backups are off.
   std::string backup_dir;
+  // One JSON line per call on stderr (service/server/access_log.h); `access_log: false` turns
+  // it off.
+  bool access_log = true;
   // Certificate common name -> caller. Identities not listed are refused.
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.

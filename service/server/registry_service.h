@@ -9,6 +9,7 @@
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/auth/call_limiter.h"
 #include "service/auth/identity_directory.h"
+#include "service/server/access_log.h"
 #include "service/clock/clock.h"
 #include "service/registry/registry.h"
 
@@ -18,9 +19,14 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
  public:
   // All must outlive the service. `test_clock` is the clock the registry runs on when the server
   // was started with --test-clock, null otherwise.
+  // `access_log`: where each call is logged; null: nowhere.
   RegistryService(Registry* registry, const IdentityDirectory* identities, CallLimiter* limiter,
-                  TestClock* test_clock = nullptr)
-      : registry_(registry), identities_(identities), limiter_(limiter), test_clock_(test_clock) {}
+                  TestClock* test_clock = nullptr, AccessLog* access_log = nullptr)
+      : registry_(registry),
+        identities_(identities),
+        limiter_(limiter),
+        test_clock_(test_clock),
+        access_log_(access_log) {}
 
   grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
                            v1::RecordEntryResponse* response) override;
@@ -112,12 +118,14 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
 
  private:
   template <typename Response, typename Call>
-  grpc::Status Serve(grpc::ServerContext* context, Rpc rpc, Response* response, Call call);
+  grpc::Status Serve(grpc::ServerContext* context, Rpc rpc,
+                     const google::protobuf::Message& request, Response* response, Call call);
 
   Registry* registry_;
   const IdentityDirectory* identities_;
   CallLimiter* limiter_;
   TestClock* test_clock_;
+  AccessLog* access_log_;
   std::atomic<bool> streams_stopped_{false};
 };
 

@@ -67,8 +67,10 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   RETURN_IF_ERROR(server->registry_->SeedMeasures(config.seed_measures));
   server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
   server->limiter_ = std::make_unique<CallLimiter>(config.limits.max_calls_per_identity);
+  if (config.access_log) server->access_log_ = std::make_unique<AccessLog>();
   server->service_ = std::make_unique<RegistryService>(
-      server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock);
+      server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock,
+      server->access_log_.get());
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));

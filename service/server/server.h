@@ -50,6 +50,7 @@ class CreditServer {
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<IdentityDirectory> identities_;
   std::unique_ptr<CallLimiter> limiter_;
+  std::unique_ptr<AccessLog> access_log_;  // null when off; outlives the service
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MemoryReleaser> memory_releaser_;

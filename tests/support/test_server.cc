@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/log_check.h"
 
 namespace credit::testing {
 namespace {
@@ -157,7 +159,7 @@ std::unique_ptr<Client> TestServer::ClientAs(const std::string& name, int max_at
 void TestServer::Start() {
   std::string port_file = run_.path() + "/port";
   fs::remove(port_file);
-  std::string log = run_.path() + "/creditd.log";
+  std::string log = log_file();
   // Before fork: the PKI must be made once, by this process, not by the child.
   std::string config = config_file_.empty() ? DevPki().dir + "/creditd-at-once.yaml" : config_file_;
   pid_ = fork();
@@ -214,6 +216,8 @@ int TestServer::Stop() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  // Every log a test's server wrote is held to the logging rules.
+  if (absl::Status log = CheckServerLog(log_file()); !log.ok()) ADD_FAILURE() << log.message();
   return status;
 }
 

@@ -74,6 +74,8 @@ class TestServer {
 
   // The tree-head public key creditd wrote beside its key in the data folder.
   std::string public_key_file() const { return data_.path() + "/tree-head-signing.key.pub"; }
+  // creditd's stdout and stderr, over every start (checked by CheckServerLog at each stop).
+  std::string log_file() const { return run_.path() + "/creditd.log"; }
 
  private:
   void Start();
