@@ -58,6 +58,11 @@ data_dir: ../data
 backup_dir: ../backups
 # Dates (effective, expiry, "today") are counted in UTC+8.
 utc_offset_hours: 8
+# Prometheus metrics over plain HTTP, on loopback; port 0: any free port, which creditd prints
+# at start ("metrics on http://127.0.0.1:PORT/metrics"). A production configuration names one.
+metrics_listen: 127.0.0.1:0
+# One JSON line per call on stderr (no person's ID number in clear); false turns it off.
+access_log: true
 
 tls:
   ca: ca.pem          # CA of the client certificates

@@ -8,8 +8,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libssl-dev libabsl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopencc-dev
+  libopencc-dev prometheus-cpp-dev
   clang libclang-rt-14-dev
+  systemd
 )
 
 missing=()

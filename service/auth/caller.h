@@ -81,6 +81,8 @@ enum class Rpc {
   kGetQueryConsistencyProof,
 };
 
+inline constexpr int kRpcCount = static_cast<int>(Rpc::kGetQueryConsistencyProof) + 1;
+
 absl::string_view RpcName(Rpc rpc);
 
 // The one rule for case facts: an entry's facts, legal basis, document numbers, reasons, actors,

@@ -269,7 +269,12 @@ void ChangeLog::CommitOpenGroup() {
   // The next group fills while this one is written.
   write_mu_.Unlock();
   FailPoint(kFailBeforeWrite);
+  const absl::Time write_start = absl::Now();
   absl::Status status = store_->Commit(&group->writes);
+  if (options_.counters != nullptr) {
+    options_.counters->group_members.Observe(static_cast<double>(group->request_keys.size()));
+    options_.counters->write_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - write_start));
+  }
   std::shared_ptr<const StoreSnapshot> snapshot;
   if (status.ok()) {
     FailPoint(kFailAfterWrite);

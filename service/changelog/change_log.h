@@ -38,6 +38,7 @@
 #include "service/changelog/signed_tree.h"
 #include "service/changelog/upper_nodes.h"
 #include "service/clock/clock.h"
+#include "service/metrics/counters.h"
 #include "service/storage/store.h"
 
 namespace credit {
@@ -54,6 +55,8 @@ struct ChangeLogOptions {
   // Runs, under the writer lock, when a group's write failed: the writer's state falls back to
   // what is durable, and so must the domain state its builds changed.
   std::function<void()> on_abort;
+  // Where each commit group's size and synced-write time are counted; null: nowhere.
+  CommitCounters* counters = nullptr;
 };
 
 class ChangeLog {

@@ -238,6 +238,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["backup_dir"]) {
       ASSIGN_OR_RETURN(config.backup_dir, reader.Path(root["backup_dir"], "backup_dir"));
     }
+    if (root["metrics_listen"]) {
+      ASSIGN_OR_RETURN(config.metrics_listen,
+                       reader.String(root["metrics_listen"], "metrics_listen", true));
+    }
     if (root["access_log"]) {
       ASSIGN_OR_RETURN(config.access_log, reader.Bool(root["access_log"], "access_log"));
     }

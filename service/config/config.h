@@ -47,6 +47,8 @@ struct Config {
   // One JSON line per call on stderr (service/server/access_log.h); `access_log: false` turns
   // it off.
   bool access_log = true;
+  // HOST:PORT of the Prometheus endpoint (service/metrics/metrics.h); empty: off.
+  std::string metrics_listen;
   // Certificate common name -> caller. Identities not listed are refused.
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.

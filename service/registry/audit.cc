@@ -145,6 +145,10 @@ absl::StatusOr<v1::GetQueryConsistencyProofResponse> Registry::GetQueryConsisten
 
 absl::Status Registry::FlushQueryLog() { return query_log_->Flush(); }
 
+uint64_t Registry::QueryLogBacklog() const { return query_log_->Backlog(); }
+
+Store::Figures Registry::StoreFigures() const { return store_->ReadFigures(); }
+
 absl::StatusOr<v1::CreateBackupResponse> Registry::CreateBackup() {
   if (backup_dir_.empty()) {
     return BackupsOff();

@@ -317,6 +317,7 @@ absl::StatusOr<uint32_t> Registry::RunDueTransitions() {
     if (absl::IsCancelled(done.status())) return made;
     RETURN_IF_ERROR(done.status());
     made += in_group;
+    clock_transitions_.fetch_add(in_group, std::memory_order_relaxed);
   }
 }
 

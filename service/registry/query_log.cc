@@ -177,6 +177,11 @@ void QueryLog::Append(const Caller& caller, absl::string_view rpc, absl::string_
   if (first) wake_.notify_one();
 }
 
+uint64_t QueryLog::Backlog() {
+  std::lock_guard lock(mu_);
+  return queued_ - durable_;
+}
+
 absl::Status QueryLog::Flush() {
   std::unique_lock lock(mu_);
   uint64_t target = queued_;

@@ -61,6 +61,8 @@ class QueryLog {
   // Blocks until every record queued before the call is durable; the last write error if one
   // failed (the records stay queued and are retried).
   absl::Status Flush();
+  // Records queued and not yet durable.
+  uint64_t Backlog();
 
   // SHA-256(salt || code).
   std::string SubjectHash(absl::string_view code) const;

@@ -97,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   ChangeLogOptions log_options;
   log_options.load_tree_nodes = options.load_tree_nodes;
   log_options.record_version = options.record_version;
+  log_options.counters = options.commit_counters;
   // A failed group write drops every uncommitted PutMeasure with it.
   log_options.on_abort = [r] {
     std::shared_lock lock(r->catalogue_mu_);

@@ -83,6 +83,8 @@ struct RegistryOptions {
   // Whether a thread makes the time-driven transitions every procedure.sweep_interval (they are
   // made at open, and by RunDueTransitions, either way).
   bool sweep_periodically = true;
+  // Where the change log counts its commit groups (the metrics endpoint); null: nowhere.
+  CommitCounters* commit_counters = nullptr;
 };
 
 // The most time-driven transitions one commit group holds (RunDueTransitions).
@@ -187,6 +189,14 @@ class Registry {
 
   // Waits until every query-log record appended so far is durable.
   absl::Status FlushQueryLog();
+
+  // For the metrics endpoint: the latest signed head of the change log; query records queued and
+  // not yet written; time-driven transitions made since open.
+  v1::SignedTreeHead LatestHead() const { return log_->CurrentView()->head; }
+  uint64_t QueryLogBacklog() const;
+  uint64_t ClockTransitions() const { return clock_transitions_.load(std::memory_order_relaxed); }
+  // RocksDB's figures (Store::ReadFigures).
+  Store::Figures StoreFigures() const;
 
   // Whether the Merkle tree's upper levels, as stored at open, are all in memory now.
   bool TreeNodesLoaded() const { return log_->TreeNodesLoaded(); }
@@ -293,6 +303,7 @@ class Registry {
   std::unique_ptr<NameFolder> name_folder_;
   ProcedureRules rules_;
   std::mutex sweep_mu_;  // one RunDueTransitions at a time
+  std::atomic<uint64_t> clock_transitions_{0};
   absl::Mutex sweeper_mu_;
   bool closing_ ABSL_GUARDED_BY(sweeper_mu_) = false;
   std::thread sweeper_;

@@ -24,6 +24,7 @@ grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc,
     status = result.status();
     if (status.ok()) *response = *std::move(result);
   }
+  if (metrics_ != nullptr) metrics_->ObserveCall(rpc, status.code(), absl::Now() - start);
   if (access_log_ != nullptr) {
     AccessLog::Call entry;
     entry.time = start;

@@ -9,9 +9,10 @@
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/auth/call_limiter.h"
 #include "service/auth/identity_directory.h"
-#include "service/server/access_log.h"
 #include "service/clock/clock.h"
+#include "service/metrics/metrics.h"
 #include "service/registry/registry.h"
+#include "service/server/access_log.h"
 
 namespace credit {
 
@@ -21,12 +22,14 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   // was started with --test-clock, null otherwise.
   // `access_log`: where each call is logged; null: nowhere.
   RegistryService(Registry* registry, const IdentityDirectory* identities, CallLimiter* limiter,
-                  TestClock* test_clock = nullptr, AccessLog* access_log = nullptr)
+                  TestClock* test_clock = nullptr, AccessLog* access_log = nullptr,
+                  Metrics* metrics = nullptr)
       : registry_(registry),
         identities_(identities),
         limiter_(limiter),
         test_clock_(test_clock),
-        access_log_(access_log) {}
+        access_log_(access_log),
+        metrics_(metrics) {}
 
   grpc::Status RecordEntry(grpc::ServerContext* context, const v1::RecordEntryRequest* request,
                            v1::RecordEntryResponse* response) override;
@@ -126,6 +129,7 @@ class RegistryService final : public registry::v1::CreditRegistry::Service {
   CallLimiter* limiter_;
   TestClock* test_clock_;
   AccessLog* access_log_;
+  Metrics* metrics_;
   std::atomic<bool> streams_stopped_{false};
 };
 

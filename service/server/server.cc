@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   options.time_zone = absl::FixedTimeZone(config.utc_offset_hours * 3600);
   options.backup_dir = config.backup_dir;
   options.procedure = config.procedure;
+  options.commit_counters = &server->commit_counters_;
   std::string key_file = config.signing_key_file.empty()
                              ? config.data_dir + "/tree-head-signing.key"
                              : config.signing_key_file;
@@ -68,9 +69,17 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   server->identities_ = std::make_unique<IdentityDirectory>(config.identities);
   server->limiter_ = std::make_unique<CallLimiter>(config.limits.max_calls_per_identity);
   if (config.access_log) server->access_log_ = std::make_unique<AccessLog>();
+  if (!config.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(
+        server->metrics_,
+        Metrics::Start(config.metrics_listen, server->registry_.get(), &server->commit_counters_));
+    const std::string host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
+    std::cerr << "creditd: metrics on http://" << host << ":" << server->metrics_->port()
+              << "/metrics" << std::endl;
+  }
   server->service_ = std::make_unique<RegistryService>(
       server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock,
-      server->access_log_.get());
+      server->access_log_.get(), server->metrics_.get());
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));

@@ -13,6 +13,8 @@
 #include "service/auth/identity_directory.h"
 #include "service/clock/clock.h"
 #include "service/config/config.h"
+#include "service/metrics/counters.h"
+#include "service/metrics/metrics.h"
 #include "service/registry/registry.h"
 #include "service/server/memory_releaser.h"
 #include "service/server/registry_service.h"
@@ -47,10 +49,12 @@ class CreditServer {
  private:
   CreditServer() = default;
 
+  CommitCounters commit_counters_;  // outlives the registry, which counts into it
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<IdentityDirectory> identities_;
   std::unique_ptr<CallLimiter> limiter_;
   std::unique_ptr<AccessLog> access_log_;  // null when off; outlives the service
+  std::unique_ptr<Metrics> metrics_;       // null when off; outlives the service
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MemoryReleaser> memory_releaser_;

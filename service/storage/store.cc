@@ -9,6 +9,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "service/storage/keys.h"
@@ -188,6 +189,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
 
   auto store = std::unique_ptr<Store>(new Store());
   store->env_ = store_options.env;
+  // Counters only (no histograms or timers): each is a core-local add, for the metrics endpoint.
+  store->statistics_ = rocksdb::CreateDBStatistics();
+  store->statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  options.statistics = store->statistics_;
   store->sync_writes_ = store_options.sync_writes;
   if (store->env_) options.env = store->env_.get();
   rocksdb::DB* raw = nullptr;
@@ -350,6 +355,36 @@ absl::Status Store::ScanTreeLevel(Tree tree, int level,
     if (!visit(keys::ReadU64(View(it->key()).substr(1)), View(it->value()))) break;
   }
   return FromRocksStatus(it->status(), "reading Merkle tree nodes");
+}
+
+Store::Figures Store::ReadFigures() const {
+  Figures figures;
+  if (statistics_ != nullptr) {
+    figures.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+    figures.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+    figures.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+  }
+  uint64_t value = 0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (handle == nullptr) continue;
+    if (db_->GetIntProperty(handle, "rocksdb.estimate-pending-compaction-bytes", &value)) {
+      figures.pending_compaction_bytes += value;
+    }
+    if (db_->GetIntProperty(handle, "rocksdb.estimate-live-data-size", &value)) {
+      figures.live_data_bytes += value;
+    }
+    if (db_->GetIntProperty(handle, "rocksdb.is-write-stopped", &value) && value != 0) {
+      figures.writes_stopped = true;
+    }
+  }
+  // One cache serves every family (Families()); the default family's table names it.
+  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &value)) {
+    figures.block_cache_usage_bytes = value;
+  }
+  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-capacity", &value)) {
+    figures.block_cache_capacity_bytes = value;
+  }
+  return figures;
 }
 
 absl::Status Store::Checkpoint(const std::string& dir) {

@@ -383,6 +383,19 @@ class Store {
   // Calls `visit(code, measure)` for every measure of the catalogue, in code order.
   absl::Status ScanMeasures(absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);
 
+  // RocksDB's figures for the metrics endpoint, read when asked.
+  struct Figures {
+    uint64_t block_cache_hits = 0;    // since open
+    uint64_t block_cache_misses = 0;  // since open
+    uint64_t block_cache_usage_bytes = 0;
+    uint64_t block_cache_capacity_bytes = 0;
+    uint64_t pending_compaction_bytes = 0;  // estimated, all families
+    uint64_t live_data_bytes = 0;           // estimated, all families
+    uint64_t stall_micros = 0;              // writes held back since open
+    bool writes_stopped = false;            // now
+  };
+  Figures ReadFigures() const;
+
   // Links a consistent copy of the whole database into `dir` (which must not exist): hard links
   // to the immutable files, a copy of the rest. The source of a backup (backup_engine.h).
   absl::Status Checkpoint(const std::string& dir);
@@ -410,7 +423,8 @@ class Store {
                         const StoreSnapshot* snapshot,
                         absl::FunctionRef<bool(absl::string_view)> visit, const char* what);
 
-  std::shared_ptr<rocksdb::Env> env_;  // must outlive db_
+  std::shared_ptr<rocksdb::Env> env_;                // must outlive db_
+  std::shared_ptr<rocksdb::Statistics> statistics_;  // tickers only: ReadFigures
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool sync_writes_ = true;

@@ -45,6 +45,42 @@ TEST(LoadConfigTest, TheDevelopmentConfigurationLoads) {
   }
   EXPECT_GE(punishments, 8);
   EXPECT_GE(incentives, 4);
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:0");
+  EXPECT_TRUE(config->access_log);
+}
+
+// The example that documents every key loads as it is, with the values it states.
+TEST(LoadConfigTest, TheExampleConfigurationLoads) {
+  absl::StatusOr<Config> config = LoadConfig(CREDIT_SOURCE_DIR "/deploy/creditd.example.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "0.0.0.0:50051");
+  EXPECT_EQ(config->data_dir, "/var/lib/credit-registry/data");
+  EXPECT_EQ(config->backup_dir, "/var/lib/credit-registry/backups");
+  EXPECT_EQ(config->signing_key_file, "/var/lib/credit-registry/tree-head-signing.key");
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9464");
+  EXPECT_TRUE(config->access_log);
+  EXPECT_EQ(config->tls.key_file, "/etc/credit-registry/server.key");
+  EXPECT_EQ(config->limits.max_calls_per_identity, 128);
+  ASSERT_EQ(config->identities.size(), 6u);
+  EXPECT_TRUE(config->identities.at("court-enforcement").can_read_facts);
+  EXPECT_EQ(config->identities.at("czj-procurement-system").max_calls, 512);
+  EXPECT_EQ(config->seed_measures.size(), 2u);
+  EXPECT_EQ(config->procedure.sweep_interval, absl::Seconds(60));
+}
+
+TEST(LoadConfigTest, AccessLogAndMetricsAreOptional) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->access_log);
+  EXPECT_EQ(config->metrics_listen, "");
+  config = LoadConfig(Write(dir, std::string(kMinimal) + "access_log: false\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->access_log);
+  absl::Status bad =
+      LoadConfig(Write(dir, std::string(kMinimal) + "access_log: sometimes\n")).status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), ::testing::HasSubstr("access_log: want true or false"));
 }
 
 TEST(LoadConfigTest, TheFactsRightIsPerIdentity) {
