@@ -44,23 +44,40 @@ MetricFamily HistogramOf(std::string name, std::string help, const BucketCounter
   return family;
 }
 
-// Call latencies, in seconds: from a cached lookup (~0.1 ms) to a large import (seconds).
-const prometheus::Histogram::BucketBoundaries& CallBuckets() {
-  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
-  return *buckets;
-}
-
 }  // namespace
 
 // What is read from the registry at each scrape.
 class Metrics::Scraped : public prometheus::Collectable {
  public:
-  Scraped(const Registry* registry, const CommitCounters* commits)
-      : registry_(registry), commits_(commits) {}
+  Scraped(const Metrics* metrics, const Registry* registry, const CommitCounters* commits)
+      : metrics_(metrics), registry_(registry), commits_(commits) {}
 
   std::vector<MetricFamily> Collect() const override {
     std::vector<MetricFamily> out;
+    MetricFamily calls{"credit_rpc_calls_total",
+                       "Calls answered, by method and gRPC status code.",
+                       MetricType::Counter,
+                       {}};
+    MetricFamily durations{"credit_rpc_duration_seconds",
+                           "Time from a call's arrival to its answer, by method.",
+                           MetricType::Histogram,
+                           {}};
+    for (int rpc = 0; rpc < kRpcCount; ++rpc) {
+      const std::string method(RpcName(static_cast<Rpc>(rpc)));
+      for (int code = 0; code < kCodes; ++code) {
+        uint64_t n = metrics_->calls_[rpc][code].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        ClientMetric& metric = calls.metric.emplace_back();
+        metric.label = {{"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))},
+                        {"method", method}};
+        metric.counter.value = static_cast<double>(n);
+      }
+      MetricFamily one = HistogramOf("", "", *metrics_->latencies_[rpc]);
+      one.metric[0].label = {{"method", method}};
+      durations.metric.push_back(std::move(one.metric[0]));
+    }
+    out.push_back(std::move(calls));
+    out.push_back(std::move(durations));
     const v1::SignedTreeHead head = registry_->LatestHead();
     out.push_back(Single("credit_change_log_size", "Change records in the log (its tree's size).",
                          MetricType::Gauge, static_cast<double>(head.tree_size())));
@@ -113,6 +130,7 @@ class Metrics::Scraped : public prometheus::Collectable {
   }
 
  private:
+  const Metrics* metrics_;
   const Registry* registry_;
   const CommitCounters* commits_;
 };
@@ -121,27 +139,17 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
                                                         const Registry* registry,
                                                         const CommitCounters* commits) {
   auto metrics = std::unique_ptr<Metrics>(new Metrics());
-  metrics->registry_ = std::make_shared<prometheus::Registry>();
-  metrics->calls_ = &prometheus::BuildCounter()
-                         .Name("credit_rpc_calls_total")
-                         .Help("Calls answered, by method and gRPC status code.")
-                         .Register(*metrics->registry_);
-  metrics->durations_ = &prometheus::BuildHistogram()
-                             .Name("credit_rpc_duration_seconds")
-                             .Help("Time from a call's arrival to its answer, by method.")
-                             .Register(*metrics->registry_);
   for (int i = 0; i < kRpcCount; ++i) {
-    metrics->histograms_.push_back(&metrics->durations_->Add(
-        {{"method", std::string(RpcName(static_cast<Rpc>(i)))}}, CallBuckets()));
+    metrics->latencies_.push_back(std::make_unique<CallLatency>(std::array<double, 13>{
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}));
   }
-  metrics->scraped_ = std::make_shared<Scraped>(registry, commits);
+  metrics->scraped_ = std::make_shared<Scraped>(metrics.get(), registry, commits);
   try {
     metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("metrics_listen: cannot listen on ", listen, ": ", e.what()));
   }
-  metrics->exposer_->RegisterCollectable(metrics->registry_);
   metrics->exposer_->RegisterCollectable(metrics->scraped_);
   std::vector<int> ports = metrics->exposer_->GetListeningPorts();
   metrics->port_ = ports.empty() ? 0 : ports.front();
@@ -151,9 +159,10 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
 Metrics::~Metrics() = default;
 
 void Metrics::ObserveCall(Rpc rpc, absl::StatusCode code, absl::Duration duration) {
-  calls_->Add({{"method", std::string(RpcName(rpc))}, {"code", absl::StatusCodeToString(code)}})
-      .Increment();
-  histograms_[static_cast<size_t>(rpc)]->Observe(absl::ToDoubleSeconds(duration));
+  const int c = static_cast<int>(code);
+  calls_[static_cast<size_t>(rpc)][c >= 0 && c < kCodes ? c : 2 /* UNKNOWN */].fetch_add(
+      1, std::memory_order_relaxed);
+  latencies_[static_cast<size_t>(rpc)]->Observe(absl::ToDoubleSeconds(duration));
 }
 
 }  // namespace credit

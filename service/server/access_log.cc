@@ -1,6 +1,7 @@
 #include "service/server/access_log.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,7 +95,14 @@ void AddEntrySubject(const Message& entry, AccessLog::Call* call) {
 
 }  // namespace
 
-AccessLog::AccessLog(int fd) : fd_(fd), writer_([this] { Run(); }) {}
+namespace {
+bool IsPipe(int fd) {
+  struct stat st;
+  return fstat(fd, &st) != 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+}  // namespace
+
+AccessLog::AccessLog(int fd) : fd_(fd), to_pipe_(IsPipe(fd)), writer_([this] { Run(); }) {}
 
 AccessLog::~AccessLog() {
   {
@@ -143,8 +151,25 @@ void AccessLog::Describe(const Message& request, Call* call) {
 }
 
 std::string AccessLog::Line(const Call& call) {
-  std::string line = "{\"time\":";
-  AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", call.time, absl::UTCTimeZone()), &line);
+  std::string line;
+  AppendLine(call, &line);
+  return line;
+}
+
+void AccessLog::AppendLine(const Call& call, std::string* out) {
+  std::string& line = *out;
+  // The time to the second is formatted once a second per thread; the microseconds by hand.
+  thread_local int64_t formatted_second = -1;
+  thread_local std::string second_text;
+  const int64_t micros = absl::ToUnixMicros(call.time);
+  const int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != formatted_second) {
+    second_text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    formatted_second = second;
+  }
+  absl::StrAppend(&line, "{\"time\":\"", second_text, ".",
+                  absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z\"");
   line += ",\"method\":";
   AppendJsonString(call.method, &line);
   line += ",\"identity\":";
@@ -165,11 +190,13 @@ std::string AccessLog::Line(const Call& call) {
   absl::StrAppend(&line, "],\"subjects_total\":", call.subjects_total, ",\"code\":");
   AppendJsonString(absl::StatusCodeToString(call.code), &line);
   absl::StrAppend(&line, ",\"duration_us\":", absl::ToInt64Microseconds(call.duration), "}");
-  return line;
 }
 
 void AccessLog::Record(const Call& call) {
-  std::string line = Line(call);
+  // Each answering thread builds its lines in a buffer of its own, which keeps its memory.
+  thread_local std::string line;
+  line.clear();
+  AppendLine(call, &line);
   line.push_back('\n');
   bool full;
   {
@@ -181,10 +208,11 @@ void AccessLog::Record(const Call& call) {
 }
 
 void AccessLog::Run() {
+  std::string out;  // the lines being written; its memory goes back to pending_ each time
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait_for(lock, kFlushEvery, [&] { return stop_ || pending_.size() >= kFlushBytes; });
-    std::string out;
+    out.clear();
     out.swap(pending_);
     const bool stopping = stop_;
     lock.unlock();
@@ -194,13 +222,14 @@ void AccessLog::Run() {
   }
 }
 
-// In whole lines of at most PIPE_BUF bytes a write, where it can: a pipe (journald) keeps such a
-// write whole, so the server's other stderr lines never land inside one of these.
+// To a pipe (journald), in whole lines of at most PIPE_BUF bytes a write: the pipe keeps such a
+// write whole, so the server's other stderr lines never land inside one of these. To a file, all
+// at once (O_APPEND writes are whole).
 void AccessLog::WriteOut(const std::string& bytes) {
   absl::string_view rest = bytes;
   while (!rest.empty()) {
     size_t size = rest.size();
-    if (size > kAtomicWrite) {
+    if (to_pipe_ && size > kAtomicWrite) {
       size_t end = rest.substr(0, kAtomicWrite).rfind('\n');
       size = end == absl::string_view::npos ? kAtomicWrite : end + 1;
     }

@@ -61,10 +61,12 @@ class AccessLog {
   static std::string Line(const Call& call);
 
  private:
+  static void AppendLine(const Call& call, std::string* out);
   void Run();
   void WriteOut(const std::string& bytes);
 
   const int fd_;
+  const bool to_pipe_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::string pending_;
