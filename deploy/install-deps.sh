@@ -11,6 +11,7 @@ packages=(
   libopencc-dev prometheus-cpp-dev
   clang libclang-rt-14-dev
   systemd
+  python3-grpcio python3-protobuf python3-cryptography
 )
 
 missing=()
