@@ -1,4 +1,4 @@
-// creditctl admin backup create|list, admin set-time
+// creditctl admin backup create|list, admin set-time; creditctl health
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -78,6 +78,18 @@ int RunAdmin(Context& context, const std::vector<std::string>& argv) {
     PrintBackups(response->backups());
   }
   return 0;
+}
+
+int RunHealth(Context& context, const std::vector<std::string>& argv) {
+  if (!argv.empty()) {
+    return UsageError("health: takes no arguments", "usage: creditctl health\n");
+  }
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return Fail(client.status());
+  absl::StatusOr<std::string> health = (*client)->Health();
+  if (!health.ok()) return Fail(health.status());
+  std::cout << *health << "\n";
+  return *health == "SERVING" ? 0 : 1;
 }
 
 }  // namespace credit::cli

@@ -36,6 +36,8 @@ int RunFeedback(Context& context, const std::vector<std::string>& argv);
 int RunStats(Context& context, const std::vector<std::string>& argv);
 int RunWatch(Context& context, const std::vector<std::string>& argv);
 int RunSubject(Context& context, const std::vector<std::string>& argv);
+// `health` (admin_command.cc): the server's health check, for probes and scripts.
+int RunHealth(Context& context, const std::vector<std::string>& argv);
 // The listing procedure's verbs of `entry` (procedure_command.cc); nullopt when `verb` is none.
 std::optional<int> RunProcedureVerb(Context& context, const std::string& verb,
                                     const std::vector<std::string>& argv);

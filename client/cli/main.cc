@@ -35,6 +35,7 @@ constexpr char kUsage[] =
     "  watch [--from N] [--state FILE]        follow the change log, verified (needs "
     "--server-key)\n"
     "  subject search NAME                    subjects by name, in any width or script\n"
+    "  health                                 SERVING (exit 0) or why not (probes, scripts)\n"
     "\n"
     "Global flags default to $CREDIT_ENDPOINT, $CREDIT_CACERT, $CREDIT_CERT, $CREDIT_KEY,\n"
     "$CREDIT_SERVER_KEY, $CREDIT_TRUSTED_HEAD.\n"
@@ -141,5 +142,6 @@ int main(int argc, char** argv) {
   if (noun == "log") return credit::cli::RunLog(context, args);
   if (noun == "querylog") return credit::cli::RunQueryLog(context, args);
   if (noun == "admin") return credit::cli::RunAdmin(context, args);
+  if (noun == "health") return credit::cli::RunHealth(context, args);
   return UsageError("unknown command \"" + noun + "\"", kUsage);
 }

@@ -12,6 +12,7 @@
 #include "common/io/read_file.h"
 #include "common/status/grpc_status.h"
 #include "credit/status_evidence.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace credit {
 namespace {}  // namespace
@@ -48,12 +49,30 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   arguments.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   auto channel = grpc::CreateCustomChannel(options.endpoint, grpc::SslCredentials(tls), arguments);
   return std::make_unique<Client>(v1::CreditRegistry::NewStub(channel), options,
-                                  std::move(verifier));
+                                  std::move(verifier), channel);
 }
 
 Client::Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
-               std::unique_ptr<LogVerifier> verifier)
-    : stub_(std::move(stub)), options_(std::move(options)), verifier_(std::move(verifier)) {}
+               std::unique_ptr<LogVerifier> verifier,
+               std::shared_ptr<grpc::ChannelInterface> channel)
+    : stub_(std::move(stub)),
+      channel_(std::move(channel)),
+      options_(std::move(options)),
+      verifier_(std::move(verifier)) {}
+
+absl::StatusOr<std::string> Client::Health() {
+  if (channel_ == nullptr) {
+    return absl::FailedPreconditionError("health: this client has no channel of its own");
+  }
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+  grpc::health::v1::HealthCheckResponse response;
+  absl::Status status =
+      FromGrpcStatus(health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response));
+  if (!status.ok()) return status;
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
 
 absl::Status Client::CheckHead(const v1::SignedTreeHead& head) {
   if (!verifier_) return absl::OkStatus();

@@ -42,6 +42,17 @@ class CreditctlTest : public ::testing::Test {
   TestServer server_;
 };
 
+TEST_F(CreditctlTest, HealthSaysServingOrWhyNot) {
+  CommandResult up = Ctl("querier", {"health"});
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(up.out, "SERVING\n");
+  EXPECT_EQ(Ctl("querier", {"health", "now"}).exit_code, 2);
+  server_.Stop();
+  CommandResult down = Ctl("querier", {"--timeout", "2", "health"});
+  EXPECT_EQ(down.exit_code, 24);  // 10 + UNAVAILABLE
+  EXPECT_EQ(down.out, "");
+}
+
 TEST_F(CreditctlTest, RecordPrintsTheEntryAsATable) {
   CommandResult r = RecordBlack(kOrg);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -64,7 +64,13 @@ class Client {
   // Uses `stub` for every call; for tests, which may pass a mock. `verifier` may be null (no
   // verification).
   Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
-         std::unique_ptr<LogVerifier> verifier = nullptr);
+         std::unique_ptr<LogVerifier> verifier = nullptr,
+         std::shared_ptr<grpc::ChannelInterface> channel = nullptr);
+
+  // The server's answer to the standard health check (grpc.health.v1 Check of the whole
+  // server): "SERVING", "NOT_SERVING", ...; the call's error when it fails. FAILED_PRECONDITION
+  // for a client made from a stub alone.
+  absl::StatusOr<std::string> Health();
 
   // Mutations. An empty request_id is filled with NewRequestId(); pass your own to make a
   // request idempotent across processes (e.g. a retry after a crash).
@@ -145,6 +151,7 @@ class Client {
   absl::StatusOr<Response> Checked(absl::StatusOr<Response> response);
 
   std::unique_ptr<v1::CreditRegistry::StubInterface> stub_;
+  std::shared_ptr<grpc::ChannelInterface> channel_;  // null for a client made from a stub
   ClientOptions options_;
   std::unique_ptr<LogVerifier> verifier_;
 };
