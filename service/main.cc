@@ -31,6 +31,7 @@
 #include "service/backup/backup.h"
 #include "service/clock/clock.h"
 #include "service/config/config.h"
+#include "service/events/event_log.h"
 #include "service/server/server.h"
 #include "service/storage/file_modes.h"
 #include "service/storage/store.h"
@@ -225,19 +226,19 @@ int main(int argc, char** argv) {
   for (const auto& [path, what] : {std::pair{config->data_dir, "data folder"},
                                    std::pair{config->backup_dir, "backup folder"}}) {
     if (auto warning = credit::OpenFolderWarning(path, what)) {
-      std::cerr << "creditd: " << *warning << std::endl;
+      credit::LogEvent(credit::EventLevel::kWarning, "folder_open_to_others", *warning);
     }
   }
 
   credit::SystemClock system_clock;
   credit::TestClock test_clock;
   for (const std::string& warning : credit::ProcedureWarnings(config->procedure)) {
-    std::cerr << "creditd: WARNING: " << warning << std::endl;
+    credit::LogEvent(credit::EventLevel::kWarning, "procedure_without_approval", warning);
   }
   if (flags.test_clock) {
-    std::cerr << "creditd: WARNING: --test-clock is on: an admin may move this server's clock "
-                 "(SetTime). Never run a production registry this way."
-              << std::endl;
+    credit::LogEvent(credit::EventLevel::kWarning, "test_clock",
+                     "--test-clock is on: an admin may move this server's clock (SetTime). Never "
+                     "run a production registry this way.");
   }
   absl::StatusOr<std::unique_ptr<credit::CreditServer>> server =
       flags.test_clock ? credit::CreditServer::Start(*config, &test_clock, &test_clock)
@@ -248,8 +249,9 @@ int main(int argc, char** argv) {
   }
   int port = (*server)->port();
   std::string host = config->listen.substr(0, config->listen.rfind(':'));
-  std::cerr << "creditd: listening on " << host << ":" << port << " (mTLS), data in "
-            << config->data_dir << std::endl;
+  credit::LogEvent(
+      credit::EventLevel::kInfo, "listening",
+      absl::StrCat("listening on ", host, ":", port, " (mTLS), data in ", config->data_dir));
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
@@ -263,16 +265,18 @@ int main(int argc, char** argv) {
       if (signal == SIGHUP) {
         absl::StatusOr<credit::Config> reloaded = credit::LoadConfig(flags.config);
         if (!reloaded.ok()) {
-          std::cerr << "creditd: reload refused, keeping the identities in force: "
-                    << reloaded.status().message() << std::endl;
+          credit::LogEvent(credit::EventLevel::kError, "reload_refused",
+                           absl::StrCat("reload refused, keeping the identities in force: ",
+                                        reloaded.status().message()));
           continue;
         }
         (*server)->ReplaceIdentities(reloaded->identities);
-        std::cerr << "creditd: reloaded " << reloaded->identities.size() << " identities"
-                  << std::endl;
+        credit::LogEvent(credit::EventLevel::kInfo, "reloaded",
+                         absl::StrCat("reloaded ", reloaded->identities.size(), " identities"));
         continue;
       }
-      std::cerr << "creditd: signal " << signal << ", shutting down" << std::endl;
+      credit::LogEvent(credit::EventLevel::kInfo, "shutting_down",
+                       absl::StrCat("signal ", signal, ", shutting down"));
       (*server)->Shutdown(absl::Seconds(5));
       return;
     }
@@ -280,6 +284,6 @@ int main(int argc, char** argv) {
   (*server)->Wait();
   waiter.join();
   server->reset();
-  std::cerr << "creditd: stopped" << std::endl;
+  credit::LogEvent(credit::EventLevel::kInfo, "stopped", "stopped");
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status/status_macros.h"
+#include "service/events/event_log.h"
 
 namespace credit {
 
@@ -61,11 +62,14 @@ void SignedTree::StartLoading() {
     absl::Status loaded = upper_nodes_->Load(*store_, options_.tree, stopping_);
     if (!loaded.ok()) {
       // Proofs still read what is missing from the store, and report it there.
-      std::cerr << "creditd: Merkle tree nodes not loaded: " << loaded << "\n";
+      LogEvent(EventLevel::kError, "tree_nodes_not_loaded",
+               absl::StrCat("Merkle tree nodes not loaded: ", loaded.ToString()));
     } else if (uint64_t count = upper_nodes_->NodeCount(); count > 0 && upper_nodes_->Loaded()) {
-      std::cerr << "creditd: Merkle tree nodes of levels " << UpperNodes::kLowestLevel
-                << " and up in memory: " << count << " (" << count * sizeof(Hash256) / 1024
-                << " KiB), read in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms\n";
+      LogEvent(
+          EventLevel::kInfo, "tree_nodes_loaded",
+          absl::StrCat("Merkle tree nodes of levels ", UpperNodes::kLowestLevel,
+                       " and up in memory: ", count, " (", count * sizeof(Hash256) / 1024,
+                       " KiB), read in ", absl::ToInt64Milliseconds(absl::Now() - start), " ms"));
     }
   });
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
+#include "service/events/event_log.h"
 #include "service/registry/presentation.h"
 #include "service/registry/registry.h"
 #include "service/registry/registry_internal.h"
@@ -87,8 +88,9 @@ void Registry::MakeDueTransitions(const v1::Entry& entry) {
   if (due.empty() || due > Today()) return;
   // The caller's change is durable either way; what fails here the sweeper makes later.
   if (absl::StatusOr<uint32_t> made = RunDueTransitions(); !made.ok()) {
-    std::cerr << "creditd: time-driven transitions failed, will retry: " << made.status()
-              << std::endl;
+    LogEvent(
+        EventLevel::kError, "transitions_failed",
+        absl::StrCat("time-driven transitions failed, will retry: ", made.status().ToString()));
   }
 }
 
@@ -327,8 +329,9 @@ void Registry::SweepPeriodically() {
     sweeper_mu_.Unlock();
     absl::StatusOr<uint32_t> made = RunDueTransitions();
     if (!made.ok()) {
-      std::cerr << "creditd: time-driven transitions failed, will retry: " << made.status()
-                << std::endl;
+      LogEvent(
+          EventLevel::kError, "transitions_failed",
+          absl::StrCat("time-driven transitions failed, will retry: ", made.status().ToString()));
     }
     sweeper_mu_.Lock();
   }

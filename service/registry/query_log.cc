@@ -9,6 +9,7 @@
 #include "common/querylog/query_record_hash.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/events/event_log.h"
 #include "service/failpoint/failpoint.h"
 #include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
@@ -123,8 +124,9 @@ absl::Status QueryLog::Resume() {
     batch.PutHead(head.tree_size(), SerializeDeterministic(head));
     RETURN_IF_ERROR(store_->WriteQueries(&batch));
     last_head_time_ = last_time;
-    std::cerr << "creditd: the query log's tree built over " << next_sequence_ - signed_size
-              << " records stored without it\n";
+    LogEvent(EventLevel::kInfo, "query_tree_built",
+             absl::StrCat("the query log's tree built over ", next_sequence_ - signed_size,
+                          " records stored without it"));
   }
   auto view = std::make_shared<ReadView>();
   view->head = std::move(head);
@@ -208,7 +210,8 @@ void QueryLog::Run() {
       durable_ += batch_records.size();
       last_error_ = absl::OkStatus();
     } else {
-      std::cerr << "creditd: query log write failed, will retry: " << status << std::endl;
+      LogEvent(EventLevel::kError, "query_log_write_failed",
+               absl::StrCat("query log write failed, will retry: ", status.ToString()));
       last_error_ = status;
       // Put the records back in front, in order, and retry after a pause.
       for (auto it = batch_records.rbegin(); it != batch_records.rend(); ++it) {

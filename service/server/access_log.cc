@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/subject/subject_code.h"
+#include "service/events/event_log.h"
 
 namespace credit {
 namespace {
@@ -24,28 +25,6 @@ constexpr size_t kAtomicWrite = PIPE_BUF;
 constexpr std::chrono::milliseconds kFlushEvery(100);
 // Digit runs this long in a request id could be an ID number (15 digits: the first generation).
 constexpr size_t kLongestClearDigitRun = 14;
-
-// `text` as the contents of a JSON string.
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // `id` with each run of more than kLongestClearDigitRun digits masked as MaskPersonCode masks
 // (first six and last four kept when the run is 18 long, all of it otherwise).

@@ -4,6 +4,7 @@
 
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
+#include "service/events/event_log.h"
 
 namespace credit {
 
@@ -43,9 +44,9 @@ grpc::Status RegistryService::Serve(grpc::ServerContext* context, Rpc rpc,
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kResourceExhausted) {
-    std::cerr << "creditd: " << RpcName(rpc)
-              << " failed: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
-              << std::endl;
+    LogEvent(EventLevel::kError, "call_failed",
+             absl::StrCat(RpcName(rpc), " failed: ", absl::StatusCodeToString(status.code()), ": ",
+                          status.message()));
   }
   return ToGrpcStatus(status);
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/io/read_file.h"
 #include "common/status/status_macros.h"
+#include "service/events/event_log.h"
 #include "service/server/malformed_requests.h"
 #include "service/signing/signing_key_file.h"
 
@@ -74,8 +75,8 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
         server->metrics_,
         Metrics::Start(config.metrics_listen, server->registry_.get(), &server->commit_counters_));
     const std::string host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
-    std::cerr << "creditd: metrics on http://" << host << ":" << server->metrics_->port()
-              << "/metrics" << std::endl;
+    LogEvent(EventLevel::kInfo, "metrics_listening",
+             absl::StrCat("metrics on http://", host, ":", server->metrics_->port(), "/metrics"));
   }
   server->service_ = std::make_unique<RegistryService>(
       server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock,

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "service/events/event_log.h"
 #include "tests/support/log_check.h"
 #include "tests/support/test_server.h"
 
@@ -25,7 +26,7 @@ std::vector<google::protobuf::Struct> AccessLines(const std::string& log) {
   std::ifstream in(log);
   std::string line;
   while (std::getline(in, line)) {
-    if (!absl::StartsWith(line, "{\"time\":")) continue;
+    if (!absl::StartsWith(line, "{\"time\":") || absl::StrContains(line, "\"event\":")) continue;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &lines.emplace_back()).ok())
         << line;
   }
@@ -99,6 +100,39 @@ TEST(AccessLogTest, ABatchNamesItsFirstTenSubjectsAndCountsThemAll) {
   EXPECT_EQ(Subjects(lines[0])[0], "440524********0013");
   EXPECT_EQ(Subjects(lines[0])[1], kOrg);
   EXPECT_EQ(lines[0].fields().at("subjects_total").number_value(), 12);
+}
+
+TEST(AccessLogTest, ServerEventsAreJsonLinesToo) {
+  TestServer server;
+  server.Stop();
+  std::ifstream in(server.log_file());
+  std::vector<std::string> events;
+  std::string line;
+  while (std::getline(in, line)) {
+    google::protobuf::Struct object;
+    if (!absl::StartsWith(line, "{") ||
+        !google::protobuf::util::JsonStringToMessage(line, &object).ok()) {
+      continue;
+    }
+    if (object.fields().contains("event")) {
+      std::string event = object.fields().at("level").string_value() + " " +
+                          object.fields().at("event").string_value();
+      if (events.empty() || events.back() != event) events.push_back(event);
+    }
+  }
+  // The tests' configuration has listings take effect at once: warnings (one per kind of listing
+  // concerned); then the server's life.
+  EXPECT_THAT(events, ::testing::ElementsAre("warning procedure_without_approval", "info listening",
+                                             "info shutting_down", "info stopped"));
+}
+
+TEST(AccessLogTest, AnEventLineEscapesWhatJsonMust) {
+  const std::string line = EventLine(absl::FromUnixMicros(1765089001204518), EventLevel::kError,
+                                     "call_failed", "a \"quoted\"\nline\\");
+  EXPECT_EQ(
+      line,
+      "{\"time\":\"2025-12-07T06:30:01.204518Z\",\"level\":\"error\",\"event\":\"call_failed\","
+      "\"message\":\"a \\\"quoted\\\"\\u000aline\\\\\"}");
 }
 
 TEST(AccessLogTest, TheLogCheckFindsAnIdNumberStandingAloneOnly) {

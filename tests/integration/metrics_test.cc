@@ -104,7 +104,9 @@ TEST(MetricsTest, AScrapeNamesEveryCallAndTheRegistrysFigures) {
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   std::smatch port;
   ASSERT_TRUE(std::regex_search(
-      text, port, std::regex(R"(creditd: metrics on http://127\.0\.0\.1:(\d+)/metrics)")))
+      text, port,
+      std::regex(
+          R"("event":"metrics_listening","message":"metrics on http://127\.0\.0\.1:(\d+)/metrics")")))
       << text;
   std::map<std::string, double> samples = Parse(Scrape(std::stoi(port[1].str())));
 

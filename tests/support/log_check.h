@@ -18,8 +18,9 @@ namespace credit::testing {
 std::vector<std::string> IdNumbersIn(absl::string_view text);
 
 // OK when no line of the log at `path` holds an ID number and every line that starts with
-// `{"time":` parses as a JSON object with the access log's fields; otherwise FAILED_PRECONDITION
-// naming the first offending line (its ID numbers masked).
+// `{"time":` parses as a JSON object: a server event (level, event, message) or an access line
+// (the access log's fields); otherwise FAILED_PRECONDITION naming the first offending line (its
+// ID numbers masked).
 absl::Status CheckServerLog(const std::string& path);
 
 }  // namespace credit::testing
