@@ -233,6 +233,11 @@ class Store {
   rocksdb::ColumnFamilyHandle* Handle(Family family) const {
     return handles_[static_cast<size_t>(family)];
   }
+  // Whether the database has `tree`'s families (a folder opened read-only that no version with
+  // that tree has written lacks them).
+  bool HasTree(Tree tree) const {
+    return Handle(NodesOf(tree)) != nullptr && Handle(HeadsOf(tree)) != nullptr;
+  }
   // The families that hold `tree`'s nodes and its heads.
   static Family NodesOf(Tree tree) {
     return tree == Tree::kChanges ? Family::kTreeNodes : Family::kQueryNodes;

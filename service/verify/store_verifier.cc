@@ -465,7 +465,7 @@ absl::Status VerifyIndexes(Store& store, VerifyReport* report) {
 // stands beyond it. Truncating the log, or rewriting it end to end, breaks a head's signature or
 // leaves a head without its records.
 absl::Status VerifyQueries(Store& store, absl::string_view public_key, VerifyReport* report) {
-  if (store.Handle(Family::kQueryHeads) == nullptr) {
+  if (!store.HasTree(Tree::kQueries)) {
     return absl::DataLossError(
         "query log: the folder has no query tree (it was last written by a creditd from before "
         "the query log was signed; starting creditd once builds it)");
