@@ -27,6 +27,7 @@
 #include "common/cli/args.h"
 #include "common/crypto/sha256.h"
 #include "common/proto/deterministic.h"
+#include "common/status/error_details.h"
 #include "common/text/utf8.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -367,7 +368,7 @@ int RunImport(Context& context, const std::vector<std::string>& argv) {
   if (!file) return Fail(absl::NotFoundError(absl::StrCat(path, ": cannot be read")));
   RowReader reader(file);
   if (absl::Status started = reader.Start(); !started.ok()) {
-    return Fail(absl::Status(started.code(), absl::StrCat(path, ": ", started.message())));
+    return Fail(WithMessagePrefix(started, absl::StrCat(path, ": ")));
   }
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return Fail(client.status());

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -40,8 +45,34 @@ int ExitCodeFor(const absl::Status& status) {
   return 10 + static_cast<int>(status.code());
 }
 
+std::string DescribeDetails(const absl::Status& status) {
+  std::string out;
+  if (std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status)) {
+    absl::StrAppend(&out, "  reason: ", info->reason());
+    // In key order, so that the line reads the same every time.
+    std::map<std::string, std::string> metadata(info->metadata().begin(), info->metadata().end());
+    for (const auto& [key, value] : metadata) absl::StrAppend(&out, " ", key, "=", value);
+    out += "\n";
+  }
+  // One violation is the message itself.
+  const std::vector<google::rpc::BadRequest::FieldViolation> violations = FieldViolationsOf(status);
+  if (violations.size() > 1) {
+    for (const auto& violation : violations) {
+      absl::StrAppend(&out, "  field ", violation.field(), ": ", violation.description(), "\n");
+    }
+  }
+  if (std::optional<google::rpc::PreconditionFailure> failure = PreconditionFailureOf(status)) {
+    for (const auto& violation : failure->violations()) {
+      absl::StrAppend(&out, "  precondition ", violation.type(), " of ", violation.subject(), ": ",
+                      violation.description(), "\n");
+    }
+  }
+  return out;
+}
+
 int Fail(const absl::Status& status) {
-  std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message() << std::endl;
+  std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n"
+            << DescribeDetails(status) << std::flush;
   return ExitCodeFor(status);
 }
 

@@ -20,7 +20,12 @@ enum class Format { kTable, kJson, kCsv };
 inline constexpr int kExitUsage = 2;
 int ExitCodeFor(const absl::Status& status);
 
-// Prints "CODE_NAME: message" to stderr and returns the exit code for it.
+// The details of a server's error as lines for a terminal, each indented by two spaces: the
+// reason and its metadata, the field violations when there are several, the failed preconditions.
+// Empty for an error without details (one found by creditctl itself).
+std::string DescribeDetails(const absl::Status& status);
+
+// Prints "CODE_NAME: message" and the details to stderr and returns the exit code for it.
 int Fail(const absl::Status& status);
 // Prints "INVALID_ARGUMENT: message" and the usage text to stderr; returns kExitUsage.
 int UsageError(const std::string& message, const std::string& usage);

@@ -1,5 +1,6 @@
 // The one translation between absl::Status (used everywhere inside) and grpc::Status (on the
-// wire). The canonical codes share their numbers, so the translation keeps code and message.
+// wire), whose details (`grpc-status-details-bin`) are the google.rpc.Status of ToRpcStatus
+// (common/status/error_details.h). The canonical codes share their numbers.
 #ifndef CREDIT_COMMON_STATUS_GRPC_STATUS_H_
 #define CREDIT_COMMON_STATUS_GRPC_STATUS_H_
 

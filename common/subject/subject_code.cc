@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 
@@ -155,9 +156,13 @@ absl::Status ValidateUscc(absl::string_view code, absl::string_view field) {
   }
   char want = UsccCheckCharacter(code.substr(0, 17));
   if (code[17] != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": unified social credit code check character is '", absl::string_view(&code[17], 1),
-        "', want '", absl::string_view(&want, 1), "'"));
+    return FieldError(
+        field,
+        absl::StrCat("unified social credit code check character is '",
+                     absl::string_view(&code[17], 1), "', want '", absl::string_view(&want, 1),
+                     "'"),
+        kCheckCharacterMismatch,
+        {{"got", absl::string_view(&code[17], 1)}, {"want", absl::string_view(&want, 1)}});
   }
   const Authority* authority = AuthorityOf(code[0]);
   if (authority == nullptr) {
@@ -211,8 +216,8 @@ absl::Status ValidateResidentId(absl::string_view code, absl::string_view field)
   if (code[17] != want) {
     // The expected character is not printed: with it, the message would complete a number that
     // the caller may have mistyped into someone else's.
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": resident ID number check character does not match digits 1-17"));
+    return FieldError(field, "resident ID number check character does not match digits 1-17",
+                      kCheckCharacterMismatch);
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 
 namespace credit {
 
@@ -31,9 +32,10 @@ absl::Status CallLimiter::Enter(const Caller& caller, Slot* slot) {
     absl::MutexLock lock(&mu_);
     int& count = in_flight_[caller.identity];
     if (count >= limit) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("identity ", caller.identity, " has ", count,
-                       " calls in flight, its limit: retry when one has ended"));
+      return WithErrorInfo(absl::ResourceExhaustedError(absl::StrCat(
+                               "identity ", caller.identity, " has ", count,
+                               " calls in flight, its limit: retry when one has ended")),
+                           "TOO_MANY_CALLS_IN_FLIGHT", {{"limit", absl::StrCat(limit)}});
     }
     ++count;
   }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status/error_details.h"
 
 namespace credit {
 namespace {
@@ -127,9 +128,11 @@ bool MayReadFacts(const Caller& caller) {
 absl::Status Authorize(const Caller& caller, Rpc rpc) {
   const Permission& permission = PermissionOf(rpc);
   if (caller.roles & permission.roles) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("role ", caller.RoleNames(), " of identity ", caller.identity, " may not call ",
-                   permission.name, " (needs ", NamesOf(permission.roles), ")"));
+  return WithErrorInfo(
+      absl::PermissionDeniedError(absl::StrCat("role ", caller.RoleNames(), " of identity ",
+                                               caller.identity, " may not call ", permission.name,
+                                               " (needs ", NamesOf(permission.roles), ")")),
+      "ROLE_NOT_PERMITTED", {{"method", permission.name}, {"roles", NamesOf(permission.roles)}});
 }
 
 }  // namespace credit

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 
 namespace credit {
 namespace {
@@ -65,8 +66,9 @@ absl::StatusOr<Caller> IdentityDirectory::Resolve(const grpc::AuthContext* conte
   const std::string& name = *known->second;
   auto it = identities_.find(name);
   if (it == identities_.end()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("identity ", name, " is not configured on this server"));
+    return WithErrorInfo(absl::PermissionDeniedError(
+                             absl::StrCat("identity ", name, " is not configured on this server")),
+                         "UNKNOWN_IDENTITY", {{"identity", name}});
   }
   return it->second;
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/merkle/tree_head.h"
+#include "common/status/error_details.h"
 #include "service/failpoint/failpoint.h"
 #include "service/registry/validation.h"
 
@@ -161,9 +162,11 @@ absl::StatusOr<std::optional<std::string>> ChangeLog::StoredAnswer(const std::st
                                                                    absl::string_view request_id,
                                                                    const Caller& caller) {
   auto different = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id: ", request_id, " was already used by ", caller.identity,
-                     " for a different request; want a new request_id for each request"));
+    return FieldError("request_id",
+                      absl::StrCat(request_id, " was already used by ", caller.identity,
+                                   " for a different request; want a new request_id for each "
+                                   "request"),
+                      "REQUEST_ID_REUSED", {{"request_id", request_id}});
   };
   // A retry that overtakes its original waits for the original's group to end.
   for (auto pending = pending_requests_.find(request_key); pending != pending_requests_.end();

@@ -238,6 +238,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["backup_dir"]) {
       ASSIGN_OR_RETURN(config.backup_dir, reader.Path(root["backup_dir"], "backup_dir"));
     }
+    if (root["health_listen"]) {
+      ASSIGN_OR_RETURN(config.health_listen,
+                       reader.String(root["health_listen"], "health_listen", true));
+    }
     if (root["metrics_listen"]) {
       ASSIGN_OR_RETURN(config.metrics_listen,
                        reader.String(root["metrics_listen"], "metrics_listen", true));
@@ -302,6 +306,14 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     ASSIGN_OR_RETURN(config.tls.ca_file, reader.Path(tls["ca"], "tls.ca"));
     ASSIGN_OR_RETURN(config.tls.cert_file, reader.Path(tls["cert"], "tls.cert"));
     ASSIGN_OR_RETURN(config.tls.key_file, reader.Path(tls["key"], "tls.key"));
+    if (tls["reload_seconds"]) {
+      ASSIGN_OR_RETURN(std::string text,
+                       reader.String(tls["reload_seconds"], "tls.reload_seconds", true));
+      if (!absl::SimpleAtoi(text, &config.tls.reload_seconds) || config.tls.reload_seconds < 1 ||
+          config.tls.reload_seconds > 86400) {
+        return reader.Error("tls.reload_seconds", "a whole number of seconds from 1 to 86400");
+      }
+    }
 
     const YAML::Node identities = root["identities"];
     if (!identities || !identities.IsMap() || identities.size() == 0) {

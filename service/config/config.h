@@ -18,6 +18,9 @@ struct TlsConfig {
   std::string ca_file;    // PEM bundle of CAs that sign client certificates
   std::string cert_file;  // the server's certificate chain, PEM
   std::string key_file;   // the server's private key, PEM
+  // How often the three files are read again: a renewed certificate, key or CA bundle put in place
+  // is served to new connections without a restart (config key `tls.reload_seconds`).
+  int reload_seconds = 60;
 };
 
 // What one server accepts at most (config key `limits`).
@@ -49,6 +52,9 @@ struct Config {
   bool access_log = true;
   // HOST:PORT of the Prometheus endpoint (service/metrics/metrics.h); empty: off.
   std::string metrics_listen;
+  // HOST:PORT of a plaintext gRPC port that serves grpc.health.v1 alone, for probes that cannot
+  // present a client certificate (the kubelet's); empty: off.
+  std::string health_listen;
   // Certificate common name -> caller. Identities not listed are refused.
   std::map<std::string, Caller> identities;
   // Measures put into an empty catalogue at start.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status/error_details.h"
 #include "common/text/date.h"
 
 namespace credit::procedure {
@@ -67,9 +68,17 @@ absl::Status CheckAllowed(const v1::Entry& entry, Action action) {
   for (Action a : allowed) names.push_back(ActionName(a));
   std::string what = names.empty() ? "nothing more: the procedure has ended"
                                    : absl::StrCat("only: ", absl::StrJoin(names, ", "));
-  return absl::FailedPreconditionError(
-      absl::StrCat("entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
-                   ", which allows ", what, "; not ", ActionName(action)));
+  absl::Status status =
+      WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                        "entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
+                        ", which allows ", what, "; not ", ActionName(action))),
+                    kIllegalTransition,
+                    {{"entry_id", absl::StrCat(entry.id())},
+                     {"status", v1::EntryStatus_Name(entry.status())},
+                     {"action", ActionName(action)}});
+  return WithPreconditionFailure(
+      std::move(status), "ENTRY_STATUS", absl::StrCat("entries/", entry.id()),
+      absl::StrCat("the entry is ", v1::EntryStatus_Name(entry.status()), ", which allows ", what));
 }
 
 bool Ended(v1::EntryStatus status) {

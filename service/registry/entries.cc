@@ -8,6 +8,7 @@
 #include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
@@ -54,10 +55,11 @@ absl::Status IndexProcedure(ChangeLog::Mutation& m, const v1::Entry* before,
 // ALREADY_EXISTS naming the entry that holds `entry`'s decision (row `decision`), with `advice`
 // after it; OK when none does.
 absl::Status DecisionHeld(uint64_t holder, const v1::Entry& entry, absl::string_view advice) {
-  return absl::AlreadyExistsError(
-      absl::StrCat("entry ", holder, " already holds decision ", entry.document_number(), " of ",
-                   entry.authority(), " on this subject's ", v1::ListKind_Name(entry.list()),
-                   " listing", advice));
+  return WithErrorInfo(absl::AlreadyExistsError(absl::StrCat(
+                           "entry ", holder, " already holds decision ", entry.document_number(),
+                           " of ", entry.authority(), " on this subject's ",
+                           v1::ListKind_Name(entry.list()), " listing", advice)),
+                       "DECISION_ALREADY_RECORDED", {{"entry_id", absl::StrCat(holder)}});
 }
 
 constexpr char kRecordAgainAdvice[] =
@@ -86,7 +88,7 @@ bool SameInput(const v1::Entry& stored, const v1::Entry& input) {
 // `status` as a request's `entry` field says it.
 absl::Status InEntry(absl::Status status) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat("entry.", status.message()));
+  return PrefixFieldPaths(status, "entry.");
 }
 
 }  // namespace
@@ -206,8 +208,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::CheckImport(
     if (holders[i].has_value()) ++next_held;
     if (problem.ok()) continue;
     found.set_index(i);
-    found.mutable_error()->set_code(static_cast<int32_t>(problem.code()));
-    found.mutable_error()->set_message(std::string(problem.message()));
+    ToRpcStatus(problem, found.mutable_error());
     *response.add_problems() = std::move(found);
   }
   return response;
@@ -267,14 +268,21 @@ absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mu
   ASSIGN_OR_RETURN(v1::Entry entry, ParseEntry(*bytes, id));
   FillDefaults(&entry);
   if (entry.recorded_by().department() != caller.department) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("entry ", id, " was recorded by ", entry.recorded_by().department(),
-                     "; department ", caller.department, " may not act on it (谁认定、谁负责)"));
+    return WithErrorInfo(
+        absl::PermissionDeniedError(absl::StrCat(
+            "entry ", id, " was recorded by ", entry.recorded_by().department(), "; department ",
+            caller.department, " may not act on it (谁认定、谁负责)")),
+        "OTHER_DEPARTMENTS_ENTRY",
+        {{"entry_id", absl::StrCat(id)}, {"department", entry.recorded_by().department()}});
   }
   if (revision != 0 && revision != entry.revision()) {
-    return absl::AbortedError(absl::StrCat("entry ", id, ": revision ", revision,
-                                           " given, current revision is ", entry.revision(),
-                                           "; read the entry again and retry"));
+    return WithErrorInfo(absl::AbortedError(absl::StrCat(
+                             "entry ", id, ": revision ", revision, " given, current revision is ",
+                             entry.revision(), "; read the entry again and retry")),
+                         "REVISION_CHANGED",
+                         {{"entry_id", absl::StrCat(id)},
+                          {"revision", absl::StrCat(revision)},
+                          {"current_revision", absl::StrCat(entry.revision())}});
   }
   RETURN_IF_ERROR(procedure::CheckAllowed(entry, action));
   return entry;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/listing/in_force.h"
 #include "common/proto/deterministic.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/registry/registry.h"
@@ -95,12 +96,17 @@ absl::StatusOr<v1::RecordFeedbackResponse> Registry::RecordFeedback(
     }
     const std::string today = Today();
     if (!InForce(entry, today)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
-          StateInForce(entry) ? absl::StrCat(", in force from ", entry.effective_date(), " to ",
-                                             entry.expiry_date())
-                              : "",
-          ": feedback is reported on entries in force"));
+      return WithPreconditionFailure(
+          WithErrorInfo(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
+                  StateInForce(entry) ? absl::StrCat(", in force from ", entry.effective_date(),
+                                                     " to ", entry.expiry_date())
+                                      : "",
+                  ": feedback is reported on entries in force")),
+              "ENTRY_NOT_IN_FORCE", {{"entry_id", absl::StrCat(entry.id())}}),
+          "ENTRY_IN_FORCE", absl::StrCat("entries/", entry.id()),
+          "feedback is reported on entries in force");
     }
     if (in.action_date() < entry.effective_date() || in.action_date() > today) {
       return absl::InvalidArgumentError(absl::StrCat("feedback.action_date: got ", in.action_date(),

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/events/event_log.h"
@@ -185,25 +186,43 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
       [&](Mutation& m, const v1::Entry& before, v1::Entry& after, v1::Operation& operation,
           std::string& reason) -> absl::Status {
         if (before.list() == v1::RED) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("entry ", before.id(),
-                           " is a RED entry; credit repair applies to failings "
-                           "(BLACK and WATCH entries)"));
+          return WithPreconditionFailure(
+              WithErrorInfo(absl::FailedPreconditionError(
+                                absl::StrCat("entry ", before.id(),
+                                             " is a RED entry; credit repair applies to failings "
+                                             "(BLACK and WATCH entries)")),
+                            "REPAIR_NOT_APPLICABLE", {{"entry_id", absl::StrCat(before.id())}}),
+              "ENTRY_LIST", absl::StrCat("entries/", before.id()),
+              "credit repair applies to BLACK and WATCH entries");
         }
         const ListingRule rule = rules_.RuleFor(before);
         if (!rule.repairable) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "entry ", before.id(), ": category ", before.category(), " of ",
-              v1::ListKind_Name(before.list()), " entries is configured as not repairable"));
+          return WithPreconditionFailure(
+              WithErrorInfo(
+                  absl::FailedPreconditionError(
+                      absl::StrCat("entry ", before.id(), ": category ", before.category(), " of ",
+                                   v1::ListKind_Name(before.list()),
+                                   " entries is configured as not repairable")),
+                  "CATEGORY_NOT_REPAIRABLE",
+                  {{"entry_id", absl::StrCat(before.id())}, {"category", before.category()}}),
+              "LISTING_RULE", absl::StrCat("entries/", before.id()),
+              "the listing rules make this category not repairable");
         }
         // Entries that became ACTIVE before the procedure existed count from their effective
         // date.
         const std::string earliest = procedure::EarliestRepairDate(before, rule);
         if (Today() < earliest) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "entry ", before.id(), ": repair may be applied for from ", earliest, ", once the ",
-              rule.min_publication_days, "-day minimum publication period of a ",
-              SeverityWord(rules_.SeverityOf(before)), " failing has passed; today is ", Today()));
+          return WithPreconditionFailure(
+              WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                                "entry ", before.id(), ": repair may be applied for from ",
+                                earliest, ", once the ", rule.min_publication_days,
+                                "-day minimum publication period of a ",
+                                SeverityWord(rules_.SeverityOf(before)),
+                                " failing has passed; today is ", Today())),
+                            "REPAIR_TOO_EARLY",
+                            {{"entry_id", absl::StrCat(before.id())}, {"earliest_date", earliest}}),
+              "MINIMUM_PUBLICATION_PERIOD", absl::StrCat("entries/", before.id()),
+              absl::StrCat("apply for repair on or after ", earliest));
         }
         v1::RepairApplication& repair = *after.mutable_repair();
         repair.Clear();

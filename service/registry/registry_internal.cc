@@ -5,6 +5,7 @@
 #include "common/encoding/big_endian.h"
 #include "common/listing/in_force.h"
 #include "common/proto/wire_fields.h"
+#include "common/status/error_details.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -28,8 +29,8 @@ std::string DecisionRowOf(const v1::Entry& entry) {
 absl::Status InPlace(absl::Status status, absl::string_view list_field, int index,
                      absl::string_view separator) {
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat(list_field, "[", index, "]", separator, status.message()));
+  const std::string prefix = absl::StrCat(list_field, "[", index, "]", separator);
+  return separator == "." ? PrefixFieldPaths(status, prefix) : WithMessagePrefix(status, prefix);
 }
 
 namespace {
@@ -168,7 +169,8 @@ std::string StatusPart(const v1::Entry& entry) {
 }
 
 absl::Status NoSuchEntry(uint64_t id) {
-  return absl::NotFoundError(absl::StrCat("entry ", id, ": no such entry"));
+  return WithErrorInfo(absl::NotFoundError(absl::StrCat("entry ", id, ": no such entry")),
+                       "ENTRY_NOT_FOUND", {{"entry_id", absl::StrCat(id)}});
 }
 
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position) {

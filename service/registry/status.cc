@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "google/protobuf/util/time_util.h"
@@ -220,8 +221,7 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
     if (!kind.ok()) {  // again, to name the code's place
       absl::Status error =
           ValidateSubjectCode(code, absl::StrCat("subject_codes[", i, "]")).status();
-      result->mutable_error()->set_code(static_cast<int>(error.code()));
-      result->mutable_error()->set_message(std::string(error.message()));
+      ToRpcStatus(error, result->mutable_error());
       continue;
     }
     valid_codes.push_back(code);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
@@ -75,75 +76,88 @@ namespace {
 
 // The checks of ValidateEntryInput, naming fields from the entry down ("subject.name"): the
 // caller's part of the path is put in front only when there is an error, so that a valid entry
-// (each of an import's thousand) builds no strings.
+// (each of an import's thousand) builds no strings. Every violation is named, not only the first:
+// a check that depends on another field (dates in order) runs only when that field is valid.
 absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& catalogue) {
+  FieldViolations violations;
   const v1::Subject& subject = entry.subject();
-  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED && subject.kind() != v1::ORGANIZATION &&
-      subject.kind() != v1::PERSON) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON"));
+  const bool kind_known = subject.kind() == v1::SUBJECT_KIND_UNSPECIFIED ||
+                          subject.kind() == v1::ORGANIZATION || subject.kind() == v1::PERSON;
+  if (!kind_known) {
+    violations.Check(absl::InvalidArgumentError(
+        absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON")));
   }
   // The kind is the code's, as the server classifies it by its shape: a client's word does not
   // turn a resident ID number into an organisation code shown unmasked.
-  ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateSubjectCode(subject.code(), "subject.code"));
-  if (subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED && kind != subject.kind()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject.kind: got ", v1::SubjectKind_Name(subject.kind()), ", want ",
-                     v1::SubjectKind_Name(kind), " (the code is a valid ",
-                     kind == v1::PERSON ? "resident ID number" : "unified social credit code",
-                     "), or leave it unset"));
+  absl::StatusOr<v1::SubjectKind> kind = ValidateSubjectCode(subject.code(), "subject.code");
+  violations.Check(kind.status());
+  if (kind.ok() && kind_known && subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED &&
+      *kind != subject.kind()) {
+    violations.Check(FieldError(
+        "subject.kind",
+        absl::StrCat("got ", v1::SubjectKind_Name(subject.kind()), ", want ",
+                     v1::SubjectKind_Name(*kind), " (the code is a valid ",
+                     *kind == v1::PERSON ? "resident ID number" : "unified social credit code",
+                     "), or leave it unset"),
+        "SUBJECT_KIND_MISMATCH"));
   }
-  RETURN_IF_ERROR(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
+  violations.Check(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
 
-  if (entry.list() != v1::RED && entry.list() != v1::BLACK && entry.list() != v1::WATCH) {
-    return absl::InvalidArgumentError(absl::StrCat("list: got ",
-                                                   v1::ListKind_Name(entry.list()).empty()
-                                                       ? absl::StrCat(entry.list())
-                                                       : v1::ListKind_Name(entry.list()),
-                                                   ", want RED, BLACK or WATCH"));
+  const bool list_known =
+      entry.list() == v1::RED || entry.list() == v1::BLACK || entry.list() == v1::WATCH;
+  if (!list_known) {
+    violations.Check(absl::InvalidArgumentError(absl::StrCat("list: got ",
+                                                             v1::ListKind_Name(entry.list()).empty()
+                                                                 ? absl::StrCat(entry.list())
+                                                                 : v1::ListKind_Name(entry.list()),
+                                                             ", want RED, BLACK or WATCH")));
   }
-  RETURN_IF_ERROR(ValidateText(entry.category(), "category", kMaxCategoryChars));
-  RETURN_IF_ERROR(ValidateText(entry.facts(), "facts", kMaxFactsChars, true, true));
-  RETURN_IF_ERROR(ValidateText(entry.legal_basis(), "legal_basis", kMaxBasisChars));
-  RETURN_IF_ERROR(ValidateText(entry.authority(), "authority", kMaxAuthorityChars));
-  RETURN_IF_ERROR(ValidateText(entry.document_number(), "document_number", kMaxDocumentChars));
+  violations.Check(ValidateText(entry.category(), "category", kMaxCategoryChars));
+  violations.Check(ValidateText(entry.facts(), "facts", kMaxFactsChars, true, true));
+  violations.Check(ValidateText(entry.legal_basis(), "legal_basis", kMaxBasisChars));
+  violations.Check(ValidateText(entry.authority(), "authority", kMaxAuthorityChars));
+  violations.Check(ValidateText(entry.document_number(), "document_number", kMaxDocumentChars));
 
-  RETURN_IF_ERROR(ValidateDate(entry.decision_date(), "decision_date", true));
-  RETURN_IF_ERROR(ValidateDate(entry.effective_date(), "effective_date", true));
-  RETURN_IF_ERROR(ValidateDate(entry.expiry_date(), "expiry_date", true));
+  const bool decided = violations.Check(ValidateDate(entry.decision_date(), "decision_date", true));
+  const bool effective =
+      violations.Check(ValidateDate(entry.effective_date(), "effective_date", true));
+  const bool expires = violations.Check(ValidateDate(entry.expiry_date(), "expiry_date", true));
   // Validated dates compare correctly as strings.
-  if (entry.effective_date() < entry.decision_date()) {
-    return absl::InvalidArgumentError(absl::StrCat(
+  if (decided && effective && entry.effective_date() < entry.decision_date()) {
+    violations.Check(absl::InvalidArgumentError(absl::StrCat(
         "effective_date: got ", entry.effective_date(), ", want a date on or after decision_date ",
-        entry.decision_date(), " (a listing takes effect after it is decided)"));
+        entry.decision_date(), " (a listing takes effect after it is decided)")));
   }
-  if (entry.expiry_date() < entry.effective_date()) {
-    return absl::InvalidArgumentError(absl::StrCat("expiry_date: got ", entry.expiry_date(),
-                                                   ", want a date on or after effective_date ",
-                                                   entry.effective_date()));
+  if (effective && expires && entry.expiry_date() < entry.effective_date()) {
+    violations.Check(absl::InvalidArgumentError(
+        absl::StrCat("expiry_date: got ", entry.expiry_date(),
+                     ", want a date on or after effective_date ", entry.effective_date())));
   }
-  RETURN_IF_ERROR(ValidateDate(entry.publicity_start(), "publicity_start", false));
-  RETURN_IF_ERROR(ValidateDate(entry.publicity_end(), "publicity_end", false));
-  if (entry.publicity_start().empty() != entry.publicity_end().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(entry.publicity_start().empty() ? "publicity_start" : "publicity_end",
-                     ": required when the other publicity date is set, want both or neither"));
-  }
-  if (!entry.publicity_start().empty() && entry.publicity_start() < entry.decision_date()) {
-    return absl::InvalidArgumentError(absl::StrCat("publicity_start: got ", entry.publicity_start(),
-                                                   ", want a date on or after decision_date ",
-                                                   entry.decision_date()));
-  }
-  if (entry.publicity_end() < entry.publicity_start()) {
-    return absl::InvalidArgumentError(absl::StrCat("publicity_end: got ", entry.publicity_end(),
-                                                   ", want a date on or after publicity_start ",
-                                                   entry.publicity_start()));
+  const bool starts =
+      violations.Check(ValidateDate(entry.publicity_start(), "publicity_start", false));
+  const bool ends = violations.Check(ValidateDate(entry.publicity_end(), "publicity_end", false));
+  if (starts && ends) {
+    if (entry.publicity_start().empty() != entry.publicity_end().empty()) {
+      violations.Check(absl::InvalidArgumentError(
+          absl::StrCat(entry.publicity_start().empty() ? "publicity_start" : "publicity_end",
+                       ": required when the other publicity date is set, want both or neither")));
+    } else if (decided && !entry.publicity_start().empty() &&
+               entry.publicity_start() < entry.decision_date()) {
+      violations.Check(absl::InvalidArgumentError(
+          absl::StrCat("publicity_start: got ", entry.publicity_start(),
+                       ", want a date on or after decision_date ", entry.decision_date())));
+    } else if (entry.publicity_end() < entry.publicity_start()) {
+      violations.Check(absl::InvalidArgumentError(
+          absl::StrCat("publicity_end: got ", entry.publicity_end(),
+                       ", want a date on or after publicity_start ", entry.publicity_start())));
+    }
   }
 
   if (static_cast<size_t>(entry.measure_codes_size()) > kMaxMeasuresPerEntry) {
-    return absl::InvalidArgumentError(absl::StrCat("measure_codes: got ",
-                                                   entry.measure_codes_size(),
-                                                   " codes, want at most ", kMaxMeasuresPerEntry));
+    violations.Check(
+        absl::InvalidArgumentError(absl::StrCat("measure_codes: got ", entry.measure_codes_size(),
+                                                " codes, want at most ", kMaxMeasuresPerEntry)));
+    return violations.ToStatus();
   }
   v1::MeasureKind want = entry.list() == v1::RED ? v1::INCENTIVE : v1::PUNISHMENT;
   const auto& codes = entry.measure_codes();
@@ -151,23 +165,28 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
     const std::string& code = codes[i];
     // At most kMaxMeasuresPerEntry codes: the earlier ones are searched in place.
     if (std::find(codes.begin(), codes.begin() + i, code) != codes.begin() + i) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("measure_codes[", i, "]: ", code, " is listed twice"));
+      violations.Check(absl::InvalidArgumentError(
+          absl::StrCat("measure_codes[", i, "]: ", code, " is listed twice")));
+      continue;
     }
     auto it = catalogue.find(code);
     if (it == catalogue.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("measure_codes[", i, "]: got \"",
-                                                     code.substr(0, 64),
-                                                     "\", want a code of the measures catalogue"));
+      violations.Check(FieldError(
+          absl::StrCat("measure_codes[", i, "]"),
+          absl::StrCat("got \"", code.substr(0, 64), "\", want a code of the measures catalogue"),
+          "UNKNOWN_MEASURE"));
+      continue;
     }
-    if (it->second.kind() != want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "measure_codes[", i, "]: ", code, " is a ", v1::MeasureKind_Name(it->second.kind()),
-          " measure, want a ", v1::MeasureKind_Name(want), " measure for a ",
-          v1::ListKind_Name(entry.list()), " entry"));
+    if (list_known && it->second.kind() != want) {
+      violations.Check(
+          FieldError(absl::StrCat("measure_codes[", i, "]"),
+                     absl::StrCat(code, " is a ", v1::MeasureKind_Name(it->second.kind()),
+                                  " measure, want a ", v1::MeasureKind_Name(want),
+                                  " measure for a ", v1::ListKind_Name(entry.list()), " entry"),
+                     "MEASURE_KIND_MISMATCH"));
     }
   }
-  return absl::OkStatus();
+  return violations.ToStatus();
 }
 
 }  // namespace
@@ -176,14 +195,14 @@ absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& 
                                 absl::string_view field) {
   absl::Status status = CheckEntryFields(entry, catalogue);
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(field, ".", status.message()));
+  return PrefixFieldPaths(status, absl::StrCat(field, "."));
 }
 
 absl::Status ValidateEntryInput(const v1::Entry& entry, const MeasureCatalogue& catalogue,
                                 absl::string_view list_field, int index) {
   absl::Status status = CheckEntryFields(entry, catalogue);
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(list_field, "[", index, "].", status.message()));
+  return PrefixFieldPaths(status, absl::StrCat(list_field, "[", index, "]."));
 }
 
 absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field) {

@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
@@ -46,6 +48,24 @@ void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
   builder->SetResourceQuota(quota);
 }
 
+// TLS that requires and verifies a client certificate, from files gRPC reads again every
+// `reload_seconds`: a renewed server certificate and key, or a new CA bundle, reach new
+// connections without a restart (connections already open keep theirs). The files are read once
+// here first, so that a missing or unreadable one stops the start with its name.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> WatchedTlsCredentials(
+    const TlsConfig& tls) {
+  RETURN_IF_ERROR(ReadFile(tls.ca_file, "tls.ca").status());
+  RETURN_IF_ERROR(ReadFile(tls.key_file, "tls.key").status());
+  RETURN_IF_ERROR(ReadFile(tls.cert_file, "tls.cert").status());
+  auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.ca_file, tls.reload_seconds);
+  grpc::experimental::TlsServerCredentialsOptions options(files);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& config,
@@ -82,12 +102,8 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
       server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock,
       server->access_log_.get(), server->metrics_.get());
 
-  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(config.tls.ca_file, "tls.ca"));
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.private_key, ReadFile(config.tls.key_file, "tls.key"));
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(config.tls.cert_file, "tls.cert"));
-  tls.pem_key_cert_pairs.push_back(std::move(pair));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   WatchedTlsCredentials(config.tls));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,11 +113,25 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MalformedRequestInterceptor());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(config.listen, grpc::SslServerCredentials(tls), &server->port_);
+  builder.AddListeningPort(config.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  if (!config.health_listen.empty()) {
+    // A server of its own without credentials, holding the default health service only.
+    grpc::ServerBuilder health;
+    health.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(),
+                            &server->health_port_);
+    server->health_server_ = health.BuildAndStart();
+    if (server->health_server_ == nullptr || server->health_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("health_listen: cannot listen on ", config.health_listen));
+    }
+    const std::string host = config.health_listen.substr(0, config.health_listen.rfind(':'));
+    LogEvent(EventLevel::kInfo, "health_listening",
+             absl::StrCat("plaintext grpc.health.v1 on ", host, ":", server->health_port_));
   }
   server->memory_releaser_ = std::make_unique<MemoryReleaser>(kReleaseMemoryEvery);
   return server;
@@ -115,11 +145,17 @@ CreditServer::~CreditServer() {
 void CreditServer::Shutdown(absl::Duration grace) {
   // Streams never end by themselves: told to stop first, they do not hold the grace period up.
   if (service_) service_->StopStreams();
+  // Probes see NOT_SERVING while the calls in flight drain.
+  if (health_server_) health_server_->GetHealthCheckService()->Shutdown();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
 }
 
 void CreditServer::Wait() {
   if (server_) server_->Wait();
+  if (health_server_) {
+    health_server_->Shutdown();
+    health_server_->Wait();
+  }
 }
 
 }  // namespace credit

@@ -33,6 +33,8 @@ class CreditServer {
 
   // The port the server listens on.
   int port() const { return port_; }
+  // The plaintext health port (config health_listen); 0 when off.
+  int health_port() const { return health_port_; }
 
   // Stops accepting calls, lets calls in flight finish for up to `grace`, then cancels the
   // rest. Idempotent.
@@ -57,8 +59,10 @@ class CreditServer {
   std::unique_ptr<Metrics> metrics_;       // null when off; outlives the service
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // null unless health_listen
   std::unique_ptr<MemoryReleaser> memory_releaser_;
   int port_ = 0;
+  int health_port_ = 0;
 };
 
 }  // namespace credit

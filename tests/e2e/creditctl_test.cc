@@ -125,7 +125,8 @@ TEST_F(CreditctlTest, UpdateReadsModifiesAndWritesBack) {
   EXPECT_EQ(stale.exit_code, 20);  // 10 + ABORTED
   EXPECT_EQ(stale.err,
             "ABORTED: entry 1: revision 1 given, current revision is 2; read the entry again and "
-            "retry\n");
+            "retry\n"
+            "  reason: REVISION_CHANGED current_revision=2 entry_id=1 revision=1\n");
 }
 
 TEST_F(CreditctlTest, RemoveThenLogListsTheChanges) {
@@ -161,23 +162,53 @@ TEST_F(CreditctlTest, ExitCodesAndErrorLines) {
   CommandResult unknown = Ctl("recorder", {"entry", "frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2);
 
+  // Every invalid field of the entry, each on a line of its own.
+  CommandResult fields = Ctl("recorder", {"entry",       "record",
+                                          "--subject",   "91440300MA5FXXXX0X",
+                                          "--name",      "某某公司",
+                                          "--list",      "black",
+                                          "--category",  "tax",
+                                          "--facts",     "逃避缴纳税款",
+                                          "--basis",     "第六十三条",
+                                          "--authority", "市税务局",
+                                          "--document",  "深税〔2026〕13号",
+                                          "--decided",   "2026-01-10",
+                                          "--effective", "2026-01-15",
+                                          "--expires",   "2026-01-01",
+                                          "--severity",  "general",
+                                          "--measures",  "I-GREEN-CHANNEL"});
+  EXPECT_EQ(fields.exit_code, 13);
+  EXPECT_EQ(fields.err,
+            "INVALID_ARGUMENT: entry.subject.code: unified social credit code check character is "
+            "'X', want 'U' (and 2 more fields: see the details)\n"
+            "  reason: CHECK_CHARACTER_MISMATCH field=entry.subject.code got=X want=U\n"
+            "  field entry.subject.code: unified social credit code check character is 'X', want "
+            "'U'\n"
+            "  field entry.expiry_date: got 2026-01-01, want a date on or after effective_date "
+            "2026-01-15\n"
+            "  field entry.measure_codes[0]: I-GREEN-CHANNEL is a INCENTIVE measure, want a "
+            "PUNISHMENT measure for a BLACK entry\n");
+
   CommandResult denied = RecordBlack(kOrg);
   denied = Ctl("querier", {"entry", "remove", "1", "--reason", "x", "--revoking-document",
                            "深税复〔2026〕3号"});
   EXPECT_EQ(denied.exit_code, 17);
   EXPECT_EQ(denied.err,
             "PERMISSION_DENIED: role querier of identity querier may not call RemoveEntry "
-            "(needs recorder)\n");
+            "(needs recorder)\n"
+            "  reason: ROLE_NOT_PERMITTED method=RemoveEntry roles=recorder\n");
 
   CommandResult missing = Ctl("auditor", {"entry", "get", "99"});
   EXPECT_EQ(missing.exit_code, 15);
-  EXPECT_EQ(missing.err, "NOT_FOUND: entry 99: no such entry\n");
+  EXPECT_EQ(missing.err,
+            "NOT_FOUND: entry 99: no such entry\n  reason: ENTRY_NOT_FOUND entry_id=99\n");
 
   CommandResult invalid = Ctl("querier", {"status", "91440300MA5FXXXX0X", "--purpose", "资格审查"});
   EXPECT_EQ(invalid.exit_code, 13);
   EXPECT_EQ(invalid.err,
             "INVALID_ARGUMENT: subject_code: unified social credit code check character is 'X', "
-            "want 'U'\n");
+            "want 'U'\n"
+            "  reason: CHECK_CHARACTER_MISMATCH field=subject_code got=X want=U\n");
 }
 
 TEST_F(CreditctlTest, ServerDownIsUnavailable) {
@@ -292,7 +323,12 @@ TEST_F(CreditctlProcedureTest, EveryVerbMovesTheEntryAndSaysWhereItIs) {
             "FAILED_PRECONDITION: entry 2 is ACTIVE, which allows only: object "
             "(FileObjection), apply for repair (ApplyForRepair), correct (UpdateEntry), "
             "revoke (RemoveEntry); not decide the repair application (ApproveRepair, "
-            "RejectRepair)\n");
+            "RejectRepair)\n"
+            "  reason: ILLEGAL_TRANSITION action=decide the repair application (ApproveRepair, "
+            "RejectRepair) entry_id=2 status=ACTIVE\n"
+            "  precondition ENTRY_STATUS of entries/2: the entry is ACTIVE, which allows only: "
+            "object (FileObjection), apply for repair (ApplyForRepair), correct (UpdateEntry), "
+            "revoke (RemoveEntry)\n");
 
   CommandResult listed = Ctl("auditor", {"entry", "list", "--status", "rejected"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;

@@ -52,7 +52,14 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(results[0].on_black_list)
         self.assertIsInstance(results[1], RegistryError)
         self.assertEqual(results[1].code, grpc.StatusCode.INVALID_ARGUMENT)
-        self.assertIn("check character", results[1].message)
+        self.assertEqual(results[1].message, "subject_codes[1]: unified social credit code check "
+                                             "character is 'X', want 'U'")
+        self.assertEqual(results[1].reason, "CHECK_CHARACTER_MISMATCH")
+        self.assertEqual(results[1].metadata,
+                         {"field": "subject_codes[1]", "got": "X", "want": "U"})
+        self.assertEqual(results[1].field_violations,
+                         [("subject_codes[1]", "unified social credit code check character is "
+                                               "'X', want 'U'")])
         self.assertFalse(results[2].on_black_list)
         self.assertEqual(results[2].subject.code, "440524********0013")  # masked for a querier
 
@@ -61,13 +68,35 @@ class ClientTest(unittest.TestCase):
             with self.assertRaises(RegistryError) as refused:
                 querier.status("123", purpose="政府采购资格审查")
         self.assertEqual(refused.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
-        self.assertIn("subject_code", refused.exception.message)
+        self.assertEqual(refused.exception.reason, "INVALID_FIELD")
+        self.assertEqual(refused.exception.domain, "credit.registry.v1")
+        self.assertEqual([field for field, _ in refused.exception.field_violations],
+                         ["subject_code"])
+
+    def test_every_invalid_field_of_an_entry_is_named(self):
+        bad = listing("91440300MA5FXXXX0X", "深税罚〔2026〕9号")
+        bad.facts = ""
+        bad.expiry_date = "2026-01-01"
+        with connect("recorder") as recorder:
+            with self.assertRaises(RegistryError) as refused:
+                recorder.record_entry(bad)
+        error = refused.exception
+        self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(error.reason, "CHECK_CHARACTER_MISMATCH")
+        self.assertEqual(error.field_violations, [
+            ("entry.subject.code", "unified social credit code check character is 'X', want 'U'"),
+            ("entry.facts", "required, want 1 to 4000 characters"),
+            ("entry.expiry_date", "got 2026-01-01, want a date on or after effective_date "
+                                  "2026-01-06"),
+        ])
 
     def test_a_role_without_the_right_is_permission_denied(self):
         with connect("querier") as querier:
             with self.assertRaises(RegistryError) as refused:
                 querier.record_entry(listing(ORG, "深税罚〔2026〕2号"))
         self.assertEqual(refused.exception.code, grpc.StatusCode.PERMISSION_DENIED)
+        self.assertEqual(refused.exception.reason, "ROLE_NOT_PERMITTED")
+        self.assertEqual(refused.exception.metadata, {"method": "RecordEntry", "roles": "recorder"})
 
     def test_each_mutation_gets_its_own_request_id_and_a_retry_its_first_answer(self):
         with connect("recorder") as recorder:

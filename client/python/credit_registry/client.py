@@ -8,6 +8,7 @@ import grpc
 
 from credit.registry.v1 import registry_pb2, registry_pb2_grpc, resources_pb2
 from credit_registry import verify
+from google.rpc import error_details_pb2, status_pb2
 
 
 # google.rpc.Code numbers (a batch item's error carries one) -> grpc.StatusCode.
@@ -16,12 +17,50 @@ _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 class RegistryError(Exception):
     """A call the registry refused or could not answer: `code` (a grpc.StatusCode), `message`
-    (names the field and what was expected, for bad input)."""
+    (names the field and what was expected, for bad input), and the details a program acts on:
+    `reason` (e.g. "CHECK_CHARACTER_MISMATCH", the README's table; None when the error did not
+    come from the registry), `metadata` (a dict, e.g. {"field": "entry.subject.code"}),
+    `field_violations` (every invalid field: a list of (field, description)) and
+    `precondition_failures` (a list of (type, subject, description))."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, details=None):
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.message = message
+        self.reason = None
+        self.domain = None
+        self.metadata = {}
+        self.field_violations = []
+        self.precondition_failures = []
+        for any_message in details.details if details is not None else []:
+            if any_message.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                any_message.Unpack(info)
+                self.reason, self.domain, self.metadata = info.reason, info.domain, dict(info.metadata)
+            elif any_message.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                any_message.Unpack(bad)
+                self.field_violations = [(v.field, v.description) for v in bad.field_violations]
+            elif any_message.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+                failure = error_details_pb2.PreconditionFailure()
+                any_message.Unpack(failure)
+                self.precondition_failures = [(v.type, v.subject, v.description)
+                                              for v in failure.violations]
+
+    @classmethod
+    def from_rpc_error(cls, error):
+        """From a grpc.RpcError: its google.rpc.Status travels in the trailer
+        grpc-status-details-bin."""
+        details = None
+        for key, value in error.trailing_metadata() or ():
+            if key == "grpc-status-details-bin":
+                details = status_pb2.Status.FromString(value)
+        return cls(error.code(), error.details(), details)
+
+    @classmethod
+    def from_item(cls, status):
+        """From the google.rpc.Status of one item of a batch answer."""
+        return cls(_CODES.get(status.code, grpc.StatusCode.UNKNOWN), status.message, status)
 
 
 class Client:
@@ -57,7 +96,7 @@ class Client:
         try:
             return method(request, timeout=self._timeout)
         except grpc.RpcError as e:
-            raise RegistryError(e.code(), e.details()) from None
+            raise RegistryError.from_rpc_error(e) from None
 
     # ---- status: what every department's system asks ----
 
@@ -79,8 +118,7 @@ class Client:
             if result.HasField("status"):
                 out.append(result.status)
             else:
-                out.append(RegistryError(_CODES.get(result.error.code, grpc.StatusCode.UNKNOWN),
-                                     result.error.message))
+                out.append(RegistryError.from_item(result.error))
         return out
 
     # ---- mutations: each with a request id of its own ----

@@ -2,8 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
 
 #include "tests/support/test_server.h"
 
@@ -66,6 +68,62 @@ TEST(LoadConfigTest, TheExampleConfigurationLoads) {
   EXPECT_EQ(config->identities.at("czj-procurement-system").max_calls, 512);
   EXPECT_EQ(config->seed_measures.size(), 2u);
   EXPECT_EQ(config->procedure.sweep_interval, absl::Seconds(60));
+}
+
+// The Kubernetes manifests agree with each other and with the image: the configuration in the
+// ConfigMap loads, its health port is the one the probes ask, its data folder lies on the volume
+// claim, and the pod runs as the image's user.
+TEST(LoadConfigTest, TheKubernetesManifestsAgree) {
+  const std::string dir = CREDIT_SOURCE_DIR "/deploy/kubernetes/";
+  YAML::Node map = YAML::LoadFile(dir + "configmap.yaml");
+  TempDir temp;
+  absl::StatusOr<Config> config =
+      LoadConfig(Write(temp, map["data"]["creditd.yaml"].as<std::string>()));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "0.0.0.0:8081");
+  EXPECT_EQ(config->tls.cert_file, "/etc/credit-registry/tls/server.pem");
+  EXPECT_EQ(config->tls.reload_seconds, 60);
+  EXPECT_EQ(config->identities.size(), 5u);
+
+  YAML::Node pod = YAML::LoadFile(dir + "statefulset.yaml")["spec"]["template"]["spec"];
+  const YAML::Node container = pod["containers"][0];
+  EXPECT_EQ(container["readinessProbe"]["grpc"]["port"].as<int>(), 8081);
+  EXPECT_EQ(container["livenessProbe"]["grpc"]["port"].as<int>(), 8081);
+  std::map<std::string, std::string> mounts;
+  for (const YAML::Node& mount : container["volumeMounts"]) {
+    mounts[mount["name"].as<std::string>()] = mount["mountPath"].as<std::string>();
+  }
+  EXPECT_EQ(mounts["data"], "/var/lib/credit-registry");
+  EXPECT_EQ(config->data_dir.rfind(mounts["data"] + "/", 0), 0u) << config->data_dir;
+  EXPECT_EQ(config->backup_dir.rfind(mounts["data"] + "/", 0), 0u) << config->backup_dir;
+  EXPECT_EQ(config->tls.key_file.rfind(mounts["tls"] + "/", 0), 0u) << config->tls.key_file;
+  EXPECT_EQ(pod["securityContext"]["runAsUser"].as<int>(), 10001);
+  std::ifstream containerfile(CREDIT_SOURCE_DIR "/deploy/Containerfile");
+  std::string text((std::istreambuf_iterator<char>(containerfile)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\nUSER 10001:10001\n"));
+  EXPECT_THAT(text, HasSubstr("\nVOLUME /var/lib/credit-registry\n"));
+}
+
+TEST(LoadConfigTest, HealthPortAndCertificateReloadAreConfigured) {
+  TempDir dir;
+  absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "");
+  EXPECT_EQ(config->tls.reload_seconds, 60);
+  std::string with = std::string(kMinimal) + "health_listen: 127.0.0.1:8081\n";
+  const size_t key = with.find("key: server.key}");
+  ASSERT_NE(key, std::string::npos);
+  with.insert(key + 15, ", reload_seconds: 5");
+  config = LoadConfig(Write(dir, with));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "127.0.0.1:8081");
+  EXPECT_EQ(config->tls.reload_seconds, 5);
+  with.replace(with.find("reload_seconds: 5"), 17, "reload_seconds: 0");
+  config = LoadConfig(Write(dir, with));
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("tls.reload_seconds: want a whole number of seconds from 1 to 86400"));
 }
 
 TEST(LoadConfigTest, AccessLogAndMetricsAreOptional) {

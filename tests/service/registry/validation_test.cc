@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/status/error_details.h"
 #include "tests/service/registry/registry_fixture.h"
 
 namespace credit::testing {
@@ -184,9 +185,17 @@ TEST(ValidateEntryInputTest, MeasuresMustExistFitTheListAndNotRepeat) {
   v1::Entry red = BlackEntry();
   red.set_list(v1::RED);
   red.clear_severity();
+  // Both punishment measures are named, the first in the message.
   EXPECT_EQ(ErrorOf(red),
             "entry.measure_codes[0]: P-PROCUREMENT is a PUNISHMENT measure, want a INCENTIVE "
-            "measure for a RED entry");
+            "measure for a RED entry (and 1 more field: see the details)");
+  std::vector<google::rpc::BadRequest::FieldViolation> violations =
+      FieldViolationsOf(ValidateEntryInput(red, Catalogue()));
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(violations[1].field(), "entry.measure_codes[1]");
+  EXPECT_EQ(violations[1].description(),
+            "P-BIDDING is a PUNISHMENT measure, want a INCENTIVE measure for a RED entry");
+  EXPECT_EQ(ErrorInfoOf(ValidateEntryInput(red, Catalogue()))->reason(), "MEASURE_KIND_MISMATCH");
   red.clear_measure_codes();
   red.add_measure_codes("I-GREEN-CHANNEL");
   EXPECT_TRUE(ValidateEntryInput(red, Catalogue()).ok());
@@ -204,7 +213,14 @@ TEST(ValidateEntryInputTest, AnElementOfARepeatedFieldIsNamedWithItsIndex) {
   e.mutable_subject()->set_code("91440300MA5FXXXX0X");
   EXPECT_EQ(ValidateEntryInput(e, Catalogue(), "entries", 0).message(),
             "entries[0].subject.code: unified social credit code check character is 'X', want "
-            "'U'");
+            "'U' (and 1 more field: see the details)");
+  std::vector<std::string> fields;
+  for (const auto& violation :
+       FieldViolationsOf(ValidateEntryInput(e, Catalogue(), "entries", 0))) {
+    fields.push_back(violation.field());
+  }
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"entries[0].subject.code", "entries[0].measure_codes[2]"}));
   EXPECT_TRUE(ValidateEntryInput(BlackEntry(), Catalogue(), "entries", 999).ok());
 }
 
