@@ -56,6 +56,7 @@
 #include "absl/types/span.h"
 #include "bench/dataset.h"
 #include "bench/synced_write.h"
+#include "common/proto/enum_names.h"
 #include "common/subject/subject_code.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
 #include "service/storage/store.h"
@@ -157,13 +158,13 @@ int Load(const std::map<std::string, std::string>& flags) {
     std::cerr << "credit-bench: --view: got " << view_name << ", want basic or full\n";
     return 2;
   }
-  const v1::StatusView view = view_name == "basic" ? v1::BASIC : v1::FULL;
+  const v1::StatusView view = view_name == "basic" ? v1::STATUS_VIEW_BASIC : v1::STATUS_VIEW_FULL;
   const uint64_t seed = std::stoull(Flag(flags, "--seed", std::to_string(std::random_device()())));
 
   // The log's size, for proofs.
   uint64_t log_size = 0;
   if (scenario == "proof") {
-    auto stub = v1::CreditRegistry::NewStub(
+    auto stub = v1::CreditRegistryService::NewStub(
         grpc::CreateChannel(Flag(flags, "--endpoint"), grpc::SslCredentials(tls)));
     grpc::ClientContext context;
     v1::GetTreeHeadResponse head;
@@ -192,7 +193,7 @@ int Load(const std::map<std::string, std::string>& flags) {
     args.SetInt("credit-bench-channel", t);
     auto channel =
         grpc::CreateCustomChannel(Flag(flags, "--endpoint"), grpc::SslCredentials(tls), args);
-    auto stub = v1::CreditRegistry::NewStub(channel);
+    auto stub = v1::CreditRegistryService::NewStub(channel);
     grpc::CompletionQueue cq;
     int slots = outstanding / threads + (t < outstanding % threads ? 1 : 0);
     std::vector<Slot> pool(slots);
@@ -317,7 +318,7 @@ int Import(const std::map<std::string, std::string>& flags) {
   const pid_t server_pid = std::stoi(Flag(flags, "--server-pid", "0"));
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
-  auto stub = v1::CreditRegistry::NewStub(grpc::CreateCustomChannel(
+  auto stub = v1::CreditRegistryService::NewStub(grpc::CreateCustomChannel(
       Flag(flags, "--endpoint"), grpc::SslCredentials(ClientTls(flags)), args));
   const std::string run_id = std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
 
@@ -448,7 +449,7 @@ class ListedSubjects {
 
 // The baseline: the same service, the same TLS, canned answers of the same size, no work but
 // RecordEntry's one synced write and, with `listed`, finding the subjects a lookup names.
-class BaselineService final : public v1::CreditRegistry::Service {
+class BaselineService final : public v1::CreditRegistryService::Service {
  public:
   // `writes`: where RecordEntry writes; null: RecordEntry is not served. `listed`: null, or the
   // listed subjects each lookup looks its codes up in.
@@ -589,9 +590,10 @@ int PgRows(const std::map<std::string, std::string>& flags) {
   for (uint64_t n = 0; n < count; ++n) {
     v1::Entry e = EntryFor(n);
     line = std::to_string(n);
+    const std::string list = credit::ShortName(e.list());
     for (const std::string* field :
-         {&e.subject().code(), &e.subject().name(), &v1::ListKind_Name(e.list()), &e.category(),
-          &e.facts(), &e.legal_basis(), &e.authority(), &e.document_number(), &e.decision_date(),
+         {&e.subject().code(), &e.subject().name(), &list, &e.category(), &e.facts(),
+          &e.legal_basis(), &e.authority(), &e.document_number(), &e.decision_date(),
           &e.effective_date(), &e.expiry_date()}) {
       line += '\t';
       PutCopyField(*field, line);

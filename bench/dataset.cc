@@ -58,49 +58,49 @@ struct Case {
 };
 
 const std::vector<Case> kCases = {
-    {v1::BLACK,
+    {v1::LIST_KIND_BLACK,
      "tax",
      "经查，该主体通过虚假申报手段逃避缴纳税款，数额较大，且拒不补缴。",
      "《中华人民共和国税收征收管理法》第六十三条",
      "国家税务总局深圳市税务局",
      "深税稽罚",
      {"P-PROCUREMENT", "P-BIDDING", "P-SUBSIDY"}},
-    {v1::BLACK,
+    {v1::LIST_KIND_BLACK,
      "wages",
      "拖欠农民工工资，经责令限期支付后逾期仍未支付。",
      "《保障农民工工资支付条例》第四十八条",
      "深圳市人力资源和社会保障局",
      "深人社罚",
      {"P-PROCUREMENT", "P-BIDDING", "P-HONOURS"}},
-    {v1::BLACK,
+    {v1::LIST_KIND_BLACK,
      "quality",
      "生产销售不合格产品，货值金额较大，造成不良社会影响。",
      "《中华人民共和国产品质量法》第四十九条",
      "深圳市市场监督管理局",
      "深市监罚",
      {"P-PROCUREMENT", "P-INSPECTION"}},
-    {v1::BLACK,
+    {v1::LIST_KIND_BLACK,
      "court",
      "有履行能力而拒不履行生效法律文书确定的义务。",
      "《最高人民法院关于公布失信被执行人名单信息的若干规定》第一条",
      "深圳市中级人民法院",
      "深中法执",
      {"P-CONSUMPTION", "P-EXECUTIVE", "P-BONDS", "P-LAND"}},
-    {v1::RED,
+    {v1::LIST_KIND_RED,
      "tax",
      "连续三年纳税信用等级评定为A级。",
      "《纳税信用管理办法》第三十条",
      "国家税务总局深圳市税务局",
      "深税信",
      {"I-GREEN-CHANNEL", "I-FEWER-INSPECTIONS"}},
-    {v1::RED,
+    {v1::LIST_KIND_RED,
      "contract",
      "连续五年获评守合同重信用企业。",
      "《关于建立完善守信联合激励和失信联合惩戒制度的指导意见》",
      "深圳市市场监督管理局",
      "深市监信",
      {"I-MISSING-DOCS", "I-FUNDING-PRIORITY"}},
-    {v1::WATCH,
+    {v1::LIST_KIND_WATCH,
      "environment",
      "超标排放污染物，已责令改正，列入重点关注名单。",
      "《中华人民共和国环境保护法》第五十九条",
@@ -152,7 +152,8 @@ void FillEntry(uint64_t n, v1::Entry* e) {
   e->set_authority(c.authority);
   // Numbered by n: each entry is a decision of its own.
   e->set_document_number(std::string(c.document_prefix) + "〔2026〕" + std::to_string(n) + "号");
-  if (c.list != v1::RED) e->set_severity(Mix(n + 3) % 4 == 0 ? v1::SERIOUS : v1::GENERAL);
+  if (c.list != v1::LIST_KIND_RED)
+    e->set_severity(Mix(n + 3) % 4 == 0 ? v1::SEVERITY_SERIOUS : v1::SEVERITY_GENERAL);
   int month = static_cast<int>(Mix(n + 1) % 9) + 1;
   std::string date = "2026-";  // decision on the 5th, in force from the 10th
   AppendDigits(date, month, 2);

@@ -46,7 +46,7 @@ void BM_StatusPart(benchmark::State& state) {
   std::vector<registry::v1::Entry> entries;
   for (uint64_t n = 0; n < 64; ++n) {
     entries.push_back(bench::EntryFor(n));
-    entries.back().set_status(registry::v1::ACTIVE);
+    entries.back().set_status(registry::v1::ENTRY_STATUS_ACTIVE);
   }
   size_t i = 0;
   for (auto _ : state) {
@@ -62,7 +62,7 @@ std::vector<std::string> StatusParts() {
   std::vector<std::string> parts;
   for (uint64_t n = 0; n < 64; ++n) {
     registry::v1::Entry entry = bench::EntryFor(n);
-    entry.set_status(registry::v1::ACTIVE);
+    entry.set_status(registry::v1::ENTRY_STATUS_ACTIVE);
     parts.push_back(registry_internal::StatusPart(entry));
   }
   return parts;
@@ -101,7 +101,8 @@ void BM_ValidateImportEntry(benchmark::State& state) {
     for (const std::string& code : entries.back().measure_codes()) {
       registry::v1::Measure& measure = catalogue[code];
       measure.set_code(code);
-      measure.set_kind(code[0] == 'I' ? registry::v1::INCENTIVE : registry::v1::PUNISHMENT);
+      measure.set_kind(code[0] == 'I' ? registry::v1::MEASURE_KIND_INCENTIVE
+                                      : registry::v1::MEASURE_KIND_PUNISHMENT);
     }
   }
   int i = 0;

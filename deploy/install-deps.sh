@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that building, testing and running Credit Registry needs.
-# Idempotent: when every package is already present it changes nothing and touches no network.
+# Installs every Debian 12 package that building, testing and running Credit Registry needs, then
+# the npm packages pinned by the lockfiles (package-lock.json: buf; client/node: the Node client's
+# gRPC). Idempotent: when everything is already present it changes nothing and touches no network.
 set -euo pipefail
 
 packages=(
@@ -15,22 +16,33 @@ packages=(
 )
 
 missing=()
+# Node.js and npm: Debian's, unless a Node.js that brings its own npm is installed already.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
-  exit 1
-fi
-
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+# npm packages, exactly as locked; again only when the lockfile is newer than what is installed.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+for dir in "$repo" "$repo/client/node"; do
+  installed="$dir/node_modules/.package-lock.json"
+  if [ ! -e "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

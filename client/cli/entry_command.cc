@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/commands.h"
 #include "common/cli/args.h"
+#include "common/proto/enum_names.h"
 #include "credit/paging.h"
 
 namespace credit::cli {
@@ -33,19 +34,16 @@ const std::set<std::string>& kFieldFlags = EntryFieldFlags();
 
 absl::StatusOr<v1::ListKind> ParseList(const std::string& text) {
   std::string t = absl::AsciiStrToLower(text);
-  if (t == "red") return v1::RED;
-  if (t == "black") return v1::BLACK;
-  if (t == "watch") return v1::WATCH;
+  if (t == "red") return v1::LIST_KIND_RED;
+  if (t == "black") return v1::LIST_KIND_BLACK;
+  if (t == "watch") return v1::LIST_KIND_WATCH;
   return absl::InvalidArgumentError(
       absl::StrCat("--list: got \"", text, "\", want black, red or watch"));
 }
 
 absl::StatusOr<v1::EntryStatus> ParseStatus(const std::string& text) {
-  v1::EntryStatus status;
-  if (v1::EntryStatus_Parse(absl::AsciiStrToUpper(text), &status) &&
-      status != v1::ENTRY_STATUS_UNSPECIFIED) {
-    return status;
-  }
+  std::optional<v1::EntryStatus> status = ParseShortName<v1::EntryStatus>(text);
+  if (status.has_value() && *status != v1::ENTRY_STATUS_UNSPECIFIED) return *status;
   return absl::InvalidArgumentError(
       absl::StrCat("--status: got \"", text,
                    "\", want proposed, notice, active, objected, rejected, revoked, repaired or "
@@ -69,9 +67,9 @@ absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
   if (args.Has("--kind")) {
     std::string kind = args.Get("--kind");
     if (kind == "org") {
-      entry->mutable_subject()->set_kind(v1::ORGANIZATION);
+      entry->mutable_subject()->set_kind(v1::SUBJECT_KIND_ORGANIZATION);
     } else if (kind == "person") {
-      entry->mutable_subject()->set_kind(v1::PERSON);
+      entry->mutable_subject()->set_kind(v1::SUBJECT_KIND_PERSON);
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--kind: got \"", kind, "\", want org or person"));
@@ -83,13 +81,12 @@ absl::Status ApplyFieldFlags(const Args& args, v1::Entry* entry) {
     entry->set_list(*list);
   }
   if (args.Has("--severity")) {
-    std::string severity = absl::AsciiStrToUpper(args.Get("--severity"));
-    v1::Severity value;
-    if (!v1::Severity_Parse(severity, &value) || value == v1::SEVERITY_UNSPECIFIED) {
+    std::optional<v1::Severity> value = ParseShortName<v1::Severity>(args.Get("--severity"));
+    if (!value.has_value() || *value == v1::SEVERITY_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat("--severity: got \"", args.Get("--severity"),
                                                      "\", want minor, general or serious"));
     }
-    entry->set_severity(value);
+    entry->set_severity(*value);
   }
   if (args.Has("--category")) entry->set_category(args.Get("--category"));
   if (args.Has("--facts")) entry->set_facts(args.Get("--facts"));
@@ -246,7 +243,7 @@ int Remove(Context& context, const std::vector<std::string>& argv) {
   if (!id.ok()) return UsageError(std::string(id.status().message()), kUsage);
   v1::RemoveEntryRequest request;
   request.set_entry_id(*id);
-  request.set_kind(v1::REVOKE);
+  request.set_kind(v1::REMOVAL_KIND_REVOKE);
   if (args->Has("--kind") && args->Get("--kind") != "revoke") {
     return UsageError(absl::StrCat("--kind: got \"", args->Get("--kind"),
                                    "\", want revoke (credit repair is `entry repair`)"),
@@ -297,12 +294,12 @@ int RunEntry(Context& context, const std::vector<std::string>& argv) {
 }
 
 std::string ListName(int list_kind) {
-  return absl::AsciiStrToLower(v1::ListKind_Name(static_cast<v1::ListKind>(list_kind)));
+  return absl::AsciiStrToLower(ShortName(static_cast<v1::ListKind>(list_kind)));
 }
 
 std::string SeverityName(int severity) {
   if (severity == v1::SEVERITY_UNSPECIFIED) return "-";
-  return absl::AsciiStrToLower(v1::Severity_Name(static_cast<v1::Severity>(severity)));
+  return absl::AsciiStrToLower(ShortName(static_cast<v1::Severity>(severity)));
 }
 
 std::string PublishedUntil(const v1::Entry& entry) {
@@ -310,7 +307,7 @@ std::string PublishedUntil(const v1::Entry& entry) {
 }
 
 std::string StatusName(int entry_status) {
-  return absl::AsciiStrToLower(v1::EntryStatus_Name(static_cast<v1::EntryStatus>(entry_status)));
+  return absl::AsciiStrToLower(ShortName(static_cast<v1::EntryStatus>(entry_status)));
 }
 
 }  // namespace credit::cli

@@ -23,20 +23,20 @@ constexpr char kStatsUsage[] =
     "  and each implementing department's feedback (the CSV: one row per department)\n";
 
 absl::StatusOr<v1::Feedback::Result> ParseResult(const std::string& text) {
-  if (text == "applied") return v1::Feedback::APPLIED;
-  if (text == "not-applicable") return v1::Feedback::NOT_APPLICABLE;
-  if (text == "failed") return v1::Feedback::FAILED;
+  if (text == "applied") return v1::Feedback::RESULT_APPLIED;
+  if (text == "not-applicable") return v1::Feedback::RESULT_NOT_APPLICABLE;
+  if (text == "failed") return v1::Feedback::RESULT_FAILED;
   return absl::InvalidArgumentError(
       absl::StrCat("--result: got \"", text, "\", want applied, not-applicable or failed"));
 }
 
 std::string ResultName(v1::Feedback::Result result) {
   switch (result) {
-    case v1::Feedback::APPLIED:
+    case v1::Feedback::RESULT_APPLIED:
       return "applied";
-    case v1::Feedback::NOT_APPLICABLE:
+    case v1::Feedback::RESULT_NOT_APPLICABLE:
       return "not-applicable";
-    case v1::Feedback::FAILED:
+    case v1::Feedback::RESULT_FAILED:
       return "failed";
     default:
       return "-";

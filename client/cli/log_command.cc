@@ -8,6 +8,7 @@
 #include "common/cli/args.h"
 #include "common/crypto/sha256.h"
 #include "common/merkle/merkle.h"
+#include "common/proto/enum_names.h"
 #include "credit/chains.h"
 #include "credit/paging.h"
 #include "google/protobuf/util/time_util.h"
@@ -40,7 +41,7 @@ std::string Object(const v1::Change& c) {
 }
 
 std::string Operation(const v1::Change& c) {
-  std::string name = v1::Operation_Name(c.operation());
+  std::string name = ShortName(c.operation());
   for (char& ch : name) ch = static_cast<char>(std::tolower(ch));
   return name;
 }

@@ -15,8 +15,8 @@ constexpr char kUsage[] =
     "      --departments DEPT,DEPT --basis TEXT [--request-id ID]\n";
 
 absl::StatusOr<v1::MeasureKind> ParseKind(const std::string& text) {
-  if (text == "punishment") return v1::PUNISHMENT;
-  if (text == "incentive") return v1::INCENTIVE;
+  if (text == "punishment") return v1::MEASURE_KIND_PUNISHMENT;
+  if (text == "incentive") return v1::MEASURE_KIND_INCENTIVE;
   return absl::InvalidArgumentError(
       absl::StrCat("--kind: got \"", text, "\", want punishment or incentive"));
 }
@@ -24,8 +24,8 @@ absl::StatusOr<v1::MeasureKind> ParseKind(const std::string& text) {
 void PrintMeasures(const google::protobuf::RepeatedPtrField<v1::Measure>& measures) {
   Table table({"CODE", "KIND", "NAME", "DEPARTMENTS", "REV", "LEGAL BASIS"});
   for (const v1::Measure& m : measures) {
-    table.AddRow({m.code(), m.kind() == v1::INCENTIVE ? "incentive" : "punishment", m.name(),
-                  absl::StrJoin(m.departments(), ","), absl::StrCat(m.revision()),
+    table.AddRow({m.code(), m.kind() == v1::MEASURE_KIND_INCENTIVE ? "incentive" : "punishment",
+                  m.name(), absl::StrJoin(m.departments(), ","), absl::StrCat(m.revision()),
                   m.legal_basis()});
   }
   table.Print();

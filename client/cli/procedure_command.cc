@@ -74,8 +74,8 @@ const std::vector<Verb>& Verbs() {
        {"--reason"},
        [](Client& c, const Args& a, uint64_t id, uint64_t rev, const std::string& rid) {
          auto r = Named<v1::ResolveObjectionRequest>(id, rev, rid);
-         r.set_resolution(a.Has("--uphold") ? v1::ResolveObjectionRequest::UPHOLD
-                                            : v1::ResolveObjectionRequest::DISMISS);
+         r.set_resolution(a.Has("--uphold") ? v1::ResolveObjectionRequest::RESOLUTION_UPHOLD
+                                            : v1::ResolveObjectionRequest::RESOLUTION_DISMISS);
          r.set_reason(a.Get("--reason"));
          return c.ResolveObjection(std::move(r));
        }},

@@ -90,9 +90,10 @@ void PrintOne(const v1::CreditStatus& status, bool basic = false) {
   }
   Table measures({"CODE", "KIND", "MEASURE", "ENTRIES", "LEGAL BASIS"});
   for (const v1::ApplicableMeasure& m : status.measures()) {
-    measures.AddRow(
-        {m.measure().code(), m.measure().kind() == v1::INCENTIVE ? "incentive" : "punishment",
-         m.measure().name(), absl::StrJoin(m.entry_ids(), ","), m.measure().legal_basis()});
+    measures.AddRow({m.measure().code(),
+                     m.measure().kind() == v1::MEASURE_KIND_INCENTIVE ? "incentive" : "punishment",
+                     m.measure().name(), absl::StrJoin(m.entry_ids(), ","),
+                     m.measure().legal_basis()});
   }
   measures.Print();
 }
@@ -139,7 +140,7 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
   if (view_name != "basic" && view_name != "full") {
     return UsageError("--view: got \"" + view_name + "\", want basic or full", kUsage);
   }
-  v1::StatusView view = view_name == "basic" ? v1::BASIC : v1::FULL;
+  v1::StatusView view = view_name == "basic" ? v1::STATUS_VIEW_BASIC : v1::STATUS_VIEW_FULL;
   if (args->Has("--at") || args->Has("--at-size")) {
     if (codes.size() != 1) return UsageError("--at: takes exactly one CODE", kUsage);
     if (args->Has("--view")) return UsageError("--view: not with --at or --at-size", kUsage);
@@ -173,7 +174,7 @@ int RunStatus(Context& context, const std::vector<std::string>& argv) {
     if (context.format == Format::kJson) {
       PrintJson(*response);
     } else {
-      PrintOne(response->status(), view == v1::BASIC);
+      PrintOne(response->status(), view == v1::STATUS_VIEW_BASIC);
     }
     return 0;
   }

@@ -33,7 +33,7 @@ int Search(Context& context, const std::vector<std::string>& argv) {
   }
   Table table({"CODE", "KIND", "NAME"});
   for (const v1::Subject& s : found->subjects()) {
-    table.AddRow({s.code(), s.kind() == v1::PERSON ? "person" : "org", s.name()});
+    table.AddRow({s.code(), s.kind() == v1::SUBJECT_KIND_PERSON ? "person" : "org", s.name()});
   }
   table.Print();
   return 0;

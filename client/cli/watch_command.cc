@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "common/cli/args.h"
+#include "common/proto/enum_names.h"
 #include "credit/follower.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -29,7 +30,7 @@ void PrintChange(const Context& context, const v1::Change& change) {
     std::cout << line << "\n";
     return;
   }
-  std::string what = v1::Operation_Name(change.operation());
+  std::string what = ShortName(change.operation());
   if (change.has_entry_after()) {
     absl::StrAppend(&what, "  entry ", change.entry_after().id(), "  ",
                     change.entry_after().subject().code(), "  ",

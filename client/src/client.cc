@@ -48,12 +48,12 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   auto channel = grpc::CreateCustomChannel(options.endpoint, grpc::SslCredentials(tls), arguments);
-  return std::make_unique<Client>(v1::CreditRegistry::NewStub(channel), options,
+  return std::make_unique<Client>(v1::CreditRegistryService::NewStub(channel), options,
                                   std::move(verifier), channel);
 }
 
-Client::Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
-               std::unique_ptr<LogVerifier> verifier,
+Client::Client(std::unique_ptr<v1::CreditRegistryService::StubInterface> stub,
+               ClientOptions options, std::unique_ptr<LogVerifier> verifier,
                std::shared_ptr<grpc::ChannelInterface> channel)
     : stub_(std::move(stub)),
       channel_(std::move(channel)),
@@ -133,81 +133,81 @@ absl::StatusOr<Response> Client::Call(Method<Request, Response> method, const Re
 
 absl::StatusOr<v1::RecordEntryResponse> Client::RecordEntry(v1::RecordEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::RecordEntry, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::RecordEntry, request));
 }
 
 absl::StatusOr<v1::ImportEntriesResponse> Client::ImportEntries(v1::ImportEntriesRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::ImportEntries, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::ImportEntries, request));
 }
 
 absl::StatusOr<v1::UpdateEntryResponse> Client::UpdateEntry(v1::UpdateEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::UpdateEntry, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::UpdateEntry, request));
 }
 
 absl::StatusOr<v1::RemoveEntryResponse> Client::RemoveEntry(v1::RemoveEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::RemoveEntry, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::RemoveEntry, request));
 }
 
 absl::StatusOr<v1::PutMeasureResponse> Client::PutMeasure(v1::PutMeasureRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::PutMeasure, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::PutMeasure, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::ApproveEntry(v1::ApproveEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::ApproveEntry, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::ApproveEntry, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::RejectEntry(v1::RejectEntryRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::RejectEntry, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::RejectEntry, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::FileObjection(
     v1::FileObjectionRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::FileObjection, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::FileObjection, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::ResolveObjection(
     v1::ResolveObjectionRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::ResolveObjection, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::ResolveObjection, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::ApplyForRepair(
     v1::ApplyForRepairRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::ApplyForRepair, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::ApplyForRepair, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::ApproveRepair(
     v1::ApproveRepairRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::ApproveRepair, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::ApproveRepair, request));
 }
 
 absl::StatusOr<v1::EntryTransitionResponse> Client::RejectRepair(v1::RejectRepairRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::RejectRepair, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::RejectRepair, request));
 }
 
 absl::StatusOr<v1::SetTimeResponse> Client::SetTime(const v1::SetTimeRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::SetTime, request);
+  return Call(&v1::CreditRegistryService::StubInterface::SetTime, request);
 }
 
 absl::StatusOr<v1::RecordFeedbackResponse> Client::RecordFeedback(
     v1::RecordFeedbackRequest request) {
   if (request.request_id().empty()) request.set_request_id(NewRequestId());
-  return Checked(Call(&v1::CreditRegistry::StubInterface::RecordFeedback, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::RecordFeedback, request));
 }
 
 absl::StatusOr<v1::GetStatisticsResponse> Client::GetStatistics(
     const v1::GetStatisticsRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetStatistics, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetStatistics, request);
 }
 
 absl::Status Client::WatchChanges(uint64_t from_sequence,
@@ -236,58 +236,58 @@ absl::Status Client::WatchChanges(uint64_t from_sequence,
 
 absl::StatusOr<v1::SearchSubjectsResponse> Client::SearchSubjects(
     const v1::SearchSubjectsRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::SearchSubjects, request);
+  return Call(&v1::CreditRegistryService::StubInterface::SearchSubjects, request);
 }
 
 absl::StatusOr<v1::GetEntryResponse> Client::GetEntry(const v1::GetEntryRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetEntry, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetEntry, request);
 }
 
 absl::StatusOr<v1::ListEntriesResponse> Client::ListEntries(const v1::ListEntriesRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::ListEntries, request);
+  return Call(&v1::CreditRegistryService::StubInterface::ListEntries, request);
 }
 
 absl::StatusOr<v1::GetCreditStatusResponse> Client::GetCreditStatus(
     const v1::GetCreditStatusRequest& request) {
-  return Checked(Call(&v1::CreditRegistry::StubInterface::GetCreditStatus, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::GetCreditStatus, request));
 }
 
 absl::StatusOr<v1::BatchGetCreditStatusResponse> Client::BatchGetCreditStatus(
     const v1::BatchGetCreditStatusRequest& request) {
-  return Checked(Call(&v1::CreditRegistry::StubInterface::BatchGetCreditStatus, request));
+  return Checked(Call(&v1::CreditRegistryService::StubInterface::BatchGetCreditStatus, request));
 }
 
 absl::StatusOr<v1::ListMeasuresResponse> Client::ListMeasures(
     const v1::ListMeasuresRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::ListMeasures, request);
+  return Call(&v1::CreditRegistryService::StubInterface::ListMeasures, request);
 }
 
 absl::StatusOr<v1::ListChangesResponse> Client::ListChanges(const v1::ListChangesRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::ListChanges, request);
+  return Call(&v1::CreditRegistryService::StubInterface::ListChanges, request);
 }
 
 absl::StatusOr<v1::GetTreeHeadResponse> Client::GetTreeHead(const v1::GetTreeHeadRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetTreeHead, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetTreeHead, request);
 }
 
 absl::StatusOr<v1::GetInclusionProofResponse> Client::GetInclusionProof(
     const v1::GetInclusionProofRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetInclusionProof, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetInclusionProof, request);
 }
 
 absl::StatusOr<v1::GetConsistencyProofResponse> Client::GetConsistencyProof(
     const v1::GetConsistencyProofRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetConsistencyProof, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetConsistencyProof, request);
 }
 
 absl::StatusOr<v1::GetSigningKeyResponse> Client::GetSigningKey() {
-  return Call(&v1::CreditRegistry::StubInterface::GetSigningKey, v1::GetSigningKeyRequest());
+  return Call(&v1::CreditRegistryService::StubInterface::GetSigningKey, v1::GetSigningKeyRequest());
 }
 
 absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
     const v1::GetCreditStatusAtRequest& request) {
   absl::StatusOr<v1::GetCreditStatusAtResponse> response =
-      Checked(Call(&v1::CreditRegistry::StubInterface::GetCreditStatusAt, request));
+      Checked(Call(&v1::CreditRegistryService::StubInterface::GetCreditStatusAt, request));
   if (!response.ok() || !verifier_) return response;
   for (const v1::Evidence& evidence : response->evidence()) {
     std::vector<std::string> proof(evidence.inclusion_proof().begin(),
@@ -318,30 +318,30 @@ absl::StatusOr<v1::GetCreditStatusAtResponse> Client::GetCreditStatusAt(
 }
 
 absl::StatusOr<v1::ListQueriesResponse> Client::ListQueries(const v1::ListQueriesRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::ListQueries, request);
+  return Call(&v1::CreditRegistryService::StubInterface::ListQueries, request);
 }
 
 absl::StatusOr<v1::GetQueryTreeHeadResponse> Client::GetQueryTreeHead(
     const v1::GetQueryTreeHeadRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetQueryTreeHead, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetQueryTreeHead, request);
 }
 
 absl::StatusOr<v1::GetQueryInclusionProofResponse> Client::GetQueryInclusionProof(
     const v1::GetQueryInclusionProofRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetQueryInclusionProof, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetQueryInclusionProof, request);
 }
 
 absl::StatusOr<v1::GetQueryConsistencyProofResponse> Client::GetQueryConsistencyProof(
     const v1::GetQueryConsistencyProofRequest& request) {
-  return Call(&v1::CreditRegistry::StubInterface::GetQueryConsistencyProof, request);
+  return Call(&v1::CreditRegistryService::StubInterface::GetQueryConsistencyProof, request);
 }
 
 absl::StatusOr<v1::CreateBackupResponse> Client::CreateBackup() {
-  return Call(&v1::CreditRegistry::StubInterface::CreateBackup, v1::CreateBackupRequest());
+  return Call(&v1::CreditRegistryService::StubInterface::CreateBackup, v1::CreateBackupRequest());
 }
 
 absl::StatusOr<v1::ListBackupsResponse> Client::ListBackups() {
-  return Call(&v1::CreditRegistry::StubInterface::ListBackups, v1::ListBackupsRequest());
+  return Call(&v1::CreditRegistryService::StubInterface::ListBackups, v1::ListBackupsRequest());
 }
 
 }  // namespace credit

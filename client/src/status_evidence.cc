@@ -83,9 +83,9 @@ absl::Status CheckStatusEvidence(absl::string_view subject_code,
       return Refuse(absl::StrCat("entry ", shown.id(), " differs from the evidence's entry ",
                                  it->second.id()));
     }
-    red |= shown.list() == v1::RED;
-    black |= shown.list() == v1::BLACK;
-    watch |= shown.list() == v1::WATCH;
+    red |= shown.list() == v1::LIST_KIND_RED;
+    black |= shown.list() == v1::LIST_KIND_BLACK;
+    watch |= shown.list() == v1::LIST_KIND_WATCH;
     for (const std::string& code : it->second.measure_codes()) {
       measure_entries[code].push_back(it->first);
     }

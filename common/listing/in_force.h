@@ -11,8 +11,9 @@ namespace credit {
 // Whether the entry's state puts its measures in force (its dates are judged apart): ACTIVE, or
 // OBJECTED with an objection that keeps them (an objection to an ACTIVE entry, by default).
 inline bool StateInForce(const registry::v1::Entry& entry) {
-  return entry.status() == registry::v1::ACTIVE ||
-         (entry.status() == registry::v1::OBJECTED && entry.objection().measures_kept());
+  return entry.status() == registry::v1::ENTRY_STATUS_ACTIVE ||
+         (entry.status() == registry::v1::ENTRY_STATUS_OBJECTED &&
+          entry.objection().measures_kept());
 }
 
 // In force by its state, and `date` ("YYYY-MM-DD") within [effective_date, expiry_date].

@@ -43,7 +43,7 @@ struct Caller {
   std::string RoleNames() const;
 };
 
-// The RPCs of credit.registry.v1.CreditRegistry, for the permission table.
+// The RPCs of credit.registry.v1.CreditRegistryService, for the permission table.
 enum class Rpc {
   kRecordEntry,
   kUpdateEntry,

@@ -93,9 +93,9 @@ class ConfigReader {
     ASSIGN_OR_RETURN(*measure.mutable_name(), String(node["name"], key + ".name", true));
     ASSIGN_OR_RETURN(std::string kind, String(node["kind"], key + ".kind", true));
     if (kind == "punishment") {
-      measure.set_kind(v1::PUNISHMENT);
+      measure.set_kind(v1::MEASURE_KIND_PUNISHMENT);
     } else if (kind == "incentive") {
-      measure.set_kind(v1::INCENTIVE);
+      measure.set_kind(v1::MEASURE_KIND_INCENTIVE);
     } else {
       return Error(key + ".kind", "punishment or incentive");
     }
@@ -142,11 +142,11 @@ class ConfigReader {
       if (name == "list") {
         ASSIGN_OR_RETURN(std::string list, String(item.second, field, true));
         if (list == "red") {
-          rule.list = v1::RED;
+          rule.list = v1::LIST_KIND_RED;
         } else if (list == "black") {
-          rule.list = v1::BLACK;
+          rule.list = v1::LIST_KIND_BLACK;
         } else if (list == "watch") {
-          rule.list = v1::WATCH;
+          rule.list = v1::LIST_KIND_WATCH;
         } else {
           return Error(field, "red, black or watch");
         }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
 #include "common/text/date.h"
 
@@ -31,20 +32,20 @@ absl::string_view ActionName(Action action) {
 }
 
 bool RepairPending(const v1::Entry& entry) {
-  return entry.repair().state() == v1::RepairApplication::PENDING;
+  return entry.repair().state() == v1::RepairApplication::STATE_PENDING;
 }
 
 std::vector<Action> AllowedActions(const v1::Entry& entry) {
   switch (entry.status()) {
-    case v1::PROPOSED:
+    case v1::ENTRY_STATUS_PROPOSED:
       return {Action::kApprove, Action::kCorrect, Action::kRevoke};
-    case v1::NOTICE:
+    case v1::ENTRY_STATUS_NOTICE:
       return {Action::kObject, Action::kCorrect, Action::kRevoke};
-    case v1::ACTIVE:
+    case v1::ENTRY_STATUS_ACTIVE:
       return {Action::kObject,
               RepairPending(entry) ? Action::kDecideRepair : Action::kApplyForRepair,
               Action::kCorrect, Action::kRevoke};
-    case v1::OBJECTED:
+    case v1::ENTRY_STATUS_OBJECTED:
       return {Action::kResolve, Action::kRevoke};
     default:
       return {};
@@ -68,29 +69,29 @@ absl::Status CheckAllowed(const v1::Entry& entry, Action action) {
   for (Action a : allowed) names.push_back(ActionName(a));
   std::string what = names.empty() ? "nothing more: the procedure has ended"
                                    : absl::StrCat("only: ", absl::StrJoin(names, ", "));
-  absl::Status status =
-      WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                        "entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
-                        ", which allows ", what, "; not ", ActionName(action))),
-                    kIllegalTransition,
-                    {{"entry_id", absl::StrCat(entry.id())},
-                     {"status", v1::EntryStatus_Name(entry.status())},
-                     {"action", ActionName(action)}});
+  absl::Status status = WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                                          "entry ", entry.id(), " is ", ShortName(entry.status()),
+                                          ", which allows ", what, "; not ", ActionName(action))),
+                                      kIllegalTransition,
+                                      {{"entry_id", absl::StrCat(entry.id())},
+                                       {"status", ShortName(entry.status())},
+                                       {"action", ActionName(action)}});
   return WithPreconditionFailure(
       std::move(status), "ENTRY_STATUS", absl::StrCat("entries/", entry.id()),
-      absl::StrCat("the entry is ", v1::EntryStatus_Name(entry.status()), ", which allows ", what));
+      absl::StrCat("the entry is ", ShortName(entry.status()), ", which allows ", what));
 }
 
 bool Ended(v1::EntryStatus status) {
-  return status == v1::REJECTED || status == v1::REVOKED || status == v1::REPAIRED ||
-         status == v1::EXPIRED;
+  return status == v1::ENTRY_STATUS_REJECTED || status == v1::ENTRY_STATUS_REVOKED ||
+         status == v1::ENTRY_STATUS_REPAIRED || status == v1::ENTRY_STATUS_EXPIRED;
 }
 
 std::string DueDate(const v1::Entry& entry) {
-  if (entry.status() == v1::NOTICE) return DayAfter(entry.notice_end());
-  if (entry.status() != v1::ACTIVE) return "";
+  if (entry.status() == v1::ENTRY_STATUS_NOTICE) return DayAfter(entry.notice_end());
+  if (entry.status() != v1::ENTRY_STATUS_ACTIVE) return "";
   std::string due = DayAfter(entry.expiry_date());
-  if (entry.list() != v1::RED && !entry.publication_ended() && !entry.publicity_end().empty()) {
+  if (entry.list() != v1::LIST_KIND_RED && !entry.publication_ended() &&
+      !entry.publicity_end().empty()) {
     std::string publication = DayAfter(entry.publicity_end());
     if (!publication.empty() && publication < due) due = publication;
   }
@@ -98,9 +99,9 @@ std::string DueDate(const v1::Entry& entry) {
 }
 
 void Activate(const ListingRule& rule, absl::CivilDay start, v1::Entry* entry) {
-  entry->set_status(v1::ACTIVE);
+  entry->set_status(v1::ENTRY_STATUS_ACTIVE);
   if (entry->activation_date().empty()) entry->set_activation_date(FormatDate(start));
-  if (entry->list() == v1::RED) return;
+  if (entry->list() == v1::LIST_KIND_RED) return;
   absl::CivilDay publication_start = start;
   if (entry->publicity_start().empty()) {
     if (rule.max_publication_days > 0) {
@@ -127,23 +128,23 @@ std::optional<v1::Operation> ApplyDue(const ProcedureRules& rules, absl::CivilDa
                                       v1::Entry* entry) {
   std::string due = DueDate(*entry);
   if (due.empty() || FormatDate(today) < due) return std::nullopt;
-  if (entry->status() == v1::NOTICE) {
+  if (entry->status() == v1::ENTRY_STATUS_NOTICE) {
     absl::StatusOr<absl::CivilDay> start = ParseDate(due);
     Activate(rules.RuleFor(*entry), start.ok() ? *start : today, entry);
-    return v1::NOTICE_ENDED;
+    return v1::OPERATION_NOTICE_ENDED;
   }
   if (due == DayAfter(entry->expiry_date())) {
-    entry->set_status(v1::EXPIRED);
+    entry->set_status(v1::ENTRY_STATUS_EXPIRED);
     entry->set_publication_ended(true);
-    return v1::ENTRY_EXPIRED;
+    return v1::OPERATION_ENTRY_EXPIRED;
   }
   entry->set_publication_ended(true);
-  return v1::PUBLICATION_ENDED;
+  return v1::OPERATION_PUBLICATION_ENDED;
 }
 
 absl::Status CheckPublicationPeriod(const v1::Entry& entry, const ListingRule& rule,
                                     v1::Severity severity) {
-  if (entry.list() == v1::RED || entry.publicity_start().empty()) return absl::OkStatus();
+  if (entry.list() == v1::LIST_KIND_RED || entry.publicity_start().empty()) return absl::OkStatus();
   absl::StatusOr<absl::CivilDay> start = ParseDate(entry.publicity_start());
   absl::StatusOr<absl::CivilDay> end = ParseDate(entry.publicity_end());
   if (!start.ok() || !end.ok()) return absl::OkStatus();  // validation names them
@@ -153,7 +154,7 @@ absl::Status CheckPublicationPeriod(const v1::Entry& entry, const ListingRule& r
         absl::StrCat("publicity_end: the period from publicity_start ", entry.publicity_start(),
                      " to ", entry.publicity_end(), " is ", days, " days, want at most ",
                      rule.max_publication_days, " for a ", SeverityWord(severity), " failing (",
-                     v1::ListKind_Name(entry.list()), ", category ", entry.category(), ")"));
+                     ShortName(entry.list()), ", category ", entry.category(), ")"));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "service/procedure/rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto/enum_names.h"
 
 namespace credit {
 
@@ -19,11 +20,11 @@ std::vector<std::string> CategoriesNamed(const ProcedureRules& rules) {
 
 int LegalMaxPublicationDays(v1::Severity severity) {
   switch (severity) {
-    case v1::MINOR:
+    case v1::SEVERITY_MINOR:
       return 90;
-    case v1::GENERAL:
+    case v1::SEVERITY_GENERAL:
       return 365;
-    case v1::SERIOUS:
+    case v1::SEVERITY_SERIOUS:
       return 1095;
     default:
       return 0;
@@ -32,9 +33,9 @@ int LegalMaxPublicationDays(v1::Severity severity) {
 
 int LegalMinPublicationDays(v1::Severity severity) {
   switch (severity) {
-    case v1::GENERAL:
+    case v1::SEVERITY_GENERAL:
       return 90;
-    case v1::SERIOUS:
+    case v1::SEVERITY_SERIOUS:
       return 365;
     default:
       return 0;
@@ -44,11 +45,12 @@ int LegalMinPublicationDays(v1::Severity severity) {
 ListingRule ProcedureRules::RuleFor(v1::ListKind list, v1::Severity severity,
                                     absl::string_view category) const {
   ListingRule rule;
-  if (list == v1::RED) {
+  if (list == v1::LIST_KIND_RED) {
     rule.notice_days = 0;
   } else {
     rule.min_publication_days = LegalMinPublicationDays(severity);
-    rule.max_publication_days = severity == v1::MINOR ? 0 : LegalMaxPublicationDays(severity);
+    rule.max_publication_days =
+        severity == v1::SEVERITY_MINOR ? 0 : LegalMaxPublicationDays(severity);
   }
   for (const RuleOverride& o : overrides) {
     if ((o.list && *o.list != list) || (o.severity && *o.severity != severity) ||
@@ -65,7 +67,7 @@ ListingRule ProcedureRules::RuleFor(v1::ListKind list, v1::Severity severity,
 }
 
 v1::Severity ProcedureRules::SeverityOf(const v1::Entry& entry) const {
-  if (entry.list() == v1::RED) return v1::SEVERITY_UNSPECIFIED;
+  if (entry.list() == v1::LIST_KIND_RED) return v1::SEVERITY_UNSPECIFIED;
   return entry.severity() == v1::SEVERITY_UNSPECIFIED ? default_severity : entry.severity();
 }
 
@@ -85,20 +87,21 @@ absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view 
   // Every combination an override can reach, checked whole: an item may be lawful alone and not
   // after a later one changes the other bound.
   const std::vector<std::string> categories = CategoriesNamed(rules);
-  for (v1::ListKind list : {v1::RED, v1::BLACK, v1::WATCH}) {
-    for (v1::Severity severity : {v1::MINOR, v1::GENERAL, v1::SERIOUS}) {
-      if (list == v1::RED && severity != v1::MINOR) continue;
-      v1::Severity s = list == v1::RED ? v1::SEVERITY_UNSPECIFIED : severity;
+  for (v1::ListKind list : {v1::LIST_KIND_RED, v1::LIST_KIND_BLACK, v1::LIST_KIND_WATCH}) {
+    for (v1::Severity severity : {v1::SEVERITY_MINOR, v1::SEVERITY_GENERAL, v1::SEVERITY_SERIOUS}) {
+      if (list == v1::LIST_KIND_RED && severity != v1::SEVERITY_MINOR) continue;
+      v1::Severity s = list == v1::LIST_KIND_RED ? v1::SEVERITY_UNSPECIFIED : severity;
       for (const std::string& category : categories) {
         ListingRule rule = rules.RuleFor(list, s, category);
-        std::string where = absl::StrCat(field, ".rules: for ", v1::ListKind_Name(list),
-                                         list == v1::RED ? "" : absl::StrCat(" ", SeverityWord(s)),
-                                         category.empty() ? "" : " category " + category, ": ");
+        std::string where =
+            absl::StrCat(field, ".rules: for ", ShortName(list),
+                         list == v1::LIST_KIND_RED ? "" : absl::StrCat(" ", SeverityWord(s)),
+                         category.empty() ? "" : " category " + category, ": ");
         if (rule.notice_days < 0 || rule.notice_days > 60) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, "notice_days ", rule.notice_days, ", want 0 to 60"));
         }
-        if (list == v1::RED) continue;
+        if (list == v1::LIST_KIND_RED) continue;
         int legal_max = LegalMaxPublicationDays(s);
         if (rule.max_publication_days < 0 || rule.max_publication_days > legal_max) {
           return absl::InvalidArgumentError(absl::StrCat(where, "max_publication_days ",
@@ -121,13 +124,13 @@ absl::Status CheckProcedureRules(const ProcedureRules& rules, absl::string_view 
 std::vector<std::string> ProcedureWarnings(const ProcedureRules& rules) {
   const std::vector<std::string> categories = CategoriesNamed(rules);
   std::vector<std::string> warnings;
-  for (v1::ListKind list : {v1::BLACK, v1::WATCH}) {
-    for (v1::Severity severity : {v1::MINOR, v1::GENERAL, v1::SERIOUS}) {
+  for (v1::ListKind list : {v1::LIST_KIND_BLACK, v1::LIST_KIND_WATCH}) {
+    for (v1::Severity severity : {v1::SEVERITY_MINOR, v1::SEVERITY_GENERAL, v1::SEVERITY_SERIOUS}) {
       for (const std::string& category : categories) {
         if (rules.RuleFor(list, severity, category).approval_required) continue;
         warnings.push_back(
-            absl::StrCat("procedure: ", v1::ListKind_Name(list), " ", SeverityWord(severity),
-                         " listings", category.empty() ? "" : " of category " + category,
+            absl::StrCat("procedure: ", ShortName(list), " ", SeverityWord(severity), " listings",
+                         category.empty() ? "" : " of category " + category,
                          " take effect without an approver's approval (no four-eyes check)"));
       }
     }
@@ -137,11 +140,11 @@ std::vector<std::string> ProcedureWarnings(const ProcedureRules& rules) {
 
 absl::string_view SeverityWord(v1::Severity severity) {
   switch (severity) {
-    case v1::MINOR:
+    case v1::SEVERITY_MINOR:
       return "minor";
-    case v1::GENERAL:
+    case v1::SEVERITY_GENERAL:
       return "general";
-    case v1::SERIOUS:
+    case v1::SEVERITY_SERIOUS:
       return "serious";
     default:
       return "none";
@@ -149,9 +152,9 @@ absl::string_view SeverityWord(v1::Severity severity) {
 }
 
 std::optional<v1::Severity> ParseSeverityWord(absl::string_view word) {
-  if (word == "minor") return v1::MINOR;
-  if (word == "general") return v1::GENERAL;
-  if (word == "serious") return v1::SERIOUS;
+  if (word == "minor") return v1::SEVERITY_MINOR;
+  if (word == "general") return v1::SEVERITY_GENERAL;
+  if (word == "serious") return v1::SEVERITY_SERIOUS;
   return std::nullopt;
 }
 

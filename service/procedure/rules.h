@@ -49,7 +49,7 @@ struct RuleOverride {
 
 struct ProcedureRules {
   // The severity of black and watch entries stored before severities existed.
-  v1::Severity default_severity = v1::GENERAL;
+  v1::Severity default_severity = v1::SEVERITY_GENERAL;
   // Whether an ACTIVE entry's measures stay in force while an objection to it is open. An entry
   // objected to during NOTICE never had measures in force, and gets none until it is ACTIVE.
   bool objection_keeps_measures = true;

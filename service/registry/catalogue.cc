@@ -21,7 +21,7 @@ absl::StatusOr<v1::PutMeasureResponse> Registry::PutMeasure(const Caller& caller
     after = request.measure();
     auto existing = writer_catalogue_.find(after.code());
     ChangeRecord record;
-    record.operation = v1::MEASURE_PUT;
+    record.operation = v1::OPERATION_MEASURE_PUT;
     record.object_type = ObjectType::kMeasure;
     if (existing != writer_catalogue_.end()) {
       after.set_revision(existing->second.revision() + 1);

@@ -8,6 +8,7 @@
 #include "common/changelog/change_record.h"
 #include "common/encoding/big_endian.h"
 #include "common/proto/deterministic.h"
+#include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "service/registry/page_limits.h"
@@ -55,11 +56,11 @@ absl::Status IndexProcedure(ChangeLog::Mutation& m, const v1::Entry* before,
 // ALREADY_EXISTS naming the entry that holds `entry`'s decision (row `decision`), with `advice`
 // after it; OK when none does.
 absl::Status DecisionHeld(uint64_t holder, const v1::Entry& entry, absl::string_view advice) {
-  return WithErrorInfo(absl::AlreadyExistsError(absl::StrCat(
-                           "entry ", holder, " already holds decision ", entry.document_number(),
-                           " of ", entry.authority(), " on this subject's ",
-                           v1::ListKind_Name(entry.list()), " listing", advice)),
-                       "DECISION_ALREADY_RECORDED", {{"entry_id", absl::StrCat(holder)}});
+  return WithErrorInfo(
+      absl::AlreadyExistsError(absl::StrCat(
+          "entry ", holder, " already holds decision ", entry.document_number(), " of ",
+          entry.authority(), " on this subject's ", ShortName(entry.list()), " listing", advice)),
+      "DECISION_ALREADY_RECORDED", {{"entry_id", absl::StrCat(holder)}});
 }
 
 constexpr char kRecordAgainAdvice[] =
@@ -109,7 +110,7 @@ absl::Status Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Ent
   const Row decision = DecisionRowOf(*entry);
   RETURN_IF_ERROR(DecisionFree(m, decision, *entry, kRecordAgainAdvice));
   entry->set_id(m.TakeEntryId());
-  entry->set_status(v1::PROPOSED);
+  entry->set_status(v1::ENTRY_STATUS_PROPOSED);
   entry->set_revision(1);
   entry->mutable_recorded_by()->set_identity(caller.identity);
   entry->mutable_recorded_by()->set_department(caller.department);
@@ -120,21 +121,21 @@ absl::Status Registry::NewEntry(const Caller& caller, Mutation& m, const v1::Ent
 }
 
 absl::Status Registry::CheckAgainstRules(const v1::Entry& entry) const {
-  if (entry.list() == v1::RED) {
+  if (entry.list() == v1::LIST_KIND_RED) {
     if (entry.severity() != v1::SEVERITY_UNSPECIFIED) {
       return absl::InvalidArgumentError(
-          absl::StrCat("severity: got ", v1::Severity_Name(entry.severity()),
+          absl::StrCat("severity: got ", ShortName(entry.severity()),
                        ", want it unset for a RED entry (severity grades failings)"));
     }
     return absl::OkStatus();
   }
-  if (entry.severity() != v1::MINOR && entry.severity() != v1::GENERAL &&
-      entry.severity() != v1::SERIOUS) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "severity: got ",
-        v1::Severity_Name(entry.severity()).empty() ? absl::StrCat(entry.severity())
-                                                    : v1::Severity_Name(entry.severity()),
-        ", want MINOR, GENERAL or SERIOUS for a ", v1::ListKind_Name(entry.list()), " entry"));
+  if (entry.severity() != v1::SEVERITY_MINOR && entry.severity() != v1::SEVERITY_GENERAL &&
+      entry.severity() != v1::SEVERITY_SERIOUS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("severity: got ",
+                     ShortName(entry.severity()).empty() ? absl::StrCat(entry.severity())
+                                                         : ShortName(entry.severity()),
+                     ", want MINOR, GENERAL or SERIOUS for a ", ShortName(entry.list()), " entry"));
   }
   return procedure::CheckPublicationPeriod(entry, rules_.RuleFor(entry), entry.severity());
 }
@@ -148,7 +149,7 @@ absl::StatusOr<v1::RecordEntryResponse> Registry::RecordEntry(
     RETURN_IF_ERROR(ValidateEntryInput(request.entry(), writer_catalogue_));
     RETURN_IF_ERROR(InEntry(CheckAgainstRules(request.entry())));
     RETURN_IF_ERROR(NewEntry(caller, m, request.entry(), response.mutable_entry()));
-    return ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, response.entry(), "", &folded);
+    return ChangeEntry(m, v1::OPERATION_ENTRY_RECORDED, nullptr, response.entry(), "", &folded);
   };
   ASSIGN_OR_RETURN(v1::RecordEntryResponse response,
                    (Mutate<v1::RecordEntryResponse>(caller, Rpc::kRecordEntry, request,
@@ -243,7 +244,7 @@ absl::StatusOr<v1::ImportEntriesResponse> Registry::ImportEntries(
       entry.Clear();
       RETURN_IF_ERROR(InPlace(NewEntry(caller, m, request.entries(i), &entry), "entries", i, ": "));
       if (i == 0) response.set_first_entry_id(entry.id());
-      RETURN_IF_ERROR(ChangeEntry(m, v1::ENTRY_RECORDED, nullptr, entry, "", &folded[i]));
+      RETURN_IF_ERROR(ChangeEntry(m, v1::OPERATION_ENTRY_RECORDED, nullptr, entry, "", &folded[i]));
     }
     response.set_count(static_cast<uint32_t>(count));
     response.set_first_change_sequence(*m.first_sequence());
@@ -302,7 +303,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     after = before;
     CopyInputFields(in, &after);
     // A publication period the registry set stays unless the correction gives one.
-    if (in.publicity_start().empty() && before.status() == v1::ACTIVE) {
+    if (in.publicity_start().empty() && before.status() == v1::ENTRY_STATUS_ACTIVE) {
       after.set_publicity_start(before.publicity_start());
       after.set_publicity_end(before.publicity_end());
     }
@@ -312,7 +313,7 @@ absl::StatusOr<v1::UpdateEntryResponse> Registry::UpdateEntry(
     after.set_revision(before.revision() + 1);
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
-    return ChangeEntry(m, v1::ENTRY_CORRECTED, &before, after, request.reason());
+    return ChangeEntry(m, v1::OPERATION_ENTRY_CORRECTED, &before, after, request.reason());
   };
   ASSIGN_OR_RETURN(v1::UpdateEntryResponse response,
                    (Mutate<v1::UpdateEntryResponse>(caller, Rpc::kUpdateEntry, request,
@@ -332,13 +333,13 @@ absl::StatusOr<v1::RemoveEntryResponse> Registry::RemoveEntry(
                                    procedure::Action::kRevoke));
     v1::Entry& after = *response.mutable_entry();
     after = before;
-    after.set_status(v1::REVOKED);
+    after.set_status(v1::ENTRY_STATUS_REVOKED);
     after.set_publication_ended(true);
     after.set_revoking_document(request.revoking_document());
     after.set_revision(before.revision() + 1);
     *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
     after.set_status_reason(request.reason());
-    return ChangeEntry(m, v1::ENTRY_REVOKED, &before, after, request.reason());
+    return ChangeEntry(m, v1::OPERATION_ENTRY_REVOKED, &before, after, request.reason());
   };
   ASSIGN_OR_RETURN(v1::RemoveEntryResponse response,
                    (Mutate<v1::RemoveEntryResponse>(caller, Rpc::kRemoveEntry, request,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/listing/in_force.h"
 #include "common/proto/deterministic.h"
+#include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
@@ -30,10 +31,11 @@ namespace {
 std::optional<absl::CivilDay> TriggeredSince(const v1::Entry& entry) {
   std::string since = entry.activation_date();
   if (since.empty()) {
-    bool was_active =
-        entry.status() == v1::ACTIVE || entry.status() == v1::EXPIRED ||
-        entry.status() == v1::REPAIRED ||
-        (entry.status() == v1::OBJECTED && entry.objection().from_status() == v1::ACTIVE);
+    bool was_active = entry.status() == v1::ENTRY_STATUS_ACTIVE ||
+                      entry.status() == v1::ENTRY_STATUS_EXPIRED ||
+                      entry.status() == v1::ENTRY_STATUS_REPAIRED ||
+                      (entry.status() == v1::ENTRY_STATUS_OBJECTED &&
+                       entry.objection().from_status() == v1::ENTRY_STATUS_ACTIVE);
     if (!was_active) return std::nullopt;
     since = entry.effective_date();
   }
@@ -99,7 +101,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> Registry::RecordFeedback(
       return WithPreconditionFailure(
           WithErrorInfo(
               absl::FailedPreconditionError(absl::StrCat(
-                  "entry ", entry.id(), " is ", v1::EntryStatus_Name(entry.status()),
+                  "entry ", entry.id(), " is ", ShortName(entry.status()),
                   StateInForce(entry) ? absl::StrCat(", in force from ", entry.effective_date(),
                                                      " to ", entry.expiry_date())
                                       : "",
@@ -131,7 +133,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> Registry::RecordFeedback(
         stored.has_value() ? before.first_report_time() : after.report_time();
     after.set_revision(before.revision() + 1);
     ChangeRecord record;
-    record.operation = v1::FEEDBACK_RECORDED;
+    record.operation = v1::OPERATION_FEEDBACK_RECORDED;
     record.object_type = ObjectType::kFeedback;
     if (stored.has_value()) record.before = *stored;
     record.after = SerializeDeterministic(after);
@@ -193,13 +195,13 @@ absl::StatusOr<v1::GetStatisticsResponse> Registry::GetStatistics(
     }
     FillDefaults(&*entry);
     response.set_entries(response.entries() + 1);
-    ++by_list[v1::ListKind_Name(entry->list())];
+    ++by_list[ShortName(entry->list())];
     ++by_category[entry->category()];
     if (entry->severity() != v1::SEVERITY_UNSPECIFIED) {
-      ++by_severity[v1::Severity_Name(entry->severity())];
+      ++by_severity[ShortName(entry->severity())];
     }
     ++by_authority[entry->authority()];
-    ++by_state[v1::EntryStatus_Name(entry->status())];
+    ++by_state[ShortName(entry->status())];
     ++by_month[entry->decision_date().substr(0, 7)];
     std::optional<absl::CivilDay> since = TriggeredSince(*entry);
     if (!since.has_value()) return true;

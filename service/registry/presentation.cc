@@ -21,7 +21,8 @@ absl::Status ParseObject(const std::string& bytes, uint64_t sequence, Message* o
 // A person by its stored kind, or by its code: an entry stored before the server classified
 // every code itself may carry a resident ID number under the kind ORGANIZATION.
 bool IsPerson(const v1::Subject& subject) {
-  return subject.kind() == v1::PERSON || ValidateResidentId(subject.code(), "code").ok();
+  return subject.kind() == v1::SUBJECT_KIND_PERSON ||
+         ValidateResidentId(subject.code(), "code").ok();
 }
 
 }  // namespace
@@ -41,7 +42,8 @@ bool ShowsPersonInClear(const Caller& caller, const std::vector<absl::string_vie
 }
 
 bool ShowsPersonInClear(const Caller& caller, absl::Span<const v1::SubjectKind> kinds) {
-  return caller.can_unmask && std::find(kinds.begin(), kinds.end(), v1::PERSON) != kinds.end();
+  return caller.can_unmask &&
+         std::find(kinds.begin(), kinds.end(), v1::SUBJECT_KIND_PERSON) != kinds.end();
 }
 
 void RedactEntry(const Caller& caller, v1::Entry* entry) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
@@ -41,7 +42,7 @@ absl::Status NotTheSameOfficer(const Caller& caller, const v1::Actor& first, uin
 }  // namespace
 
 void Registry::FillDefaults(v1::Entry* entry) const {
-  if (entry->list() != v1::RED && entry->severity() == v1::SEVERITY_UNSPECIFIED) {
+  if (entry->list() != v1::LIST_KIND_RED && entry->severity() == v1::SEVERITY_UNSPECIFIED) {
     entry->set_severity(rules_.default_severity);
   }
 }
@@ -52,7 +53,7 @@ void Registry::StartNotice(absl::CivilDay today, v1::Entry* entry) const {
     procedure::Activate(rule, today, entry);
     return;
   }
-  entry->set_status(v1::NOTICE);
+  entry->set_status(v1::ENTRY_STATUS_NOTICE);
   entry->set_notice_end(FormatDate(today + rule.notice_days));
 }
 
@@ -105,8 +106,8 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApproveEntry(
                                                         "recorded it", "approve it"));
                       *after.mutable_approved_by() = ActorOf(caller);
                       StartNotice(TodayDay(), &after);
-                      operation = v1::ENTRY_APPROVED;
-                      reason = after.status() == v1::NOTICE
+                      operation = v1::OPERATION_ENTRY_APPROVED;
+                      reason = after.status() == v1::ENTRY_STATUS_NOTICE
                                    ? absl::StrCat("approved; notice until ", after.notice_end())
                                    : "approved; in force without a notice period";
                       return absl::OkStatus();
@@ -121,8 +122,8 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::RejectEntry(
                         v1::Operation& operation, std::string& reason) -> absl::Status {
                       RETURN_IF_ERROR(NotTheSameOfficer(caller, before.recorded_by(), before.id(),
                                                         "recorded it", "reject it"));
-                      after.set_status(v1::REJECTED);
-                      operation = v1::ENTRY_REJECTED;
+                      after.set_status(v1::ENTRY_STATUS_REJECTED);
+                      operation = v1::OPERATION_ENTRY_REJECTED;
                       reason = request.reason();
                       return absl::OkStatus();
                     });
@@ -136,16 +137,16 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::FileObjection(
                         v1::Operation& operation, std::string& reason) -> absl::Status {
                       v1::Objection& objection = *after.mutable_objection();
                       objection.Clear();
-                      objection.set_state(v1::Objection::OPEN);
+                      objection.set_state(v1::Objection::STATE_OPEN);
                       objection.set_grounds(request.grounds());
                       objection.set_from_status(before.status());
-                      objection.set_measures_kept(before.status() == v1::ACTIVE &&
+                      objection.set_measures_kept(before.status() == v1::ENTRY_STATUS_ACTIVE &&
                                                   rules_.objection_keeps_measures);
                       *objection.mutable_filed_by() = ActorOf(caller);
                       *objection.mutable_file_time() =
                           ToTimestamp(absl::FromUnixMicros(m.time_micros()));
-                      after.set_status(v1::OBJECTED);
-                      operation = v1::OBJECTION_FILED;
+                      after.set_status(v1::ENTRY_STATUS_OBJECTED);
+                      operation = v1::OPERATION_OBJECTION_FILED;
                       reason = request.grounds();
                       return absl::OkStatus();
                     });
@@ -160,19 +161,19 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ResolveObjection(
           std::string& reason) -> absl::Status {
         RETURN_IF_ERROR(NotTheSameOfficer(caller, before.objection().filed_by(), before.id(),
                                           "registered the objection", "resolve it"));
-        const bool uphold = request.resolution() == v1::ResolveObjectionRequest::UPHOLD;
+        const bool uphold = request.resolution() == v1::ResolveObjectionRequest::RESOLUTION_UPHOLD;
         v1::Objection& objection = *after.mutable_objection();
-        objection.set_state(uphold ? v1::Objection::UPHELD : v1::Objection::DISMISSED);
+        objection.set_state(uphold ? v1::Objection::STATE_UPHELD : v1::Objection::STATE_DISMISSED);
         *objection.mutable_resolved_by() = ActorOf(caller);
         *objection.mutable_resolve_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
         objection.set_resolution_reason(request.reason());
         if (uphold) {
-          after.set_status(v1::REVOKED);
+          after.set_status(v1::ENTRY_STATUS_REVOKED);
           after.set_publication_ended(true);
         } else {
           after.set_status(before.objection().from_status());
         }
-        operation = uphold ? v1::OBJECTION_UPHELD : v1::OBJECTION_DISMISSED;
+        operation = uphold ? v1::OPERATION_OBJECTION_UPHELD : v1::OPERATION_OBJECTION_DISMISSED;
         reason = request.reason();
         return absl::OkStatus();
       });
@@ -185,7 +186,7 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
       caller, Rpc::kApplyForRepair, request, Action::kApplyForRepair,
       [&](Mutation& m, const v1::Entry& before, v1::Entry& after, v1::Operation& operation,
           std::string& reason) -> absl::Status {
-        if (before.list() == v1::RED) {
+        if (before.list() == v1::LIST_KIND_RED) {
           return WithPreconditionFailure(
               WithErrorInfo(absl::FailedPreconditionError(
                                 absl::StrCat("entry ", before.id(),
@@ -199,10 +200,9 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
         if (!rule.repairable) {
           return WithPreconditionFailure(
               WithErrorInfo(
-                  absl::FailedPreconditionError(
-                      absl::StrCat("entry ", before.id(), ": category ", before.category(), " of ",
-                                   v1::ListKind_Name(before.list()),
-                                   " entries is configured as not repairable")),
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "entry ", before.id(), ": category ", before.category(), " of ",
+                      ShortName(before.list()), " entries is configured as not repairable")),
                   "CATEGORY_NOT_REPAIRABLE",
                   {{"entry_id", absl::StrCat(before.id())}, {"category", before.category()}}),
               "LISTING_RULE", absl::StrCat("entries/", before.id()),
@@ -226,12 +226,12 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
         }
         v1::RepairApplication& repair = *after.mutable_repair();
         repair.Clear();
-        repair.set_state(v1::RepairApplication::PENDING);
+        repair.set_state(v1::RepairApplication::STATE_PENDING);
         repair.set_evidence(request.evidence());
         repair.set_commitment(request.commitment());
         *repair.mutable_applied_by() = ActorOf(caller);
         *repair.mutable_apply_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
-        operation = v1::REPAIR_APPLIED;
+        operation = v1::OPERATION_REPAIR_APPLIED;
         reason = "repair applied for";
         return absl::OkStatus();
       });
@@ -247,14 +247,14 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApproveRepair(
         RETURN_IF_ERROR(NotTheSameOfficer(caller, before.repair().applied_by(), before.id(),
                                           "filed the repair application", "approve it"));
         v1::RepairApplication& repair = *after.mutable_repair();
-        repair.set_state(v1::RepairApplication::APPROVED);
+        repair.set_state(v1::RepairApplication::STATE_APPROVED);
         *repair.mutable_decided_by() = ActorOf(caller);
         *repair.mutable_decide_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
         repair.set_decision_reason(request.reason());
         // 终止公示、停止共享和使用、解除惩戒: one change.
-        after.set_status(v1::REPAIRED);
+        after.set_status(v1::ENTRY_STATUS_REPAIRED);
         after.set_publication_ended(true);
-        operation = v1::ENTRY_REPAIRED;
+        operation = v1::OPERATION_ENTRY_REPAIRED;
         reason = request.reason().empty() ? "repair approved" : request.reason();
         return absl::OkStatus();
       });
@@ -270,11 +270,11 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::RejectRepair(
         RETURN_IF_ERROR(NotTheSameOfficer(caller, before.repair().applied_by(), before.id(),
                                           "filed the repair application", "reject it"));
         v1::RepairApplication& repair = *after.mutable_repair();
-        repair.set_state(v1::RepairApplication::REJECTED);
+        repair.set_state(v1::RepairApplication::STATE_REJECTED);
         *repair.mutable_decided_by() = ActorOf(caller);
         *repair.mutable_decide_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
         repair.set_decision_reason(request.reason());
-        operation = v1::REPAIR_REJECTED;
+        operation = v1::OPERATION_REPAIR_REJECTED;
         reason = request.reason();
         return absl::OkStatus();
       });
@@ -318,9 +318,9 @@ absl::StatusOr<uint32_t> Registry::RunDueTransitions() {
           after.set_revision(before.revision() + 1);
           *after.mutable_update_time() = ToTimestamp(absl::FromUnixMicros(m.time_micros()));
           std::string reason =
-              *operation == v1::NOTICE_ENDED
+              *operation == v1::OPERATION_NOTICE_ENDED
                   ? absl::StrCat("notice period ended ", before.notice_end())
-              : *operation == v1::ENTRY_EXPIRED
+              : *operation == v1::OPERATION_ENTRY_EXPIRED
                   ? absl::StrCat("expiry date ", before.expiry_date(), " passed")
                   : absl::StrCat("publication period ended ", before.publicity_end());
           after.set_status_reason(reason);

@@ -120,7 +120,7 @@ absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView
 
 // Only entries in force by their state have a part (ACTIVE, or OBJECTED keeping the measures).
 bool InForce(const StatusPartView& part, absl::string_view date) {
-  return (part.status == v1::ACTIVE || part.status == v1::OBJECTED) &&
+  return (part.status == v1::ENTRY_STATUS_ACTIVE || part.status == v1::ENTRY_STATUS_OBJECTED) &&
          part.effective_date <= date && date <= part.expiry_date;
 }
 

@@ -31,7 +31,7 @@ absl::StatusOr<v1::SearchSubjectsResponse> Registry::SearchSubjects(
         subject->set_code(std::string(code));
         subject->set_name(std::string(name));
         absl::StatusOr<v1::SubjectKind> kind = ValidateSubjectCode(code, "code");
-        subject->set_kind(kind.ok() ? *kind : v1::ORGANIZATION);
+        subject->set_kind(kind.ok() ? *kind : v1::SUBJECT_KIND_ORGANIZATION);
         codes.emplace_back(code);
         return true;
       }));

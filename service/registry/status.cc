@@ -47,7 +47,7 @@ absl::Status Registry::StatusesFrom(const Caller& caller, v1::StatusView view,
   auto parts_of = [&](size_t i) {
     return absl::MakeConstSpan(parts).subspan(begins[i], begins[i + 1] - begins[i]);
   };
-  if (view == v1::BASIC) {
+  if (view == v1::STATUS_VIEW_BASIC) {
     for (size_t i = 0; i < codes.size(); ++i) {
       BuildBasicStatus(caller, kinds[i], codes[i], parts_of(i), today, out[i]);
     }
@@ -88,13 +88,13 @@ void StartStatus(v1::SubjectKind kind, absl::string_view code, absl::string_view
 
 void SetListFlag(v1::ListKind list, v1::CreditStatus* status) {
   switch (list) {
-    case v1::RED:
+    case v1::LIST_KIND_RED:
       status->set_on_red_list(true);
       break;
-    case v1::BLACK:
+    case v1::LIST_KIND_BLACK:
       status->set_on_black_list(true);
       break;
-    case v1::WATCH:
+    case v1::LIST_KIND_WATCH:
       status->set_on_watch_list(true);
       break;
     default:

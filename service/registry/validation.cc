@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/subject/subject_code.h"
@@ -69,7 +70,7 @@ absl::Status ValidateText(absl::string_view value, absl::string_view field, size
 absl::StatusOr<v1::SubjectKind> ValidateSubjectCode(absl::string_view code,
                                                     absl::string_view field) {
   ASSIGN_OR_RETURN(CodeKind kind, ClassifySubjectCode(code, field));
-  return kind == CodeKind::kPerson ? v1::PERSON : v1::ORGANIZATION;
+  return kind == CodeKind::kPerson ? v1::SUBJECT_KIND_PERSON : v1::SUBJECT_KIND_ORGANIZATION;
 }
 
 namespace {
@@ -82,7 +83,8 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
   FieldViolations violations;
   const v1::Subject& subject = entry.subject();
   const bool kind_known = subject.kind() == v1::SUBJECT_KIND_UNSPECIFIED ||
-                          subject.kind() == v1::ORGANIZATION || subject.kind() == v1::PERSON;
+                          subject.kind() == v1::SUBJECT_KIND_ORGANIZATION ||
+                          subject.kind() == v1::SUBJECT_KIND_PERSON;
   if (!kind_known) {
     violations.Check(absl::InvalidArgumentError(
         absl::StrCat("subject.kind: got ", subject.kind(), ", want ORGANIZATION or PERSON")));
@@ -93,24 +95,25 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
   violations.Check(kind.status());
   if (kind.ok() && kind_known && subject.kind() != v1::SUBJECT_KIND_UNSPECIFIED &&
       *kind != subject.kind()) {
-    violations.Check(FieldError(
-        "subject.kind",
-        absl::StrCat("got ", v1::SubjectKind_Name(subject.kind()), ", want ",
-                     v1::SubjectKind_Name(*kind), " (the code is a valid ",
-                     *kind == v1::PERSON ? "resident ID number" : "unified social credit code",
-                     "), or leave it unset"),
-        "SUBJECT_KIND_MISMATCH"));
+    violations.Check(
+        FieldError("subject.kind",
+                   absl::StrCat("got ", ShortName(subject.kind()), ", want ", ShortName(*kind),
+                                " (the code is a valid ",
+                                *kind == v1::SUBJECT_KIND_PERSON ? "resident ID number"
+                                                                 : "unified social credit code",
+                                "), or leave it unset"),
+                   "SUBJECT_KIND_MISMATCH"));
   }
   violations.Check(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
 
-  const bool list_known =
-      entry.list() == v1::RED || entry.list() == v1::BLACK || entry.list() == v1::WATCH;
+  const bool list_known = entry.list() == v1::LIST_KIND_RED ||
+                          entry.list() == v1::LIST_KIND_BLACK ||
+                          entry.list() == v1::LIST_KIND_WATCH;
   if (!list_known) {
-    violations.Check(absl::InvalidArgumentError(absl::StrCat("list: got ",
-                                                             v1::ListKind_Name(entry.list()).empty()
-                                                                 ? absl::StrCat(entry.list())
-                                                                 : v1::ListKind_Name(entry.list()),
-                                                             ", want RED, BLACK or WATCH")));
+    violations.Check(absl::InvalidArgumentError(absl::StrCat(
+        "list: got ",
+        ShortName(entry.list()).empty() ? absl::StrCat(entry.list()) : ShortName(entry.list()),
+        ", want RED, BLACK or WATCH")));
   }
   violations.Check(ValidateText(entry.category(), "category", kMaxCategoryChars));
   violations.Check(ValidateText(entry.facts(), "facts", kMaxFactsChars, true, true));
@@ -159,7 +162,8 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
                                                 " codes, want at most ", kMaxMeasuresPerEntry)));
     return violations.ToStatus();
   }
-  v1::MeasureKind want = entry.list() == v1::RED ? v1::INCENTIVE : v1::PUNISHMENT;
+  v1::MeasureKind want =
+      entry.list() == v1::LIST_KIND_RED ? v1::MEASURE_KIND_INCENTIVE : v1::MEASURE_KIND_PUNISHMENT;
   const auto& codes = entry.measure_codes();
   for (int i = 0; i < codes.size(); ++i) {
     const std::string& code = codes[i];
@@ -178,12 +182,11 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
       continue;
     }
     if (list_known && it->second.kind() != want) {
-      violations.Check(
-          FieldError(absl::StrCat("measure_codes[", i, "]"),
-                     absl::StrCat(code, " is a ", v1::MeasureKind_Name(it->second.kind()),
-                                  " measure, want a ", v1::MeasureKind_Name(want),
-                                  " measure for a ", v1::ListKind_Name(entry.list()), " entry"),
-                     "MEASURE_KIND_MISMATCH"));
+      violations.Check(FieldError(
+          absl::StrCat("measure_codes[", i, "]"),
+          absl::StrCat(code, " is a ", ShortName(it->second.kind()), " measure, want a ",
+                       ShortName(want), " measure for a ", ShortName(entry.list()), " entry"),
+          "MEASURE_KIND_MISMATCH"));
     }
   }
   return violations.ToStatus();
@@ -213,7 +216,8 @@ absl::Status ValidateMeasure(const v1::Measure& measure, absl::string_view field
                      "\", want 1 to 32 characters of A-Z, 0-9, '-' and '_'"));
   }
   RETURN_IF_ERROR(ValidateText(measure.name(), Path(field, "name"), kMaxNameChars));
-  if (measure.kind() != v1::PUNISHMENT && measure.kind() != v1::INCENTIVE) {
+  if (measure.kind() != v1::MEASURE_KIND_PUNISHMENT &&
+      measure.kind() != v1::MEASURE_KIND_INCENTIVE) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".kind: got ", measure.kind(), ", want PUNISHMENT or INCENTIVE"));
   }
@@ -342,12 +346,12 @@ absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request) {
   if (request.entry_id() == 0) {
     return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
   }
-  if (request.kind() == v1::REPAIR) {
+  if (request.kind() == v1::REMOVAL_KIND_REPAIR) {
     return absl::InvalidArgumentError(
         "kind: got REPAIR, want REVOKE; credit repair is a procedure of its own: ApplyForRepair, "
         "then an approver's ApproveRepair");
   }
-  if (request.kind() != v1::REVOKE) {
+  if (request.kind() != v1::REMOVAL_KIND_REVOKE) {
     return absl::InvalidArgumentError(absl::StrCat("kind: got ", request.kind(), ", want REVOKE"));
   }
   RETURN_IF_ERROR(
@@ -382,8 +386,8 @@ absl::Status ValidateFileObjectionRequest(const v1::FileObjectionRequest& reques
 
 absl::Status ValidateResolveObjectionRequest(const v1::ResolveObjectionRequest& request) {
   RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  if (request.resolution() != v1::ResolveObjectionRequest::UPHOLD &&
-      request.resolution() != v1::ResolveObjectionRequest::DISMISS) {
+  if (request.resolution() != v1::ResolveObjectionRequest::RESOLUTION_UPHOLD &&
+      request.resolution() != v1::ResolveObjectionRequest::RESOLUTION_DISMISS) {
     return absl::InvalidArgumentError(
         absl::StrCat("resolution: got ", request.resolution(), ", want UPHOLD or DISMISS"));
   }

@@ -1,5 +1,5 @@
-// RegistryService: the gRPC handlers of credit.registry.v1.CreditRegistry. Each handler is the
-// same recipe: resolve the caller from its certificate, authorise the role, call the registry,
+// RegistryService: the gRPC handlers of credit.registry.v1.CreditRegistryService. Each handler is
+// the same recipe: resolve the caller from its certificate, authorise the role, call the registry,
 // map the status. Thread-safe (the registry and the directory are).
 #ifndef CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
 #define CREDIT_SERVICE_SERVER_REGISTRY_SERVICE_H_
@@ -16,7 +16,7 @@
 
 namespace credit {
 
-class RegistryService final : public registry::v1::CreditRegistry::Service {
+class RegistryService final : public registry::v1::CreditRegistryService::Service {
  public:
   // All must outlive the service. `test_clock` is the clock the registry runs on when the server
   // was started with --test-clock, null otherwise.

@@ -21,13 +21,13 @@ v1::RecordEntryRequest Listing(int i) {
   v1::Entry* e = request.mutable_entry();
   e->mutable_subject()->set_code(i % 2 ? "91440300MA5FXXXX0U" : "440524198001010013");
   e->mutable_subject()->set_name("备份测试主体");
-  e->set_list(v1::BLACK);
+  e->set_list(v1::LIST_KIND_BLACK);
   e->set_category("tax");
   e->set_facts("事实 " + std::to_string(i));
   e->set_legal_basis("依据");
   e->set_authority("市税务局");
   e->set_document_number("文书 " + std::to_string(i));
-  e->set_severity(v1::GENERAL);
+  e->set_severity(v1::SEVERITY_GENERAL);
   e->set_decision_date("2026-01-01");
   e->set_effective_date("2026-01-01");
   e->set_expiry_date("2099-01-01");

@@ -18,7 +18,7 @@ using ::testing::SaveArg;
 class ClientTest : public ::testing::Test {
  protected:
   ClientTest() {
-    auto stub = std::make_unique<v1::MockCreditRegistryStub>();
+    auto stub = std::make_unique<v1::MockCreditRegistryServiceStub>();
     stub_ = stub.get();
     ClientOptions options;
     options.initial_backoff = absl::Milliseconds(1);
@@ -26,7 +26,7 @@ class ClientTest : public ::testing::Test {
     client_ = std::make_unique<Client>(std::move(stub), options);
   }
 
-  v1::MockCreditRegistryStub* stub_;
+  v1::MockCreditRegistryServiceStub* stub_;
   std::unique_ptr<Client> client_;
 };
 

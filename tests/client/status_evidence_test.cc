@@ -28,8 +28,8 @@ v1::Entry MakeEntry(uint64_t id, v1::ListKind list, v1::EntryStatus status,
 v1::GetCreditStatusAtResponse Answer() {
   v1::GetCreditStatusAtResponse r;
   r.mutable_tree_head()->set_tree_size(10);
-  v1::Entry black = MakeEntry(1, v1::BLACK, v1::ACTIVE, "P-PROCUREMENT");
-  v1::Entry watch = MakeEntry(2, v1::WATCH, v1::REVOKED, "P-SUBSIDY");
+  v1::Entry black = MakeEntry(1, v1::LIST_KIND_BLACK, v1::ENTRY_STATUS_ACTIVE, "P-PROCUREMENT");
+  v1::Entry watch = MakeEntry(2, v1::LIST_KIND_WATCH, v1::ENTRY_STATUS_REVOKED, "P-SUBSIDY");
   v1::Change* c1 = r.add_evidence()->mutable_change();
   c1->set_sequence(6);
   *c1->mutable_entry_after() = black;
@@ -55,8 +55,9 @@ TEST(StatusEvidenceTest, AnAnswerItsEvidenceGivesIsAccepted) {
 // one that suspends them takes the entry out of force.
 TEST(StatusEvidenceTest, AnObjectedEntryIsInForceWhenItsObjectionKeepsTheMeasures) {
   v1::GetCreditStatusAtResponse r = Answer();
-  v1::Entry objected = MakeEntry(1, v1::BLACK, v1::OBJECTED, "P-PROCUREMENT");
-  objected.mutable_objection()->set_state(v1::Objection::OPEN);
+  v1::Entry objected =
+      MakeEntry(1, v1::LIST_KIND_BLACK, v1::ENTRY_STATUS_OBJECTED, "P-PROCUREMENT");
+  objected.mutable_objection()->set_state(v1::Objection::STATE_OPEN);
   objected.mutable_objection()->set_measures_kept(true);
   *r.mutable_evidence(0)->mutable_change()->mutable_entry_after() = objected;
   *r.mutable_status()->mutable_entries(0) = objected;
@@ -90,7 +91,8 @@ TEST(StatusEvidenceTest, AListFlagTheEvidenceDoesNotGiveIsRefused) {
 
 TEST(StatusEvidenceTest, AnEntryWithoutItsRecordIsRefused) {
   v1::GetCreditStatusAtResponse r = Answer();
-  *r.mutable_status()->add_entries() = MakeEntry(2, v1::WATCH, v1::ACTIVE, "P-SUBSIDY");
+  *r.mutable_status()->add_entries() =
+      MakeEntry(2, v1::LIST_KIND_WATCH, v1::ENTRY_STATUS_ACTIVE, "P-SUBSIDY");
   r.mutable_status()->set_on_watch_list(true);
   EXPECT_THAT(CheckStatusEvidence(kCode, r).message(),
               HasSubstr("it lists 2 entries in force on 2026-03-01, the evidence gives 1"));

@@ -27,6 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/changelog/change_record.h"
+#include "common/proto/enum_names.h"
 #include "common/text/date.h"
 #include "service/clock/clock.h"
 #include "service/failpoint/failpoint.h"
@@ -63,14 +64,14 @@ v1::Entry NewEntry(std::mt19937& rng) {
   v1::Entry e;
   e.mutable_subject()->set_code(kOrgs[rng() % 4]);
   e.mutable_subject()->set_name("压力测试企业");
-  e.set_list(v1::BLACK);
+  e.set_list(v1::LIST_KIND_BLACK);
   e.set_category("tax");
   e.set_facts("事实 " + std::to_string(rng()));
   e.set_legal_basis("《税收征收管理法》第六十三条");
   e.set_authority("市税务局");
   // 64 random bits: no two of a run's decisions share a number.
   e.set_document_number("税〔2026〕" + std::to_string(rng()) + "-" + std::to_string(rng()) + "号");
-  e.set_severity(v1::GENERAL);
+  e.set_severity(v1::SEVERITY_GENERAL);
   e.set_decision_date("2026-01-10");
   e.set_effective_date("2026-01-15");
   e.set_expiry_date("2099-01-14");
@@ -128,32 +129,32 @@ absl::StatusOr<Answer> Send(Client& recorder, Client& approver, char kind,
 std::pair<char, std::string> NextStep(std::mt19937& rng, uint64_t id, uint64_t revision,
                                       v1::EntryStatus status, const std::string& request_id) {
   int pick = static_cast<int>(rng() % 3);
-  if (status == v1::PROPOSED && pick < 2) {
+  if (status == v1::ENTRY_STATUS_PROPOSED && pick < 2) {
     v1::ApproveEntryRequest request;
     request.set_entry_id(id);
     request.set_request_id(request_id);
     return {'a', request.SerializeAsString()};
   }
-  if (status == v1::OBJECTED) {
+  if (status == v1::ENTRY_STATUS_OBJECTED) {
     v1::ResolveObjectionRequest request;
     request.set_entry_id(id);
-    request.set_resolution(v1::ResolveObjectionRequest::DISMISS);
+    request.set_resolution(v1::ResolveObjectionRequest::RESOLUTION_DISMISS);
     request.set_reason("异议不成立");
     request.set_request_id(request_id);
     return {'s', request.SerializeAsString()};
   }
-  if ((status == v1::NOTICE || status == v1::ACTIVE) && pick == 0) {
+  if ((status == v1::ENTRY_STATUS_NOTICE || status == v1::ENTRY_STATUS_ACTIVE) && pick == 0) {
     v1::FileObjectionRequest request;
     request.set_entry_id(id);
     request.set_grounds("异议");
     request.set_request_id(request_id);
     return {'o', request.SerializeAsString()};
   }
-  if (pick == 2 && status != v1::PROPOSED) {
+  if (pick == 2 && status != v1::ENTRY_STATUS_PROPOSED) {
     v1::RemoveEntryRequest request;
     request.set_entry_id(id);
     request.set_revision(revision);
-    request.set_kind(v1::REVOKE);
+    request.set_kind(v1::REMOVAL_KIND_REVOKE);
     request.set_reason("撤销");
     request.set_revoking_document("税复〔2026〕1号");
     request.set_request_id(request_id);
@@ -309,9 +310,8 @@ void CheckInvariants(const TestServer& server, Ledger& ledger, int cycle) {
     for (const v1::Entry& e : page->entries()) {
       EXPECT_EQ(revision_of[e.id()], e.revision()) << "entry " << e.id();
       std::string due = procedure::DueDate(e);
-      EXPECT_TRUE(due.empty() || due > today)
-          << "entry " << e.id() << " (" << v1::EntryStatus_Name(e.status()) << ") was due " << due
-          << ", today is " << today;
+      EXPECT_TRUE(due.empty() || due > today) << "entry " << e.id() << " (" << ShortName(e.status())
+                                              << ") was due " << due << ", today is " << today;
     }
     if (page->next_page_token().empty()) break;
     list.set_page_token(page->next_page_token());

@@ -205,7 +205,7 @@ TEST_F(CreditctlDepartmentsTest, WatchPrintsVerifiedChangesAsJsonLines) {
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &change).ok()) << lines[0];
   EXPECT_EQ(change.sequence(), last);
   EXPECT_THAT(lines[0], HasSubstr("\"sequence\":\"" + std::to_string(last) + "\""));
-  EXPECT_EQ(change.operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(change.operation(), v1::OPERATION_ENTRY_RECORDED);
   EXPECT_EQ(change.entry_after().facts(), "");  // a querier's view
 
   // Its place kept in a state file: the next run goes on from there.

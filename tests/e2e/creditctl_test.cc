@@ -71,7 +71,7 @@ TEST_F(CreditctlTest, JsonOutputIsTheResponseMessage) {
   EXPECT_EQ(response.entry().id(), 1u);
   EXPECT_EQ(response.entry().subject().code(), kOrg);
   EXPECT_EQ(response.entry().document_number(), "深税〔2026〕12号");
-  EXPECT_EQ(response.entry().status(), v1::ACTIVE);
+  EXPECT_EQ(response.entry().status(), v1::ENTRY_STATUS_ACTIVE);
 }
 
 TEST_F(CreditctlTest, StatusShowsTheMeasuresOfTheQueryingDepartment) {

@@ -4,23 +4,13 @@
 # Usage: readme_walkthrough.sh CREDITD CREDITCTL REPO
 set -euo pipefail
 creditd=$1 creditctl=$2 repo=$3
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
+source "$repo/tests/support/scratch_creditd.sh"
+scratch_folder
 bash "$repo/deploy/dev-pki.sh" var/pki >/dev/null
 mkdir -p build/client
 ln -s "$creditctl" build/client/creditctl
-"$creditd" --config var/pki/creditd.yaml --test-clock --listen 127.0.0.1:0 --data-dir var/data \
-  --port-file port 2>creditd.log &
-pid=$!
-for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.1; done
-[ -s port ] || { echo "creditd did not start"; cat creditd.log; exit 1; }
-export CREDIT_ENDPOINT=127.0.0.1:$(cat port)
+start_creditd "$creditd" var/pki/creditd.yaml var/data --test-clock
+export CREDIT_ENDPOINT=$endpoint
 
 awk '/<!-- walkthrough:start -->/{on=1; next} /<!-- walkthrough:end -->/{on=0}
      on && /^```/{fence=!fence; next} on && fence' "$repo/README.md" > walkthrough.sh
@@ -51,7 +41,7 @@ grep -A1 "measures your department must apply:" after-repair.txt | tail -1 | gre
   echo "the status after the repair still names measures"; fail=1; }
 expect out.txt "creditd   system        notice_ended    entry 1  notice period ended"
 expect out.txt "approver  市中小企业局  entry_repaired  entry 1  已纠正失信行为、履行义务并公开承诺"
-expect out.txt '"operation": "ENTRY_RECORDED"'
+expect out.txt '"operation": "OPERATION_ENTRY_RECORDED"'
 expect out.txt "GetCreditStatus  1         -         政府采购资格审查 项目 2026-031"
 expect out.txt "as recorded in the first 16 changes"
 expect out.txt "from 1 change record(s): signature and inclusion proofs verified, the status recomputed from them"

@@ -30,7 +30,7 @@ Registry* TheRegistry() {
     v1::Measure m;
     m.set_code("P-PROCUREMENT");
     m.set_name("限制参与政府采购");
-    m.set_kind(v1::PUNISHMENT);
+    m.set_kind(v1::MEASURE_KIND_PUNISHMENT);
     m.add_departments("市财政局");
     m.set_legal_basis("依据");
     if (!(*opened)->SeedMeasures({m}).ok()) std::abort();

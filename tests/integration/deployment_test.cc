@@ -108,8 +108,8 @@ TEST(HealthPortTest, ServesTheHealthServiceAloneWithoutACertificate) {
   grpc::ClientContext other;
   other.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::GetSigningKeyResponse key;
-  grpc::Status refused =
-      v1::CreditRegistry::NewStub(channel)->GetSigningKey(&other, v1::GetSigningKeyRequest(), &key);
+  grpc::Status refused = v1::CreditRegistryService::NewStub(channel)->GetSigningKey(
+      &other, v1::GetSigningKeyRequest(), &key);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   std::filesystem::remove(config);
 }

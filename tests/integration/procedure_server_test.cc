@@ -45,13 +45,13 @@ TEST(ProcedureServerTest, ANoticePeriodEndsOnceAcrossARestart) {
   absl::StatusOr<v1::RecordEntryResponse> recorded =
       server.ClientAs("recorder")->RecordEntry(record);
   ASSERT_TRUE(recorded.ok()) << recorded.status();
-  EXPECT_EQ(recorded->entry().status(), v1::PROPOSED);
+  EXPECT_EQ(recorded->entry().status(), v1::ENTRY_STATUS_PROPOSED);
   v1::ApproveEntryRequest approve;
   approve.set_entry_id(recorded->entry().id());
   absl::StatusOr<v1::EntryTransitionResponse> approved =
       server.ClientAs("approver")->ApproveEntry(approve);
   ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->entry().status(), v1::NOTICE);
+  EXPECT_EQ(approved->entry().status(), v1::ENTRY_STATUS_NOTICE);
   EXPECT_FALSE(Listed(server));
 
   server.Restart();  // the clock starts from the system's again
@@ -75,10 +75,10 @@ TEST(ProcedureServerTest, ANoticePeriodEndsOnceAcrossARestart) {
   absl::StatusOr<v1::ListChangesResponse> changes = server.ClientAs("auditor")->ListChanges(list);
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->changes_size(), 3);
-  EXPECT_EQ(changes->changes(0).operation(), v1::ENTRY_RECORDED);
-  EXPECT_EQ(changes->changes(1).operation(), v1::ENTRY_APPROVED);
+  EXPECT_EQ(changes->changes(0).operation(), v1::OPERATION_ENTRY_RECORDED);
+  EXPECT_EQ(changes->changes(1).operation(), v1::OPERATION_ENTRY_APPROVED);
   EXPECT_EQ(changes->changes(1).actor().identity(), "approver");
-  EXPECT_EQ(changes->changes(2).operation(), v1::NOTICE_ENDED);
+  EXPECT_EQ(changes->changes(2).operation(), v1::OPERATION_NOTICE_ENDED);
   EXPECT_EQ(changes->changes(2).actor().identity(), "creditd");
   EXPECT_EQ(changes->changes(2).actor().department(), "system");
 }

@@ -127,7 +127,7 @@ TEST_F(RegistryServerTest, BasicViewAnswersFlagsAndMeasureCodesAndAnUnknownViewI
   request.set_purpose("政府采购资格审查");
   request.add_subject_codes(kOrg);
   request.add_subject_codes(kOrg2);
-  request.set_view(v1::BASIC);
+  request.set_view(v1::STATUS_VIEW_BASIC);
   absl::StatusOr<v1::BatchGetCreditStatusResponse> r = querier_->BatchGetCreditStatus(request);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->results_size(), 2);
@@ -157,7 +157,7 @@ TEST_F(RegistryServerTest, ARequestThatIsNotUtf8IsInvalidArgument) {
   absl::Status s = recorder_->RecordEntry(record).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(),
-            "request: does not parse as the request of /credit.registry.v1.CreditRegistry/"
+            "request: does not parse as the request of /credit.registry.v1.CreditRegistryService/"
             "RecordEntry (a string field that is not valid UTF-8, or malformed protobuf)");
   v1::GetCreditStatusRequest status;
   status.set_subject_code("\xFF");
@@ -235,12 +235,12 @@ TEST_F(RegistryServerTest, RemoveThenStatusIsCleanAndTheLogTellsTheStory) {
   Record(kOrg);
   v1::RemoveEntryRequest remove;
   remove.set_entry_id(1);
-  remove.set_kind(v1::REVOKE);
+  remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   remove.set_reason("行政复议撤销");
   remove.set_revoking_document("深税复〔2026〕3号");
   absl::StatusOr<v1::RemoveEntryResponse> removed = recorder_->RemoveEntry(remove);
   ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(removed->entry().status(), v1::REVOKED);
+  EXPECT_EQ(removed->entry().status(), v1::ENTRY_STATUS_REVOKED);
 
   v1::GetCreditStatusRequest request;
 
@@ -255,8 +255,8 @@ TEST_F(RegistryServerTest, RemoveThenStatusIsCleanAndTheLogTellsTheStory) {
   absl::StatusOr<v1::ListChangesResponse> log = auditor_->ListChanges(by_subject);
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->changes_size(), 2);
-  EXPECT_EQ(log->changes(0).operation(), v1::ENTRY_RECORDED);
-  EXPECT_EQ(log->changes(1).operation(), v1::ENTRY_REVOKED);
+  EXPECT_EQ(log->changes(0).operation(), v1::OPERATION_ENTRY_RECORDED);
+  EXPECT_EQ(log->changes(1).operation(), v1::OPERATION_ENTRY_REVOKED);
   EXPECT_EQ(log->changes(1).actor().identity(), "recorder");
   EXPECT_EQ(log->changes(1).reason(), "行政复议撤销");
   EXPECT_EQ(log->changes(1).previous_hash(), log->changes(0).hash());
@@ -267,7 +267,7 @@ TEST_F(RegistryServerTest, AdminPutsAMeasureThatRecordersCanUse) {
   v1::Measure* m = put.mutable_measure();
   m->set_code("P-TRAVEL");
   m->set_name("限制乘坐飞机、列车软卧");
-  m->set_kind(v1::PUNISHMENT);
+  m->set_kind(v1::MEASURE_KIND_PUNISHMENT);
   m->add_departments("市财政局");
   m->set_legal_basis("最高人民法院限制高消费规定第三条");
   absl::StatusOr<v1::PutMeasureResponse> r = admin_->PutMeasure(put);
@@ -281,7 +281,7 @@ TEST_F(RegistryServerTest, AdminPutsAMeasureThatRecordersCanUse) {
   status.set_purpose("政府采购资格审查");
   status.set_subject_code(kOrg);
   EXPECT_EQ(querier_->GetCreditStatus(status)->status().measures_size(), 3);
-  EXPECT_EQ(Changes().back().operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(Changes().back().operation(), v1::OPERATION_ENTRY_RECORDED);
   EXPECT_EQ(Changes()[Changes().size() - 2].actor().identity(), "admin");
 }
 

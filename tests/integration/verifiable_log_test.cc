@@ -26,14 +26,14 @@ v1::RecordEntryRequest Listing(const std::string& code) {
   v1::Entry* e = request.mutable_entry();
   e->mutable_subject()->set_code(code);
   e->mutable_subject()->set_name("某某建设工程有限公司");
-  e->set_list(v1::BLACK);
+  e->set_list(v1::LIST_KIND_BLACK);
   e->set_category("safe-production");
   e->set_facts("发生较大生产安全责任事故");
   e->set_legal_basis("《安全生产法》第一百一十四条");
   e->set_authority("市应急管理局");
   static std::atomic<int> documents{0};  // each listing its own decision
   e->set_document_number("应急罚〔2026〕" + std::to_string(++documents) + "号");
-  e->set_severity(v1::SERIOUS);
+  e->set_severity(v1::SEVERITY_SERIOUS);
   e->set_decision_date("2026-01-05");
   e->set_effective_date("2026-01-06");
   e->set_expiry_date("2099-01-05");

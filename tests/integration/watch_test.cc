@@ -122,13 +122,13 @@ TEST_F(WatchTest, QueriersGetTheStatusLevelAndTheStartIsInTheQueryLog) {
   Follower follower = NewFollower();
   std::vector<v1::Change> taken = Follow("querier", follower, 0, size);
   const v1::Change& last = taken.back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(last.operation(), v1::OPERATION_ENTRY_RECORDED);
   EXPECT_EQ(last.record(), "");
   EXPECT_EQ(last.entry_after().facts(), "");
   EXPECT_FALSE(last.has_actor());
   EXPECT_EQ(last.entry_after().subject().code(), "91440300MA5FXXXX0U");
   EXPECT_EQ(last.entry_after().measure_codes_size(), 0);
-  EXPECT_EQ(last.entry_after().status(), v1::ACTIVE);
+  EXPECT_EQ(last.entry_after().status(), v1::ENTRY_STATUS_ACTIVE);
   // The query log is written in the background: look until the stream's record shows (bounded).
   absl::StatusOr<v1::ListQueriesResponse> queries;
   for (int i = 0; i < 50; ++i) {

@@ -163,7 +163,7 @@ TEST(PerIdentityLimitTest, OneIdentityCannotStarveTheOthers) {
   v1::GetCreditStatusRequest lookup;
   lookup.set_subject_code("91440300MA5FXXXX0U");
   lookup.set_purpose("纪检调查");
-  lookup.set_view(v1::BASIC);
+  lookup.set_view(v1::STATUS_VIEW_BASIC);
   std::map<absl::StatusCode, int> auditor_codes;
   for (int i = 0; i < 30; ++i) {
     ++auditor_codes[auditor->GetCreditStatus(lookup).status().code()];

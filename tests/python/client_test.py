@@ -26,7 +26,7 @@ def connect(identity):
 def listing(code, document):
     return resources_pb2.Entry(
         subject=resources_pb2.Subject(code=code, name="深圳某某科技有限公司"),
-        list=resources_pb2.BLACK, severity=resources_pb2.GENERAL, category="tax",
+        list=resources_pb2.LIST_KIND_BLACK, severity=resources_pb2.SEVERITY_GENERAL, category="tax",
         facts="逃避缴纳税款", legal_basis="《税收征收管理法》第六十三条", authority="市税务局",
         document_number=document, decision_date="2026-01-05", effective_date="2026-01-06",
         expiry_date="2099-01-05", measure_codes=["P-PROCUREMENT"])

@@ -24,14 +24,14 @@ v1::Entry Entry() {
   v1::Entry e;
   e.mutable_subject()->set_code(kOrg);
   e.mutable_subject()->set_name("某某公司");
-  e.set_list(v1::BLACK);
+  e.set_list(v1::LIST_KIND_BLACK);
   e.set_category("tax");
   e.set_facts("f");
   e.set_legal_basis("b");
   e.set_authority("市税务局");
   static std::atomic<int> documents{0};  // each entry its own decision
   e.set_document_number("税〔2026〕" + std::to_string(++documents) + "号");
-  e.set_severity(v1::MINOR);  // repairable at once
+  e.set_severity(v1::SEVERITY_MINOR);  // repairable at once
   e.set_decision_date("2026-01-01");
   e.set_effective_date("2026-01-01");
   e.set_expiry_date("2099-01-01");
@@ -102,7 +102,7 @@ class PermissionsTest : public ::testing::Test {
     if (rpc == "RemoveEntry") {
       v1::RemoveEntryRequest r;
       r.set_entry_id(FreshEntry().first);
-      r.set_kind(v1::REVOKE);
+      r.set_kind(v1::REMOVAL_KIND_REVOKE);
       r.set_reason("撤销");
       r.set_revoking_document("税复〔2026〕1号");
       return client.RemoveEntry(r).status();
@@ -127,7 +127,7 @@ class PermissionsTest : public ::testing::Test {
     if (rpc == "ResolveObjection") {
       v1::ResolveObjectionRequest r;
       r.set_entry_id(ObjectedEntry());
-      r.set_resolution(v1::ResolveObjectionRequest::DISMISS);
+      r.set_resolution(v1::ResolveObjectionRequest::RESOLUTION_DISMISS);
       r.set_reason("异议不成立");
       return client.ResolveObjection(r).status();
     }
@@ -178,7 +178,7 @@ class PermissionsTest : public ::testing::Test {
       v1::Measure* m = r.mutable_measure();
       m->set_code("P-TEST");
       m->set_name("测试措施");
-      m->set_kind(v1::PUNISHMENT);
+      m->set_kind(v1::MEASURE_KIND_PUNISHMENT);
       m->add_departments("市财政局");
       m->set_legal_basis("b");
       return client.PutMeasure(r).status();
@@ -209,7 +209,7 @@ class PermissionsTest : public ::testing::Test {
       v1::Feedback* f = r.mutable_feedback();
       f->set_entry_id(ActiveEntry());
       f->set_measure_code("P-PROCUREMENT");
-      f->set_result(v1::Feedback::APPLIED);
+      f->set_result(v1::Feedback::RESULT_APPLIED);
       f->set_action("取消投标资格");
       f->set_action_date("2026-01-01");
       f->set_document_number("财采〔2026〕1号");

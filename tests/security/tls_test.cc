@@ -21,7 +21,8 @@ std::string Read(const std::string& path) {
 
 grpc::StatusCode StatusCall(std::shared_ptr<grpc::ChannelCredentials> credentials,
                             const TestServer& server) {
-  auto stub = v1::CreditRegistry::NewStub(grpc::CreateChannel(server.endpoint(), credentials));
+  auto stub =
+      v1::CreditRegistryService::NewStub(grpc::CreateChannel(server.endpoint(), credentials));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::GetCreditStatusRequest request;

@@ -241,7 +241,7 @@ v1::Entry SampleEntry(const std::string& code, const std::string& facts) {
   v1::Entry e;
   e.mutable_subject()->set_code(code);
   e.mutable_subject()->set_name("深圳某某科技有限公司");
-  e.set_list(v1::BLACK);
+  e.set_list(v1::LIST_KIND_BLACK);
   e.set_category("tax");
   e.set_facts(facts);
   e.set_legal_basis("《税收征收管理法》第六十三条");
@@ -250,7 +250,7 @@ v1::Entry SampleEntry(const std::string& code, const std::string& facts) {
   e.set_decision_date("2026-01-10");
   e.set_effective_date("2026-01-15");
   e.set_expiry_date("2099-01-14");
-  e.set_severity(v1::GENERAL);
+  e.set_severity(v1::SEVERITY_GENERAL);
   return e;
 }
 

@@ -63,7 +63,7 @@ class Client {
 
   // Uses `stub` for every call; for tests, which may pass a mock. `verifier` may be null (no
   // verification).
-  Client(std::unique_ptr<v1::CreditRegistry::StubInterface> stub, ClientOptions options,
+  Client(std::unique_ptr<v1::CreditRegistryService::StubInterface> stub, ClientOptions options,
          std::unique_ptr<LogVerifier> verifier = nullptr,
          std::shared_ptr<grpc::ChannelInterface> channel = nullptr);
 
@@ -141,8 +141,9 @@ class Client {
 
  private:
   template <typename Request, typename Response>
-  using Method = grpc::Status (v1::CreditRegistry::StubInterface::*)(grpc::ClientContext*,
-                                                                     const Request&, Response*);
+  using Method = grpc::Status (v1::CreditRegistryService::StubInterface::*)(grpc::ClientContext*,
+                                                                            const Request&,
+                                                                            Response*);
 
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request);
@@ -150,7 +151,7 @@ class Client {
   template <typename Response>
   absl::StatusOr<Response> Checked(absl::StatusOr<Response> response);
 
-  std::unique_ptr<v1::CreditRegistry::StubInterface> stub_;
+  std::unique_ptr<v1::CreditRegistryService::StubInterface> stub_;
   std::shared_ptr<grpc::ChannelInterface> channel_;  // null for a client made from a stub
   ClientOptions options_;
   std::unique_ptr<LogVerifier> verifier_;

@@ -76,7 +76,7 @@ class Client:
             private = f.read()
         credentials = grpc.ssl_channel_credentials(root, private, chain)
         self._channel = grpc.secure_channel(endpoint, credentials)
-        self._stub = registry_pb2_grpc.CreditRegistryStub(self._channel)
+        self._stub = registry_pb2_grpc.CreditRegistryServiceStub(self._channel)
         self._timeout = timeout
         self._public_key = None
         if server_key is not None:
@@ -105,7 +105,7 @@ class Client:
         in force, and the measures the calling department must apply."""
         request = registry_pb2.GetCreditStatusRequest(
             subject_code=subject_code, purpose=purpose,
-            view=registry_pb2.FULL if full else registry_pb2.BASIC)
+            view=registry_pb2.STATUS_VIEW_FULL if full else registry_pb2.STATUS_VIEW_BASIC)
         return self._call(self._stub.GetCreditStatus, request).status
 
     def batch_status(self, subject_codes, purpose):

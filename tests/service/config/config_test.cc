@@ -41,7 +41,7 @@ TEST(LoadConfigTest, TheDevelopmentConfigurationLoads) {
   EXPECT_TRUE(config->identities.at("auditor").can_unmask);
   int punishments = 0, incentives = 0;
   for (const auto& m : config->seed_measures) {
-    (m.kind() == registry::v1::PUNISHMENT ? punishments : incentives)++;
+    (m.kind() == registry::v1::MEASURE_KIND_PUNISHMENT ? punishments : incentives)++;
     EXPECT_FALSE(m.departments().empty()) << m.code();
     EXPECT_FALSE(m.legal_basis().empty()) << m.code();
   }
@@ -168,16 +168,19 @@ TEST(LoadConfigTest, TheProcedureDefaultsFollowTheRules) {
   absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
   ASSERT_TRUE(config.ok()) << config.status();
   const ProcedureRules& rules = config->procedure;
-  EXPECT_EQ(rules.default_severity, registry::v1::GENERAL);
+  EXPECT_EQ(rules.default_severity, registry::v1::SEVERITY_GENERAL);
   EXPECT_TRUE(rules.objection_keeps_measures);
-  ListingRule black = rules.RuleFor(registry::v1::BLACK, registry::v1::SERIOUS, "tax");
+  ListingRule black =
+      rules.RuleFor(registry::v1::LIST_KIND_BLACK, registry::v1::SEVERITY_SERIOUS, "tax");
   EXPECT_TRUE(black.approval_required);
   EXPECT_EQ(black.notice_days, 5);
   EXPECT_EQ(black.min_publication_days, 365);
   EXPECT_EQ(black.max_publication_days, 1095);
-  ListingRule minor = rules.RuleFor(registry::v1::WATCH, registry::v1::MINOR, "tax");
+  ListingRule minor =
+      rules.RuleFor(registry::v1::LIST_KIND_WATCH, registry::v1::SEVERITY_MINOR, "tax");
   EXPECT_EQ(minor.max_publication_days, 0);  // in principle not published
-  EXPECT_EQ(rules.RuleFor(registry::v1::RED, registry::v1::SEVERITY_UNSPECIFIED, "").notice_days,
+  EXPECT_EQ(rules.RuleFor(registry::v1::LIST_KIND_RED, registry::v1::SEVERITY_UNSPECIFIED, "")
+                .notice_days,
             0);
 }
 
@@ -195,14 +198,16 @@ procedure:
 )"));
   ASSERT_TRUE(config.ok()) << config.status();
   const ProcedureRules& rules = config->procedure;
-  EXPECT_EQ(rules.default_severity, registry::v1::SERIOUS);
+  EXPECT_EQ(rules.default_severity, registry::v1::SEVERITY_SERIOUS);
   EXPECT_FALSE(rules.objection_keeps_measures);
   EXPECT_EQ(rules.sweep_interval, absl::Seconds(30));
-  EXPECT_FALSE(
-      rules.RuleFor(registry::v1::RED, registry::v1::SEVERITY_UNSPECIFIED, "x").approval_required);
-  EXPECT_EQ(rules.RuleFor(registry::v1::BLACK, registry::v1::MINOR, "x").max_publication_days, 90);
-  ListingRule court =
-      rules.RuleFor(registry::v1::BLACK, registry::v1::GENERAL, "court-judgment-debtor");
+  EXPECT_FALSE(rules.RuleFor(registry::v1::LIST_KIND_RED, registry::v1::SEVERITY_UNSPECIFIED, "x")
+                   .approval_required);
+  EXPECT_EQ(rules.RuleFor(registry::v1::LIST_KIND_BLACK, registry::v1::SEVERITY_MINOR, "x")
+                .max_publication_days,
+            90);
+  ListingRule court = rules.RuleFor(registry::v1::LIST_KIND_BLACK, registry::v1::SEVERITY_GENERAL,
+                                    "court-judgment-debtor");
   EXPECT_FALSE(court.repairable);
   EXPECT_EQ(court.notice_days, 10);
 
@@ -238,8 +243,8 @@ TEST(LoadConfigTest, ListingsWithoutApprovalAreNamedInWarnings) {
   EXPECT_TRUE(ProcedureWarnings(rules).empty());
   RuleOverride court;
   court.category = "court-judgment-debtor";
-  court.list = registry::v1::BLACK;
-  court.severity = registry::v1::SERIOUS;
+  court.list = registry::v1::LIST_KIND_BLACK;
+  court.severity = registry::v1::SEVERITY_SERIOUS;
   court.approval_required = false;
   rules.overrides.push_back(court);
   EXPECT_THAT(ProcedureWarnings(rules),

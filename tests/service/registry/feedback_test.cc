@@ -25,7 +25,7 @@ class FeedbackTest : public RegistryFixture {
     v1::Feedback* f = request.mutable_feedback();
     f->set_entry_id(entry_id);
     f->set_measure_code(measure);
-    f->set_result(v1::Feedback::APPLIED);
+    f->set_result(v1::Feedback::RESULT_APPLIED);
     f->set_action("取消其参加政府采购项目 2026-031 的投标资格");
     f->set_action_date("2026-03-01");
     f->set_document_number("深财采〔2026〕7号");
@@ -57,7 +57,7 @@ TEST_F(FeedbackTest, TheImplementingDepartmentReportsAndTheReportIsAChangeRecord
   EXPECT_EQ(registry_->ChangeCount(), before + 1);
   std::vector<v1::Change> changes = AllChanges();
   const v1::Change& change = changes.back();
-  EXPECT_EQ(change.operation(), v1::FEEDBACK_RECORDED);
+  EXPECT_EQ(change.operation(), v1::OPERATION_FEEDBACK_RECORDED);
   EXPECT_FALSE(change.has_feedback_before());
   EXPECT_EQ(change.feedback_after().SerializeAsString(), r->feedback().SerializeAsString());
   EXPECT_EQ(change.actor().department(), "市财政局");
@@ -66,7 +66,7 @@ TEST_F(FeedbackTest, TheImplementingDepartmentReportsAndTheReportIsAChangeRecord
   // A later report replaces the first, keeping when the department first reported.
   clock_.Advance(absl::Hours(1));
   v1::RecordFeedbackRequest again = Report(id, "P-PROCUREMENT", "f2");
-  again.mutable_feedback()->set_result(v1::Feedback::FAILED);
+  again.mutable_feedback()->set_result(v1::Feedback::RESULT_FAILED);
   absl::StatusOr<v1::RecordFeedbackResponse> second = registry_->RecordFeedback(querier_, again);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->feedback().revision(), 2u);
@@ -135,7 +135,7 @@ TEST_F(FeedbackTest, BadReportsAreRefusedAndChangeNothing) {
 
 TEST_F(FeedbackTest, AnEntryNotInForceTakesNoFeedback) {
   uint64_t id = Listed(BlackEntry(), "r1");
-  ASSERT_TRUE(Remove(id, v1::REVOKE, "rm").ok());
+  ASSERT_TRUE(Remove(id, v1::REMOVAL_KIND_REVOKE, "rm").ok());
   absl::Status s = registry_->RecordFeedback(querier_, Report(id, "P-PROCUREMENT", "f1")).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "entry 1 is REVOKED: feedback is reported on entries in force");
@@ -147,14 +147,14 @@ TEST_F(FeedbackTest, StatisticsCountAKnownDataSet) {
   uint64_t a = Listed(tax, "r1");
   v1::Entry safety = BlackEntry(kOrgCode2, 2);
   safety.set_category("safe-production");
-  safety.set_severity(v1::SERIOUS);
+  safety.set_severity(v1::SEVERITY_SERIOUS);
   safety.set_decision_date("2026-02-03");
   safety.set_effective_date("2026-02-03");
   safety.clear_measure_codes();
   safety.add_measure_codes("P-SUBSIDY");
   uint64_t b = Listed(safety, "r2");
   v1::Entry red = BlackEntry(kOrgCode2, 3);
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
   red.set_authority("市中小企业局");
   red.clear_measure_codes();
@@ -164,7 +164,7 @@ TEST_F(FeedbackTest, StatisticsCountAKnownDataSet) {
   later.set_decision_date("2026-03-01");
   later.set_effective_date("2026-03-01");
   Listed(later, "r4");
-  ASSERT_TRUE(Remove(b, v1::REVOKE, "rm").ok());
+  ASSERT_TRUE(Remove(b, v1::REMOVAL_KIND_REVOKE, "rm").ok());
   // The entries came into force on 2026-03-01 (recorded then); feedback two and five days on.
   clock_.Advance(absl::Hours(24 * 2));
   ASSERT_TRUE(registry_->RecordFeedback(querier_, Report(a, "P-PROCUREMENT", "f1")).ok());

@@ -47,7 +47,7 @@ TEST_F(GroupCommitTest, ImportGivesConsecutiveIdsAndRecordsUnderOneHead) {
   ASSERT_EQ(changes.size(), static_cast<size_t>(kSeeded + 3));
   for (int i = 0; i < 3; ++i) {
     const v1::Change& c = changes[kSeeded + i];
-    EXPECT_EQ(c.operation(), v1::ENTRY_RECORDED);
+    EXPECT_EQ(c.operation(), v1::OPERATION_ENTRY_RECORDED);
     EXPECT_EQ(c.entry_after().id(), static_cast<uint64_t>(1 + i));
     EXPECT_EQ(c.request_id(), "imp-1");
   }
@@ -195,7 +195,7 @@ TEST_F(GroupCommitTest, ConcurrentImportsOfTheSameSubjectsKeepEveryEntryInTheirS
 // The subjects family keeps what a status answer needs; a revoked entry leaves it.
 TEST_F(GroupCommitTest, StatusRecordFollowsTheEntries) {
   ASSERT_TRUE(Import({BlackEntry(kOrgCode, 1), BlackEntry(kOrgCode, 2)}, "imp-1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "rm-1").ok());
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   ASSERT_EQ(status.entries_size(), 1);
   EXPECT_EQ(status.entries(0).id(), 2u);
@@ -204,7 +204,7 @@ TEST_F(GroupCommitTest, StatusRecordFollowsTheEntries) {
   request.set_purpose("检查");
   EXPECT_EQ(registry_->GetCreditStatus(querier_, request)->change_sequence(),
             static_cast<uint64_t>(kSeeded + 2));
-  ASSERT_TRUE(Remove(2, v1::REVOKE, "rm-2").ok());
+  ASSERT_TRUE(Remove(2, v1::REMOVAL_KIND_REVOKE, "rm-2").ok());
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 }
 

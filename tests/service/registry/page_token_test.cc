@@ -14,7 +14,7 @@ const PageTokens kTokens(std::string(32, 'k'));
 
 TEST(PageTokenTest, RoundTripsThePosition) {
   v1::ListEntriesRequest request;
-  request.set_list(v1::BLACK);
+  request.set_list(v1::LIST_KIND_BLACK);
   uint64_t fp = FilterFingerprint(request);
   std::string token = kTokens.Encode(fp, std::string("\0\0\x01", 3));
   absl::StatusOr<std::string> position = kTokens.Decode(token, fp);
@@ -25,12 +25,12 @@ TEST(PageTokenTest, RoundTripsThePosition) {
 
 TEST(PageTokenTest, FingerprintIgnoresPagingFieldsOnly) {
   v1::ListEntriesRequest a;
-  a.set_list(v1::BLACK);
+  a.set_list(v1::LIST_KIND_BLACK);
   v1::ListEntriesRequest b = a;
   b.set_page_size(7);
   b.set_page_token("anything");
   EXPECT_EQ(FilterFingerprint(a), FilterFingerprint(b));
-  b.set_list(v1::RED);
+  b.set_list(v1::LIST_KIND_RED);
   EXPECT_NE(FilterFingerprint(a), FilterFingerprint(b));
   // Same field values in another message type make another fingerprint.
   EXPECT_NE(FilterFingerprint(v1::ListEntriesRequest()),

@@ -24,7 +24,7 @@ class ProcedureTest : public RegistryFixture {
   uint64_t Propose(v1::Entry entry = BlackEntry()) {
     absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "rec-" + std::to_string(++n_));
     EXPECT_TRUE(r.ok()) << r.status();
-    if (r.ok()) EXPECT_EQ(r->entry().status(), v1::PROPOSED);
+    if (r.ok()) EXPECT_EQ(r->entry().status(), v1::ENTRY_STATUS_PROPOSED);
     return r.ok() ? r->entry().id() : 0;
   }
   absl::StatusOr<v1::EntryTransitionResponse> Approve(uint64_t id, const Caller& caller,
@@ -46,8 +46,8 @@ class ProcedureTest : public RegistryFixture {
                                                       const Caller& caller) {
     v1::ResolveObjectionRequest r;
     r.set_entry_id(id);
-    r.set_resolution(uphold ? v1::ResolveObjectionRequest::UPHOLD
-                            : v1::ResolveObjectionRequest::DISMISS);
+    r.set_resolution(uphold ? v1::ResolveObjectionRequest::RESOLUTION_UPHOLD
+                            : v1::ResolveObjectionRequest::RESOLUTION_DISMISS);
     r.set_reason(uphold ? "异议成立" : "异议不成立");
     r.set_request_id("resolve-" + std::to_string(++n_));
     return registry_->ResolveObjection(caller, r);
@@ -93,7 +93,7 @@ class ProcedureTest : public RegistryFixture {
     uint64_t id = Propose(std::move(entry));
     EXPECT_TRUE(Approve(id, approver_).ok());
     EXPECT_EQ(PassDays(6), 1u);
-    EXPECT_EQ(Get(id).status(), v1::ACTIVE);
+    EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_ACTIVE);
     return id;
   }
 
@@ -112,7 +112,7 @@ TEST_F(ProcedureTest, ARecordedListingIsProposedAndNothingIsInForce) {
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   EXPECT_FALSE(status.on_black_list());
   EXPECT_EQ(status.measures_size(), 0);
-  EXPECT_EQ(Get(id).severity(), v1::GENERAL);
+  EXPECT_EQ(Get(id).severity(), v1::SEVERITY_GENERAL);
 }
 
 TEST_F(ProcedureTest, ApprovalNeedsAnotherOfficerOfTheSameDepartment) {
@@ -127,7 +127,7 @@ TEST_F(ProcedureTest, ApprovalNeedsAnotherOfficerOfTheSameDepartment) {
   EXPECT_EQ(other.status().message(),
             "entry 1 was recorded by 市中小企业局; department 市市场监督管理局 may not act on it "
             "(谁认定、谁负责)");
-  EXPECT_EQ(Get(id).status(), v1::PROPOSED);
+  EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_PROPOSED);
   EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
 }
 
@@ -135,23 +135,23 @@ TEST_F(ProcedureTest, ApprovalStartsTheNoticeAndItsEndMakesTheEntryActive) {
   uint64_t id = Propose();
   absl::StatusOr<v1::EntryTransitionResponse> approved = Approve(id, approver_, 1);
   ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->entry().status(), v1::NOTICE);
+  EXPECT_EQ(approved->entry().status(), v1::ENTRY_STATUS_NOTICE);
   EXPECT_EQ(approved->entry().revision(), 2u);
   EXPECT_EQ(approved->entry().notice_end(), "2026-03-06");
   EXPECT_EQ(approved->entry().approved_by().identity(), "approver");
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 
   EXPECT_EQ(PassDays(5), 0u);  // 2026-03-06: the last day of the notice
-  EXPECT_EQ(Get(id).status(), v1::NOTICE);
+  EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_NOTICE);
   EXPECT_EQ(PassDays(1), 1u);  // 2026-03-07
   v1::Entry active = Get(id);
-  EXPECT_EQ(active.status(), v1::ACTIVE);
+  EXPECT_EQ(active.status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(active.revision(), 3u);
   EXPECT_EQ(active.publicity_start(), "2026-03-07");
   EXPECT_EQ(active.publicity_end(), "2027-03-06");         // 365 days: a general failing's longest
   EXPECT_EQ(active.earliest_repair_date(), "2026-06-05");  // 90 days on
   v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::NOTICE_ENDED);
+  EXPECT_EQ(last.operation(), v1::OPERATION_NOTICE_ENDED);
   EXPECT_EQ(last.actor().identity(), kSystemIdentity);
   EXPECT_EQ(last.actor().department(), kSystemDepartment);
   EXPECT_EQ(last.reason(), "notice period ended 2026-03-06");
@@ -173,7 +173,7 @@ TEST_F(ProcedureTest, ARejectedProposalEndsAndAllowsNothingMore) {
   reject.set_reason("认定依据不足");
   absl::StatusOr<v1::EntryTransitionResponse> rejected = registry_->RejectEntry(approver_, reject);
   ASSERT_TRUE(rejected.ok()) << rejected.status();
-  EXPECT_EQ(rejected->entry().status(), v1::REJECTED);
+  EXPECT_EQ(rejected->entry().status(), v1::ENTRY_STATUS_REJECTED);
   EXPECT_EQ(rejected->entry().status_reason(), "认定依据不足");
   absl::StatusOr<v1::EntryTransitionResponse> again = Approve(id, approver_);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -241,9 +241,9 @@ TEST_F(ProcedureTest, AnObjectionDuringNoticeHoldsTheEntryUntilDismissed) {
   ASSERT_TRUE(Approve(id, approver_).ok());
   absl::StatusOr<v1::EntryTransitionResponse> objected = Object(id, recorder_);
   ASSERT_TRUE(objected.ok()) << objected.status();
-  EXPECT_EQ(objected->entry().status(), v1::OBJECTED);
-  EXPECT_EQ(objected->entry().objection().state(), v1::Objection::OPEN);
-  EXPECT_EQ(objected->entry().objection().from_status(), v1::NOTICE);
+  EXPECT_EQ(objected->entry().status(), v1::ENTRY_STATUS_OBJECTED);
+  EXPECT_EQ(objected->entry().objection().state(), v1::Objection::STATE_OPEN);
+  EXPECT_EQ(objected->entry().objection().from_status(), v1::ENTRY_STATUS_NOTICE);
   EXPECT_FALSE(objected->entry().objection().measures_kept());
   EXPECT_EQ(PassDays(10), 0u);  // the notice period passed; the objection holds it
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
@@ -251,12 +251,12 @@ TEST_F(ProcedureTest, AnObjectionDuringNoticeHoldsTheEntryUntilDismissed) {
   EXPECT_EQ(Resolve(id, false, both_).status().code(), absl::StatusCode::kPermissionDenied);
   absl::StatusOr<v1::EntryTransitionResponse> dismissed = Resolve(id, false, approver_);
   ASSERT_TRUE(dismissed.ok()) << dismissed.status();
-  EXPECT_EQ(dismissed->entry().status(), v1::NOTICE);
-  EXPECT_EQ(dismissed->entry().objection().state(), v1::Objection::DISMISSED);
+  EXPECT_EQ(dismissed->entry().status(), v1::ENTRY_STATUS_NOTICE);
+  EXPECT_EQ(dismissed->entry().objection().state(), v1::Objection::STATE_DISMISSED);
   EXPECT_EQ(dismissed->entry().objection().resolution_reason(), "异议不成立");
   // Its notice is long over: the service ends it at once, as itself.
-  EXPECT_EQ(Get(id).status(), v1::ACTIVE);
-  EXPECT_EQ(AllChanges().back().operation(), v1::NOTICE_ENDED);
+  EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_ACTIVE);
+  EXPECT_EQ(AllChanges().back().operation(), v1::OPERATION_NOTICE_ENDED);
   EXPECT_EQ(AllChanges().back().actor().identity(), kSystemIdentity);
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
 }
@@ -269,12 +269,12 @@ TEST_F(ProcedureTest, AnObjectionToAnActiveEntryKeepsItsMeasuresByDefaultAndUphe
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   EXPECT_TRUE(status.on_black_list());
   ASSERT_EQ(status.entries_size(), 1);
-  EXPECT_EQ(status.entries(0).status(), v1::OBJECTED);
+  EXPECT_EQ(status.entries(0).status(), v1::ENTRY_STATUS_OBJECTED);
   absl::StatusOr<v1::EntryTransitionResponse> upheld = Resolve(id, true, approver_);
   ASSERT_TRUE(upheld.ok()) << upheld.status();
-  EXPECT_EQ(upheld->entry().status(), v1::REVOKED);
+  EXPECT_EQ(upheld->entry().status(), v1::ENTRY_STATUS_REVOKED);
   EXPECT_TRUE(upheld->entry().publication_ended());
-  EXPECT_EQ(AllChanges().back().operation(), v1::OBJECTION_UPHELD);
+  EXPECT_EQ(AllChanges().back().operation(), v1::OPERATION_OBJECTION_UPHELD);
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 }
 
@@ -299,8 +299,8 @@ TEST_F(ProcedureTest, RepairWaitsForTheMinimumPeriodThenLiftsEverythingInOneChan
   PassDays(90);  // 2026-06-05
   absl::StatusOr<v1::EntryTransitionResponse> applied = ApplyForRepair(id);
   ASSERT_TRUE(applied.ok()) << applied.status();
-  EXPECT_EQ(applied->entry().status(), v1::ACTIVE);
-  EXPECT_EQ(applied->entry().repair().state(), v1::RepairApplication::PENDING);
+  EXPECT_EQ(applied->entry().status(), v1::ENTRY_STATUS_ACTIVE);
+  EXPECT_EQ(applied->entry().repair().state(), v1::RepairApplication::STATE_PENDING);
   EXPECT_EQ(applied->entry().repair().commitment(), "本公司承诺依法纳税");
   EXPECT_EQ(ApplyForRepair(id).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(DecideRepair(id, true, both_).status().code(), absl::StatusCode::kPermissionDenied);
@@ -308,11 +308,11 @@ TEST_F(ProcedureTest, RepairWaitsForTheMinimumPeriodThenLiftsEverythingInOneChan
             absl::StatusCode::kPermissionDenied);
   absl::StatusOr<v1::EntryTransitionResponse> repaired = DecideRepair(id, true, approver_);
   ASSERT_TRUE(repaired.ok()) << repaired.status();
-  EXPECT_EQ(repaired->entry().status(), v1::REPAIRED);
+  EXPECT_EQ(repaired->entry().status(), v1::ENTRY_STATUS_REPAIRED);
   EXPECT_TRUE(repaired->entry().publication_ended());
-  EXPECT_EQ(repaired->entry().repair().state(), v1::RepairApplication::APPROVED);
+  EXPECT_EQ(repaired->entry().repair().state(), v1::RepairApplication::STATE_APPROVED);
   v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_REPAIRED);
+  EXPECT_EQ(last.operation(), v1::OPERATION_ENTRY_REPAIRED);
   EXPECT_EQ(last.actor().identity(), "approver");
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   EXPECT_FALSE(status.on_black_list());
@@ -322,15 +322,15 @@ TEST_F(ProcedureTest, RepairWaitsForTheMinimumPeriodThenLiftsEverythingInOneChan
 
 TEST_F(ProcedureTest, ARejectedRepairKeepsTheEntryActiveWithTheReason) {
   v1::Entry minor = BlackEntry();
-  minor.set_severity(v1::MINOR);  // not published, repairable at once
+  minor.set_severity(v1::SEVERITY_MINOR);  // not published, repairable at once
   uint64_t id = Active(minor);
   EXPECT_TRUE(Get(id).publication_ended());
   EXPECT_EQ(Get(id).publicity_end(), "");
   ASSERT_TRUE(ApplyForRepair(id).ok());
   absl::StatusOr<v1::EntryTransitionResponse> rejected = DecideRepair(id, false, approver_);
   ASSERT_TRUE(rejected.ok()) << rejected.status();
-  EXPECT_EQ(rejected->entry().status(), v1::ACTIVE);
-  EXPECT_EQ(rejected->entry().repair().state(), v1::RepairApplication::REJECTED);
+  EXPECT_EQ(rejected->entry().status(), v1::ENTRY_STATUS_ACTIVE);
+  EXPECT_EQ(rejected->entry().repair().state(), v1::RepairApplication::STATE_REJECTED);
   EXPECT_EQ(rejected->entry().repair().decision_reason(), "证明材料不足");
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
   EXPECT_TRUE(ApplyForRepair(id).ok());  // a new application may follow
@@ -344,7 +344,7 @@ TEST_F(ProcedureTest, CategoriesMayBeConfiguredAsNotRepairable) {
   Reopen();
   v1::Entry entry = BlackEntry();
   entry.set_category("court-judgment-debtor");
-  entry.set_severity(v1::MINOR);
+  entry.set_severity(v1::SEVERITY_MINOR);
   uint64_t id = Active(entry);
   EXPECT_EQ(ApplyForRepair(id).status().message(),
             "entry 1: category court-judgment-debtor of BLACK entries is configured as not "
@@ -358,15 +358,15 @@ TEST_F(ProcedureTest, PublicationAndValidityEndByThemselves) {
   EXPECT_EQ(PassDays(364), 0u);  // 2027-03-06
   EXPECT_EQ(PassDays(1), 1u);
   v1::Entry unpublished = Get(id);
-  EXPECT_EQ(unpublished.status(), v1::ACTIVE);
+  EXPECT_EQ(unpublished.status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_TRUE(unpublished.publication_ended());
-  EXPECT_EQ(AllChanges().back().operation(), v1::PUBLICATION_ENDED);
+  EXPECT_EQ(AllChanges().back().operation(), v1::OPERATION_PUBLICATION_ENDED);
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());  // measures last until expiry
   EXPECT_EQ(PassDays(115), 0u);                                // 2027-06-30, the last day in force
   EXPECT_EQ(PassDays(1), 1u);
-  EXPECT_EQ(Get(id).status(), v1::EXPIRED);
+  EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_EXPIRED);
   v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_EXPIRED);
+  EXPECT_EQ(last.operation(), v1::OPERATION_ENTRY_EXPIRED);
   EXPECT_EQ(last.reason(), "expiry date 2027-06-30 passed");
   EXPECT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 }
@@ -382,10 +382,10 @@ TEST_F(ProcedureTest, TransitionsThatFellDueWhileTheServiceWasDownAreMadeAtOpen)
   Reopen();
   std::vector<v1::Change> changes = AllChanges();
   ASSERT_EQ(changes.size(), before + 2);
-  EXPECT_EQ(changes[before].operation(), v1::NOTICE_ENDED);
+  EXPECT_EQ(changes[before].operation(), v1::OPERATION_NOTICE_ENDED);
   EXPECT_EQ(changes[before].entry_after().publicity_start(), "2026-03-07");  // the day it was due
-  EXPECT_EQ(changes[before + 1].operation(), v1::ENTRY_EXPIRED);
-  EXPECT_EQ(Get(id).status(), v1::EXPIRED);
+  EXPECT_EQ(changes[before + 1].operation(), v1::OPERATION_ENTRY_EXPIRED);
+  EXPECT_EQ(Get(id).status(), v1::ENTRY_STATUS_EXPIRED);
   Reopen();
   EXPECT_EQ(registry_->ChangeCount(), before + 2);  // none made twice
   registry_.reset();
@@ -404,9 +404,10 @@ TEST_F(ProcedureTest, PointInTimeStatusFollowsEveryTransition) {
   ASSERT_TRUE(DecideRepair(id, true, approver_).ok());
   // After each change of the entry: was it on the black list?
   const std::vector<std::pair<v1::Operation, bool>> want = {
-      {v1::ENTRY_RECORDED, false}, {v1::ENTRY_APPROVED, false},     {v1::NOTICE_ENDED, true},
-      {v1::OBJECTION_FILED, true}, {v1::OBJECTION_DISMISSED, true}, {v1::REPAIR_APPLIED, true},
-      {v1::ENTRY_REPAIRED, false}};
+      {v1::OPERATION_ENTRY_RECORDED, false},     {v1::OPERATION_ENTRY_APPROVED, false},
+      {v1::OPERATION_NOTICE_ENDED, true},        {v1::OPERATION_OBJECTION_FILED, true},
+      {v1::OPERATION_OBJECTION_DISMISSED, true}, {v1::OPERATION_REPAIR_APPLIED, true},
+      {v1::OPERATION_ENTRY_REPAIRED, false}};
   std::vector<v1::Change> changes = AllChanges();
   ASSERT_EQ(changes.size(), kSeeded + want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -425,7 +426,7 @@ TEST_F(ProcedureTest, PointInTimeStatusFollowsEveryTransition) {
 
 TEST_F(ProcedureTest, RedEntriesNeedApprovalButNoNoticeAndCarryNoSeverity) {
   v1::Entry red = BlackEntry();
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_measure_codes();
   red.add_measure_codes("I-FUNDING-PRIORITY");
   EXPECT_EQ(Record(red, "red-severity").status().message(),
@@ -435,7 +436,7 @@ TEST_F(ProcedureTest, RedEntriesNeedApprovalButNoNoticeAndCarryNoSeverity) {
   uint64_t id = Propose(red);
   absl::StatusOr<v1::EntryTransitionResponse> approved = Approve(id, approver_);
   ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->entry().status(), v1::ACTIVE);
+  EXPECT_EQ(approved->entry().status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(approved->entry().status_reason(), "approved; in force without a notice period");
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_red_list());
   EXPECT_EQ(ApplyForRepair(id).status().message(),
@@ -476,7 +477,7 @@ TEST_F(ProcedureTest, TheSameDecisionIsRecordedOnceWhileItStands) {
             "entries[1]: entry 2 already holds decision 深税〔2026〕30号 of 市税务局 on this "
             "subject's BLACK listing; correct that entry with UpdateEntry instead of recording it "
             "again");
-  ASSERT_TRUE(Remove(id, v1::REVOKE, "revoke").ok());
+  ASSERT_TRUE(Remove(id, v1::REMOVAL_KIND_REVOKE, "revoke").ok());
   EXPECT_TRUE(Record(BlackEntry(), "after-revoke").ok());
 }
 
@@ -491,7 +492,8 @@ TEST_F(ProcedureTest, EntriesStoredBeforeTheProcedureKeepTheirStateAndReadTheDef
   absl::StatusOr<v1::RecordEntryResponse> recorded = Record(entry, "old");
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   const uint64_t id = recorded->entry().id();
-  ASSERT_EQ(recorded->entry().status(), v1::ACTIVE);  // in force at once under these rules
+  ASSERT_EQ(recorded->entry().status(),
+            v1::ENTRY_STATUS_ACTIVE);  // in force at once under these rules
   registry_.reset();
   {
     absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_.path());
@@ -515,13 +517,13 @@ TEST_F(ProcedureTest, EntriesStoredBeforeTheProcedureKeepTheirStateAndReadTheDef
     ASSERT_TRUE(s.Write(&batch).ok());
   }
   rules_ = ProcedureRules();
-  rules_.default_severity = v1::SERIOUS;
+  rules_.default_severity = v1::SEVERITY_SERIOUS;
   rules_.overrides.push_back({});  // non-empty: Open takes rules_ as they are
   Reopen();
   const uint64_t changes = registry_->ChangeCount();
   v1::Entry read = Get(id);
-  EXPECT_EQ(read.status(), v1::ACTIVE);
-  EXPECT_EQ(read.severity(), v1::SERIOUS);
+  EXPECT_EQ(read.status(), v1::ENTRY_STATUS_ACTIVE);
+  EXPECT_EQ(read.severity(), v1::SEVERITY_SERIOUS);
   EXPECT_EQ(registry_->ChangeCount(), changes);
   EXPECT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
   // The rebuilt decision index holds its decision; the deadline index its expiry.
@@ -529,8 +531,8 @@ TEST_F(ProcedureTest, EntriesStoredBeforeTheProcedureKeepTheirStateAndReadTheDef
   EXPECT_EQ(PassDays(305), 0u);  // 2026-12-31, its last day in force
   EXPECT_EQ(PassDays(1), 1u);
   v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_EXPIRED);
-  EXPECT_EQ(last.entry_before().severity(), v1::SERIOUS);  // recorded with its next change
+  EXPECT_EQ(last.operation(), v1::OPERATION_ENTRY_EXPIRED);
+  EXPECT_EQ(last.entry_before().severity(), v1::SEVERITY_SERIOUS);  // recorded with its next change
 }
 
 }  // namespace

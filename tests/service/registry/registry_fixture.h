@@ -38,11 +38,11 @@ inline v1::Measure MakeMeasure(const std::string& code, v1::MeasureKind kind,
 
 inline std::vector<v1::Measure> TestCatalogue() {
   return {
-      MakeMeasure("P-PROCUREMENT", v1::PUNISHMENT, {"市财政局"}),
-      MakeMeasure("P-BIDDING", v1::PUNISHMENT, {"市住房和城乡建设局"}),
-      MakeMeasure("P-SUBSIDY", v1::PUNISHMENT, {"市财政局", "市中小企业局"}),
-      MakeMeasure("I-GREEN-CHANNEL", v1::INCENTIVE, {"市政务服务数据管理局"}),
-      MakeMeasure("I-FUNDING-PRIORITY", v1::INCENTIVE, {"市财政局"}),
+      MakeMeasure("P-PROCUREMENT", v1::MEASURE_KIND_PUNISHMENT, {"市财政局"}),
+      MakeMeasure("P-BIDDING", v1::MEASURE_KIND_PUNISHMENT, {"市住房和城乡建设局"}),
+      MakeMeasure("P-SUBSIDY", v1::MEASURE_KIND_PUNISHMENT, {"市财政局", "市中小企业局"}),
+      MakeMeasure("I-GREEN-CHANNEL", v1::MEASURE_KIND_INCENTIVE, {"市政务服务数据管理局"}),
+      MakeMeasure("I-FUNDING-PRIORITY", v1::MEASURE_KIND_INCENTIVE, {"市财政局"}),
   };
 }
 
@@ -52,7 +52,7 @@ inline v1::Entry BlackEntry(const std::string& code = kOrgCode, int document = 1
   v1::Entry e;
   e.mutable_subject()->set_code(code);
   e.mutable_subject()->set_name("深圳某某科技有限公司");
-  e.set_list(v1::BLACK);
+  e.set_list(v1::LIST_KIND_BLACK);
   e.set_category("tax");
   e.set_facts("逃避缴纳税款");
   e.set_legal_basis("《税收征收管理法》第六十三条");
@@ -63,7 +63,7 @@ inline v1::Entry BlackEntry(const std::string& code = kOrgCode, int document = 1
   e.set_expiry_date("2028-01-14");
   e.add_measure_codes("P-PROCUREMENT");
   e.add_measure_codes("P-BIDDING");
-  e.set_severity(v1::GENERAL);
+  e.set_severity(v1::SEVERITY_GENERAL);
   return e;
 }
 

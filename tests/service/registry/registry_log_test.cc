@@ -62,7 +62,7 @@ TEST_F(RegistryLogTest, EveryMutationAnswerCarriesTheSignedHeadOfItsChange) {
 
 TEST_F(RegistryLogTest, TheRootIsTheRfc6962RootOfTheRecords) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   merkle::CompactRange range;
   for (const v1::Change& c : AllChanges()) {
     EXPECT_EQ(c.hash(), std::string(AsBytes(merkle::LeafHash(c.record()))));
@@ -307,7 +307,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
   v1::CreditStatus said_then = StatusFor(kOrgCode, querier_);
   ASSERT_TRUE(said_then.on_black_list());
   clock_.Advance(absl::Hours(24));
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   clock_.Advance(absl::Hours(1));
   ASSERT_FALSE(StatusFor(kOrgCode, querier_).on_black_list());
 
@@ -323,7 +323,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
   EXPECT_TRUE(VerifySignature(at->tree_head()).ok());
   ASSERT_EQ(at->evidence_size(), 1);
   const v1::Evidence& evidence = at->evidence(0);
-  EXPECT_EQ(evidence.change().operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(evidence.change().operation(), v1::OPERATION_ENTRY_RECORDED);
   // The querier may not read entries: the evidence holds the record's hash, not its bytes.
   EXPECT_TRUE(evidence.change().record().empty());
   EXPECT_TRUE(merkle::VerifyInclusion(evidence.change().sequence(), at->tree_head().tree_size(),
@@ -337,7 +337,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
   ASSERT_TRUE(at.ok());
   EXPECT_FALSE(at->status().on_black_list());
   ASSERT_EQ(at->evidence_size(), 1);
-  EXPECT_EQ(at->evidence(0).change().operation(), v1::ENTRY_REVOKED);
+  EXPECT_EQ(at->evidence(0).change().operation(), v1::OPERATION_ENTRY_REVOKED);
 
   // Before anything was recorded: an empty status at the tree of the seeded catalogue.
   request.mutable_time()->set_seconds(absl::ToUnixSeconds(listed - absl::Hours(1)));
@@ -350,7 +350,7 @@ TEST_F(RegistryLogTest, PointInTimeStatusMatchesWhatWasSaidThen) {
 
 TEST_F(RegistryLogTest, PointInTimeByTreeSize) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kOrgCode);
   request.set_purpose("复核");
@@ -395,11 +395,11 @@ TEST_F(RegistryLogTest, PointInTimeStatusKeepsEveryEntryOfTheSubject) {
     return r.ok() ? r->tree_head() : v1::SignedTreeHead();
   };
   v1::Entry watch = BlackEntry();
-  watch.set_list(v1::WATCH);
+  watch.set_list(v1::LIST_KIND_WATCH);
   watch.clear_measure_codes();
   watch.add_measure_codes("P-SUBSIDY");
   v1::Entry red = BlackEntry();
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-FUNDING-PRIORITY");
@@ -410,8 +410,8 @@ TEST_F(RegistryLogTest, PointInTimeStatusKeepsEveryEntryOfTheSubject) {
   v1::Entry shorter = BlackEntry();
   shorter.set_expiry_date("2026-12-31");
   note(correct(shorter, 1, 1, "shorter"), 3);
-  note(Remove(2, v1::REVOKE, "revoke-watch")->tree_head(), 3);
-  note(Remove(3, v1::REVOKE, "repair-red")->tree_head(), 3);
+  note(Remove(2, v1::REMOVAL_KIND_REVOKE, "revoke-watch")->tree_head(), 3);
+  note(Remove(3, v1::REMOVAL_KIND_REVOKE, "repair-red")->tree_head(), 3);
   ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "elsewhere").ok());    // entry 4, another subject
   note(correct(BlackEntry(kOrgCode, 14), 4, 1, "moved-here"), 4);  // ... moved to this one
   note(Record(watch, "watch-2")->tree_head(), 5);                  // entry 5
@@ -469,7 +469,7 @@ TEST_F(RegistryLogTest, PersonRecordsAreWithheldFromCallersWithoutUnmask) {
 // a querier's evidence has the record's place and the status-level fields only.
 TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFields) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "repair-1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "repair-1").ok());
   v1::GetCreditStatusAtRequest request;
   request.set_subject_code(kOrgCode);
   request.set_purpose("复核");
@@ -481,7 +481,7 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   ASSERT_EQ(as_querier->evidence_size(), 1);
   const v1::Change& reduced = as_querier->evidence(0).change();
   EXPECT_EQ(reduced.sequence(), static_cast<uint64_t>(kSeeded + 1));
-  EXPECT_EQ(reduced.operation(), v1::ENTRY_REVOKED);
+  EXPECT_EQ(reduced.operation(), v1::OPERATION_ENTRY_REVOKED);
   EXPECT_EQ(reduced.hash().size(), 32u);
   EXPECT_FALSE(reduced.has_actor());
   EXPECT_EQ(reduced.reason(), "");
@@ -490,13 +490,13 @@ TEST_F(RegistryLogTest, EvidenceShowsRolesThatMayNotReadEntriesOnlyStatusLevelFi
   EXPECT_FALSE(reduced.has_entry_before());
   v1::Entry expected;
   expected.set_id(1);
-  expected.mutable_subject()->set_kind(v1::ORGANIZATION);
+  expected.mutable_subject()->set_kind(v1::SUBJECT_KIND_ORGANIZATION);
   expected.mutable_subject()->set_code(kOrgCode);
   expected.mutable_subject()->set_name("深圳某某科技有限公司");
-  expected.set_list(v1::BLACK);
+  expected.set_list(v1::LIST_KIND_BLACK);
   expected.set_category("tax");
-  expected.set_severity(v1::GENERAL);
-  expected.set_status(v1::REVOKED);
+  expected.set_severity(v1::SEVERITY_GENERAL);
+  expected.set_status(v1::ENTRY_STATUS_REVOKED);
   expected.set_authority("市税务局");
   expected.set_decision_date("2026-01-10");
   expected.set_effective_date("2026-01-15");
@@ -534,7 +534,7 @@ TEST_F(RegistryLogTest, FullStatusCarriesCaseFactsOnlyToThoseWhoMayReadThem) {
   EXPECT_EQ(reduced.document_number(), "");
   EXPECT_FALSE(reduced.has_recorded_by());
   EXPECT_EQ(reduced.authority(), "市税务局");
-  EXPECT_EQ(reduced.status(), v1::ACTIVE);
+  EXPECT_EQ(reduced.status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(reduced.measure_codes_size(), 2);
   // The measure texts are for every role: they say what to do.
   ASSERT_EQ(as_querier.measures_size(), 1);
@@ -553,7 +553,7 @@ TEST_F(RegistryLogTest, ALogOfVersion1RecordsGoesOnInVersion2) {
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "old-1").ok());
   Reopen();
   ASSERT_TRUE(Record(BlackEntry(kOrgCode), "new-1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "new-2").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "new-2").ok());
 
   std::vector<v1::Change> changes = AllChanges();
   ASSERT_EQ(changes.size(), static_cast<size_t>(kSeeded + 3));

@@ -28,9 +28,9 @@ TEST_F(RegistryTest, RecordedEntryIsActiveWithRevisionOneAndTheAuthenticatedActo
   ASSERT_TRUE(r.ok()) << r.status();
   const v1::Entry& e = r->entry();
   EXPECT_EQ(e.id(), 1u);
-  EXPECT_EQ(e.status(), v1::ACTIVE);
+  EXPECT_EQ(e.status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(e.revision(), 1u);
-  EXPECT_EQ(e.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(e.subject().kind(), v1::SUBJECT_KIND_ORGANIZATION);
   EXPECT_EQ(e.recorded_by().identity(), "recorder");
   EXPECT_EQ(e.recorded_by().department(), "市中小企业局");
   EXPECT_EQ(e.create_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
@@ -41,13 +41,13 @@ TEST_F(RegistryTest, RecordedEntryIsActiveWithRevisionOneAndTheAuthenticatedActo
 TEST_F(RegistryTest, OutputOnlyFieldsOfTheRequestAreIgnored) {
   v1::Entry entry = BlackEntry();
   entry.set_id(77);
-  entry.set_status(v1::REVOKED);
+  entry.set_status(v1::ENTRY_STATUS_REVOKED);
   entry.set_revision(9);
   entry.mutable_recorded_by()->set_identity("someone-else");
   absl::StatusOr<v1::RecordEntryResponse> r = Record(entry, "r1");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->entry().id(), 1u);
-  EXPECT_EQ(r->entry().status(), v1::ACTIVE);
+  EXPECT_EQ(r->entry().status(), v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(r->entry().revision(), 1u);
   EXPECT_EQ(r->entry().recorded_by().identity(), "recorder");
 }
@@ -153,7 +153,7 @@ TEST_F(RegistryTest, UpdateCorrectsTheEntryAndBumpsTheRevision) {
 
   std::vector<v1::Change> changes = AllChanges();
   const v1::Change& last = changes.back();
-  EXPECT_EQ(last.operation(), v1::ENTRY_CORRECTED);
+  EXPECT_EQ(last.operation(), v1::OPERATION_ENTRY_CORRECTED);
   EXPECT_EQ(last.entry_before().expiry_date(), "2028-01-14");
   EXPECT_EQ(last.entry_after().expiry_date(), "2027-01-14");
   EXPECT_EQ(last.reason(), "有效期更正");
@@ -192,7 +192,7 @@ TEST_F(RegistryTest, AnotherDepartmentMayNotChangeTheEntry) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   v1::RemoveEntryRequest remove;
   remove.set_entry_id(1);
-  remove.set_kind(v1::REVOKE);
+  remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   remove.set_reason("x");
   remove.set_revoking_document("深税复〔2026〕3号");
   remove.set_request_id("d1");
@@ -220,7 +220,7 @@ TEST_F(RegistryTest, CorrectingTheSubjectCodeMovesTheEntryBetweenSubjects) {
     request.set_subject_code(code);
     absl::StatusOr<v1::ListChangesResponse> changes = registry_->ListChanges(auditor_, request);
     ASSERT_TRUE(changes.ok());
-    EXPECT_EQ(changes->changes().rbegin()->operation(), v1::ENTRY_CORRECTED) << code;
+    EXPECT_EQ(changes->changes().rbegin()->operation(), v1::OPERATION_ENTRY_CORRECTED) << code;
   }
 }
 
@@ -229,9 +229,9 @@ TEST_F(RegistryTest, CorrectingTheSubjectCodeMovesTheEntryBetweenSubjects) {
 TEST_F(RegistryTest, RevokedEntryNoLongerAppearsInStatus) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   ASSERT_TRUE(StatusFor(kOrgCode, querier_).on_black_list());
-  absl::StatusOr<v1::RemoveEntryResponse> r = Remove(1, v1::REVOKE, "d1");
+  absl::StatusOr<v1::RemoveEntryResponse> r = Remove(1, v1::REMOVAL_KIND_REVOKE, "d1");
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->entry().status(), v1::REVOKED);
+  EXPECT_EQ(r->entry().status(), v1::ENTRY_STATUS_REVOKED);
   EXPECT_EQ(r->entry().revision(), 2u);
   v1::CreditStatus status = StatusFor(kOrgCode, querier_);
   EXPECT_FALSE(status.on_black_list());
@@ -241,8 +241,8 @@ TEST_F(RegistryTest, RevokedEntryNoLongerAppearsInStatus) {
 
 TEST_F(RegistryTest, RemovingARemovedEntryIsFailedPrecondition) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
-  absl::StatusOr<v1::RemoveEntryResponse> again = Remove(1, v1::REVOKE, "d2");
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
+  absl::StatusOr<v1::RemoveEntryResponse> again = Remove(1, v1::REMOVAL_KIND_REVOKE, "d2");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(again.status().message(),
             "entry 1 is REVOKED, which allows nothing more: the procedure has ended; not revoke "
@@ -251,7 +251,8 @@ TEST_F(RegistryTest, RemovingARemovedEntryIsFailedPrecondition) {
 
 TEST_F(RegistryTest, RemoveWithAStaleRevisionIsAborted) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
-  EXPECT_EQ(Remove(1, v1::REVOKE, "d1", 7).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1", 7).status().code(),
+            absl::StatusCode::kAborted);
 }
 
 TEST_F(RegistryTest, RemoveNeedsKindAndReason) {
@@ -262,16 +263,16 @@ TEST_F(RegistryTest, RemoveNeedsKindAndReason) {
   remove.set_request_id("d1");
   absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(recorder_, remove);
   EXPECT_EQ(r.status().message(), "kind: got 0, want REVOKE");
-  remove.set_kind(v1::REPAIR);
+  remove.set_kind(v1::REMOVAL_KIND_REPAIR);
   r = registry_->RemoveEntry(recorder_, remove);
   EXPECT_EQ(r.status().message(),
             "kind: got REPAIR, want REVOKE; credit repair is a procedure of its own: "
             "ApplyForRepair, then an approver's ApproveRepair");
-  remove.set_kind(v1::REVOKE);
+  remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   r = registry_->RemoveEntry(recorder_, remove);
   EXPECT_EQ(r.status().message(), "revoking_document: required, want 1 to 100 characters");
   remove.set_revoking_document("深税复〔2026〕3号");
-  remove.set_kind(v1::REVOKE);
+  remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   remove.clear_reason();
   r = registry_->RemoveEntry(recorder_, remove);
   EXPECT_EQ(r.status().message(), "reason: required, want 1 to 1000 characters");
@@ -284,7 +285,7 @@ TEST_F(RegistryTest, StatusNamesTheMeasuresOfTheCallingDepartmentOnly) {
   entry.add_measure_codes("P-SUBSIDY");
   ASSERT_TRUE(Record(entry, "r1").ok());
   v1::Entry watch = BlackEntry();
-  watch.set_list(v1::WATCH);
+  watch.set_list(v1::LIST_KIND_WATCH);
   watch.clear_measure_codes();
   watch.add_measure_codes("P-SUBSIDY");
   ASSERT_TRUE(Record(watch, "r2").ok());
@@ -309,7 +310,7 @@ TEST_F(RegistryTest, StatusNamesTheMeasuresOfTheCallingDepartmentOnly) {
 TEST_F(RegistryTest, SubjectWithoutEntriesIsANormalAnswer) {
   v1::CreditStatus status = StatusFor(kOrgCode2, querier_);
   EXPECT_EQ(status.subject().code(), kOrgCode2);
-  EXPECT_EQ(status.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(status.subject().kind(), v1::SUBJECT_KIND_ORGANIZATION);
   EXPECT_EQ(status.as_of_date(), "2026-03-01");
   EXPECT_FALSE(status.on_black_list());
   EXPECT_TRUE(status.entries().empty());
@@ -333,17 +334,17 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   black.add_measure_codes("P-SUBSIDY");
   ASSERT_TRUE(Record(black, "r1").ok());
   v1::Entry red = BlackEntry();
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-FUNDING-PRIORITY");
   ASSERT_TRUE(Record(red, "r2").ok());
   v1::Entry later = BlackEntry();  // not yet in force: named by neither view
-  later.set_list(v1::WATCH);
+  later.set_list(v1::LIST_KIND_WATCH);
   later.set_effective_date("2026-06-01");
   ASSERT_TRUE(Record(later, "r3").ok());
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "rm-1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "rm-1").ok());
   ASSERT_TRUE(Record(black, "r5").ok());  // entry 5: the black listing again
   v1::Entry second = black;               // entry 6: another, calling for the same measures
   second.set_document_number("京税罚〔2026〕99号");
@@ -356,7 +357,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   request.set_purpose("政府采购资格审查");
   absl::StatusOr<v1::BatchGetCreditStatusResponse> full =
       registry_->BatchGetCreditStatus(querier_, request);
-  request.set_view(v1::BASIC);
+  request.set_view(v1::STATUS_VIEW_BASIC);
   absl::StatusOr<v1::BatchGetCreditStatusResponse> basic =
       registry_->BatchGetCreditStatus(querier_, request);
   ASSERT_TRUE(full.ok()) << full.status();
@@ -364,7 +365,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   ASSERT_EQ(basic->results_size(), 4);
 
   const v1::CreditStatus& org = basic->results(0).status();
-  EXPECT_EQ(org.subject().kind(), v1::ORGANIZATION);
+  EXPECT_EQ(org.subject().kind(), v1::SUBJECT_KIND_ORGANIZATION);
   EXPECT_EQ(org.subject().code(), kOrgCode);
   EXPECT_EQ(org.subject().name(), "");
   EXPECT_EQ(org.as_of_date(), "2026-03-01");
@@ -405,7 +406,7 @@ TEST_F(RegistryTest, BasicStatusViewIsTheFullAnswerWithoutEntriesNamesAndMeasure
   v1::GetCreditStatusRequest single;
   single.set_subject_code(kOrgCode);
   single.set_purpose("政府采购资格审查");
-  single.set_view(v1::BASIC);
+  single.set_view(v1::STATUS_VIEW_BASIC);
   absl::StatusOr<v1::GetCreditStatusResponse> one = registry_->GetCreditStatus(querier_, single);
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->status().SerializeAsString(), org.SerializeAsString());
@@ -428,7 +429,7 @@ TEST_F(RegistryTest, AnUnknownStatusViewIsInvalidArgumentAndLeavesNoQueryRecord)
       registry_->BatchGetCreditStatus(querier_, batch);
   EXPECT_EQ(many.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(many.status().message(), "view: got -1, want BASIC or FULL (or unset: FULL)");
-  single.set_view(v1::BASIC);
+  single.set_view(v1::STATUS_VIEW_BASIC);
   ASSERT_TRUE(registry_->GetCreditStatus(querier_, single).ok());
   ASSERT_TRUE(registry_->FlushQueryLog().ok());
   absl::StatusOr<v1::ListQueriesResponse> queries =
@@ -452,11 +453,11 @@ TEST(StatusPartTest, IsTheDeterministicSerialisationOfAnEntryOfTheStatusFields) 
     return SerializeDeterministic(part);
   };
   v1::Entry black = BlackEntry();
-  black.set_status(v1::ACTIVE);
+  black.set_status(v1::ENTRY_STATUS_ACTIVE);
   v1::Entry red = BlackEntry(kPersonCode);
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
-  red.set_status(v1::EXPIRED);
+  red.set_status(v1::ENTRY_STATUS_EXPIRED);
   red.clear_measure_codes();
   red.add_measure_codes("I-GREEN-CHANNEL");
   red.add_measure_codes("");
@@ -507,11 +508,11 @@ TEST(StatusPartTest, IsReadInPlaceAsProtobufReadsIt) {
         std::vector<std::string>(parsed.measure_codes().begin(), parsed.measure_codes().end()));
   };
   v1::Entry black = BlackEntry();
-  black.set_status(v1::ACTIVE);
+  black.set_status(v1::ENTRY_STATUS_ACTIVE);
   v1::Entry red = BlackEntry(kPersonCode);
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
-  red.set_status(v1::EXPIRED);
+  red.set_status(v1::ENTRY_STATUS_EXPIRED);
   red.add_measure_codes("");
   red.add_measure_codes(std::string(300, 'M'));
   v1::Entry odd = black;
@@ -523,8 +524,8 @@ TEST(StatusPartTest, IsReadInPlaceAsProtobufReadsIt) {
   const std::string black_bytes = registry_internal::StatusPart(black);
   auto [black_status, black_part] = read(black_bytes);
   ASSERT_TRUE(black_status.ok()) << black_status;
-  EXPECT_EQ(black_part.list, v1::BLACK);
-  EXPECT_EQ(black_part.status, v1::ACTIVE);
+  EXPECT_EQ(black_part.list, v1::LIST_KIND_BLACK);
+  EXPECT_EQ(black_part.status, v1::ENTRY_STATUS_ACTIVE);
   EXPECT_EQ(black_part.effective_date, "2026-01-15");
   EXPECT_EQ(black_part.expiry_date, "2028-01-14");
   EXPECT_THAT(black_part.measure_codes, ElementsAre("P-PROCUREMENT", "P-BIDDING"));
@@ -577,8 +578,9 @@ TEST_F(RegistryTest, SubjectRecordsHoldStatusPartsAndAnOlderFormatIsRebuiltAtOpe
     v1::Entry part;
     ASSERT_TRUE(part.ParseFromString(std::string(record->active[0].entry)));
     EXPECT_EQ(part.ShortDebugString(),
-              "list: BLACK effective_date: \"2026-01-15\" expiry_date: \"2028-01-14\" "
-              "measure_codes: \"P-PROCUREMENT\" measure_codes: \"P-BIDDING\" status: ACTIVE");
+              "list: LIST_KIND_BLACK effective_date: \"2026-01-15\" expiry_date: \"2028-01-14\" "
+              "measure_codes: \"P-PROCUREMENT\" measure_codes: \"P-BIDDING\" "
+              "status: ENTRY_STATUS_ACTIVE");
     EXPECT_EQ((*store)->Get(Family::kMeta, "subjects_built")->value_or(""), "2");
 
     // As a folder of the previous format held them: whole entries, and a record of a subject
@@ -633,15 +635,16 @@ TEST_F(RegistryTest, SubjectRecordsRebuiltChunkByChunkAreTheRecordsTheWritePathW
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   ASSERT_TRUE(Record(BlackEntry(kOrgCode2), "r2").ok());
   v1::Entry red = BlackEntry();
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
   red.clear_measure_codes();
   red.add_measure_codes("I-GREEN-CHANNEL");
   ASSERT_TRUE(Record(red, "r3").ok());
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r4").ok());
   ASSERT_TRUE(Record(BlackEntry(kOrgCode, 13), "r5").ok());
-  ASSERT_TRUE(Remove(2, v1::REVOKE, "x2").ok());  // kOrgCode2: a last change, no entry in force
-  ASSERT_TRUE(Remove(5, v1::REVOKE, "x5").ok());
+  ASSERT_TRUE(Remove(2, v1::REMOVAL_KIND_REVOKE, "x2")
+                  .ok());  // kOrgCode2: a last change, no entry in force
+  ASSERT_TRUE(Remove(5, v1::REMOVAL_KIND_REVOKE, "x5").ok());
   registry_.reset();
   std::map<std::string, std::string> written;
   {
@@ -709,7 +712,7 @@ TEST_F(RegistryTest, EntryIsInForceFromEffectiveToExpiryDateInclusive) {
 TEST_F(RegistryTest, PersonCodeIsMaskedForCallersWithoutTheUnmaskRight) {
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r1").ok());
   v1::CreditStatus masked = StatusFor(kPersonCode, querier_);
-  EXPECT_EQ(masked.subject().kind(), v1::PERSON);
+  EXPECT_EQ(masked.subject().kind(), v1::SUBJECT_KIND_PERSON);
   EXPECT_EQ(masked.subject().code(), kMaskedPersonCode);
   ASSERT_EQ(masked.entries_size(), 1);
   EXPECT_EQ(masked.entries(0).subject().code(), kMaskedPersonCode);
@@ -758,7 +761,7 @@ TEST_F(RegistryTest, BatchNeedsOneToOneThousandCodes) {
 TEST_F(RegistryTest, EveryMutationAppendsExactlyOneHashChainedRecord) {
   ASSERT_TRUE(Record(BlackEntry(), "r1").ok());
   ASSERT_TRUE(Record(BlackEntry(kPersonCode), "r2").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   std::vector<v1::Change> changes = AllChanges();
   ASSERT_EQ(changes.size(), static_cast<size_t>(kSeeded + 3));
   EXPECT_EQ(changes[0].previous_hash(), std::string(32, '\0'));
@@ -770,7 +773,7 @@ TEST_F(RegistryTest, EveryMutationAppendsExactlyOneHashChainedRecord) {
     }
   }
   EXPECT_EQ(changes.back().hash(), std::string(AsBytes(registry_->LastChangeHash())));
-  EXPECT_EQ(changes[kSeeded].operation(), v1::ENTRY_RECORDED);
+  EXPECT_EQ(changes[kSeeded].operation(), v1::OPERATION_ENTRY_RECORDED);
   EXPECT_EQ(changes[kSeeded].actor().identity(), "recorder");
   EXPECT_EQ(changes[kSeeded].actor().department(), "市中小企业局");
   EXPECT_EQ(changes[kSeeded].request_id(), "r1");
@@ -788,7 +791,7 @@ TEST_F(RegistryTest, EachEntryHasExactlyAsManyChangesAsRevisions) {
   update.set_reason("更正");
   update.set_request_id("u1");
   ASSERT_TRUE(registry_->UpdateEntry(recorder_, update).ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   std::map<uint64_t, uint64_t> changes_per_entry;
   for (const v1::Change& c : AllChanges()) {
     if (c.has_entry_after()) ++changes_per_entry[c.entry_after().id()];
@@ -882,7 +885,7 @@ TEST_F(RegistryTest, PageTokenOfOtherFiltersIsInvalidArgument) {
   absl::StatusOr<v1::ListEntriesResponse> first = registry_->ListEntries(recorder_, request);
   ASSERT_TRUE(first.ok());
   ASSERT_FALSE(first->next_page_token().empty());
-  request.set_list(v1::RED);
+  request.set_list(v1::LIST_KIND_RED);
   request.set_page_token(first->next_page_token());
   absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, request);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -895,7 +898,7 @@ TEST_F(RegistryTest, ListEntriesFiltersByStatusListAuthorityAndCategory) {
   other.set_authority("市生态环境局");
   other.set_category("environment");
   ASSERT_TRUE(Record(other, "r2").ok());
-  ASSERT_TRUE(Remove(1, v1::REVOKE, "d1").ok());
+  ASSERT_TRUE(Remove(1, v1::REMOVAL_KIND_REVOKE, "d1").ok());
   auto ids = [&](v1::ListEntriesRequest request) {
     std::vector<uint64_t> out;
     absl::StatusOr<v1::ListEntriesResponse> r = registry_->ListEntries(recorder_, request);
@@ -904,7 +907,7 @@ TEST_F(RegistryTest, ListEntriesFiltersByStatusListAuthorityAndCategory) {
     return out;
   };
   v1::ListEntriesRequest request;
-  request.set_status(v1::REVOKED);
+  request.set_status(v1::ENTRY_STATUS_REVOKED);
   EXPECT_THAT(ids(request), ElementsAre(1u));
   request.Clear();
   request.set_authority("市生态环境局");
@@ -913,7 +916,7 @@ TEST_F(RegistryTest, ListEntriesFiltersByStatusListAuthorityAndCategory) {
   request.set_category("tax");
   EXPECT_THAT(ids(request), ElementsAre(1u));
   request.Clear();
-  request.set_list(v1::RED);
+  request.set_list(v1::LIST_KIND_RED);
   EXPECT_TRUE(ids(request).empty());
 }
 
@@ -940,7 +943,7 @@ TEST_F(RegistryTest, PageSizeOutOfRangeIsInvalidArgument) {
 TEST_F(RegistryTest, PutMeasureCreatesThenRevisesAndIsAudited) {
   Caller admin{"admin", "市社会信用体系建设办公室", static_cast<uint32_t>(Role::kAdmin), false};
   v1::PutMeasureRequest put;
-  *put.mutable_measure() = MakeMeasure("P-LAND", v1::PUNISHMENT, {"市自然资源局"});
+  *put.mutable_measure() = MakeMeasure("P-LAND", v1::MEASURE_KIND_PUNISHMENT, {"市自然资源局"});
   put.set_request_id("m1");
   absl::StatusOr<v1::PutMeasureResponse> created = registry_->PutMeasure(admin, put);
   ASSERT_TRUE(created.ok()) << created.status();
@@ -952,7 +955,7 @@ TEST_F(RegistryTest, PutMeasureCreatesThenRevisesAndIsAudited) {
   EXPECT_EQ(revised->measure().revision(), 2u);
 
   v1::Change last = AllChanges().back();
-  EXPECT_EQ(last.operation(), v1::MEASURE_PUT);
+  EXPECT_EQ(last.operation(), v1::OPERATION_MEASURE_PUT);
   EXPECT_EQ(last.actor().identity(), "admin");
   EXPECT_EQ(last.measure_before().departments_size(), 1);
   EXPECT_EQ(last.measure_after().departments_size(), 2);
@@ -967,7 +970,7 @@ TEST_F(RegistryTest, PutMeasureCreatesThenRevisesAndIsAudited) {
 
 TEST_F(RegistryTest, ListMeasuresInCodeOrderFilteredByKind) {
   v1::ListMeasuresRequest request;
-  request.set_kind(v1::INCENTIVE);
+  request.set_kind(v1::MEASURE_KIND_INCENTIVE);
   absl::StatusOr<v1::ListMeasuresResponse> r = registry_->ListMeasures(querier_, request);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->measures_size(), 2);

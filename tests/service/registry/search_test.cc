@@ -34,7 +34,7 @@ TEST_F(SearchTest, TraditionalAndFullWidthNamesFindTheSubject) {
     ASSERT_TRUE(found.ok()) << found.status();
     ASSERT_EQ(found->subjects_size(), 1) << name;
     EXPECT_EQ(found->subjects(0).code(), kOrgCode);
-    EXPECT_EQ(found->subjects(0).kind(), v1::ORGANIZATION);
+    EXPECT_EQ(found->subjects(0).kind(), v1::SUBJECT_KIND_ORGANIZATION);
     EXPECT_EQ(found->subjects(0).name(), "广东某某发展有限公司");
   }
   EXPECT_EQ(Search("广东某某", auditor_)->subjects_size(), 0);  // whole names only
@@ -44,7 +44,7 @@ TEST_F(SearchTest, TraditionalAndFullWidthNamesFindTheSubject) {
   ASSERT_TRUE(masked.ok());
   ASSERT_EQ(masked->subjects_size(), 1);
   EXPECT_EQ(masked->subjects(0).code(), kMaskedPersonCode);
-  EXPECT_EQ(masked->subjects(0).kind(), v1::PERSON);
+  EXPECT_EQ(masked->subjects(0).kind(), v1::SUBJECT_KIND_PERSON);
 
   // Every search is in the query log, under the subjects it found.
   ASSERT_TRUE(registry_->FlushQueryLog().ok());

@@ -60,12 +60,12 @@ TEST(ValidateEntryInputTest, EachRequiredTextFieldIsNamed) {
 
 TEST(ValidateEntryInputTest, SubjectKindMustMatchTheCode) {
   v1::Entry e = BlackEntry(kOrgCode);
-  e.mutable_subject()->set_kind(v1::PERSON);
+  e.mutable_subject()->set_kind(v1::SUBJECT_KIND_PERSON);
   EXPECT_EQ(ErrorOf(e),
             "entry.subject.kind: got PERSON, want ORGANIZATION (the code is a valid unified social "
             "credit code), or leave it unset");
   v1::Entry p = BlackEntry(kPersonCode);
-  p.mutable_subject()->set_kind(v1::ORGANIZATION);
+  p.mutable_subject()->set_kind(v1::SUBJECT_KIND_ORGANIZATION);
   EXPECT_EQ(ErrorOf(p),
             "entry.subject.kind: got ORGANIZATION, want PERSON (the code is a valid resident ID "
             "number), or leave it unset");
@@ -79,11 +79,11 @@ TEST(ValidateEntryInputTest, AResidentIdNumberIsNeverAnOrganisation) {
   ASSERT_TRUE(ValidateUscc(kAlsoUscc, "code").ok());
   ASSERT_TRUE(ValidateResidentId(kAlsoUscc, "code").ok());
   v1::Entry e = BlackEntry(kAlsoUscc);
-  e.mutable_subject()->set_kind(v1::ORGANIZATION);
+  e.mutable_subject()->set_kind(v1::SUBJECT_KIND_ORGANIZATION);
   EXPECT_EQ(ErrorOf(e),
             "entry.subject.kind: got ORGANIZATION, want PERSON (the code is a valid resident ID "
             "number), or leave it unset");
-  e.mutable_subject()->set_kind(v1::PERSON);
+  e.mutable_subject()->set_kind(v1::SUBJECT_KIND_PERSON);
   EXPECT_TRUE(ValidateEntryInput(e, Catalogue()).ok());
 }
 
@@ -183,7 +183,7 @@ TEST(ValidateEntryInputTest, MeasuresMustExistFitTheListAndNotRepeat) {
   e.add_measure_codes("P-BIDDING");
   EXPECT_EQ(ErrorOf(e), "entry.measure_codes[2]: P-BIDDING is listed twice");
   v1::Entry red = BlackEntry();
-  red.set_list(v1::RED);
+  red.set_list(v1::LIST_KIND_RED);
   red.clear_severity();
   // Both punishment measures are named, the first in the message.
   EXPECT_EQ(ErrorOf(red),
@@ -225,7 +225,7 @@ TEST(ValidateEntryInputTest, AnElementOfARepeatedFieldIsNamedWithItsIndex) {
 }
 
 TEST(ValidateMeasureTest, ChecksEachField) {
-  v1::Measure m = MakeMeasure("P-X", v1::PUNISHMENT, {"市财政局"});
+  v1::Measure m = MakeMeasure("P-X", v1::MEASURE_KIND_PUNISHMENT, {"市财政局"});
   EXPECT_TRUE(ValidateMeasure(m).ok());
   v1::Measure bad = m;
   bad.set_code("p x");
@@ -257,7 +257,7 @@ TEST(RequestValidatorsTest, EntryRequests) {
   v1::ListEntriesRequest list;
   list.set_list(static_cast<v1::ListKind>(9));
   EXPECT_EQ(ValidateListEntriesRequest(list).message(), "list: got 9, want RED, BLACK or WATCH");
-  list.set_list(v1::BLACK);
+  list.set_list(v1::LIST_KIND_BLACK);
   list.set_subject_code("91440300MA5FXXXX0X");
   EXPECT_EQ(ValidateListEntriesRequest(list).message(),
             "subject_code: unified social credit code check character is 'X', want 'U'");
@@ -283,7 +283,7 @@ TEST(RequestValidatorsTest, EntryRequests) {
   remove.set_entry_id(1);
   remove.set_reason("撤销");
   EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(), "kind: got 0, want REVOKE");
-  remove.set_kind(v1::REVOKE);
+  remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(),
             "revoking_document: required, want 1 to 100 characters");
   remove.set_revoking_document("深税复〔2026〕3号");
@@ -295,7 +295,7 @@ TEST(RequestValidatorsTest, StatusRequests) {
   v1::GetCreditStatusRequest status;
   status.set_subject_code(kPersonCode);
   status.set_purpose("资格审查");
-  EXPECT_EQ(*ValidateGetCreditStatusRequest(status), v1::PERSON);
+  EXPECT_EQ(*ValidateGetCreditStatusRequest(status), v1::SUBJECT_KIND_PERSON);
   status.set_view(static_cast<v1::StatusView>(5));
   EXPECT_EQ(ValidateGetCreditStatusRequest(status).status().message(),
             "view: got 5, want BASIC or FULL (or unset: FULL)");
@@ -315,7 +315,7 @@ TEST(RequestValidatorsTest, StatusRequests) {
   EXPECT_EQ(ValidateGetCreditStatusAtRequest(at, 10).status().message(),
             "tree_size: got 11, want at most 10");
   at.set_tree_size(10);
-  EXPECT_EQ(*ValidateGetCreditStatusAtRequest(at, 10), v1::ORGANIZATION);
+  EXPECT_EQ(*ValidateGetCreditStatusAtRequest(at, 10), v1::SUBJECT_KIND_ORGANIZATION);
   at.mutable_time()->set_nanos(-1);
   EXPECT_EQ(ValidateGetCreditStatusAtRequest(at, 10).status().message(),
             "time: got seconds 0, nanos -1; want a time from 0001-01-01T00:00:00Z to "

@@ -25,7 +25,7 @@ class StoreVerifierTest : public RegistryFixture {
       ASSERT_TRUE(
           Record(BlackEntry(i % 2 ? kOrgCode : kPersonCode, i), "r" + std::to_string(i)).ok());
     }
-    ASSERT_TRUE(Remove(2, v1::REVOKE, "d1").ok());
+    ASSERT_TRUE(Remove(2, v1::REMOVAL_KIND_REVOKE, "d1").ok());
     StatusFor(kOrgCode, querier_);
     ASSERT_TRUE(registry_->FlushQueryLog().ok());
     registry_.reset();
