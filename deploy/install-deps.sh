@@ -38,7 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages, exactly as locked; again only when the lockfile is newer than what is installed.
+# Node.js trusts its own CA list; the system's is added so that a network whose proxy inspects
+# TLS (its CA installed in the system, as city IT offices do) still reaches the npm registry.
 repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 for dir in "$repo" "$repo/client/node"; do
   installed="$dir/node_modules/.package-lock.json"
   if [ ! -e "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ]; then

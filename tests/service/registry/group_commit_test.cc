@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/merkle/merkle.h"
+#include "common/status/error_details.h"
 #include "service/storage/subject_record.h"
 #include "tests/service/registry/registry_fixture.h"
 
@@ -73,6 +74,39 @@ TEST_F(GroupCommitTest, ImportIsAllOrNothing) {
   EXPECT_EQ(r->first_entry_id(), 1u);
   EXPECT_EQ(r->first_change_sequence(), static_cast<uint64_t>(kSeeded));
   EXPECT_EQ(VerifyOffline().changes, static_cast<uint64_t>(kSeeded + 1));
+}
+
+// validate_only names every refused entry with the google.rpc.Status a call's error would carry:
+// its reason, and for invalid input each invalid field of that entry.
+TEST_F(GroupCommitTest, ValidationProblemsCarryTheirDetails) {
+  ASSERT_TRUE(Import({BlackEntry(kOrgCode)}, "imp-1").ok());
+  v1::Entry bad = BlackEntry(kOrgCode2);
+  bad.set_expiry_date("2025-01-01");
+  bad.set_facts("");
+  v1::ImportEntriesRequest request;
+  *request.add_entries() = BlackEntry(kOrgCode);  // held by entry 1 already
+  *request.add_entries() = BlackEntry(kPersonCode);
+  *request.add_entries() = bad;
+  request.set_validate_only(true);
+  absl::StatusOr<v1::ImportEntriesResponse> r = registry_->ImportEntries(recorder_, request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->problems_size(), 2);
+
+  EXPECT_EQ(r->problems(0).index(), 0);
+  absl::Status held = FromRpcStatus(r->problems(0).error());
+  EXPECT_EQ(held.code(), absl::StatusCode::kAlreadyExists);
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(held);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "DECISION_ALREADY_RECORDED");
+  EXPECT_EQ(info->metadata().at("entry_id"), "1");
+
+  EXPECT_EQ(r->problems(1).index(), 2);
+  absl::Status invalid = FromRpcStatus(r->problems(1).error());
+  EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& violation : FieldViolationsOf(invalid)) fields.push_back(violation.field());
+  EXPECT_THAT(fields, ::testing::ElementsAre("entries[2].facts", "entries[2].expiry_date"));
+  EXPECT_EQ(registry_->ChangeCount(), static_cast<uint64_t>(kSeeded + 1));
 }
 
 TEST_F(GroupCommitTest, ImportSizeIsBounded) {
