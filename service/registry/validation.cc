@@ -316,47 +316,55 @@ absl::Status ValidateGetEntryRequest(const v1::GetEntryRequest& request) {
   return absl::OkStatus();
 }
 
+// The request validators below name every invalid field (FieldViolations), in field order; a
+// check that needs another field valid runs only when it is.
+
 absl::Status ValidateListEntriesRequest(const v1::ListEntriesRequest& request) {
-  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  FieldViolations v;
+  v.Check(ValidatePageSize(request.page_size()).status());
   if (!v1::ListKind_IsValid(request.list())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("list: got ", request.list(), ", want RED, BLACK or WATCH"));
+    v.Check(absl::InvalidArgumentError(
+        absl::StrCat("list: got ", request.list(), ", want RED, BLACK or WATCH")));
   }
   if (!v1::EntryStatus_IsValid(request.status())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("status: got ", request.status(), ", want an EntryStatus"));
+    v.Check(absl::InvalidArgumentError(
+        absl::StrCat("status: got ", request.status(), ", want an EntryStatus")));
   }
-  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
-  RETURN_IF_ERROR(ValidateText(request.authority(), "authority", kMaxAuthorityChars, false));
-  return ValidateText(request.category(), "category", kMaxCategoryChars, false);
+  v.Check(ValidateSubjectFilter(request.subject_code()));
+  v.Check(ValidateText(request.authority(), "authority", kMaxAuthorityChars, false));
+  v.Check(ValidateText(request.category(), "category", kMaxCategoryChars, false));
+  return v.ToStatus();
 }
 
 absl::Status ValidateUpdateEntryRequest(const v1::UpdateEntryRequest& request) {
+  FieldViolations v;
   if (request.entry().id() == 0) {
-    return absl::InvalidArgumentError("entry.id: required, want the id of the entry to correct");
+    v.Check(absl::InvalidArgumentError("entry.id: required, want the id of the entry to correct"));
   }
   if (request.entry().revision() == 0) {
-    return absl::InvalidArgumentError(
-        "entry.revision: required, want the revision of the entry as you read it");
+    v.Check(absl::InvalidArgumentError(
+        "entry.revision: required, want the revision of the entry as you read it"));
   }
-  return ValidateReason(request.reason());
+  v.Check(ValidateReason(request.reason()));
+  return v.ToStatus();
 }
 
 absl::Status ValidateRemoveEntryRequest(const v1::RemoveEntryRequest& request) {
+  FieldViolations v;
   if (request.entry_id() == 0) {
-    return absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove");
+    v.Check(absl::InvalidArgumentError("entry_id: required, want the id of the entry to remove"));
   }
   if (request.kind() == v1::REMOVAL_KIND_REPAIR) {
-    return absl::InvalidArgumentError(
+    v.Check(absl::InvalidArgumentError(
         "kind: got REPAIR, want REVOKE; credit repair is a procedure of its own: ApplyForRepair, "
-        "then an approver's ApproveRepair");
+        "then an approver's ApproveRepair"));
+  } else if (request.kind() != v1::REMOVAL_KIND_REVOKE) {
+    v.Check(
+        absl::InvalidArgumentError(absl::StrCat("kind: got ", request.kind(), ", want REVOKE")));
   }
-  if (request.kind() != v1::REMOVAL_KIND_REVOKE) {
-    return absl::InvalidArgumentError(absl::StrCat("kind: got ", request.kind(), ", want REVOKE"));
-  }
-  RETURN_IF_ERROR(
-      ValidateText(request.revoking_document(), "revoking_document", kMaxDocumentChars));
-  return ValidateReason(request.reason());
+  v.Check(ValidateText(request.revoking_document(), "revoking_document", kMaxDocumentChars));
+  v.Check(ValidateReason(request.reason()));
+  return v.ToStatus();
 }
 
 namespace {
@@ -368,6 +376,14 @@ absl::Status ValidateEntryId(uint64_t entry_id) {
   return absl::OkStatus();
 }
 
+// The entry id and one more field of a transition's request.
+absl::Status ValidateEntryIdAnd(uint64_t entry_id, const absl::Status& other) {
+  FieldViolations v;
+  v.Check(ValidateEntryId(entry_id));
+  v.Check(other);
+  return v.ToStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateApproveEntryRequest(const v1::ApproveEntryRequest& request) {
@@ -375,84 +391,91 @@ absl::Status ValidateApproveEntryRequest(const v1::ApproveEntryRequest& request)
 }
 
 absl::Status ValidateRejectEntryRequest(const v1::RejectEntryRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  return ValidateReason(request.reason());
+  return ValidateEntryIdAnd(request.entry_id(), ValidateReason(request.reason()));
 }
 
 absl::Status ValidateFileObjectionRequest(const v1::FileObjectionRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  return ValidateText(request.grounds(), "grounds", kMaxFactsChars, true, true);
+  return ValidateEntryIdAnd(request.entry_id(),
+                            ValidateText(request.grounds(), "grounds", kMaxFactsChars, true, true));
 }
 
 absl::Status ValidateResolveObjectionRequest(const v1::ResolveObjectionRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
+  FieldViolations v;
+  v.Check(ValidateEntryId(request.entry_id()));
   if (request.resolution() != v1::ResolveObjectionRequest::RESOLUTION_UPHOLD &&
       request.resolution() != v1::ResolveObjectionRequest::RESOLUTION_DISMISS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("resolution: got ", request.resolution(), ", want UPHOLD or DISMISS"));
+    v.Check(absl::InvalidArgumentError(
+        absl::StrCat("resolution: got ", request.resolution(), ", want UPHOLD or DISMISS")));
   }
-  return ValidateReason(request.reason());
+  v.Check(ValidateReason(request.reason()));
+  return v.ToStatus();
 }
 
 absl::Status ValidateApplyForRepairRequest(const v1::ApplyForRepairRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  RETURN_IF_ERROR(ValidateText(request.evidence(), "evidence", kMaxFactsChars, true, true));
-  return ValidateText(request.commitment(), "commitment", kMaxFactsChars, true, true);
+  FieldViolations v;
+  v.Check(ValidateEntryId(request.entry_id()));
+  v.Check(ValidateText(request.evidence(), "evidence", kMaxFactsChars, true, true));
+  v.Check(ValidateText(request.commitment(), "commitment", kMaxFactsChars, true, true));
+  return v.ToStatus();
 }
 
 absl::Status ValidateApproveRepairRequest(const v1::ApproveRepairRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  return ValidateText(request.reason(), "reason", kMaxReasonChars, false);
+  return ValidateEntryIdAnd(request.entry_id(),
+                            ValidateText(request.reason(), "reason", kMaxReasonChars, false));
 }
 
 absl::Status ValidateRejectRepairRequest(const v1::RejectRepairRequest& request) {
-  RETURN_IF_ERROR(ValidateEntryId(request.entry_id()));
-  return ValidateReason(request.reason());
+  return ValidateEntryIdAnd(request.entry_id(), ValidateReason(request.reason()));
 }
 
 absl::Status ValidateRecordFeedbackRequest(const v1::RecordFeedbackRequest& request) {
-  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  FieldViolations v;
+  v.Check(ValidateRequestId(request.request_id()));
   if (!request.has_feedback()) {
-    return absl::InvalidArgumentError("feedback: required, want the department's report");
+    v.Check(absl::InvalidArgumentError("feedback: required, want the department's report"));
+    return v.ToStatus();
   }
   const v1::Feedback& f = request.feedback();
   if (f.entry_id() == 0) {
-    return absl::InvalidArgumentError("feedback.entry_id: required, want the id of the entry");
+    v.Check(absl::InvalidArgumentError("feedback.entry_id: required, want the id of the entry"));
   }
   if (f.measure_code().empty()) {
-    return absl::InvalidArgumentError(
-        "feedback.measure_code: required, want one of the entry's measure codes");
+    v.Check(absl::InvalidArgumentError(
+        "feedback.measure_code: required, want one of the entry's measure codes"));
   }
   if (f.result() == v1::Feedback::RESULT_UNSPECIFIED || !v1::Feedback::Result_IsValid(f.result())) {
-    return absl::InvalidArgumentError(absl::StrCat("feedback.result: got ", f.result(),
-                                                   ", want APPLIED, NOT_APPLICABLE or FAILED"));
+    v.Check(absl::InvalidArgumentError(absl::StrCat("feedback.result: got ", f.result(),
+                                                    ", want APPLIED, NOT_APPLICABLE or FAILED")));
   }
-  RETURN_IF_ERROR(ValidateText(f.action(), "feedback.action", kMaxReasonChars, true, true));
-  RETURN_IF_ERROR(ValidateDate(f.action_date(), "feedback.action_date", true));
-  RETURN_IF_ERROR(ValidateText(f.document_number(), "feedback.document_number", kMaxDocumentChars));
+  v.Check(ValidateText(f.action(), "feedback.action", kMaxReasonChars, true, true));
+  v.Check(ValidateDate(f.action_date(), "feedback.action_date", true));
+  v.Check(ValidateText(f.document_number(), "feedback.document_number", kMaxDocumentChars));
   if (!f.department().empty() || f.has_reported_by() || f.has_report_time() ||
       f.has_first_report_time() || f.revision() != 0) {
-    return absl::InvalidArgumentError(
+    v.Check(absl::InvalidArgumentError(
         "feedback: department, reported_by, report_time, first_report_time and revision are "
-        "output only, want them empty");
+        "output only, want them empty"));
   }
-  return absl::OkStatus();
+  return v.ToStatus();
 }
 
 absl::Status ValidateSearchSubjectsRequest(const v1::SearchSubjectsRequest& request) {
-  RETURN_IF_ERROR(ValidateText(request.name(), "name", kMaxNameChars));
-  return ValidatePageSize(request.page_size()).status();
+  FieldViolations v;
+  v.Check(ValidateText(request.name(), "name", kMaxNameChars));
+  v.Check(ValidatePageSize(request.page_size()).status());
+  return v.ToStatus();
 }
 
 absl::Status ValidateGetStatisticsRequest(const v1::GetStatisticsRequest& request) {
-  RETURN_IF_ERROR(ValidateDate(request.from_date(), "from_date", true));
-  RETURN_IF_ERROR(ValidateDate(request.to_date(), "to_date", true));
-  if (request.to_date() < request.from_date()) {
-    return absl::InvalidArgumentError(absl::StrCat("to_date: got ", request.to_date(),
-                                                   ", want a date on or after from_date ",
-                                                   request.from_date()));
+  FieldViolations v;
+  const bool from = v.Check(ValidateDate(request.from_date(), "from_date", true));
+  const bool to = v.Check(ValidateDate(request.to_date(), "to_date", true));
+  if (from && to && request.to_date() < request.from_date()) {
+    v.Check(absl::InvalidArgumentError(absl::StrCat("to_date: got ", request.to_date(),
+                                                    ", want a date on or after from_date ",
+                                                    request.from_date())));
   }
-  return absl::OkStatus();
+  return v.ToStatus();
 }
 
 absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& request) {
@@ -466,53 +489,61 @@ absl::Status ValidateImportEntriesRequest(const v1::ImportEntriesRequest& reques
 
 absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusRequest(
     const v1::GetCreditStatusRequest& request) {
-  ASSIGN_OR_RETURN(v1::SubjectKind kind,
-                   ValidateSubjectCode(request.subject_code(), "subject_code"));
-  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  RETURN_IF_ERROR(ValidateView(request.view()));
+  FieldViolations v;
+  absl::StatusOr<v1::SubjectKind> kind =
+      ValidateSubjectCode(request.subject_code(), "subject_code");
+  v.Check(kind.status());
+  v.Check(ValidatePurpose(request.purpose()));
+  v.Check(ValidateView(request.view()));
+  if (!v.ok()) return v.ToStatus();
   return kind;
 }
 
 absl::Status ValidateBatchGetCreditStatusRequest(const v1::BatchGetCreditStatusRequest& request) {
+  FieldViolations v;
   size_t count = request.subject_codes_size();
   if (count == 0 || count > kMaxBatchSubjects) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects));
+    v.Check(absl::InvalidArgumentError(
+        absl::StrCat("subject_codes: got ", count, " codes, want 1 to ", kMaxBatchSubjects)));
   }
-  RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
-  return ValidateView(request.view());
+  v.Check(ValidatePurpose(request.purpose()));
+  v.Check(ValidateView(request.view()));
+  return v.ToStatus();
 }
 
 absl::Status ValidateListMeasuresRequest(const v1::ListMeasuresRequest& request) {
-  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
+  FieldViolations v;
+  v.Check(ValidatePageSize(request.page_size()).status());
   if (!v1::MeasureKind_IsValid(request.kind())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE"));
+    v.Check(absl::InvalidArgumentError(
+        absl::StrCat("kind: got ", request.kind(), ", want PUNISHMENT or INCENTIVE")));
   }
-  return absl::OkStatus();
+  return v.ToStatus();
 }
 
 absl::Status ValidateListChangesRequest(const v1::ListChangesRequest& request) {
-  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
-  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
-  RETURN_IF_ERROR(
-      ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
-  if (request.has_start_time()) {
-    RETURN_IF_ERROR(ValidateTimestamp(request.start_time(), "start_time"));
-  }
-  if (request.has_end_time()) RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
-  if (request.has_start_time() && request.has_end_time() &&
+  FieldViolations v;
+  v.Check(ValidatePageSize(request.page_size()).status());
+  v.Check(ValidateSubjectFilter(request.subject_code()));
+  v.Check(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
+  const bool start =
+      !request.has_start_time() || v.Check(ValidateTimestamp(request.start_time(), "start_time"));
+  const bool end =
+      !request.has_end_time() || v.Check(ValidateTimestamp(request.end_time(), "end_time"));
+  if (start && end && request.has_start_time() && request.has_end_time() &&
       google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.end_time()) <
           google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.start_time())) {
-    return absl::InvalidArgumentError("end_time: want a time at or after start_time");
+    v.Check(absl::InvalidArgumentError("end_time: want a time at or after start_time"));
   }
-  return absl::OkStatus();
+  return v.ToStatus();
 }
 
 absl::Status ValidateListQueriesRequest(const v1::ListQueriesRequest& request) {
-  RETURN_IF_ERROR(ValidatePageSize(request.page_size()).status());
-  RETURN_IF_ERROR(ValidateSubjectFilter(request.subject_code()));
-  return ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false);
+  FieldViolations v;
+  v.Check(ValidatePageSize(request.page_size()).status());
+  v.Check(ValidateSubjectFilter(request.subject_code()));
+  v.Check(ValidateText(request.actor_identity(), "actor_identity", kMaxIdentityChars, false));
+  return v.ToStatus();
 }
 
 absl::StatusOr<v1::SubjectKind> ValidateGetCreditStatusAtRequest(

@@ -271,18 +271,28 @@ TEST(RequestValidatorsTest, EntryRequests) {
   EXPECT_EQ(PageSizeOf(7), 7);
 
   v1::UpdateEntryRequest update;
+  // Every invalid field is named; the message is the first's.
   EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
-            "entry.id: required, want the id of the entry to correct");
+            "entry.id: required, want the id of the entry to correct (and 2 more fields: see the "
+            "details)");
+  std::vector<std::string> fields;
+  for (const auto& violation : FieldViolationsOf(ValidateUpdateEntryRequest(update))) {
+    fields.push_back(violation.field());
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{"entry.id", "entry.revision", "reason"}));
   update.mutable_entry()->set_id(1);
+  update.set_reason("更正");
   EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
             "entry.revision: required, want the revision of the entry as you read it");
+  update.clear_reason();
   update.mutable_entry()->set_revision(1);
   EXPECT_EQ(ValidateUpdateEntryRequest(update).message(),
             "reason: required, want 1 to 1000 characters");
   v1::RemoveEntryRequest remove;
   remove.set_entry_id(1);
   remove.set_reason("撤销");
-  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(), "kind: got 0, want REVOKE");
+  EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(),
+            "kind: got 0, want REVOKE (and 1 more field: see the details)");
   remove.set_kind(v1::REMOVAL_KIND_REVOKE);
   EXPECT_EQ(ValidateRemoveEntryRequest(remove).message(),
             "revoking_document: required, want 1 to 100 characters");
