@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "common/status/error_details.h"
 #include "tests/support/test_server.h"
 
 namespace credit::testing {
@@ -119,6 +120,32 @@ TEST_F(RegistryServerTest, BatchAnswersListedUnlistedAndInvalidSubjects) {
   EXPECT_EQ(r->results(2).error().code(), static_cast<int>(grpc::INVALID_ARGUMENT));
   EXPECT_EQ(r->results(2).error().message(),
             "subject_codes[2]: unified social credit code must be 18 characters, got 10");
+}
+
+// credit::Client hands the server's details back in the absl::Status it returns.
+TEST_F(RegistryServerTest, TheClientReturnsTheErrorDetails) {
+  v1::GetCreditStatusRequest request;
+  request.set_subject_code("91440300MA5FXXXX0X");
+  absl::Status refused = querier_->GetCreditStatus(request).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.message(),
+            "subject_code: unified social credit code check character is 'X', want 'U' (and 1 "
+            "more field: see the details)");
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(refused);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "CHECK_CHARACTER_MISMATCH");
+  EXPECT_EQ(info->domain(), "credit.registry.v1");
+  EXPECT_EQ(info->metadata().at("want"), "U");
+  std::vector<std::string> fields;
+  for (const auto& violation : FieldViolationsOf(refused)) fields.push_back(violation.field());
+  EXPECT_THAT(fields, ::testing::ElementsAre("subject_code", "purpose"));
+
+  v1::GetEntryRequest missing;
+  missing.set_entry_id(404);
+  absl::Status not_found = admin_->GetEntry(missing).status();
+  EXPECT_EQ(not_found.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorInfoOf(not_found)->reason(), "ROLE_NOT_PERMITTED");
+  EXPECT_EQ(ErrorInfoOf(not_found)->metadata().at("method"), "GetEntry");
 }
 
 TEST_F(RegistryServerTest, BasicViewAnswersFlagsAndMeasureCodesAndAnUnknownViewIsRefused) {
