@@ -193,7 +193,7 @@ void ToRpcStatus(const absl::Status& status, google::rpc::Status* out) {
     if (violations.empty()) {
       info->set_reason(absl::StatusCodeToString(status.code()));
     } else {
-      info->set_reason(std::string(kInvalidField));
+      info->set_reason(std::string(reason::kInvalidField));
       (*info->mutable_metadata())["field"] = violations.front().field();
     }
   }

@@ -9,7 +9,7 @@
 //   - PreconditionFailure: why the state of a resource does not allow what was asked.
 // The details live in the status's payloads, one per message type, under the type URL an Any
 // would carry, so they survive every copy and RETURN_IF_ERROR on the way out.
-// The reasons are listed in the README ("Errors").
+// The reasons are the table of common/status/error_reasons.h.
 #ifndef CREDIT_COMMON_STATUS_ERROR_DETAILS_H_
 #define CREDIT_COMMON_STATUS_ERROR_DETAILS_H_
 
@@ -21,17 +21,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/status/error_reasons.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace credit {
 
 inline constexpr absl::string_view kErrorDomain = "credit.registry.v1";
-
-// Reasons with more than one user. A reason used in one place is written there.
-inline constexpr absl::string_view kInvalidField = "INVALID_FIELD";
-inline constexpr absl::string_view kCheckCharacterMismatch = "CHECK_CHARACTER_MISMATCH";
-inline constexpr absl::string_view kIllegalTransition = "ILLEGAL_TRANSITION";
 
 using ErrorMetadata = std::initializer_list<std::pair<absl::string_view, absl::string_view>>;
 
@@ -46,7 +42,8 @@ absl::Status WithPreconditionFailure(absl::Status status, absl::string_view type
 // INVALID_ARGUMENT "`field`: `description`" with its field violation and an ErrorInfo of `reason`
 // whose metadata holds the field and `metadata`.
 absl::Status FieldError(absl::string_view field, absl::string_view description,
-                        absl::string_view reason = kInvalidField, ErrorMetadata metadata = {});
+                        absl::string_view reason = reason::kInvalidField,
+                        ErrorMetadata metadata = {});
 
 // `status` with `prefix` before its message, keeping its details.
 absl::Status WithMessagePrefix(const absl::Status& status, absl::string_view prefix);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 
@@ -161,7 +162,7 @@ absl::Status ValidateUscc(absl::string_view code, absl::string_view field) {
         absl::StrCat("unified social credit code check character is '",
                      absl::string_view(&code[17], 1), "', want '", absl::string_view(&want, 1),
                      "'"),
-        kCheckCharacterMismatch,
+        reason::kCheckCharacterMismatch,
         {{"got", absl::string_view(&code[17], 1)}, {"want", absl::string_view(&want, 1)}});
   }
   const Authority* authority = AuthorityOf(code[0]);
@@ -217,7 +218,7 @@ absl::Status ValidateResidentId(absl::string_view code, absl::string_view field)
     // The expected character is not printed: with it, the message would complete a number that
     // the caller may have mistyped into someone else's.
     return FieldError(field, "resident ID number check character does not match digits 1-17",
-                      kCheckCharacterMismatch);
+                      reason::kCheckCharacterMismatch);
   }
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 
 namespace credit {
 
@@ -35,7 +36,7 @@ absl::Status CallLimiter::Enter(const Caller& caller, Slot* slot) {
       return WithErrorInfo(absl::ResourceExhaustedError(absl::StrCat(
                                "identity ", caller.identity, " has ", count,
                                " calls in flight, its limit: retry when one has ended")),
-                           "TOO_MANY_CALLS_IN_FLIGHT", {{"limit", absl::StrCat(limit)}});
+                           reason::kTooManyCallsInFlight, {{"limit", absl::StrCat(limit)}});
     }
     ++count;
   }

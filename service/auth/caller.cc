@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 
 namespace credit {
 namespace {
@@ -132,7 +133,8 @@ absl::Status Authorize(const Caller& caller, Rpc rpc) {
       absl::PermissionDeniedError(absl::StrCat("role ", caller.RoleNames(), " of identity ",
                                                caller.identity, " may not call ", permission.name,
                                                " (needs ", NamesOf(permission.roles), ")")),
-      "ROLE_NOT_PERMITTED", {{"method", permission.name}, {"roles", NamesOf(permission.roles)}});
+      reason::kRoleNotPermitted,
+      {{"method", permission.name}, {"roles", NamesOf(permission.roles)}});
 }
 
 }  // namespace credit

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 
 namespace credit {
 namespace {
@@ -68,7 +69,7 @@ absl::StatusOr<Caller> IdentityDirectory::Resolve(const grpc::AuthContext* conte
   if (it == identities_.end()) {
     return WithErrorInfo(absl::PermissionDeniedError(
                              absl::StrCat("identity ", name, " is not configured on this server")),
-                         "UNKNOWN_IDENTITY", {{"identity", name}});
+                         reason::kUnknownIdentity, {{"identity", name}});
   }
   return it->second;
 }

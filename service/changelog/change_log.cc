@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/merkle/tree_head.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "service/failpoint/failpoint.h"
 #include "service/registry/validation.h"
 
@@ -166,7 +167,7 @@ absl::StatusOr<std::optional<std::string>> ChangeLog::StoredAnswer(const std::st
                       absl::StrCat(request_id, " was already used by ", caller.identity,
                                    " for a different request; want a new request_id for each "
                                    "request"),
-                      "REQUEST_ID_REUSED", {{"request_id", request_id}});
+                      reason::kRequestIdReused, {{"request_id", request_id}});
   };
   // A retry that overtakes its original waits for the original's group to end.
   for (auto pending = pending_requests_.find(request_key); pending != pending_requests_.end();

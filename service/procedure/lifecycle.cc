@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/text/date.h"
 
 namespace credit::procedure {
@@ -72,12 +73,12 @@ absl::Status CheckAllowed(const v1::Entry& entry, Action action) {
   absl::Status status = WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
                                           "entry ", entry.id(), " is ", ShortName(entry.status()),
                                           ", which allows ", what, "; not ", ActionName(action))),
-                                      kIllegalTransition,
+                                      reason::kIllegalTransition,
                                       {{"entry_id", absl::StrCat(entry.id())},
                                        {"status", ShortName(entry.status())},
                                        {"action", ActionName(action)}});
   return WithPreconditionFailure(
-      std::move(status), "ENTRY_STATUS", absl::StrCat("entries/", entry.id()),
+      std::move(status), precondition::kEntryStatus, absl::StrCat("entries/", entry.id()),
       absl::StrCat("the entry is ", ShortName(entry.status()), ", which allows ", what));
 }
 

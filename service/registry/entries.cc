@@ -10,6 +10,7 @@
 #include "common/proto/deterministic.h"
 #include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/status/status_macros.h"
 #include "service/registry/page_limits.h"
 #include "service/registry/page_token.h"
@@ -60,7 +61,7 @@ absl::Status DecisionHeld(uint64_t holder, const v1::Entry& entry, absl::string_
       absl::AlreadyExistsError(absl::StrCat(
           "entry ", holder, " already holds decision ", entry.document_number(), " of ",
           entry.authority(), " on this subject's ", ShortName(entry.list()), " listing", advice)),
-      "DECISION_ALREADY_RECORDED", {{"entry_id", absl::StrCat(holder)}});
+      reason::kDecisionAlreadyRecorded, {{"entry_id", absl::StrCat(holder)}});
 }
 
 constexpr char kRecordAgainAdvice[] =
@@ -273,14 +274,14 @@ absl::StatusOr<v1::Entry> Registry::EntryToChange(const Caller& caller, const Mu
         absl::PermissionDeniedError(absl::StrCat(
             "entry ", id, " was recorded by ", entry.recorded_by().department(), "; department ",
             caller.department, " may not act on it (谁认定、谁负责)")),
-        "OTHER_DEPARTMENTS_ENTRY",
+        reason::kOtherDepartmentsEntry,
         {{"entry_id", absl::StrCat(id)}, {"department", entry.recorded_by().department()}});
   }
   if (revision != 0 && revision != entry.revision()) {
     return WithErrorInfo(absl::AbortedError(absl::StrCat(
                              "entry ", id, ": revision ", revision, " given, current revision is ",
                              entry.revision(), "; read the entry again and retry")),
-                         "REVISION_CHANGED",
+                         reason::kRevisionChanged,
                          {{"entry_id", absl::StrCat(id)},
                           {"revision", absl::StrCat(revision)},
                           {"current_revision", absl::StrCat(entry.revision())}});

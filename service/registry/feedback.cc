@@ -11,6 +11,7 @@
 #include "common/proto/deterministic.h"
 #include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/registry/registry.h"
@@ -106,8 +107,8 @@ absl::StatusOr<v1::RecordFeedbackResponse> Registry::RecordFeedback(
                                                      " to ", entry.expiry_date())
                                       : "",
                   ": feedback is reported on entries in force")),
-              "ENTRY_NOT_IN_FORCE", {{"entry_id", absl::StrCat(entry.id())}}),
-          "ENTRY_IN_FORCE", absl::StrCat("entries/", entry.id()),
+              reason::kEntryNotInForce, {{"entry_id", absl::StrCat(entry.id())}}),
+          precondition::kEntryInForce, absl::StrCat("entries/", entry.id()),
           "feedback is reported on entries in force");
     }
     if (in.action_date() < entry.effective_date() || in.action_date() > today) {

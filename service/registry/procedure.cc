@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
 #include "service/events/event_log.h"
@@ -192,8 +193,9 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
                                 absl::StrCat("entry ", before.id(),
                                              " is a RED entry; credit repair applies to failings "
                                              "(BLACK and WATCH entries)")),
-                            "REPAIR_NOT_APPLICABLE", {{"entry_id", absl::StrCat(before.id())}}),
-              "ENTRY_LIST", absl::StrCat("entries/", before.id()),
+                            reason::kRepairNotApplicable,
+                            {{"entry_id", absl::StrCat(before.id())}}),
+              precondition::kEntryList, absl::StrCat("entries/", before.id()),
               "credit repair applies to BLACK and WATCH entries");
         }
         const ListingRule rule = rules_.RuleFor(before);
@@ -203,9 +205,9 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
                   absl::FailedPreconditionError(absl::StrCat(
                       "entry ", before.id(), ": category ", before.category(), " of ",
                       ShortName(before.list()), " entries is configured as not repairable")),
-                  "CATEGORY_NOT_REPAIRABLE",
+                  reason::kCategoryNotRepairable,
                   {{"entry_id", absl::StrCat(before.id())}, {"category", before.category()}}),
-              "LISTING_RULE", absl::StrCat("entries/", before.id()),
+              precondition::kListingRule, absl::StrCat("entries/", before.id()),
               "the listing rules make this category not repairable");
         }
         // Entries that became ACTIVE before the procedure existed count from their effective
@@ -219,9 +221,9 @@ absl::StatusOr<v1::EntryTransitionResponse> Registry::ApplyForRepair(
                                 "-day minimum publication period of a ",
                                 SeverityWord(rules_.SeverityOf(before)),
                                 " failing has passed; today is ", Today())),
-                            "REPAIR_TOO_EARLY",
+                            reason::kRepairTooEarly,
                             {{"entry_id", absl::StrCat(before.id())}, {"earliest_date", earliest}}),
-              "MINIMUM_PUBLICATION_PERIOD", absl::StrCat("entries/", before.id()),
+              precondition::kMinimumPublicationPeriod, absl::StrCat("entries/", before.id()),
               absl::StrCat("apply for repair on or after ", earliest));
         }
         v1::RepairApplication& repair = *after.mutable_repair();

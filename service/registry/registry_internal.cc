@@ -6,6 +6,7 @@
 #include "common/listing/in_force.h"
 #include "common/proto/wire_fields.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -170,7 +171,7 @@ std::string StatusPart(const v1::Entry& entry) {
 
 absl::Status NoSuchEntry(uint64_t id) {
   return WithErrorInfo(absl::NotFoundError(absl::StrCat("entry ", id, ": no such entry")),
-                       "ENTRY_NOT_FOUND", {{"entry_id", absl::StrCat(id)}});
+                       reason::kEntryNotFound, {{"entry_id", absl::StrCat(id)}});
 }
 
 absl::StatusOr<uint64_t> PositionAsU64(absl::string_view position) {

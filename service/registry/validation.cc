@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "common/proto/enum_names.h"
 #include "common/status/error_details.h"
+#include "common/status/error_reasons.h"
 #include "common/status/status_macros.h"
 #include "common/subject/subject_code.h"
 #include "common/text/date.h"
@@ -102,7 +103,7 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
                                 *kind == v1::SUBJECT_KIND_PERSON ? "resident ID number"
                                                                  : "unified social credit code",
                                 "), or leave it unset"),
-                   "SUBJECT_KIND_MISMATCH"));
+                   reason::kSubjectKindMismatch));
   }
   violations.Check(ValidateText(TrimName(subject.name()), "subject.name", kMaxNameChars));
 
@@ -178,7 +179,7 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
       violations.Check(FieldError(
           absl::StrCat("measure_codes[", i, "]"),
           absl::StrCat("got \"", code.substr(0, 64), "\", want a code of the measures catalogue"),
-          "UNKNOWN_MEASURE"));
+          reason::kUnknownMeasure));
       continue;
     }
     if (list_known && it->second.kind() != want) {
@@ -186,7 +187,7 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
           absl::StrCat("measure_codes[", i, "]"),
           absl::StrCat(code, " is a ", ShortName(it->second.kind()), " measure, want a ",
                        ShortName(want), " measure for a ", ShortName(entry.list()), " entry"),
-          "MEASURE_KIND_MISMATCH"));
+          reason::kMeasureKindMismatch));
     }
   }
   return violations.ToStatus();
