@@ -1,5 +1,7 @@
 #include "common/status/grpc_status.h"
 
+#include <grpcpp/support/error_details.h>
+
 #include <string>
 
 #include "common/status/error_details.h"
@@ -10,14 +12,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   google::rpc::Status details;
   ToRpcStatus(status, &details);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  grpc::Status out;
+  grpc::SetErrorDetails(details, &out);  // code, message and the serialised details
+  return out;
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details()) &&
+  if (!status.error_details().empty() && grpc::ExtractErrorDetails(status, &details).ok() &&
       details.code() == status.error_code()) {
     details.set_message(status.error_message());
     return FromRpcStatus(details);
