@@ -13,7 +13,8 @@
 namespace credit {
 
 // The name of value `number` of `type` without the prefix (RED for LIST_KIND_RED); the zero
-// value's whole name (LIST_KIND_UNSPECIFIED); empty for a number the type does not have.
+// value's whole name (LIST_KIND_UNSPECIFIED); the number itself ("9") for a number the type does
+// not have (a client newer than the server, or a bad request).
 std::string ShortEnumName(const google::protobuf::EnumDescriptor* type, int number);
 // The number of the value whose short name is `name`, in any case ("red", "RED"); nullopt when
 // there is none.

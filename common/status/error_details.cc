@@ -11,9 +11,31 @@ namespace {
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
+std::string TypeUrlOf(const google::protobuf::Descriptor* type) {
+  return absl::StrCat(kTypeUrlPrefix, type->full_name());
+}
+
 template <typename Details>
 std::string TypeUrlOf() {
-  return absl::StrCat(kTypeUrlPrefix, Details::descriptor()->full_name());
+  return TypeUrlOf(Details::descriptor());
+}
+
+google::rpc::ErrorInfo MakeErrorInfo(absl::string_view reason, ErrorMetadata metadata) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (const auto& [key, value] : metadata) {
+    (*info.mutable_metadata())[std::string(key)] = std::string(value);
+  }
+  return info;
+}
+
+// `status`'s code and details under another message.
+absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
+  absl::Status out(status.code(), message);
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& bytes) { out.SetPayload(url, bytes); });
+  return out;
 }
 
 template <typename Details>
@@ -57,24 +79,15 @@ size_t FieldPathLength(absl::string_view message) {
 
 void AddDetails(const google::protobuf::Message& details, google::rpc::Status* out) {
   google::protobuf::Any& any = *out->add_details();
-  any.set_type_url(absl::StrCat(kTypeUrlPrefix, details.GetDescriptor()->full_name()));
+  any.set_type_url(TypeUrlOf(details.GetDescriptor()));
   any.set_value(SerializeDeterministic(details));
 }
 
 }  // namespace
 
-std::string DetailsTypeUrl(const google::protobuf::Message& message) {
-  return absl::StrCat(kTypeUrlPrefix, message.GetDescriptor()->full_name());
-}
-
 absl::Status WithErrorInfo(absl::Status status, absl::string_view reason, ErrorMetadata metadata) {
   if (status.ok()) return status;
-  google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
-  info.set_domain(std::string(kErrorDomain));
-  for (const auto& [key, value] : metadata)
-    (*info.mutable_metadata())[std::string(key)] = std::string(value);
-  SetPayload(status, info);
+  SetPayload(status, MakeErrorInfo(reason, metadata));
   return status;
 }
 
@@ -100,22 +113,15 @@ absl::Status FieldError(absl::string_view field, absl::string_view description,
   violation.set_field(std::string(field));
   violation.set_description(std::string(description));
   SetPayload(status, bad);
-  google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
-  info.set_domain(std::string(kErrorDomain));
+  google::rpc::ErrorInfo info = MakeErrorInfo(reason, metadata);
   (*info.mutable_metadata())["field"] = std::string(field);
-  for (const auto& [key, value] : metadata)
-    (*info.mutable_metadata())[std::string(key)] = std::string(value);
   SetPayload(status, info);
   return status;
 }
 
 absl::Status WithMessagePrefix(const absl::Status& status, absl::string_view prefix) {
   if (status.ok()) return status;
-  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
-  status.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& bytes) { out.SetPayload(url, bytes); });
-  return out;
+  return WithMessage(status, absl::StrCat(prefix, status.message()));
 }
 
 absl::Status PrefixFieldPaths(const absl::Status& status, absl::string_view prefix) {
@@ -147,10 +153,9 @@ bool FieldViolations::Check(const absl::Status& status) {
 absl::Status FieldViolations::ToStatus() const {
   if (first_.ok() || all_.field_violations_size() <= 1) return first_;
   const int more = all_.field_violations_size() - 1;
-  absl::Status out(first_.code(), absl::StrCat(first_.message(), " (and ", more, " more field",
-                                               more == 1 ? "" : "s", ": see the details)"));
-  first_.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& bytes) { out.SetPayload(url, bytes); });
+  absl::Status out =
+      WithMessage(first_, absl::StrCat(first_.message(), " (and ", more, " more field",
+                                       more == 1 ? "" : "s", ": see the details)"));
   SetPayload(out, all_);
   return out;
 }
@@ -204,8 +209,8 @@ void ToRpcStatus(const absl::Status& status, google::rpc::Status* out) {
     AddDetails(bad, out);
   }
   // The other details as they are.
-  const std::string info_url = DetailsTypeUrl(google::rpc::ErrorInfo());
-  const std::string bad_url = DetailsTypeUrl(google::rpc::BadRequest());
+  const std::string info_url = TypeUrlOf<google::rpc::ErrorInfo>();
+  const std::string bad_url = TypeUrlOf<google::rpc::BadRequest>();
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& bytes) {
     if (url == info_url || url == bad_url) return;
     if (!absl::StartsWith(url, "type.googleapis.com/google.rpc.")) return;

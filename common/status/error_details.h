@@ -80,9 +80,6 @@ std::optional<google::rpc::PreconditionFailure> PreconditionFailureOf(const absl
 void ToRpcStatus(const absl::Status& status, google::rpc::Status* out);
 absl::Status FromRpcStatus(const google::rpc::Status& status);
 
-// The type URL of a details message, as in google.protobuf.Any.
-std::string DetailsTypeUrl(const google::protobuf::Message& message);
-
 }  // namespace credit
 
 #endif  // CREDIT_COMMON_STATUS_ERROR_DETAILS_H_

@@ -132,11 +132,9 @@ absl::Status Registry::CheckAgainstRules(const v1::Entry& entry) const {
   }
   if (entry.severity() != v1::SEVERITY_MINOR && entry.severity() != v1::SEVERITY_GENERAL &&
       entry.severity() != v1::SEVERITY_SERIOUS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("severity: got ",
-                     ShortName(entry.severity()).empty() ? absl::StrCat(entry.severity())
-                                                         : ShortName(entry.severity()),
-                     ", want MINOR, GENERAL or SERIOUS for a ", ShortName(entry.list()), " entry"));
+    return absl::InvalidArgumentError(absl::StrCat("severity: got ", ShortName(entry.severity()),
+                                                   ", want MINOR, GENERAL or SERIOUS for a ",
+                                                   ShortName(entry.list()), " entry"));
   }
   return procedure::CheckPublicationPeriod(entry, rules_.RuleFor(entry), entry.severity());
 }

@@ -111,10 +111,8 @@ absl::Status CheckEntryFields(const v1::Entry& entry, const MeasureCatalogue& ca
                           entry.list() == v1::LIST_KIND_BLACK ||
                           entry.list() == v1::LIST_KIND_WATCH;
   if (!list_known) {
-    violations.Check(absl::InvalidArgumentError(absl::StrCat(
-        "list: got ",
-        ShortName(entry.list()).empty() ? absl::StrCat(entry.list()) : ShortName(entry.list()),
-        ", want RED, BLACK or WATCH")));
+    violations.Check(absl::InvalidArgumentError(
+        absl::StrCat("list: got ", ShortName(entry.list()), ", want RED, BLACK or WATCH")));
   }
   violations.Check(ValidateText(entry.category(), "category", kMaxCategoryChars));
   violations.Check(ValidateText(entry.facts(), "facts", kMaxFactsChars, true, true));

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -20,13 +19,6 @@
 
 namespace credit::testing {
 namespace {
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Whether a new connection that trusts only the CA `ca_file` completes a call as the querier.
 bool CallsThrough(const TestServer& server, const std::string& ca_file) {
@@ -47,7 +39,7 @@ TEST(TlsRotationTest, ARenewedServerCertificateIsServedWithoutARestart) {
   fs::copy_file(DevPki().dir + "/server.key", tls.path() + "/server.key");
   const std::string config = DevPki().dir + "/rotating.yaml";
   std::ofstream(config) << absl::StrReplaceAll(
-      ReadText(DevPki().dir + "/creditd-at-once.yaml"),
+      ReadAll(DevPki().dir + "/creditd-at-once.yaml"),
       {{"  cert: server.pem", "  cert: " + tls.path() + "/server.pem"},
        {"  key: server.key", "  key: " + tls.path() + "/server.key\n  reload_seconds: 1"}});
   TestServer server({}, config);
@@ -83,11 +75,11 @@ TEST(TlsRotationTest, ARenewedServerCertificateIsServedWithoutARestart) {
 
 TEST(HealthPortTest, ServesTheHealthServiceAloneWithoutACertificate) {
   const std::string config = DevPki().dir + "/health.yaml";
-  std::ofstream(config) << ReadText(DevPki().dir + "/creditd-at-once.yaml")
+  std::ofstream(config) << ReadAll(DevPki().dir + "/creditd-at-once.yaml")
                         << "\nhealth_listen: 127.0.0.1:0\n";
   TestServer server({}, config);
   std::smatch port;
-  const std::string log = ReadText(server.log_file());
+  const std::string log = ReadAll(server.log_file());
   ASSERT_TRUE(std::regex_search(
       log, port,
       std::regex(

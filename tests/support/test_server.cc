@@ -24,19 +24,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 [[noreturn]] void Die(const std::string& message) {
   std::cerr << "test_server: " << message << std::endl;
   std::abort();
 }
 
 }  // namespace
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 TempDir::TempDir() {
   std::string pattern = (fs::temp_directory_path() / "credit-test-XXXXXX").string();

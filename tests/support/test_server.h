@@ -101,6 +101,9 @@ CommandResult Creditctl(const TestServer& server, const std::string& identity,
                         const std::vector<std::string>& args,
                         const std::vector<std::string>& env = {});
 
+// The whole file at `path` (empty when it cannot be read).
+std::string ReadAll(const std::string& path);
+
 // Runs `argv` (no shell), returns exit code and captured stdout/stderr.
 struct CommandResult {
   int exit_code = -1;

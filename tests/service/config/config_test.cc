@@ -98,9 +98,7 @@ TEST(LoadConfigTest, TheKubernetesManifestsAgree) {
   EXPECT_EQ(config->backup_dir.rfind(mounts["data"] + "/", 0), 0u) << config->backup_dir;
   EXPECT_EQ(config->tls.key_file.rfind(mounts["tls"] + "/", 0), 0u) << config->tls.key_file;
   EXPECT_EQ(pod["securityContext"]["runAsUser"].as<int>(), 10001);
-  std::ifstream containerfile(CREDIT_SOURCE_DIR "/deploy/Containerfile");
-  std::string text((std::istreambuf_iterator<char>(containerfile)),
-                   std::istreambuf_iterator<char>());
+  const std::string text = ReadAll(CREDIT_SOURCE_DIR "/deploy/Containerfile");
   EXPECT_THAT(text, HasSubstr("\nUSER 10001:10001\n"));
   EXPECT_THAT(text, HasSubstr("\nVOLUME /var/lib/credit-registry\n"));
 }

@@ -262,8 +262,7 @@ TEST_F(RegistryTest, RemoveNeedsKindAndReason) {
   remove.set_reason("x");
   remove.set_request_id("d1");
   absl::StatusOr<v1::RemoveEntryResponse> r = registry_->RemoveEntry(recorder_, remove);
-  EXPECT_EQ(r.status().message(),
-            "kind: got 0, want REVOKE (and 1 more field: see the details)");
+  EXPECT_EQ(r.status().message(), "kind: got 0, want REVOKE (and 1 more field: see the details)");
   remove.set_kind(v1::REMOVAL_KIND_REPAIR);
   remove.set_revoking_document("深税复〔2026〕3号");
   r = registry_->RemoveEntry(recorder_, remove);
