@@ -295,8 +295,9 @@ void ChangeLog::CommitOpenGroup() {
     view->snapshot = std::move(snapshot);
     {
       absl::MutexLock view_lock(&view_mu_);
-      view_ = std::move(view);
+      view_ = view;
     }
+    if (options_.on_published) options_.on_published(group->writes, view);
     for (auto it = pending_.begin(); it != pending_.end();) {
       // Keys a later group wrote again stay pending for it.
       if (it->second.group_id == group->id) {

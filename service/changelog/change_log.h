@@ -45,6 +45,13 @@ namespace credit {
 
 namespace v1 = ::credit::registry::v1;
 
+// What reads stand on: the head of the last committed group and the store snapshot taken right
+// after it was written, so an answer and the head it cites always agree (ChangeLog::ReadView).
+struct ChangeLogView {
+  v1::SignedTreeHead head;
+  std::shared_ptr<const StoreSnapshot> snapshot;
+};
+
 struct ChangeLogOptions {
   // Whether the tree's upper levels are read into memory after open (see UpperNodes). Off only in
   // tests of what proofs do before that has finished.
@@ -57,16 +64,15 @@ struct ChangeLogOptions {
   std::function<void()> on_abort;
   // Where each commit group's size and synced-write time are counted; null: nowhere.
   CommitCounters* counters = nullptr;
+  // Runs, under the writer lock, as each committed group's view is published, with the group's
+  // writes: in-memory copies of stored tables apply the group here, in commit order, so that they
+  // always match a published view.
+  std::function<void(const WriteSet&, const std::shared_ptr<const ChangeLogView>&)> on_published;
 };
 
 class ChangeLog {
  public:
-  // What reads stand on: the head of the last committed group and the store snapshot taken right
-  // after it was written, so an answer and the head it cites always agree.
-  struct ReadView {
-    v1::SignedTreeHead head;
-    std::shared_ptr<const StoreSnapshot> snapshot;
-  };
+  using ReadView = ChangeLogView;
 
   struct Group;
   // One request's part of a commit group while its build runs: what a build appends and reads.

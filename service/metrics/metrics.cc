@@ -100,6 +100,15 @@ class Metrics::Scraped : public prometheus::Collectable {
     out.push_back(Single("credit_clock_transitions_total",
                          "Time-driven transitions of the listing procedure made since start.",
                          MetricType::Counter, static_cast<double>(registry_->ClockTransitions())));
+    const StatusIndex::Figures index = registry_->StatusIndexFigures();
+    out.push_back(Single("credit_status_index_ready",
+                         "1 once the in-memory status index is filled (BASIC answers from it).",
+                         MetricType::Gauge, index.ready ? 1 : 0));
+    out.push_back(Single("credit_status_index_subjects", "Subjects in the status index.",
+                         MetricType::Gauge, static_cast<double>(index.subjects)));
+    out.push_back(Single("credit_status_index_bytes",
+                         "Memory of the status index: its table and its arena.", MetricType::Gauge,
+                         static_cast<double>(index.table_bytes + index.arena_bytes)));
     const Store::Figures store = registry_->StoreFigures();
     out.push_back(Single("credit_rocksdb_block_cache_hits_total", "Block-cache hits since start.",
                          MetricType::Counter, static_cast<double>(store.block_cache_hits)));

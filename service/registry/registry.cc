@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
     RETURN_IF_ERROR(parsed);
     r->writer_catalogue_ = r->catalogue_;
   }
+  r->status_index_ = std::make_unique<StatusIndex>();
   ChangeLogOptions log_options;
   log_options.load_tree_nodes = options.load_tree_nodes;
   log_options.record_version = options.record_version;
@@ -103,8 +104,13 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
     std::shared_lock lock(r->catalogue_mu_);
     r->writer_catalogue_ = r->catalogue_;
   };
+  log_options.on_published = [r](const WriteSet& writes,
+                                 const std::shared_ptr<const ReadView>& view) {
+    r->status_index_->Apply(writes.subject_records(), view);
+  };
   ASSIGN_OR_RETURN(r->log_,
                    ChangeLog::Open(&s, std::move(signing_key), clock, std::move(log_options)));
+  r->status_index_->StartFill(&s, r->log_->CurrentView());
   ASSIGN_OR_RETURN(std::string token_key, s.GetOrCreateSecret("page_token_key"));
   r->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(r->query_log_,

@@ -50,6 +50,7 @@
 #include "service/procedure/rules.h"
 #include "service/registry/page_token.h"
 #include "service/registry/query_log.h"
+#include "service/registry/status_index.h"
 #include "service/registry/validation.h"
 #include "service/search/name_folder.h"
 #include "service/storage/store.h"
@@ -200,6 +201,10 @@ class Registry {
 
   // Whether the Merkle tree's upper levels, as stored at open, are all in memory now.
   bool TreeNodesLoaded() const { return log_->TreeNodesLoaded(); }
+  // The in-memory status index (status_index.h), filled after open on a thread of its own:
+  // waits up to `timeout` for it; whether BASIC answers come from it now.
+  bool AwaitStatusIndex(absl::Duration timeout) const { return status_index_->AwaitReady(timeout); }
+  StatusIndex::Figures StatusIndexFigures() const { return status_index_->figures(); }
 
   // The number of change records (the next sequence number) and the hash of the last one.
   uint64_t ChangeCount() const { return log_->ChangeCount(); }
@@ -267,6 +272,15 @@ class Registry {
                             const StoreSnapshot* snapshot, absl::string_view today,
                             absl::Span<v1::CreditStatus* const> out,
                             absl::Span<std::optional<uint64_t>> last_changes) const;
+  // Fills `out[i]` with the BASIC answer for `codes[i]` (valid, of `kinds[i]`) from the status
+  // index, judged on `day` (`today` formatted), and sets each subject's last change. The view the
+  // answers stand on, or null when the index cannot give them (not filled yet, or a subject it
+  // leaves to storage): then nothing is filled.
+  std::shared_ptr<const ReadView> BasicStatusesFromIndex(
+      const Caller& caller, absl::Span<const absl::string_view> codes,
+      absl::Span<const v1::SubjectKind> kinds, absl::CivilDay day, absl::string_view today,
+      absl::Span<v1::CreditStatus* const> out,
+      absl::Span<std::optional<uint64_t>> last_changes) const;
   // Fills `status` with the FULL answer for `entries` (all of one subject) judged on `date`.
   void BuildStatus(const Caller& caller, v1::SubjectKind kind, absl::string_view code,
                    std::vector<v1::Entry> entries, absl::string_view date,
@@ -296,6 +310,8 @@ class Registry {
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<ChangeLog> log_;
+  // Declared after the store and the log: closed first (its fill reads the store).
+  std::unique_ptr<StatusIndex> status_index_;
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;

@@ -121,8 +121,7 @@ absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView
 
 // Only entries in force by their state have a part (ACTIVE, or OBJECTED keeping the measures).
 bool InForce(const StatusPartView& part, absl::string_view date) {
-  return (part.status == v1::ENTRY_STATUS_ACTIVE || part.status == v1::ENTRY_STATUS_OBJECTED) &&
-         part.effective_date <= date && date <= part.expiry_date;
+  return PartStateInForce(part.status) && part.effective_date <= date && date <= part.expiry_date;
 }
 
 // Written field by field in number order with protobuf's own wire-format writers, as

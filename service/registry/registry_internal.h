@@ -56,6 +56,11 @@ struct StatusPartView {
 // parse. `*part` points into `bytes`.
 absl::Status ReadStatusPart(absl::string_view bytes, uint64_t id, StatusPartView* part);
 bool InForce(const StatusPartView& part, absl::string_view date);
+// Whether a status part in `status` is in force between its dates: ACTIVE, or OBJECTED (a part
+// is kept for an objected entry only while its objection keeps the measures).
+inline bool PartStateInForce(v1::EntryStatus status) {
+  return status == v1::ENTRY_STATUS_ACTIVE || status == v1::ENTRY_STATUS_OBJECTED;
+}
 absl::Status NoSuchEntry(uint64_t id);
 // The distinct strings of `items`, in the order they first appear (views into `items`).
 std::vector<absl::string_view> Distinct(const std::vector<std::string>& items);

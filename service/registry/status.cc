@@ -180,19 +180,46 @@ void Registry::AddMeasures(const Caller& caller,
   }
 }
 
+std::shared_ptr<const Registry::ReadView> Registry::BasicStatusesFromIndex(
+    const Caller& caller, absl::Span<const absl::string_view> codes,
+    absl::Span<const v1::SubjectKind> kinds, absl::CivilDay day, absl::string_view today,
+    absl::Span<v1::CreditStatus* const> out,
+    absl::Span<std::optional<uint64_t>> last_changes) const {
+  thread_local StatusIndex::Found found;
+  std::shared_ptr<const ReadView> view = status_index_->Read(codes, day, &found);
+  if (view == nullptr || found.needs_storage) return nullptr;
+  const auto parts = absl::MakeConstSpan(found.parts);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    BuildBasicStatus(caller, kinds[i], codes[i],
+                     parts.subspan(found.begins[i], found.begins[i + 1] - found.begins[i]), today,
+                     out[i]);
+    last_changes[i] = found.last_changes[i];
+  }
+  return view;
+}
+
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
     const Caller& caller, const v1::GetCreditStatusRequest& request) {
   ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateGetCreditStatusRequest(request));
   const std::string& code = request.subject_code();
-  std::shared_ptr<const ReadView> view = CurrentView();
-  ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                   store_->GetSubjectRecord(code, view->snapshot.get()));
+  const absl::CivilDay day = TodayDay();
+  const std::string today = FormatDate(day);
   v1::GetCreditStatusResponse response;
   absl::string_view code_view = code;
   v1::CreditStatus* status = response.mutable_status();
   std::optional<uint64_t> last_change;
-  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {&code_view, 1}, {&kind, 1}, {&stored, 1},
-                               view->snapshot.get(), Today(), {&status, 1}, {&last_change, 1}));
+  std::shared_ptr<const ReadView> view;
+  if (request.view() == v1::STATUS_VIEW_BASIC) {
+    view = BasicStatusesFromIndex(caller, {&code_view, 1}, {&kind, 1}, day, today, {&status, 1},
+                                  {&last_change, 1});
+  }
+  if (view == nullptr) {
+    view = CurrentView();
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                     store_->GetSubjectRecord(code, view->snapshot.get()));
+    RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {&code_view, 1}, {&kind, 1}, {&stored, 1},
+                                 view->snapshot.get(), today, {&status, 1}, {&last_change, 1}));
+  }
   if (last_change.has_value()) response.set_change_sequence(*last_change);
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code},
@@ -204,16 +231,17 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
     const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
   RETURN_IF_ERROR(ValidateBatchGetCreditStatusRequest(request));
   const size_t count = request.subject_codes_size();
-  // Malformed codes are answered one by one; the well-formed ones are read in one MultiGet and
-  // answered in place.
+  // Malformed codes are answered one by one; the well-formed ones are read together (from the
+  // status index, or from storage in one MultiGet) and answered in place.
   v1::BatchGetCreditStatusResponse response;
   response.mutable_results()->Reserve(static_cast<int>(count));
-  std::vector<absl::string_view> valid_codes;
-  std::vector<v1::SubjectKind> valid_kinds;
-  std::vector<v1::CreditStatus*> answers;
-  valid_codes.reserve(count);
-  valid_kinds.reserve(count);
-  answers.reserve(count);
+  thread_local std::vector<absl::string_view> valid_codes;
+  thread_local std::vector<v1::SubjectKind> valid_kinds;
+  thread_local std::vector<v1::CreditStatus*> answers;
+  thread_local std::vector<std::optional<uint64_t>> last_changes;
+  valid_codes.clear();
+  valid_kinds.clear();
+  answers.clear();
   for (size_t i = 0; i < count; ++i) {
     const std::string& code = request.subject_codes(i);
     v1::SubjectStatusResult* result = response.add_results();
@@ -228,14 +256,23 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
     valid_kinds.push_back(*kind);
     answers.push_back(result->mutable_status());
   }
-  std::shared_ptr<const ReadView> view = CurrentView();
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
-                   store_->MultiGetSubjectRecords(valid_codes, view->snapshot.get()));
-  std::vector<std::optional<uint64_t>> last_changes(valid_codes.size());
-  // A storage failure is the whole call's failure, not the subject's.
-  RETURN_IF_ERROR(StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
-                               view->snapshot.get(), Today(), answers,
-                               absl::MakeSpan(last_changes)));
+  last_changes.assign(valid_codes.size(), std::nullopt);
+  const absl::CivilDay day = TodayDay();
+  const std::string today = FormatDate(day);
+  std::shared_ptr<const ReadView> view;
+  if (request.view() == v1::STATUS_VIEW_BASIC) {
+    view = BasicStatusesFromIndex(caller, valid_codes, valid_kinds, day, today, answers,
+                                  absl::MakeSpan(last_changes));
+  }
+  if (view == nullptr) {
+    view = CurrentView();
+    ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
+                     store_->MultiGetSubjectRecords(valid_codes, view->snapshot.get()));
+    // A storage failure is the whole call's failure, not the subject's.
+    RETURN_IF_ERROR(StatusesFrom(caller, request.view(), valid_codes, valid_kinds, stored,
+                                 view->snapshot.get(), today, answers,
+                                 absl::MakeSpan(last_changes)));
+  }
   *response.mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes,
                      ShowsPersonInClear(caller, valid_kinds));

@@ -325,8 +325,10 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family,
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));
 }
 
-std::unique_ptr<rocksdb::Iterator> Store::NewScanIterator(Family family) {
+std::unique_ptr<rocksdb::Iterator> Store::NewScanIterator(Family family,
+                                                          const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
   options.fill_cache = false;
   options.readahead_size = 2 << 20;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(family)));

@@ -153,6 +153,7 @@ class WriteSet {
 
   struct Mark {
     size_t sorted = 0;
+    size_t subject_records = 0;
   };
   // Remembers the writes so far; RollbackTo(mark) drops what came after, DropMark keeps it.
   Mark SetMark();
@@ -169,6 +170,11 @@ class WriteSet {
   void AddSubjectEntry(absl::string_view subject_code, uint64_t id);
   void RemoveSubjectEntry(absl::string_view subject_code, uint64_t id);
   void PutSubjectRecord(absl::string_view subject_code, absl::string_view record);
+  // The subject records put so far, (code, record) in the order they were put: what in-memory
+  // copies of the subjects family apply once the group is durable.
+  const std::vector<std::pair<std::string, std::string>>& subject_records() const {
+    return subject_records_;
+  }
   void PutMeasure(absl::string_view code, absl::string_view measure);
   // The stored answer of the request `row` (Store::RequestRow).
   void PutRequestAnswer(const Row& row, absl::string_view answer);
@@ -188,6 +194,7 @@ class WriteSet {
   const Store& store_;
   rocksdb::WriteBatch batch_;
   SortedWrites sorted_;
+  std::vector<std::pair<std::string, std::string>> subject_records_;
 };
 
 // A forward walk over one table in key order, reading ahead in large chunks and leaving the block
@@ -268,7 +275,8 @@ class Store {
 
   // An iterator for one pass over the whole family (verification, backup): reads ahead in
   // large chunks and leaves the block cache to the lookups.
-  std::unique_ptr<rocksdb::Iterator> NewScanIterator(Family family);
+  std::unique_ptr<rocksdb::Iterator> NewScanIterator(Family family,
+                                                     const rocksdb::Snapshot* snapshot = nullptr);
 
   // The 32-byte secret stored under `name` in the meta family, made from OpenSSL's random
   // generator (and stored, synced) the first time it is asked for.
@@ -358,6 +366,11 @@ class Store {
   // Subject records (subject_record.h), by subject code.
   absl::StatusOr<std::optional<std::string>> GetSubjectRecord(absl::string_view subject_code,
                                                               const StoreSnapshot* snapshot);
+  // Calls `visit` with every subject code and its record as `snapshot` holds them, in code order,
+  // until it returns false; one pass that leaves the block cache to the lookups.
+  absl::Status ScanSubjectRecords(
+      const StoreSnapshot* snapshot,
+      absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit);
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetSubjectRecords(
       const std::vector<absl::string_view>& subject_codes, const StoreSnapshot* snapshot);
 

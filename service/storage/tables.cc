@@ -35,12 +35,13 @@ std::shared_ptr<const StoreSnapshot> Store::Snapshot() {
 
 WriteSet::Mark WriteSet::SetMark() {
   batch_.SetSavePoint();
-  return Mark{sorted_.size()};
+  return Mark{sorted_.size(), subject_records_.size()};
 }
 
 void WriteSet::RollbackTo(Mark mark) {
   batch_.RollbackToSavePoint().PermitUncheckedError();
   sorted_.Truncate(mark.sorted);
+  subject_records_.resize(mark.subject_records);
 }
 
 void WriteSet::DropMark() { batch_.PopSavePoint().PermitUncheckedError(); }
@@ -76,6 +77,7 @@ void WriteSet::RemoveSubjectEntry(absl::string_view subject_code, uint64_t id) {
 
 void WriteSet::PutSubjectRecord(absl::string_view subject_code, absl::string_view record) {
   sorted_.Put(Family::kSubjects, subject_code, record);
+  subject_records_.emplace_back(subject_code, record);
 }
 
 void WriteSet::PutMeasure(absl::string_view code, absl::string_view measure) {
@@ -277,6 +279,16 @@ absl::Status Store::ScanDeadlines(absl::string_view last_date, const StoreSnapsh
 absl::StatusOr<std::optional<std::string>> Store::GetSubjectRecord(absl::string_view subject_code,
                                                                    const StoreSnapshot* snapshot) {
   return Get(Family::kSubjects, ToSlice(subject_code), Raw(snapshot));
+}
+
+absl::Status Store::ScanSubjectRecords(
+    const StoreSnapshot* snapshot,
+    absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit) {
+  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(Family::kSubjects, Raw(snapshot));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!visit(View(it->key()), View(it->value()))) break;
+  }
+  return FromRocksStatus(it->status(), "reading the subjects' status records");
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGetSubjectRecords(

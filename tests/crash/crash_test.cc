@@ -9,6 +9,7 @@
 //     transitions time makes by itself as the test clock moves) is lost or made twice;
 //   * nothing that fell due by the clock's day is left undone after the restart's catch-up;
 //   * a request sent but not answered before the kill, sent again, is applied at most once;
+//   * every touched subject's status from the in-memory index is the one storage gives;
 //   * the offline verifier passes: hashes, chain, Merkle nodes, signed heads, indexes, no gaps.
 // The log starts with records of format version 1, as an older creditd wrote them.
 //
@@ -58,6 +59,7 @@ struct Ledger {
   std::map<std::string, char> kind;         // request id -> what it is (Send)
   absl::Time time = absl::Now();            // the latest time the test clock was asked to show
   size_t time_driven = 0;                   // transitions the service made by itself, so far
+  int listed_in_index_checks = 0;           // subjects found listed by the status index checks
 };
 
 v1::Entry NewEntry(std::mt19937& rng) {
@@ -316,6 +318,17 @@ void CheckInvariants(const TestServer& server, Ledger& ledger, int cycle) {
     if (page->next_page_token().empty()) break;
     list.set_page_token(page->next_page_token());
   }
+  // Every subject a change touched: its status from the in-memory index, filled again at the
+  // restart, as storage has it.
+  ASSERT_TRUE(server.AwaitEvent("status_index_ready", absl::Seconds(20))) << "cycle " << cycle;
+  std::set<std::string> touched;
+  for (const v1::Change& c : changes) {
+    if (c.has_entry_before()) touched.insert(c.entry_before().subject().code());
+    if (c.has_entry_after()) touched.insert(c.entry_after().subject().code());
+  }
+  ASSERT_FALSE(touched.empty());
+  ledger.listed_in_index_checks +=
+      ExpectIndexMatchesStorage(*server.ClientAs("querier"), {touched.begin(), touched.end()});
 }
 
 // Sends again every request that was sent but not answered: each is applied at most once.
@@ -433,7 +446,10 @@ TEST(CrashTest, SigkillLosesNoAcknowledgedMutation) {
             << by_fail_point << " at fail points), " << ledger.sent.size() << " mutations sent, "
             << unanswered << " of them in flight at a kill and retried, " << ledger.acked.size()
             << " acknowledged in the end, none lost or applied twice; " << ledger.time_driven
-            << " time-driven transitions, none lost or made twice\n";
+            << " time-driven transitions, none lost or made twice; the status index matched "
+               "storage at every restart ("
+            << ledger.listed_in_index_checks << " listed subjects checked)\n";
+  EXPECT_GT(ledger.listed_in_index_checks, kills);
 }
 
 }  // namespace

@@ -104,9 +104,11 @@ TEST(AccessLogTest, ABatchNamesItsFirstTenSubjectsAndCountsThemAll) {
 
 TEST(AccessLogTest, ServerEventsAreJsonLinesToo) {
   TestServer server;
+  ASSERT_TRUE(server.AwaitEvent("status_index_ready", absl::Seconds(20)));
   server.Stop();
   std::ifstream in(server.log_file());
   std::vector<std::string> events;
+  int index_ready = 0;  // filled on a thread of its own: before or after listening
   std::string line;
   while (std::getline(in, line)) {
     google::protobuf::Struct object;
@@ -117,13 +119,18 @@ TEST(AccessLogTest, ServerEventsAreJsonLinesToo) {
     if (object.fields().contains("event")) {
       std::string event = object.fields().at("level").string_value() + " " +
                           object.fields().at("event").string_value();
-      if (events.empty() || events.back() != event) events.push_back(event);
+      if (event == "info status_index_ready") {
+        ++index_ready;
+      } else if (events.empty() || events.back() != event) {
+        events.push_back(event);
+      }
     }
   }
   // The tests' configuration has listings take effect at once: warnings (one per kind of listing
   // concerned); then the server's life.
   EXPECT_THAT(events, ::testing::ElementsAre("warning procedure_without_approval", "info listening",
                                              "info shutting_down", "info stopped"));
+  EXPECT_EQ(index_ready, 1);
 }
 
 TEST(AccessLogTest, AnEventLineEscapesWhatJsonMust) {

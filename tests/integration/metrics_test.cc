@@ -98,6 +98,7 @@ TEST(MetricsTest, AScrapeNamesEveryCallAndTheRegistrysFigures) {
   *record.mutable_entry() = SampleEntry(kOrg);
   absl::StatusOr<v1::RecordEntryResponse> recorded = recorder->RecordEntry(record);
   ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ASSERT_TRUE(server.AwaitEvent("status_index_ready", absl::Seconds(20)));
 
   // Where it listens, as creditd says at start.
   std::ifstream log(server.log_file());
@@ -133,6 +134,11 @@ TEST(MetricsTest, AScrapeNamesEveryCallAndTheRegistrysFigures) {
     EXPECT_TRUE(samples.contains(name)) << name;
   }
   EXPECT_EQ(samples["credit_rocksdb_block_cache_capacity_bytes"], 256 << 20);
+  // The status index: one subject listed; its first table (1024 slots of 16 bytes) and one
+  // arena chunk of 1 MiB.
+  EXPECT_EQ(samples["credit_status_index_ready"], 1);
+  EXPECT_EQ(samples["credit_status_index_subjects"], 1);
+  EXPECT_EQ(samples["credit_status_index_bytes"], 1024 * 16 + (1 << 20));
   EXPECT_EQ(samples["credit_rocksdb_writes_stopped"], 0);
 }
 

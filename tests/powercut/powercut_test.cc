@@ -1,7 +1,8 @@
 // Power cuts and failing disks under the storage layer, through FaultFileSystem: a cut in the
 // middle of writing drops every byte not yet synced, and the registry must still hold every
 // mutation it acknowledged and verify end to end. This is what shows sync=true is really in
-// place: the same harness with syncing turned off loses acknowledged writes.
+// place: the same harness with syncing turned off loses acknowledged writes. After each cut the
+// status index, filled again at open, must answer as storage does.
 //
 // POWERCUT_CUTS (default 200) sets the number of cuts.
 #include <gtest/gtest.h>
@@ -39,6 +40,7 @@ class PowerCutHarness {
     options.data_dir = dir_.path();
     options.store.env = fs.NewEnv();
     options.store.sync_writes = sync_writes_;
+    options.procedure = TakesEffectAtOnce();  // status answers list what was recorded
     {
       absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(options, key_, &clock_);
       EXPECT_TRUE(registry.ok()) << "cycle " << cycle << ": " << registry.status();
@@ -46,6 +48,7 @@ class PowerCutHarness {
       if (cycle == 0) {
         EXPECT_TRUE((*registry)->SeedMeasures(TestCatalogue()).ok());
       }
+      ExpectIndexMatchesStorage(**registry, cycle);
       if (sync_writes_ && cycle % 2 == 1) fs.CutPowerAtSync(1 + static_cast<int>(rng() % 8));
       const size_t acked_before = acked();
       std::vector<std::thread> writers;
@@ -97,6 +100,28 @@ class PowerCutHarness {
     return lost;
   }
 
+  // What survived the last cut, as the status index (filled again at open) and storage answer it.
+  void ExpectIndexMatchesStorage(Registry& registry, int cycle) {
+    EXPECT_TRUE(registry.AwaitStatusIndex(absl::Seconds(30))) << "cycle " << cycle;
+    const Caller querier{"querier", "市财政局", static_cast<uint32_t>(Role::kQuerier), false};
+    for (const char* code : {kOrgCode, kPersonCode}) {
+      v1::GetCreditStatusRequest request;
+      request.set_subject_code(code);
+      request.set_purpose("power-cut check");
+      absl::StatusOr<v1::GetCreditStatusResponse> basic =
+          registry.GetCreditStatus(querier, request);
+      request.set_view(v1::STATUS_VIEW_FULL);
+      absl::StatusOr<v1::GetCreditStatusResponse> full = registry.GetCreditStatus(querier, request);
+      ASSERT_TRUE(basic.ok() && full.ok()) << basic.status() << full.status();
+      EXPECT_EQ(StatusSummary(basic->status()), StatusSummary(full->status()))
+          << "cycle " << cycle << ", " << code;
+      EXPECT_EQ(basic->change_sequence(), full->change_sequence()) << "cycle " << cycle;
+      if (basic->status().on_black_list()) ++listed_checks_;
+    }
+  }
+  // Index checks that found the subject listed (not merely both empty).
+  int listed_checks() const { return listed_checks_; }
+
   size_t acked() {
     std::lock_guard lock(mu_);
     return acked_.size();
@@ -111,6 +136,7 @@ class PowerCutHarness {
   std::mutex mu_;
   std::map<std::string, uint64_t> acked_;
   uint64_t dropped_bytes_ = 0;
+  int listed_checks_ = 0;
 };
 
 TEST(PowerCutTest, CutsLoseNoAcknowledgedMutation) {
@@ -124,6 +150,7 @@ TEST(PowerCutTest, CutsLoseNoAcknowledgedMutation) {
                               << " acknowledged mutations lost, first " << lost[0];
   }
   EXPECT_GT(harness.dropped_bytes(), 0u);  // the cuts really did drop unsynced bytes
+  EXPECT_GT(harness.listed_checks(), cuts / 2);
   std::cout << "power-cut harness: " << cuts << " cuts, " << harness.acked()
             << " acknowledged mutations, " << harness.dropped_bytes()
             << " unsynced bytes dropped, none lost\n";

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/log_check.h"
@@ -165,6 +167,7 @@ void TestServer::Start() {
   std::string port_file = run_.path() + "/port";
   fs::remove(port_file);
   std::string log = log_file();
+  log_start_ = ReadAll(log).size();
   // Before fork: the PKI must be made once, by this process, not by the child.
   std::string config = config_file_.empty() ? DevPki().dir + "/creditd-at-once.yaml" : config_file_;
   pid_ = fork();
@@ -226,6 +229,17 @@ int TestServer::Stop() {
   return status;
 }
 
+bool TestServer::AwaitEvent(const std::string& event, absl::Duration timeout) const {
+  const std::string needle = absl::StrCat("\"event\":\"", event, "\"");
+  const absl::Time give_up = absl::Now() + timeout;
+  while (true) {
+    const std::string log = ReadAll(log_file());
+    if (log.size() > log_start_ && log.find(needle, log_start_) != std::string::npos) return true;
+    if (absl::Now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 void TestServer::Restart() {
   Stop();
   Start();
@@ -252,6 +266,59 @@ v1::Entry SampleEntry(const std::string& code, const std::string& facts) {
   e.set_expiry_date("2099-01-14");
   e.set_severity(v1::SEVERITY_GENERAL);
   return e;
+}
+
+std::string StatusSummary(const v1::CreditStatus& status) {
+  std::string line;
+  if (status.on_red_list()) line += "RED ";
+  if (status.on_black_list()) line += "BLACK ";
+  if (status.on_watch_list()) line += "WATCH ";
+  line += "|";
+  for (const v1::ApplicableMeasure& measure : status.measures()) {
+    absl::StrAppend(&line, " ", measure.measure().code(), ":",
+                    absl::StrJoin(measure.entry_ids(), ","));
+  }
+  return line;
+}
+
+int ExpectIndexMatchesStorage(Client& querier, const std::vector<std::string>& codes) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    v1::BatchGetCreditStatusRequest batch;
+    batch.set_purpose("index check");
+    for (const std::string& code : codes) batch.add_subject_codes(code);
+    absl::StatusOr<v1::BatchGetCreditStatusResponse> basic = querier.BatchGetCreditStatus(batch);
+    if (!basic.ok()) {
+      ADD_FAILURE() << basic.status();
+      return 0;
+    }
+    std::vector<v1::GetCreditStatusResponse> full;
+    bool moved = false;
+    for (const std::string& code : codes) {
+      v1::GetCreditStatusRequest request;
+      request.set_subject_code(code);
+      request.set_purpose("index check");
+      request.set_view(v1::STATUS_VIEW_FULL);
+      absl::StatusOr<v1::GetCreditStatusResponse> answer = querier.GetCreditStatus(request);
+      if (!answer.ok()) {
+        ADD_FAILURE() << answer.status();
+        return 0;
+      }
+      moved |= answer->tree_head().tree_size() != basic->tree_head().tree_size();
+      full.push_back(*std::move(answer));
+    }
+    if (moved) continue;  // a change came between the reads: read both again
+    int listed = 0;
+    for (size_t i = 0; i < codes.size(); ++i) {
+      const v1::SubjectStatusResult& result = basic->results(static_cast<int>(i));
+      EXPECT_TRUE(result.has_status()) << codes[i];
+      EXPECT_EQ(StatusSummary(result.status()), StatusSummary(full[i].status())) << codes[i];
+      const v1::CreditStatus& status = result.status();
+      if (status.on_red_list() || status.on_black_list() || status.on_watch_list()) ++listed;
+    }
+    return listed;
+  }
+  ADD_FAILURE() << "the log moved between the BASIC and FULL reads five times in a row";
+  return 0;
 }
 
 }  // namespace credit::testing

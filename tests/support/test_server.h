@@ -76,6 +76,9 @@ class TestServer {
   std::string public_key_file() const { return data_.path() + "/tree-head-signing.key.pub"; }
   // creditd's stdout and stderr, over every start (checked by CheckServerLog at each stop).
   std::string log_file() const { return run_.path() + "/creditd.log"; }
+  // Waits up to `timeout` for the server event `event` ("status_index_ready") in what the
+  // server wrote since its last start; whether it came.
+  bool AwaitEvent(const std::string& event, absl::Duration timeout) const;
 
  private:
   void Start();
@@ -87,6 +90,7 @@ class TestServer {
   TempDir run_;
   pid_t pid_ = -1;
   int port_ = 0;
+  size_t log_start_ = 0;  // the log's size when the server last started
 };
 
 // A black-list entry (severity GENERAL) of the subject `code` with `facts`, no measures, in force
@@ -100,6 +104,15 @@ struct CommandResult;
 CommandResult Creditctl(const TestServer& server, const std::string& identity,
                         const std::vector<std::string>& args,
                         const std::vector<std::string>& env = {});
+
+// What both views of a status answer carry, as one line: the list flags, then each measure's code
+// with the ids of the entries calling for it ("BLACK WATCH | P-BIDDING:3,7 P-PROCUREMENT:3").
+std::string StatusSummary(const v1::CreditStatus& status);
+
+// Checks that `querier`'s BASIC answers for `codes` in one batch (from creditd's in-memory status
+// index) match the FULL answers for each (read from storage); read again (bounded) when a change
+// came between the two reads. Returns how many of the subjects were on a list.
+int ExpectIndexMatchesStorage(Client& querier, const std::vector<std::string>& codes);
 
 // The whole file at `path` (empty when it cannot be read).
 std::string ReadAll(const std::string& path);

@@ -1,0 +1,169 @@
+// StatusIndex: what a BASIC status answer needs of every subject (the subjects family,
+// storage/subject_record.h), held in memory in a structure made for lookups and batches, so that
+// those answers never read RocksDB.
+//
+// Layout. An open-addressing table (linear probing, at most 80 % full) of 16-byte slots: the
+// subject code packed into 12 bytes (18 characters of the 31-symbol alphabet of unified social
+// credit codes, which holds the digits and 'X' of resident ID numbers too, 5 bits each) and a
+// 32-bit reference into an arena of 1 MiB chunks holding the subject's record packed:
+//   varint  last change + 1 (0: none)
+//   varint  number of entries, then per entry (ascending id):
+//     varint id (the first whole, the others as the difference to the one before)
+//     varint list, varint status
+//     3 bytes effective date, 3 bytes expiry date (year * 512 + month * 32 + day, big-endian:
+//       ordered as the "YYYY-MM-DD" texts are)
+//     varint number of measures, then per measure a varint index into the measure codes seen
+// ~20 bytes for a subject with one entry, 16 / 0.8 for its slot. A subject whose record this
+// cannot hold exactly (a date not of that form, a record that does not parse, an unusual code) is
+// marked to be read from storage, which answers it as before. A changed record is appended anew;
+// the arena is compacted when its dead records outweigh its live ones.
+//
+// Consistency. Filled at start on a thread of its own from a snapshot of the store; until that
+// ends, status answers read storage. Each committed group's subject records (WriteSet::
+// subject_records) and the view published with it are applied together under the index's lock
+// (ChangeLogOptions::on_published; queued while the first fill runs), so a read sees every subject
+// as of exactly one view, which it returns: the answer cites that view's head.
+//
+// Thread-safe: reads share the lock; applying a group takes it alone.
+#ifndef CREDIT_SERVICE_REGISTRY_STATUS_INDEX_H_
+#define CREDIT_SERVICE_REGISTRY_STATUS_INDEX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/types/span.h"
+#include "service/changelog/change_log.h"
+#include "service/registry/registry_internal.h"
+#include "service/storage/store.h"
+
+namespace credit {
+
+class StatusIndex {
+ public:
+  using ReadView = ChangeLog::ReadView;
+  using Record = std::pair<std::string, std::string>;  // subject code, stored record
+
+  // What Read finds for a list of codes. Reused from call to call: its vectors keep their room.
+  struct Found {
+    // The status parts of each subject's entries in force on the day asked, subject after
+    // subject: subject i's are parts[begins[i]] up to parts[begins[i + 1]]. Their dates are left
+    // empty (already judged); their measure codes stay valid for the index's lifetime.
+    std::vector<registry_internal::StatusPartView> parts;
+    std::vector<uint32_t> begins;
+    std::vector<std::optional<uint64_t>> last_changes;
+    // Whether some subject must be read from storage instead (see the layout above).
+    bool needs_storage = false;
+  };
+
+  struct Figures {
+    bool ready = false;
+    uint64_t subjects = 0;
+    uint64_t table_bytes = 0;
+    uint64_t arena_bytes = 0;  // allocated, live and dead records
+    uint64_t live_bytes = 0;
+  };
+
+  // `min_compaction_bytes`: the arena is compacted once its dead records exceed both this and its
+  // live ones.
+  explicit StatusIndex(uint64_t min_compaction_bytes = uint64_t{64} << 20)
+      : min_compaction_bytes_(min_compaction_bytes) {}
+  ~StatusIndex();
+  StatusIndex(const StatusIndex&) = delete;
+  StatusIndex& operator=(const StatusIndex&) = delete;
+
+  // Fills the index from `store` as `view`'s snapshot holds it, on a thread of its own; groups
+  // applied meanwhile are applied after it. `store` must outlive the index. Once only.
+  void StartFill(Store* store, std::shared_ptr<const ReadView> view);
+  // Applies one committed group's subject records (in the order they were put) and the view
+  // published with them.
+  void Apply(absl::Span<const Record> records, std::shared_ptr<const ReadView> view);
+
+  // Fills `found` for `codes` (valid subject codes) as of the returned view, judging each entry
+  // in force on `today`. Null while the index is not filled yet (or its fill failed): read
+  // storage then.
+  std::shared_ptr<const ReadView> Read(absl::Span<const absl::string_view> codes,
+                                       absl::CivilDay today, Found* found) const;
+
+  // Waits up to `timeout` for the first fill to end; whether the index is ready.
+  bool AwaitReady(absl::Duration timeout) const;
+  // Why the fill failed; OK while it runs or once it succeeded.
+  absl::Status fill_status() const;
+  Figures figures() const;
+
+  // The packed form of a code, or false when `code` is not 18 characters of the alphabet.
+  struct Key {
+    uint64_t low = 0;
+    uint32_t high = 0;
+  };
+  static bool Pack(absl::string_view code, Key* key);
+
+ private:
+  struct Slot {
+    uint64_t low;
+    uint32_t high;
+    uint32_t ref;
+  };
+  static constexpr uint32_t kEmpty = 0xFFFFFFFF;
+  static constexpr uint32_t kFromStorage = 0xFFFFFFFE;
+  static constexpr int kChunkBits = 20;
+
+  void Fill(Store* store, std::shared_ptr<const ReadView> view);
+  // Puts one stored record (the caller holds mu_ alone, or the index is not ready yet).
+  void Put(absl::string_view code, absl::string_view record);
+  // The packed record, or nullopt when it cannot be held exactly.
+  std::optional<std::string> Encode(absl::string_view record);
+  // Appends `packed` with its length in front; its reference.
+  uint32_t Append(absl::string_view packed);
+  // The record at `ref`, its length in front.
+  static absl::string_view StoredAt(const std::vector<std::unique_ptr<char[]>>& chunks,
+                                    uint32_t ref);
+  Slot* Find(const Key& key);
+  const Slot* Find(const Key& key) const;
+  void Grow();
+  void CompactIfWasteful();
+  // Decodes the packed record at `ref`: its last change, and its entries' parts in force on
+  // `today` (a day's number) added to `parts`.
+  void Decode(uint32_t ref, uint32_t today, std::optional<uint64_t>* last_change,
+              std::vector<registry_internal::StatusPartView>* parts) const;
+
+  const uint64_t min_compaction_bytes_;
+  mutable absl::Mutex mu_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status fill_status_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(mu_);
+  // Groups applied while the fill runs: applied after it, in order.
+  std::vector<std::pair<std::vector<Record>, std::shared_ptr<const ReadView>>> queued_
+      ABSL_GUARDED_BY(mu_);
+
+  // The structure. Written by the fill thread alone until ready_, then under mu_ held alone.
+  std::vector<Slot> slots_;
+  uint64_t used_slots_ = 0;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  uint32_t chunk_end_ = 0;  // bytes used in the last chunk
+  uint64_t live_bytes_ = 0;
+  uint64_t dead_bytes_ = 0;
+  // Codes that cannot be packed, each read from storage.
+  absl::flat_hash_set<std::string> unpacked_codes_;
+  // Every measure code seen, by index; never shrinks (a deque: its strings never move).
+  std::deque<std::string> measure_codes_;
+  absl::flat_hash_map<std::string, uint32_t> measure_numbers_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread filler_;
+};
+
+}  // namespace credit
+
+#endif  // CREDIT_SERVICE_REGISTRY_STATUS_INDEX_H_

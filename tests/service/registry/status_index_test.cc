@@ -1,0 +1,482 @@
+// The in-memory status index against storage: the class alone over random subject records (as the
+// storage path reads them), and a real Registry driven through random steps of the listing
+// procedure, whose BASIC answers (from the index) must equal a model computed from the entries
+// themselves, the FULL answers (read from storage) and the batch answers, also across a reopen.
+#include "service/registry/status_index.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "absl/strings/str_format.h"
+#include "common/listing/in_force.h"
+#include "common/subject/subject_code.h"
+#include "common/text/date.h"
+#include "service/registry/registry_internal.h"
+#include "service/storage/subject_record.h"
+#include "tests/service/registry/registry_fixture.h"
+
+namespace credit::testing {
+namespace {
+
+using registry_internal::StatusPartView;
+
+std::string OrgCode(int n) {
+  std::string first17 = absl::StrFormat("9144030%010d", n);
+  return first17 + UsccCheckCharacter(first17);
+}
+
+TEST(StatusIndexKeyTest, PacksEighteenCharactersOfTheAlphabetOnly) {
+  StatusIndex::Key a, b;
+  ASSERT_TRUE(StatusIndex::Pack("91440300MA5FXXXX0U", &a));
+  ASSERT_TRUE(StatusIndex::Pack("440524198001010013", &b));
+  EXPECT_TRUE(a.low != b.low || a.high != b.high);
+  ASSERT_TRUE(StatusIndex::Pack("YYYYYYYYYYYYYYYYYY", &a));
+  uint64_t low = 0;  // 'Y' is the alphabet's 31st symbol: 30 in each of 12 five-bit places
+  for (int i = 0; i < 12; ++i) low = low << 5 | 30;
+  EXPECT_EQ(a.low, low);
+  EXPECT_EQ(a.high, 30u * (1 + 32 + 1024 + 32768 + (1u << 20) + (1u << 25)));
+  StatusIndex::Key c;
+  EXPECT_FALSE(StatusIndex::Pack("91440300MA5FXXXX0", &c));    // 17 characters
+  EXPECT_FALSE(StatusIndex::Pack("91440300MA5FXXXX0UU", &c));  // 19
+  EXPECT_FALSE(StatusIndex::Pack("91440300MA5FXXXXIU", &c));   // I is not in the alphabet
+  EXPECT_FALSE(StatusIndex::Pack("44052419800101001x", &c));   // lower case
+}
+
+// What the storage path makes of a stored record on `day`: its last change and its parts in
+// force, as (id, list, status, measure codes).
+struct Expected {
+  std::optional<uint64_t> last_change;
+  std::vector<std::tuple<uint64_t, int, int, std::vector<std::string>>> parts;
+};
+
+Expected ReadAsStorageDoes(const std::string& record, absl::CivilDay day) {
+  Expected expected;
+  absl::StatusOr<SubjectRecordView> view = DecodeSubjectRecord(record);
+  EXPECT_TRUE(view.ok()) << view.status();
+  expected.last_change = view->last_change;
+  for (const auto& item : view->active) {
+    StatusPartView part;
+    EXPECT_TRUE(registry_internal::ReadStatusPart(item.entry, item.id, &part).ok());
+    if (!registry_internal::InForce(part, FormatDate(day))) continue;
+    expected.parts.emplace_back(
+        item.id, part.list, part.status,
+        std::vector<std::string>(part.measure_codes.begin(), part.measure_codes.end()));
+  }
+  return expected;
+}
+
+Expected FromIndex(const StatusIndex::Found& found, size_t i) {
+  Expected got;
+  got.last_change = found.last_changes[i];
+  for (uint32_t p = found.begins[i]; p < found.begins[i + 1]; ++p) {
+    const StatusPartView& part = found.parts[p];
+    EXPECT_TRUE(part.effective_date.empty() && part.expiry_date.empty());
+    got.parts.emplace_back(
+        part.id, part.list, part.status,
+        std::vector<std::string>(part.measure_codes.begin(), part.measure_codes.end()));
+  }
+  return got;
+}
+
+class StatusIndexTest : public ::testing::Test {
+ protected:
+  StatusIndexTest() { store_ = *Store::Open(dir_.path()); }
+
+  std::shared_ptr<const ChangeLog::ReadView> View(uint64_t tree_size) {
+    auto view = std::make_shared<ChangeLog::ReadView>();
+    view->head.set_tree_size(tree_size);
+    view->snapshot = store_->Snapshot();
+    return view;
+  }
+
+  // A random record of up to four entries; `odd` ones hold a date the index cannot pack.
+  std::string RandomRecord(std::mt19937& random, bool odd) {
+    SubjectRecord record;
+    if (random() % 4 != 0) record.last_change = random() % 100000;
+    const int entries = static_cast<int>(random() % 5);
+    for (int e = 0; e < entries; ++e) {
+      v1::Entry entry;
+      entry.set_list(static_cast<v1::ListKind>(1 + random() % 3));
+      const v1::EntryStatus status[] = {v1::ENTRY_STATUS_ACTIVE, v1::ENTRY_STATUS_OBJECTED,
+                                        v1::ENTRY_STATUS_NOTICE};
+      entry.set_status(status[random() % 3]);
+      const absl::CivilDay from = absl::CivilDay(2026, 1, 1) + static_cast<int>(random() % 400);
+      entry.set_effective_date(FormatDate(from));
+      entry.set_expiry_date(FormatDate(from + static_cast<int>(random() % 400)));
+      if (odd && e == 0) entry.set_expiry_date(random() % 2 ? "2026-02-40" : "2026-2-05");
+      const int measures = static_cast<int>(random() % 6);
+      for (int m = 0; m < measures; ++m) {
+        entry.add_measure_codes(absl::StrCat("M-", random() % 40));
+      }
+      const uint64_t id = 1 + random() % 1000000;
+      std::string part = registry_internal::StatusPart(entry);
+      record.Set(id, &part);
+    }
+    if (odd && entries == 0) return RandomRecord(random, odd);
+    return record.Encode();
+  }
+
+  void ExpectAgreement(const StatusIndex& index, const std::map<std::string, std::string>& model,
+                       const std::set<std::string>& odd, const std::vector<std::string>& codes,
+                       absl::CivilDay day, uint64_t want_tree_size) {
+    StatusIndex::Found found;
+    std::vector<absl::string_view> views(codes.begin(), codes.end());
+    std::shared_ptr<const ChangeLog::ReadView> view = index.Read(views, day, &found);
+    ASSERT_NE(view, nullptr);
+    EXPECT_EQ(view->head.tree_size(), want_tree_size);
+    bool any_odd = false;
+    for (const std::string& code : codes) any_odd |= odd.contains(code);
+    ASSERT_EQ(found.needs_storage, any_odd);
+    if (any_odd) return;
+    for (size_t i = 0; i < codes.size(); ++i) {
+      auto stored = model.find(codes[i]);
+      Expected want;
+      if (stored != model.end()) want = ReadAsStorageDoes(stored->second, day);
+      Expected got = FromIndex(found, i);
+      EXPECT_EQ(got.last_change, want.last_change) << codes[i];
+      EXPECT_EQ(got.parts, want.parts) << codes[i] << " on " << FormatDate(day);
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StatusIndexTest, RandomRecordsReadAsStorageReadsThemThroughGrowthAndCompaction) {
+  std::mt19937 random(20261207);
+  std::map<std::string, std::string> model;
+  std::set<std::string> odd;
+  // 1500 subjects stored before the fill (the table grows past its first 1024 slots).
+  WriteSet stored(*store_);
+  for (int n = 0; n < 1500; ++n) {
+    const std::string code = OrgCode(n);
+    const bool is_odd = n % 97 == 0;
+    model[code] = RandomRecord(random, is_odd);
+    if (is_odd) odd.insert(code);
+    stored.PutSubjectRecord(code, model[code]);
+  }
+  // An unusual code (never valid in a request, but stored): left to storage too.
+  stored.PutSubjectRecord("SHORT", model["SHORT"] = RandomRecord(random, false));
+  ASSERT_TRUE(store_->Commit(&stored).ok());
+
+  StatusIndex index(/*min_compaction_bytes=*/4096);
+  index.StartFill(store_.get(), View(1));
+  ASSERT_TRUE(index.AwaitReady(absl::Seconds(30)));
+  EXPECT_EQ(index.figures().subjects, 1500u);
+
+  std::vector<std::string> all;
+  for (int n = 0; n < 1600; ++n) all.push_back(OrgCode(n));  // the last 100 never stored
+  uint64_t tree_size = 1;
+  for (int round = 0; round < 30; ++round) {
+    // A group rewriting some subjects (a few twice: the later one counts) and adding new ones.
+    std::vector<StatusIndex::Record> group;
+    for (int k = 0; k < 200; ++k) {
+      const std::string code = OrgCode(static_cast<int>(random() % 1700));
+      const bool is_odd = random() % 50 == 0;
+      group.emplace_back(code, RandomRecord(random, is_odd));
+      model[code] = group.back().second;
+      if (is_odd) {
+        odd.insert(code);
+      } else {
+        odd.erase(code);
+      }
+    }
+    index.Apply(group, View(++tree_size));
+    const absl::CivilDay day = absl::CivilDay(2026, 1, 1) + static_cast<int>(random() % 800);
+    for (int k = 0; k < 50; ++k) {
+      ExpectAgreement(index, model, odd, {all[random() % all.size()]}, day, tree_size);
+    }
+    std::vector<std::string> batch;
+    for (int k = 0; k < 300; ++k) {
+      const std::string& code = all[random() % all.size()];
+      if (!odd.contains(code)) batch.push_back(code);
+    }
+    ExpectAgreement(index, model, odd, batch, day, tree_size);
+  }
+  StatusIndex::Found found;
+  std::vector<absl::string_view> shortcode = {"SHORT"};
+  ASSERT_NE(index.Read(shortcode, absl::CivilDay(2026, 6, 1), &found), nullptr);
+  EXPECT_TRUE(found.needs_storage);
+  // Compaction ran (the dead records of 6000 rewrites would outweigh the live ones otherwise).
+  const StatusIndex::Figures figures = index.figures();
+  EXPECT_LE(figures.arena_bytes, 2 * figures.live_bytes + (2u << 20));
+  EXPECT_GT(figures.live_bytes, 1500u * 3);
+}
+
+TEST_F(StatusIndexTest, GroupsAppliedWhileItFillsAreAppliedAfterTheFillInOrder) {
+  WriteSet stored(*store_);
+  SubjectRecord before;
+  before.last_change = 7;
+  stored.PutSubjectRecord(OrgCode(1), before.Encode());
+  ASSERT_TRUE(store_->Commit(&stored).ok());
+
+  StatusIndex index;
+  SubjectRecord first, second;
+  first.last_change = 8;
+  second.last_change = 9;
+  std::vector<StatusIndex::Record> one = {{OrgCode(1), first.Encode()}};
+  std::vector<StatusIndex::Record> two = {{OrgCode(1), second.Encode()},
+                                          {OrgCode(2), first.Encode()}};
+  index.Apply(one, View(8));  // before the fill starts: queued
+  StatusIndex::Found found;
+  const std::string one_code = OrgCode(1), two_code = OrgCode(2);
+  std::vector<absl::string_view> codes = {one_code, two_code};
+  EXPECT_EQ(index.Read(codes, absl::CivilDay(2026, 6, 1), &found), nullptr);
+  index.Apply(two, View(9));
+  index.StartFill(store_.get(), View(7));
+  ASSERT_TRUE(index.AwaitReady(absl::Seconds(30)));
+  std::shared_ptr<const ChangeLog::ReadView> view =
+      index.Read(codes, absl::CivilDay(2026, 6, 1), &found);
+  ASSERT_NE(view, nullptr);
+  EXPECT_EQ(view->head.tree_size(), 9u);
+  EXPECT_EQ(found.last_changes[0], std::optional<uint64_t>(9));
+  EXPECT_EQ(found.last_changes[1], std::optional<uint64_t>(8));
+  EXPECT_FALSE(found.needs_storage);
+}
+
+// ---- a Registry driven through the listing procedure ----
+
+class StatusIndexRegistryTest : public RegistryFixture {
+ protected:
+  StatusIndexRegistryTest() {
+    // The default procedure (proposals, notice, objections, repair), with repair allowed after
+    // 10 days of publication so that the walk reaches it.
+    rules_ = ProcedureRules();
+    RuleOverride early_repair;
+    early_repair.min_publication_days = 10;
+    rules_.overrides.push_back(early_repair);
+    Reopen();
+    for (int n = 0; n < 6; ++n) codes_.push_back(OrgCode(n));
+    codes_.push_back(kPersonCode);
+    codes_.push_back(std::string("11010119900307003") +
+                     ResidentIdCheckCharacter("11010119900307003"));
+  }
+
+  // The caller's view of the model: for each entry in force on the registry's today (read back
+  // with GetEntry, the storage's whole entries), its list flag and measures for the caller.
+  struct Model {
+    bool red = false, black = false, watch = false;
+    std::map<std::string, std::vector<uint64_t>> measures;  // code -> entry ids
+    bool operator==(const Model&) const = default;
+  };
+
+  Model Expect(const std::string& code, const Caller& caller, const std::string& today) {
+    Model model;
+    for (uint64_t id : ids_) {
+      v1::GetEntryRequest request;
+      request.set_entry_id(id);
+      absl::StatusOr<v1::GetEntryResponse> got = registry_->GetEntry(auditor_, request);
+      EXPECT_TRUE(got.ok()) << got.status();
+      const v1::Entry& entry = got->entry();
+      if (entry.subject().code() != code || !InForceOn(entry, today)) continue;
+      model.red |= entry.list() == v1::LIST_KIND_RED;
+      model.black |= entry.list() == v1::LIST_KIND_BLACK;
+      model.watch |= entry.list() == v1::LIST_KIND_WATCH;
+      for (const std::string& measure : entry.measure_codes()) {
+        for (const v1::Measure& m : TestCatalogue()) {
+          if (m.code() != measure) continue;
+          const auto& departments = m.departments();
+          if (std::find(departments.begin(), departments.end(), caller.department) !=
+              departments.end()) {
+            model.measures[measure].push_back(id);
+          }
+        }
+      }
+    }
+    return model;
+  }
+
+  static Model Seen(const v1::CreditStatus& status) {
+    Model model;
+    model.red = status.on_red_list();
+    model.black = status.on_black_list();
+    model.watch = status.on_watch_list();
+    for (const v1::ApplicableMeasure& m : status.measures()) {
+      model.measures[m.measure().code()] = {m.entry_ids().begin(), m.entry_ids().end()};
+    }
+    return model;
+  }
+
+  // Every subject's BASIC answer (the index) equals the model, the FULL answer (storage) and the
+  // batch answer, with the same change sequence.
+  void ExpectAllAgree(const std::string& when) {
+    for (const Caller* caller : {&querier_, &builder_, &auditor_}) {
+      v1::BatchGetCreditStatusRequest batch;
+      batch.set_purpose("抽查");
+      for (const std::string& code : codes_) batch.add_subject_codes(code);
+      absl::StatusOr<v1::BatchGetCreditStatusResponse> batched =
+          registry_->BatchGetCreditStatus(*caller, batch);
+      ASSERT_TRUE(batched.ok()) << batched.status();
+      for (size_t i = 0; i < codes_.size(); ++i) {
+        v1::GetCreditStatusRequest request;
+        request.set_subject_code(codes_[i]);
+        request.set_purpose("抽查");
+        absl::StatusOr<v1::GetCreditStatusResponse> basic =
+            registry_->GetCreditStatus(*caller, request);
+        request.set_view(v1::STATUS_VIEW_FULL);
+        absl::StatusOr<v1::GetCreditStatusResponse> full =
+            registry_->GetCreditStatus(*caller, request);
+        ASSERT_TRUE(basic.ok()) << basic.status();
+        ASSERT_TRUE(full.ok()) << full.status();
+        const Model want = Expect(codes_[i], *caller, basic->status().as_of_date());
+        if (want.red || want.black || want.watch) ++listed_seen_;
+        if (!want.measures.empty()) ++measures_seen_;
+        EXPECT_TRUE(Seen(basic->status()) == want) << when << ": " << codes_[i];
+        EXPECT_TRUE(Seen(full->status()) == want) << when << ": " << codes_[i];
+        EXPECT_TRUE(Seen(batched->results(static_cast<int>(i)).status()) == want)
+            << when << ": " << codes_[i];
+        EXPECT_EQ(basic->change_sequence(), full->change_sequence()) << when;
+        EXPECT_EQ(basic->tree_head().tree_size(), full->tree_head().tree_size()) << when;
+      }
+    }
+  }
+
+  v1::Entry RandomEntry(std::mt19937& random) {
+    v1::Entry entry = BlackEntry(codes_[random() % codes_.size()], static_cast<int>(++n_));
+    const v1::ListKind lists[] = {v1::LIST_KIND_RED, v1::LIST_KIND_BLACK, v1::LIST_KIND_WATCH};
+    entry.set_list(lists[random() % 3]);
+    entry.clear_measure_codes();
+    if (entry.list() == v1::LIST_KIND_RED) {
+      entry.clear_severity();
+      entry.add_measure_codes(random() % 2 ? "I-GREEN-CHANNEL" : "I-FUNDING-PRIORITY");
+      if (random() % 2) entry.add_measure_codes("I-FUNDING-PRIORITY");
+    } else {
+      const char* punishments[] = {"P-PROCUREMENT", "P-BIDDING", "P-SUBSIDY"};
+      entry.add_measure_codes(punishments[random() % 3]);
+      if (random() % 2) entry.add_measure_codes(punishments[random() % 3]);
+    }
+    const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), absl::FixedTimeZone(8 * 3600));
+    entry.set_decision_date(FormatDate(today - static_cast<int>(random() % 30)));
+    entry.set_effective_date(FormatDate(today + static_cast<int>(random() % 10)));
+    entry.set_expiry_date(FormatDate(today + 20 + static_cast<int>(random() % 200)));
+    return entry;
+  }
+
+  // One random step; failures (a transition the entry's state does not allow) change nothing.
+  void Step(std::mt19937& random) {
+    const uint64_t id = ids_.empty() ? 0 : ids_[random() % ids_.size()];
+    const std::string request_id = "step-" + std::to_string(++n_);
+    switch (random() % 10) {
+      case 0:
+      case 1: {
+        absl::StatusOr<v1::RecordEntryResponse> r = Record(RandomEntry(random), request_id);
+        if (r.ok()) ids_.push_back(r->entry().id());
+        Count("record", r.status());
+        break;
+      }
+      case 2: {
+        v1::ApproveEntryRequest r;
+        r.set_entry_id(id);
+        r.set_request_id(request_id);
+        Count("approve", registry_->ApproveEntry(approver_, r).status());
+        break;
+      }
+      case 3: {
+        v1::FileObjectionRequest r;
+        r.set_entry_id(id);
+        r.set_grounds("已缴清");
+        r.set_request_id(request_id);
+        Count("object", registry_->FileObjection(recorder_, r).status());
+        break;
+      }
+      case 4: {
+        v1::ResolveObjectionRequest r;
+        r.set_entry_id(id);
+        r.set_resolution(random() % 2 ? v1::ResolveObjectionRequest::RESOLUTION_UPHOLD
+                                      : v1::ResolveObjectionRequest::RESOLUTION_DISMISS);
+        r.set_reason("复核");
+        r.set_request_id(request_id);
+        Count("resolve", registry_->ResolveObjection(approver_, r).status());
+        break;
+      }
+      case 5: {
+        v1::ApplyForRepairRequest r;
+        r.set_entry_id(id);
+        r.set_evidence("已整改");
+        r.set_commitment("承诺守信");
+        r.set_request_id(request_id);
+        Count("apply for repair", registry_->ApplyForRepair(recorder_, r).status());
+        v1::ApproveRepairRequest a;
+        a.set_entry_id(id);
+        a.set_request_id(request_id + "-ok");
+        Count("approve repair", registry_->ApproveRepair(approver_, a).status());
+        break;
+      }
+      case 6: {
+        Count("revoke", Remove(id, v1::REMOVAL_KIND_REVOKE, request_id).status());
+        break;
+      }
+      case 7: {  // a correction: dates, measures, and sometimes the subject itself
+        v1::GetEntryRequest get;
+        get.set_entry_id(id);
+        absl::StatusOr<v1::GetEntryResponse> got = registry_->GetEntry(auditor_, get);
+        if (!got.ok()) break;
+        v1::Entry fresh = RandomEntry(random);
+        v1::Entry entry = got->entry();
+        entry.set_expiry_date(fresh.expiry_date());
+        if (entry.list() == fresh.list()) *entry.mutable_measure_codes() = fresh.measure_codes();
+        if (random() % 3 == 0) entry.mutable_subject()->set_code(fresh.subject().code());
+        v1::UpdateEntryRequest r;
+        *r.mutable_entry() = entry;
+        r.set_reason("更正");
+        r.set_request_id(request_id);
+        Count(r.entry().subject().code() == got->entry().subject().code() ? "correct"
+                                                                          : "move to a subject",
+              registry_->UpdateEntry(recorder_, r).status());
+        break;
+      }
+      default: {
+        clock_.Advance(absl::Hours(24 * (1 + random() % 20)));
+        absl::StatusOr<uint32_t> made = registry_->RunDueTransitions();
+        ASSERT_TRUE(made.ok()) << made.status();
+        if (*made > 0) Count("time-driven", absl::OkStatus());
+        break;
+      }
+    }
+  }
+
+  void Count(const std::string& step, const absl::Status& status) {
+    if (status.ok()) ++made_[step];
+  }
+
+  std::vector<std::string> codes_;
+  std::vector<uint64_t> ids_;
+  int n_ = 0;
+  std::map<std::string, int> made_;  // steps that changed something, by kind
+  int listed_seen_ = 0;              // answers with a list flag
+  int measures_seen_ = 0;            // answers with measures for the caller
+  Caller approver_{"approver", "市中小企业局", static_cast<uint32_t>(Role::kApprover), true};
+};
+
+TEST_F(StatusIndexRegistryTest, RandomProcedureStepsKeepTheIndexEqualToStorageAndTheModel) {
+  std::mt19937 random(31);
+  ASSERT_TRUE(registry_->AwaitStatusIndex(absl::Seconds(30)));
+  for (int step = 0; step < 240; ++step) {
+    Step(random);
+    ExpectAllAgree("after step " + std::to_string(step));
+    if (HasFatalFailure()) return;
+    if (step == 120) {  // filled again from storage at open
+      Reopen();
+      ASSERT_TRUE(registry_->AwaitStatusIndex(absl::Seconds(30)));
+      ExpectAllAgree("after reopening");
+    }
+  }
+  // The walk went through every kind of change, and status answers showed listings.
+  for (const char* step :
+       {"record", "approve", "object", "resolve", "apply for repair", "approve repair", "revoke",
+        "correct", "move to a subject", "time-driven"}) {
+    EXPECT_GE(made_[step], 1) << step;
+  }
+  EXPECT_GT(listed_seen_, 100);
+  EXPECT_GT(measures_seen_, 50);
+  const StatusIndex::Figures figures = registry_->StatusIndexFigures();
+  EXPECT_TRUE(figures.ready);
+  EXPECT_GE(figures.subjects, 3u);
+}
+
+}  // namespace
+}  // namespace credit::testing
