@@ -274,7 +274,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       int64_t receive = config.limits.max_receive_message_bytes,
               send = config.limits.max_send_message_bytes,
               streams = config.limits.max_concurrent_streams, threads = config.limits.max_threads,
-              memory = config.limits.max_memory_bytes,
+              memory = config.limits.max_memory_bytes, budget = config.limits.memory_budget_bytes,
               per_identity = config.limits.max_calls_per_identity;
       const Field fields[] = {
           {"max_receive_message_bytes", &receive, 4096, 64ll << 20},
@@ -283,6 +283,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
           {"max_threads", &threads, 2, 4096},
           {"max_memory_bytes", &memory, 16ll << 20, 64ll << 30},
           {"max_calls_per_identity", &per_identity, 1, 4096},
+          {"memory_budget_bytes", &budget, 256ll << 20, 1ll << 40},
       };
       for (const Field& f : fields) {
         if (!limits[f.key]) continue;
@@ -300,6 +301,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       config.limits.max_threads = static_cast<int>(threads);
       config.limits.max_memory_bytes = memory;
       config.limits.max_calls_per_identity = static_cast<int>(per_identity);
+      config.limits.memory_budget_bytes = budget;
     }
     const YAML::Node tls = root["tls"];
     if (!tls || !tls.IsMap()) return reader.Error("tls", "a map with ca, cert and key");

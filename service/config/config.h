@@ -33,6 +33,10 @@ struct ServerLimits {
   // the threads, so that no identity can take them all.
   int max_calls_per_identity = 128;
   int64_t max_memory_bytes = 512ll << 20;  // gRPC's own buffers
+  // The memory the whole server is meant to stay within: RocksDB's block cache (at most 256 MiB)
+  // gets what its memtables (256 MiB), the in-memory status index and a reserve of 192 MiB for
+  // the rest leave of it.
+  int64_t memory_budget_bytes = 1ll << 30;
 };
 
 struct Config {

@@ -95,6 +95,8 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
     r->writer_catalogue_ = r->catalogue_;
   }
   r->status_index_ = std::make_unique<StatusIndex>();
+  r->memory_budget_bytes_ = options.memory_budget_bytes;
+  r->store_options_ = options.store;
   ChangeLogOptions log_options;
   log_options.load_tree_nodes = options.load_tree_nodes;
   log_options.record_version = options.record_version;
@@ -107,10 +109,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   log_options.on_published = [r](const WriteSet& writes,
                                  const std::shared_ptr<const ReadView>& view) {
     r->status_index_->Apply(writes.subject_records(), view);
+    r->FitBlockCache();
   };
   ASSIGN_OR_RETURN(r->log_,
                    ChangeLog::Open(&s, std::move(signing_key), clock, std::move(log_options)));
-  r->status_index_->StartFill(&s, r->log_->CurrentView());
+  r->status_index_->StartFill(&s, r->log_->CurrentView(), [r] { r->FitBlockCache(); });
   ASSIGN_OR_RETURN(std::string token_key, s.GetOrCreateSecret("page_token_key"));
   r->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(r->query_log_,
@@ -119,6 +122,26 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   RETURN_IF_ERROR(r->RunDueTransitions().status());
   if (options.sweep_periodically) r->sweeper_ = std::thread([r] { r->SweepPeriodically(); });
   return registry;
+}
+
+void Registry::FitBlockCache() {
+  // What the rest of the process takes: gRPC's buffers, the heap's answers and requests, the
+  // change log's upper tree levels, the query log's queue.
+  constexpr uint64_t kReserve = uint64_t{192} << 20;
+  constexpr uint64_t kLeastCache = uint64_t{32} << 20;
+  constexpr uint64_t kRefitStep = uint64_t{32} << 20;
+  if (memory_budget_bytes_ == 0) return;
+  const uint64_t index = status_index_->MemoryBytes();
+  std::lock_guard lock(fit_mu_);
+  if (fitted_index_bytes_.has_value() &&
+      std::max(index, *fitted_index_bytes_) - std::min(index, *fitted_index_bytes_) < kRefitStep) {
+    return;
+  }
+  fitted_index_bytes_ = index;
+  const uint64_t taken = store_options_.write_buffer_bytes + index + kReserve;
+  const uint64_t left = memory_budget_bytes_ > taken ? memory_budget_bytes_ - taken : 0;
+  store_->SetBlockCacheCapacity(static_cast<size_t>(
+      std::clamp<uint64_t>(left, kLeastCache, store_options_.block_cache_bytes)));
 }
 
 std::string Registry::Today() const { return FormatDate(TodayDay()); }

@@ -68,6 +68,10 @@ struct RegistryOptions {
   absl::TimeZone time_zone = absl::FixedTimeZone(8 * 3600);
   // How the store reaches its files (tests inject faults here).
   StoreOptions store;
+  // The memory the server is meant to stay within; the block cache gets what the memtables, the
+  // status index and a reserve for the rest leave of it (FitBlockCache), up to
+  // store.block_cache_bytes. 0: the block cache keeps store.block_cache_bytes.
+  uint64_t memory_budget_bytes = 0;
   // Where CreateBackup puts backups; empty: backups are off.
   std::string backup_dir;
   // When the subjects family is rebuilt at open (a folder of an older format), records are
@@ -272,6 +276,9 @@ class Registry {
                             const StoreSnapshot* snapshot, absl::string_view today,
                             absl::Span<v1::CreditStatus* const> out,
                             absl::Span<std::optional<uint64_t>> last_changes) const;
+  // Resizes the block cache to what the memory budget leaves (RegistryOptions::
+  // memory_budget_bytes), when the status index's memory has moved by 32 MiB since the last time.
+  void FitBlockCache();
   // Fills `out[i]` with the BASIC answer for `codes[i]` (valid, of `kinds[i]`) from the status
   // index, judged on `day` (`today` formatted), and sets each subject's last change. The view the
   // answers stand on, or null when the index cannot give them (not filled yet, or a subject it
@@ -312,6 +319,10 @@ class Registry {
   std::unique_ptr<ChangeLog> log_;
   // Declared after the store and the log: closed first (its fill reads the store).
   std::unique_ptr<StatusIndex> status_index_;
+  uint64_t memory_budget_bytes_ = 0;
+  StoreOptions store_options_;
+  std::mutex fit_mu_;
+  std::optional<uint64_t> fitted_index_bytes_;  // guarded by fit_mu_
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;

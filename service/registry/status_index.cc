@@ -112,13 +112,21 @@ StatusIndex::~StatusIndex() {
   if (filler_.joinable()) filler_.join();
 }
 
-void StatusIndex::StartFill(Store* store, std::shared_ptr<const ReadView> view) {
-  filler_ = std::thread([this, store, view = std::move(view)] { Fill(store, view); });
+void StatusIndex::StartFill(Store* store, std::shared_ptr<const ReadView> view,
+                            std::function<void()> on_filled) {
+  filler_ = std::thread([this, store, view = std::move(view), on_filled = std::move(on_filled)] {
+    Fill(store, view, on_filled);
+  });
 }
 
-void StatusIndex::Fill(Store* store, std::shared_ptr<const ReadView> view) {
+void StatusIndex::Fill(Store* store, std::shared_ptr<const ReadView> view,
+                       const std::function<void()>& on_filled) {
   const absl::Time start = absl::Now();
-  Grow();  // never empty once read
+  // Sized for the subjects stored, three quarters full (a table grown by halves from its least
+  // size would land anywhere from 53 to 80 % full).
+  const uint64_t expected = store->EstimateSubjectRecords();
+  slots_.assign(std::max<uint64_t>(1024, expected + expected / 3), Slot{0, 0, kEmpty});
+  CountMemory();
   absl::Status status = store->ScanSubjectRecords(
       view->snapshot.get(), [&](absl::string_view code, absl::string_view record) {
         Put(code, record);
@@ -144,11 +152,12 @@ void StatusIndex::Fill(Store* store, std::shared_ptr<const ReadView> view) {
   }
   queued_.clear();
   queued_.shrink_to_fit();
+  if (on_filled) on_filled();
   ready_ = true;
   LogEvent(EventLevel::kInfo, "status_index_ready",
            absl::StrCat("in-memory status index filled: ", used_slots_, " subjects, ",
-                        (slots_.size() * sizeof(Slot) + chunks_.size() * kChunkBytes) >> 20,
-                        " MiB, in ", absl::FormatDuration(absl::Now() - start)));
+                        memory_bytes_.load() >> 20, " MiB, in ",
+                        absl::FormatDuration(absl::Now() - start)));
 }
 
 void StatusIndex::Apply(absl::Span<const Record> records, std::shared_ptr<const ReadView> view) {
@@ -182,6 +191,7 @@ StatusIndex::Figures StatusIndex::figures() const {
   figures.subjects = used_slots_;
   figures.table_bytes = slots_.size() * sizeof(Slot);
   figures.arena_bytes = uint64_t{chunks_.size()} * kChunkBytes;
+  figures.dead_bytes = dead_bytes_;
   figures.live_bytes = live_bytes_;
   return figures;
 }
@@ -223,6 +233,7 @@ uint32_t StatusIndex::Append(absl::string_view packed) {
     if (chunks_.size() == kMaxChunks) return kFromStorage;
     chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
     chunk_end_ = 0;
+    CountMemory();
   }
   const uint32_t ref = static_cast<uint32_t>((chunks_.size() - 1) << kChunkBits) | chunk_end_;
   char* at = chunks_.back().get() + chunk_end_;
@@ -241,9 +252,13 @@ absl::string_view StatusIndex::StoredAt(const std::vector<std::unique_ptr<char[]
   return absl::string_view(start, static_cast<size_t>(p - start) + length);
 }
 
+size_t StatusIndex::Home(const Key& key) const {
+  return static_cast<size_t>((static_cast<unsigned __int128>(Mix(key)) * slots_.size()) >> 64);
+}
+
 StatusIndex::Slot* StatusIndex::Find(const Key& key) {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Mix(key) & mask;; i = (i + 1) & mask) {
+  const size_t size = slots_.size();
+  for (size_t i = Home(key);; i = i + 1 == size ? 0 : i + 1) {
     Slot& slot = slots_[i];
     if (slot.ref == kEmpty || (slot.low == key.low && slot.high == key.high)) return &slot;
   }
@@ -254,11 +269,19 @@ const StatusIndex::Slot* StatusIndex::Find(const Key& key) const {
 }
 
 void StatusIndex::Grow() {
-  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() * 2), Slot{0, 0, kEmpty});
+  // By half: the table's size is any number (Home maps a hash onto it by multiplying), so it
+  // stays within 53-80 % full instead of 40-80 %.
+  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() + slots_.size() / 2),
+                        Slot{0, 0, kEmpty});
   old.swap(slots_);
   for (const Slot& slot : old) {
     if (slot.ref != kEmpty) *Find(Key{slot.low, slot.high}) = slot;
   }
+  CountMemory();
+}
+
+void StatusIndex::CountMemory() {
+  memory_bytes_ = slots_.size() * sizeof(Slot) + uint64_t{chunks_.size()} * kChunkBytes;
 }
 
 void StatusIndex::Put(absl::string_view code, absl::string_view record) {
@@ -298,6 +321,7 @@ void StatusIndex::CompactIfWasteful() {
     GetVarint(p);  // the length, written again by Append
     slot.ref = Append(absl::string_view(p, stored.size() - (p - stored.data())));
   }
+  CountMemory();
 }
 
 void StatusIndex::Decode(uint32_t ref, uint32_t today, std::optional<uint64_t>* last_change,
@@ -347,11 +371,10 @@ std::shared_ptr<const StatusIndex::ReadView> StatusIndex::Read(
 
   absl::ReaderMutexLock lock(&mu_);
   if (!ready_) return nullptr;
-  const size_t mask = slots_.size() - 1;
   // A batch's slots are fetched from memory together, then its records.
   if (codes.size() > 1) {
     for (size_t i = 0; i < codes.size(); ++i) {
-      if (packed[i]) __builtin_prefetch(&slots_[Mix(keys[i]) & mask]);
+      if (packed[i]) __builtin_prefetch(&slots_[Home(keys[i])]);
     }
   }
   thread_local std::vector<uint32_t> refs;

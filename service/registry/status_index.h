@@ -2,7 +2,7 @@
 // storage/subject_record.h), held in memory in a structure made for lookups and batches, so that
 // those answers never read RocksDB.
 //
-// Layout. An open-addressing table (linear probing, at most 80 % full) of 16-byte slots: the
+// Layout. An open-addressing table (linear probing, 53-80 % full) of 16-byte slots: the
 // subject code packed into 12 bytes (18 characters of the 31-symbol alphabet of unified social
 // credit codes, which holds the digits and 'X' of resident ID numbers too, 5 bits each) and a
 // 32-bit reference into an arena of 1 MiB chunks holding the subject's record packed:
@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,7 @@ class StatusIndex {
     uint64_t table_bytes = 0;
     uint64_t arena_bytes = 0;  // allocated, live and dead records
     uint64_t live_bytes = 0;
+    uint64_t dead_bytes = 0;
   };
 
   // `min_compaction_bytes`: the arena is compacted once its dead records exceed both this and its
@@ -84,8 +86,11 @@ class StatusIndex {
   StatusIndex& operator=(const StatusIndex&) = delete;
 
   // Fills the index from `store` as `view`'s snapshot holds it, on a thread of its own; groups
-  // applied meanwhile are applied after it. `store` must outlive the index. Once only.
-  void StartFill(Store* store, std::shared_ptr<const ReadView> view);
+  // applied meanwhile are applied after it; then `on_filled` (may be empty) runs on that thread,
+  // before the index is ready.
+  // `store` must outlive the index. Once only.
+  void StartFill(Store* store, std::shared_ptr<const ReadView> view,
+                 std::function<void()> on_filled = nullptr);
   // Applies one committed group's subject records (in the order they were put) and the view
   // published with them.
   void Apply(absl::Span<const Record> records, std::shared_ptr<const ReadView> view);
@@ -101,6 +106,8 @@ class StatusIndex {
   // Why the fill failed; OK while it runs or once it succeeded.
   absl::Status fill_status() const;
   Figures figures() const;
+  // The memory the table and the arena hold; without waiting for the lock.
+  uint64_t MemoryBytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
 
   // The packed form of a code, or false when `code` is not 18 characters of the alphabet.
   struct Key {
@@ -119,7 +126,8 @@ class StatusIndex {
   static constexpr uint32_t kFromStorage = 0xFFFFFFFE;
   static constexpr int kChunkBits = 20;
 
-  void Fill(Store* store, std::shared_ptr<const ReadView> view);
+  void Fill(Store* store, std::shared_ptr<const ReadView> view,
+            const std::function<void()>& on_filled);
   // Puts one stored record (the caller holds mu_ alone, or the index is not ready yet).
   void Put(absl::string_view code, absl::string_view record);
   // The packed record, or nullopt when it cannot be held exactly.
@@ -129,9 +137,12 @@ class StatusIndex {
   // The record at `ref`, its length in front.
   static absl::string_view StoredAt(const std::vector<std::unique_ptr<char[]>>& chunks,
                                     uint32_t ref);
+  // Where the probe for `key` starts.
+  size_t Home(const Key& key) const;
   Slot* Find(const Key& key);
   const Slot* Find(const Key& key) const;
   void Grow();
+  void CountMemory();
   void CompactIfWasteful();
   // Decodes the packed record at `ref`: its last change, and its entries' parts in force on
   // `today` (a day's number) added to `parts`.
@@ -160,6 +171,7 @@ class StatusIndex {
   std::deque<std::string> measure_codes_;
   absl::flat_hash_map<std::string, uint32_t> measure_numbers_;
 
+  std::atomic<uint64_t> memory_bytes_{0};
   std::atomic<bool> stopping_{false};
   std::thread filler_;
 };

@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
   options.backup_dir = config.backup_dir;
   options.procedure = config.procedure;
   options.commit_counters = &server->commit_counters_;
+  options.memory_budget_bytes = static_cast<uint64_t>(config.limits.memory_budget_bytes);
   std::string key_file = config.signing_key_file.empty()
                              ? config.data_dir + "/tree-head-signing.key"
                              : config.signing_key_file;

@@ -31,10 +31,10 @@ constexpr const char* kFormatVersion = "1";
 // no list: most status questions) usually reads no data block. Filters and indexes live in the
 // block cache with their priority, pinned for level 0, so their memory is bounded by it too —
 // except the subjects family's, which every status answer needs (below).
-std::vector<rocksdb::ColumnFamilyDescriptor> Families(size_t block_cache_bytes) {
+std::vector<rocksdb::ColumnFamilyDescriptor> Families(std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  table.block_cache = std::move(block_cache);
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -159,7 +159,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& di
     return absl::NotFoundError(absl::StrCat(dir, ": no registry database here"));
   }
   if (!status.ok()) return FromRocksStatus(status, "opening the database read-only");
-  std::vector<rocksdb::ColumnFamilyDescriptor> all = Families(StoreOptions().block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> all =
+      Families(rocksdb::NewLRUCache(StoreOptions().block_cache_bytes));
   std::vector<rocksdb::ColumnFamilyDescriptor> opened;
   std::vector<size_t> places;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -196,8 +197,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   store->sync_writes_ = store_options.sync_writes;
   if (store->env_) options.env = store->env_.get();
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(
-      options, dir, Families(store_options.block_cache_bytes), &store->handles_, &raw);
+  store->block_cache_ = rocksdb::NewLRUCache(store_options.block_cache_bytes);
+  rocksdb::Status status =
+      rocksdb::DB::Open(options, dir, Families(store->block_cache_), &store->handles_, &raw);
   if (!status.ok()) return FromRocksStatus(status, "opening the database");
   store->db_.reset(raw);
 
@@ -387,6 +389,10 @@ Store::Figures Store::ReadFigures() const {
     figures.block_cache_capacity_bytes = value;
   }
   return figures;
+}
+
+void Store::SetBlockCacheCapacity(size_t bytes) {
+  if (block_cache_ != nullptr) block_cache_->SetCapacity(bytes);
 }
 
 absl::Status Store::Checkpoint(const std::string& dir) {

@@ -23,6 +23,10 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 
+namespace rocksdb {
+class Cache;
+}  // namespace rocksdb
+
 namespace credit {
 
 struct StoredBackup;
@@ -301,6 +305,9 @@ class Store {
   absl::Status ScanTreeLevel(Tree tree, int level,
                              absl::FunctionRef<bool(uint64_t, absl::string_view)> visit);
 
+  // Resizes the block cache (shrinking evicts at once); not for a store opened read-only.
+  void SetBlockCacheCapacity(size_t bytes);
+
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const StoreSnapshot> Snapshot();
 
@@ -366,6 +373,9 @@ class Store {
   // Subject records (subject_record.h), by subject code.
   absl::StatusOr<std::optional<std::string>> GetSubjectRecord(absl::string_view subject_code,
                                                               const StoreSnapshot* snapshot);
+  // RocksDB's estimate of the number of subject records (exact for the memtables, from file
+  // metadata for the rest).
+  uint64_t EstimateSubjectRecords();
   // Calls `visit` with every subject code and its record as `snapshot` holds them, in code order,
   // until it returns false; one pass that leaves the block cache to the lookups.
   absl::Status ScanSubjectRecords(
@@ -443,6 +453,7 @@ class Store {
 
   std::shared_ptr<rocksdb::Env> env_;                // must outlive db_
   std::shared_ptr<rocksdb::Statistics> statistics_;  // tickers only: ReadFigures
+  std::shared_ptr<rocksdb::Cache> block_cache_;      // null when opened read-only
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool sync_writes_ = true;

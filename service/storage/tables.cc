@@ -281,6 +281,12 @@ absl::StatusOr<std::optional<std::string>> Store::GetSubjectRecord(absl::string_
   return Get(Family::kSubjects, ToSlice(subject_code), Raw(snapshot));
 }
 
+uint64_t Store::EstimateSubjectRecords() {
+  uint64_t count = 0;
+  db_->GetIntProperty(Handle(Family::kSubjects), "rocksdb.estimate-num-keys", &count);
+  return count;
+}
+
 absl::Status Store::ScanSubjectRecords(
     const StoreSnapshot* snapshot,
     absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit) {

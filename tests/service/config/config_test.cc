@@ -63,6 +63,7 @@ TEST(LoadConfigTest, TheExampleConfigurationLoads) {
   EXPECT_TRUE(config->access_log);
   EXPECT_EQ(config->tls.key_file, "/etc/credit-registry/server.key");
   EXPECT_EQ(config->limits.max_calls_per_identity, 128);
+  EXPECT_EQ(config->limits.memory_budget_bytes, 1ll << 30);
   ASSERT_EQ(config->identities.size(), 6u);
   EXPECT_TRUE(config->identities.at("court-enforcement").can_read_facts);
   EXPECT_EQ(config->identities.at("czj-procurement-system").max_calls, 512);
@@ -309,6 +310,7 @@ TEST(LoadConfigTest, CallsPerIdentityAreBoundedByDefaultAndPerIdentity) {
   absl::StatusOr<Config> config = LoadConfig(Write(dir, kMinimal));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->limits.max_calls_per_identity, 128);
+  EXPECT_EQ(config->limits.memory_budget_bytes, 1ll << 30);
   EXPECT_EQ(config->identities.at("q").max_calls, 0);
   config = LoadConfig(Write(dir, R"(
 tls: {ca: ca.pem, cert: server.pem, key: server.key}

@@ -478,5 +478,25 @@ TEST_F(StatusIndexRegistryTest, RandomProcedureStepsKeepTheIndexEqualToStorageAn
   EXPECT_GE(figures.subjects, 3u);
 }
 
+// The block cache gets what the memory budget leaves after the memtables (256 MiB by default),
+// the status index (here, with no subject yet, its first table: 16 KiB) and 192 MiB, between
+// 32 MiB and its configured 256 MiB.
+TEST_F(RegistryFixture, TheBlockCacheGetsWhatTheMemoryBudgetLeaves) {
+  const uint64_t kMiB = 1 << 20;
+  const uint64_t index_bytes = 1024 * 16;
+  for (auto [budget, want] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 256 * kMiB},            // no budget: as configured
+           {1024 * kMiB, 256 * kMiB},  // room: as configured
+           {600 * kMiB, 600 * kMiB - 256 * kMiB - 192 * kMiB - index_bytes},
+           {300 * kMiB, 32 * kMiB}}) {  // none left: the least
+    registry_.reset();
+    RegistryOptions options;
+    options.memory_budget_bytes = budget;
+    Open(options);
+    ASSERT_TRUE(registry_->AwaitStatusIndex(absl::Seconds(30)));
+    EXPECT_EQ(registry_->StoreFigures().block_cache_capacity_bytes, want) << budget;
+  }
+}
+
 }  // namespace
 }  // namespace credit::testing
