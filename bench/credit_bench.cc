@@ -9,7 +9,7 @@
 //                [--batch 1000] [--outstanding 4] [--server-pid PID]
 //   credit-bench baseline --cacert F --cert F --key F [--port-file F] [--response-bytes N]
 //                [--batch-response-bytes N] [--record-response-bytes N] [--synced-write-dir DIR]
-//                [--find-listed N]
+//                [--find-listed N] [--api callback|sync]
 //   credit-bench pg-rows --count N
 //
 // `load` keeps --outstanding calls in flight (spread over --threads completion queues) for
@@ -29,7 +29,9 @@
 // single recorder, through the same transport (without it RecordEntry is UNIMPLEMENTED; a failed
 // write is UNAVAILABLE). With --find-listed N it first holds the codes of listed subjects 0..N-1 in
 // memory, and each lookup checks its codes and finds them there before it answers: the floor under
-// any server that has to find its subjects, however it keeps them.
+// any server that has to find its subjects, however it keeps them. It serves on gRPC's callback
+// API as creditd does (lookups on the receiving thread, recordings on workers); --api sync serves
+// on the synchronous API, creditd's before, kept as a second line for history.
 // `pg-rows` writes subjects 0..N-1 as rows for PostgreSQL's COPY (text format), the same data
 // for the peer comparison: n, subject code, name, list, category, facts, legal basis, authority,
 // document number, the three dates and the measure codes as a text[].
@@ -59,6 +61,7 @@
 #include "common/proto/enum_names.h"
 #include "common/subject/subject_code.h"
 #include "credit/registry/v1/registry.grpc.pb.h"
+#include "service/server/worker_pool.h"
 #include "service/storage/store.h"
 
 namespace {
@@ -448,12 +451,13 @@ class ListedSubjects {
 };
 
 // The baseline: the same service, the same TLS, canned answers of the same size, no work but
-// RecordEntry's one synced write and, with `listed`, finding the subjects a lookup names.
-class BaselineService final : public v1::CreditRegistryService::Service {
+// RecordEntry's one synced write and, with `listed`, finding the subjects a lookup names. What
+// each call does, whichever gRPC API serves it (below).
+class BaselineAnswers {
  public:
   // `writes`: where RecordEntry writes; null: RecordEntry is not served. `listed`: null, or the
   // listed subjects each lookup looks its codes up in.
-  BaselineService(size_t response_bytes, size_t batch_response_bytes, size_t record_response_bytes,
+  BaselineAnswers(size_t response_bytes, size_t batch_response_bytes, size_t record_response_bytes,
                   credit::bench::RecordingSizedWrites* writes, const ListedSubjects* listed)
       : writes_(writes), listed_(listed) {
     status_.mutable_status()->mutable_subject()->set_code("91440300MA5FXXXX0U");
@@ -474,21 +478,16 @@ class BaselineService final : public v1::CreditRegistryService::Service {
           std::string(record_response_bytes - 30, 'x'));
     }
   }
-  grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest* request,
-                               v1::GetCreditStatusResponse* response) override {
-    if (listed_ != nullptr) Count(listed_->Find(absl::MakeConstSpan(&request->subject_code(), 1)));
+  void Status(const v1::GetCreditStatusRequest& request, v1::GetCreditStatusResponse* response) {
+    if (listed_ != nullptr) Count(listed_->Find(absl::MakeConstSpan(&request.subject_code(), 1)));
     *response = status_;
-    return grpc::Status::OK;
   }
-  grpc::Status BatchGetCreditStatus(grpc::ServerContext*,
-                                    const v1::BatchGetCreditStatusRequest* request,
-                                    v1::BatchGetCreditStatusResponse* response) override {
-    if (listed_ != nullptr) Count(listed_->Find(request->subject_codes()));
+  void Batch(const v1::BatchGetCreditStatusRequest& request,
+             v1::BatchGetCreditStatusResponse* response) {
+    if (listed_ != nullptr) Count(listed_->Find(request.subject_codes()));
     *response = batch_;
-    return grpc::Status::OK;
   }
-  grpc::Status RecordEntry(grpc::ServerContext*, const v1::RecordEntryRequest*,
-                           v1::RecordEntryResponse* response) override {
+  grpc::Status Record(v1::RecordEntryResponse* response) {
     if (writes_ == nullptr) {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "baseline: no --synced-write-dir");
     }
@@ -511,6 +510,67 @@ class BaselineService final : public v1::CreditRegistryService::Service {
   v1::RecordEntryResponse record_;
   v1::GetCreditStatusResponse status_;
   v1::BatchGetCreditStatusResponse batch_;
+};
+
+// On gRPC's callback API, as creditd: lookups answered on the thread that received them,
+// recordings handed to a worker (the synced write waits).
+class CallbackBaseline final : public v1::CreditRegistryService::CallbackService {
+ public:
+  explicit CallbackBaseline(BaselineAnswers* answers) : answers_(answers) {}
+  grpc::ServerUnaryReactor* GetCreditStatus(grpc::CallbackServerContext* context,
+                                            const v1::GetCreditStatusRequest* request,
+                                            v1::GetCreditStatusResponse* response) override {
+    answers_->Status(*request, response);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* BatchGetCreditStatus(
+      grpc::CallbackServerContext* context, const v1::BatchGetCreditStatusRequest* request,
+      v1::BatchGetCreditStatusResponse* response) override {
+    answers_->Batch(*request, response);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* RecordEntry(grpc::CallbackServerContext* context,
+                                        const v1::RecordEntryRequest*,
+                                        v1::RecordEntryResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!workers_.TrySubmit(
+            [this, reactor, response] { reactor->Finish(answers_->Record(response)); })) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "baseline: busy"));
+    }
+    return reactor;
+  }
+
+ private:
+  BaselineAnswers* answers_;
+  credit::WorkerPool workers_{256};
+};
+
+// On gRPC's synchronous API, as creditd was until the callback API: the second line, for history.
+class SyncBaseline final : public v1::CreditRegistryService::Service {
+ public:
+  explicit SyncBaseline(BaselineAnswers* answers) : answers_(answers) {}
+  grpc::Status GetCreditStatus(grpc::ServerContext*, const v1::GetCreditStatusRequest* request,
+                               v1::GetCreditStatusResponse* response) override {
+    answers_->Status(*request, response);
+    return grpc::Status::OK;
+  }
+  grpc::Status BatchGetCreditStatus(grpc::ServerContext*,
+                                    const v1::BatchGetCreditStatusRequest* request,
+                                    v1::BatchGetCreditStatusResponse* response) override {
+    answers_->Batch(*request, response);
+    return grpc::Status::OK;
+  }
+  grpc::Status RecordEntry(grpc::ServerContext*, const v1::RecordEntryRequest*,
+                           v1::RecordEntryResponse* response) override {
+    return answers_->Record(response);
+  }
+
+ private:
+  BaselineAnswers* answers_;
 };
 
 int Baseline(const std::map<std::string, std::string>& flags) {
@@ -536,14 +596,25 @@ int Baseline(const std::map<std::string, std::string>& flags) {
     std::cerr << "baseline: " << listed->size() << " listed subjects in memory in "
               << std::chrono::duration<double>(Clock::now() - start).count() << " s" << std::endl;
   }
-  BaselineService service(std::stoul(Flag(flags, "--response-bytes", "300")),
+  BaselineAnswers answers(std::stoul(Flag(flags, "--response-bytes", "300")),
                           std::stoul(Flag(flags, "--batch-response-bytes", "30000")),
                           std::stoul(Flag(flags, "--record-response-bytes", "1000")), writes.get(),
                           listed.get());
+  const std::string api = Flag(flags, "--api", "callback");
+  if (api != "callback" && api != "sync") {
+    std::cerr << "credit-bench: --api: got " << api << ", want callback or sync\n";
+    return 2;
+  }
+  CallbackBaseline callback(&answers);
+  SyncBaseline sync(&answers);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
-  builder.RegisterService(&service);
+  if (api == "callback") {
+    builder.RegisterService(&callback);
+  } else {
+    builder.RegisterService(&sync);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return 1;
   if (!Flag(flags, "--port-file").empty())
@@ -558,7 +629,7 @@ int Baseline(const std::map<std::string, std::string>& flags) {
   sigwait(&signals, &signal);
   server->Shutdown();
   if (listed != nullptr)
-    std::cerr << "baseline: found " << service.found() << " listed" << std::endl;
+    std::cerr << "baseline: found " << answers.found() << " listed" << std::endl;
   return 0;
 }
 

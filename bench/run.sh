@@ -87,8 +87,14 @@ pids+=($!)
   --port-file "$work/fport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" \
   --find-listed "$subjects" >/dev/null 2>&1 &
 floor_pid=$!; pids+=($floor_pid)
-for _ in $(seq 600); do [ -s "$work/bport" ] && [ -s "$work/fport" ] && break; sleep 0.1; done
-baseline=127.0.0.1:$(cat "$work/bport"); floor=127.0.0.1:$(cat "$work/fport")
+# The same baseline on gRPC's synchronous API (creditd's until it moved to the callback API): the
+# status scenario's second line, for history.
+"$bench" baseline --cacert "$pki/ca.pem" --cert "$pki/server.pem" --key "$pki/server.key" \
+  --port-file "$work/sport" --response-bytes "$bytes" --batch-response-bytes "$batch_bytes" \
+  --api sync >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do [ -s "$work/bport" ] && [ -s "$work/fport" ] && [ -s "$work/sport" ] && break; sleep 0.1; done
+baseline=127.0.0.1:$(cat "$work/bport"); floor=127.0.0.1:$(cat "$work/fport"); sync_baseline=127.0.0.1:$(cat "$work/sport")
 
 pg_start "$pki"
 t0=$(date +%s%N)
@@ -101,6 +107,10 @@ read_round() {  # scenario, rep (0: warm-up, not recorded), file
   as load querier "$endpoint" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $creditd >> "$3"
   echo "## $1 baseline rep $2" >> "$3"
   as load querier "$baseline" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$3"
+  if [ $1 = status ]; then
+    echo "## $1 sync_baseline rep $2" >> "$3"
+    as load querier "$sync_baseline" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" >> "$3"
+  fi
   if [ $1 = batch ]; then
     echo "## $1 floor rep $2" >> "$3"
     as load querier "$floor" --scenario $1 --outstanding 64 --threads 2 --duration "$seconds" --warmup 1 --subjects "$subjects" --server-pid $floor_pid >> "$3"
@@ -165,6 +175,8 @@ figure() {  # scenario target key -> median over reps
 single() { awk -v h="## $1" -v k="$2:" 'index($0, h) == 1 {on=1; next} /^## / {on=0} on && $1 == k {print $2}' "$raw" | head -1; }
 status=$(figure status creditd calls_per_second); status_base=$(figure status baseline calls_per_second)
 status_p99=$(figure status creditd p99_us); status_base_p99=$(figure status baseline p99_us)
+status_sync_base=$(figure status sync_baseline calls_per_second)
+mixed=$(single 'mixed creditd' calls_per_second)
 batch=$(figure batch creditd subjects_per_second); batch_base=$(figure batch baseline subjects_per_second)
 batch_floor=$(figure batch floor subjects_per_second)
 status_pg=$(figure status postgres calls_per_second); batch_pg=$(figure batch postgres subjects_per_second)
@@ -184,6 +196,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "status_vs_baseline_ratio: $(ratio "$status" "$status_base")"
   echo "status_p99_us: $status_p99"
   echo "status_p99_vs_baseline_ratio: $(ratio "$status_p99" "$status_base_p99")"
+  echo "status_sync_baseline_calls_per_second: $status_sync_base"
+  echo "status_vs_sync_baseline_ratio: $(ratio "$status" "$status_sync_base")"
   echo "status_server_cpu_us_per_call: $cpu"
   echo "server_rss_mib: $rss"
   echo "server_rss_max_mib: $(awk '$1 == "server_rss_mib:" && $2 > m {m = $2} END {print m + 0}' "$raw")"
@@ -197,7 +211,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "status_vs_postgres_ratio: $(ratio "$status" "$status_pg")"
   echo "postgres_batch_subjects_per_second: $batch_pg"
   echo "batch_vs_postgres_ratio: $(ratio "$batch" "$batch_pg")"
-  echo "mixed_calls_per_second: $(single 'mixed creditd' calls_per_second)"
+  echo "mixed_calls_per_second: $mixed"
+  echo "mixed_vs_status_ratio: $(ratio "$mixed" "$status")"
   echo "status_full_view_calls_per_second: $(single 'status_full creditd' calls_per_second)"
   echo "proof_p50_us: $(figure proof creditd p50_us)"
   echo "proof_server_cpu_us_per_call: $(figure proof creditd server_cpu_us_per_call)"

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace credit {
@@ -19,7 +20,14 @@ class Interceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
+      // The synchronous API answers such a call INTERNAL, the callback API UNIMPLEMENTED (every
+      // method of the registry's service is implemented), both without a message.
+      const bool unparsed =
+          status.error_message().empty() &&
+          (status.error_code() == grpc::StatusCode::INTERNAL ||
+           (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+            absl::StartsWith(info_->method(), "/credit.registry.v1.CreditRegistryService/")));
+      if (unparsed) {
         methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                                MalformedRequestMessage(info_->method())));
       }

@@ -1,5 +1,6 @@
 // Requests that do not parse — a string field that is not valid UTF-8, malformed protobuf — are
-// the caller's mistake: gRPC answers them INTERNAL with no message, and protobuf writes an error
+// the caller's mistake: gRPC answers them INTERNAL (synchronous API) or UNIMPLEMENTED (callback
+// API) with no message, and protobuf writes an error
 // line for each. These turn the answer into INVALID_ARGUMENT naming the method, and bound the
 // lines protobuf writes to one a second (with a count of those left out).
 #ifndef CREDIT_SERVICE_SERVER_MALFORMED_REQUESTS_H_
@@ -18,8 +19,8 @@ namespace credit {
 std::string MalformedRequestMessage(absl::string_view method);
 
 // Makes every server call whose request did not parse end with INVALID_ARGUMENT. gRPC ends such
-// a call with INTERNAL and an empty message before any handler runs; no handler of creditd
-// answers INTERNAL without a message.
+// a call with INTERNAL or UNIMPLEMENTED and an empty message before any handler runs; no handler
+// of creditd answers either without a message.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 MalformedRequestInterceptor();
 

@@ -36,9 +36,9 @@ void ApplyLimits(const ServerLimits& limits, grpc::ServerBuilder* builder) {
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
-  // Handler threads stay once started (up to the thread quota) instead of exiting when idle and
-  // being created again for the next burst: mutations wait for their group's synced write, so
-  // under load many handlers block at once, and thread churn would cost more than the work.
+  // The registry's calls run on gRPC's callback API (RegistryService: lookups on gRPC's threads,
+  // calls that wait on the service's workers, at most max_threads). Only the reflection service
+  // is synchronous: its handler threads stay once started, within the thread quota.
   builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                                limits.max_threads);
@@ -100,8 +100,8 @@ absl::StatusOr<std::unique_ptr<CreditServer>> CreditServer::Start(const Config& 
              absl::StrCat("metrics on http://", host, ":", server->metrics_->port(), "/metrics"));
   }
   server->service_ = std::make_unique<RegistryService>(
-      server->registry_.get(), server->identities_.get(), server->limiter_.get(), test_clock,
-      server->access_log_.get(), server->metrics_.get());
+      server->registry_.get(), server->identities_.get(), server->limiter_.get(),
+      config.limits.max_threads, test_clock, server->access_log_.get(), server->metrics_.get());
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    WatchedTlsCredentials(config.tls));

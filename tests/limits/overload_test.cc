@@ -1,5 +1,6 @@
 // More clients than the server's limits allow, on loopback for a bounded time: the server keeps
-// answering health checks, sheds the excess with RESOURCE_EXHAUSTED (nothing else), and its
+// answering health checks and lookups (they run on gRPC's own threads, and wait their turn), sheds
+// the calls that wait beyond limits.max_threads with RESOURCE_EXHAUSTED (nothing else), and its
 // memory stays bounded; oversized messages are refused without harm.
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
@@ -19,6 +20,15 @@
 
 namespace credit::testing {
 namespace {
+
+// A client of `server` as `name` whose connection is up (one cheap call answered, bounded): a
+// flood that starts before its TLS handshake has finished can see the channel's first failed
+// attempt, and then fails fast through its whole loop.
+std::unique_ptr<Client> ConnectedClient(const TestServer& server, const std::string& name) {
+  std::unique_ptr<Client> client = server.ClientAs(name, /*max_attempts=*/10);
+  EXPECT_TRUE(client->GetSigningKey().ok()) << name << " could not connect";
+  return client;
+}
 
 std::string Read(const std::string& path) {
   std::ifstream in(path);
@@ -54,19 +64,36 @@ class OverloadTest : public ::testing::Test {
 TEST_F(OverloadTest, ShedsExcessCallsAndKeepsAnsweringHealthChecks) {
   v1::BatchGetCreditStatusRequest batch;
   batch.set_purpose("压力测试");
+  batch.set_view(v1::STATUS_VIEW_BASIC);  // FULL answers run on the workers, as recordings do
   for (int i = 0; i < 1000; ++i) batch.add_subject_codes("91440300MA5FXXXX0U");
 
+  // Half the clients look up batches, half record (each recording waits for its synced write on
+  // one of the 4 workers the limit allows).
   std::mutex mu;
-  std::map<absl::StatusCode, int> codes;
+  std::map<absl::StatusCode, int> lookup_codes, record_codes;
+  std::map<absl::StatusCode, std::string> first_message;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int c = 0; c < 48; ++c) {
-    clients.emplace_back([&] {
-      std::unique_ptr<Client> client = server_->ClientAs("querier");
+    clients.emplace_back([&, c] {
+      std::unique_ptr<Client> client =
+          ConnectedClient(*server_, c % 2 == 0 ? "querier" : "recorder");
       for (int i = 0; i < 2000 && !stop; ++i) {  // bounded twice: count and time
-        absl::Status s = client->BatchGetCreditStatus(batch).status();
-        std::lock_guard lock(mu);
-        ++codes[s.code()];
+        if (c % 2 == 0) {
+          absl::Status s = client->BatchGetCreditStatus(batch).status();
+          std::lock_guard lock(mu);
+          ++lookup_codes[s.code()];
+          first_message.try_emplace(s.code(), s.message());
+        } else {
+          v1::RecordEntryRequest record;
+          // Another subject than the batches': their answers keep their size.
+          *record.mutable_entry() = SampleEntry(
+              "91350200MA2Y9J3T80", "事实 " + std::to_string(c) + "-" + std::to_string(i));
+          absl::Status s = client->RecordEntry(record).status();
+          std::lock_guard lock(mu);
+          ++record_codes[s.code()];
+          first_message.try_emplace(s.code(), s.message());
+        }
       }
     });
   }
@@ -95,16 +122,74 @@ TEST_F(OverloadTest, ShedsExcessCallsAndKeepsAnsweringHealthChecks) {
 
   EXPECT_GE(healthy, 20);
   EXPECT_EQ(unhealthy, 0);
+  EXPECT_GT(lookup_codes[absl::StatusCode::kOk], 0);
+  for (const auto& [code, count] : lookup_codes) {
+    EXPECT_EQ(code, absl::StatusCode::kOk)
+        << count << " lookups ended with " << absl::StatusCodeToString(code)
+        << ", the first: " << first_message[code];
+  }
+  EXPECT_GT(record_codes[absl::StatusCode::kOk], 0);
+  EXPECT_GT(record_codes[absl::StatusCode::kResourceExhausted], 0) << "nothing was shed";
+  for (const auto& [code, count] : record_codes) {
+    EXPECT_TRUE(code == absl::StatusCode::kOk || code == absl::StatusCode::kResourceExhausted)
+        << count << " recordings ended with " << absl::StatusCodeToString(code)
+        << ", the first: " << first_message[code];
+  }
+  EXPECT_LT(max_rss, 512 * 1024) << "server RSS " << max_rss << " KiB";
+  std::cout << "overload: " << lookup_codes[absl::StatusCode::kOk] << " batches answered, "
+            << record_codes[absl::StatusCode::kOk] << " recordings answered and "
+            << record_codes[absl::StatusCode::kResourceExhausted] << " shed, " << healthy
+            << " health checks answered, peak RSS " << max_rss / 1024 << " MiB\n";
+}
+
+// FULL answers read whole entries from storage and can be large (here 200 codes of a subject
+// with 40 entries in force: ~6 MB each): they run on the 4 workers, so at most 4 are built at
+// once and the rest are shed, and memory stays bounded.
+TEST_F(OverloadTest, FullAnswersAreBuiltByTheBoundedWorkers) {
+  v1::ImportEntriesRequest import;
+  for (int i = 0; i < 40; ++i) {
+    *import.add_entries() = SampleEntry("91440300MA5FXXXX0U", "事实 " + std::to_string(i));
+  }
+  ASSERT_TRUE(server_->ClientAs("recorder")->ImportEntries(import).ok());
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("压力测试");
+  batch.set_view(v1::STATUS_VIEW_FULL);
+  for (int i = 0; i < 200; ++i) batch.add_subject_codes("91440300MA5FXXXX0U");
+
+  std::mutex mu;
+  std::map<absl::StatusCode, int> codes;
+  std::map<absl::StatusCode, std::string> first_message;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 32; ++c) {
+    clients.emplace_back([&] {
+      std::unique_ptr<Client> client = ConnectedClient(*server_, "querier");
+      for (int i = 0; i < 2000 && !stop; ++i) {  // bounded twice: count and time
+        absl::Status s = client->BatchGetCreditStatus(batch).status();
+        std::lock_guard lock(mu);
+        ++codes[s.code()];
+        first_message.try_emplace(s.code(), s.message());
+      }
+    });
+  }
+  long max_rss = 0;
+  for (absl::Time end = absl::Now() + absl::Seconds(4); absl::Now() < end;) {
+    max_rss = std::max(max_rss, RssKib(server_->pid()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
   EXPECT_GT(codes[absl::StatusCode::kOk], 0);
   EXPECT_GT(codes[absl::StatusCode::kResourceExhausted], 0) << "nothing was shed";
   for (const auto& [code, count] : codes) {
     EXPECT_TRUE(code == absl::StatusCode::kOk || code == absl::StatusCode::kResourceExhausted)
-        << count << " calls ended with " << absl::StatusCodeToString(code);
+        << count << " calls ended with " << absl::StatusCodeToString(code)
+        << ", the first: " << first_message[code];
   }
   EXPECT_LT(max_rss, 512 * 1024) << "server RSS " << max_rss << " KiB";
-  std::cout << "overload: " << codes[absl::StatusCode::kOk] << " answered, "
-            << codes[absl::StatusCode::kResourceExhausted] << " shed, " << healthy
-            << " health checks answered, peak RSS " << max_rss / 1024 << " MiB\n";
+  std::cout << "full answers: " << codes[absl::StatusCode::kOk] << " answered, "
+            << codes[absl::StatusCode::kResourceExhausted] << " shed, peak RSS " << max_rss / 1024
+            << " MiB\n";
 }
 
 TEST_F(OverloadTest, AnOversizedMessageIsRefusedWithoutHarm) {
@@ -182,7 +267,7 @@ TEST(PerIdentityLimitTest, OneIdentityCannotStarveTheOthers) {
   std::cout << "flood: " << codes[absl::StatusCode::kOk] << " answered, " << identity_refusals
             << " refused by the identity's limit, "
             << codes[absl::StatusCode::kResourceExhausted] - identity_refusals
-            << " shed by the thread limit\n";
+            << " shed by the worker limit\n";
 }
 
 }  // namespace
