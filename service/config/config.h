@@ -28,7 +28,7 @@ struct ServerLimits {
   int max_receive_message_bytes = 1 << 20;  // a full batch of 1000 codes is ~25 KiB
   int max_send_message_bytes = 64 << 20;
   int max_concurrent_streams = 100;  // per connection
-  int max_threads = 256;             // calls served at once; more are shed
+  int max_threads = 256;  // calls that wait (mutations, FULL answers, lists) at once; more shed
   // Calls one identity may have in flight at once (unless its own max_calls says otherwise): half
   // the threads, so that no identity can take them all.
   int max_calls_per_identity = 128;
