@@ -191,7 +191,6 @@ StatusIndex::Figures StatusIndex::figures() const {
   figures.subjects = used_slots_;
   figures.table_bytes = slots_.size() * sizeof(Slot);
   figures.arena_bytes = uint64_t{chunks_.size()} * kChunkBytes;
-  figures.dead_bytes = dead_bytes_;
   figures.live_bytes = live_bytes_;
   return figures;
 }

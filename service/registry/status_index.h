@@ -74,7 +74,6 @@ class StatusIndex {
     uint64_t table_bytes = 0;
     uint64_t arena_bytes = 0;  // allocated, live and dead records
     uint64_t live_bytes = 0;
-    uint64_t dead_bytes = 0;
   };
 
   // `min_compaction_bytes`: the arena is compacted once its dead records exceed both this and its

@@ -30,7 +30,8 @@ constexpr const char* kFormatVersion = "1";
 // Every family has whole-key Bloom filters, so a lookup of a key that is absent (a subject on
 // no list: most status questions) usually reads no data block. Filters and indexes live in the
 // block cache with their priority, pinned for level 0, so their memory is bounded by it too —
-// except the subjects family's, which every status answer needs (below).
+// except the subjects family's, which FULL answers and every recording read (below); BASIC
+// answers come from the in-memory status index.
 std::vector<rocksdb::ColumnFamilyDescriptor> Families(std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -42,7 +43,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Families(std::shared_ptr<rocksdb::C
   family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilyNames) families.emplace_back(name, family_options);
-  // Status answers read one key per subject; no range scans: a hash index inside each block
+  // Readers take one key per subject; no range scans: a hash index inside each block
   // finds the key without a binary search.
   rocksdb::BlockBasedTableOptions point_table = table;
   point_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
