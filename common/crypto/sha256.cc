@@ -38,6 +38,26 @@ Hash256 Sha256(std::initializer_list<absl::string_view> parts) {
   return out;
 }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex2(ctx_, Sha256Algorithm(), nullptr) != 1) std::abort();
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Stream::Update(absl::string_view bytes) {
+  if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) std::abort();
+}
+
+Hash256 Sha256Stream::Finish() {
+  Hash256 out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_, out.data(), &len) != 1 || len != out.size() ||
+      EVP_DigestInit_ex2(ctx_, Sha256Algorithm(), nullptr) != 1) {
+    std::abort();
+  }
+  return out;
+}
+
 absl::string_view AsBytes(const Hash256& hash) {
   return {reinterpret_cast<const char*>(hash.data()), hash.size()};
 }

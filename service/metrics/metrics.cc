@@ -124,6 +124,12 @@ class Metrics::Scraped : public prometheus::Collectable {
                          MetricType::Gauge, static_cast<double>(store.block_cache_usage_bytes)));
     out.push_back(Single("credit_rocksdb_block_cache_capacity_bytes", "The block cache's capacity.",
                          MetricType::Gauge, static_cast<double>(store.block_cache_capacity_bytes)));
+    out.push_back(Single("credit_rocksdb_memtable_bytes",
+                         "Bytes held by the memtables, all families.", MetricType::Gauge,
+                         static_cast<double>(store.memtable_bytes)));
+    out.push_back(Single("credit_rocksdb_table_readers_bytes",
+                         "Filters and indexes held outside the block cache, all families.",
+                         MetricType::Gauge, static_cast<double>(store.table_readers_bytes)));
     out.push_back(Single("credit_rocksdb_pending_compaction_bytes",
                          "Bytes compaction estimates it has to rewrite, all families.",
                          MetricType::Gauge, static_cast<double>(store.pending_compaction_bytes)));

@@ -1,5 +1,6 @@
 #include "service/registry/registry.h"
 
+#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "common/proto/deterministic.h"
 #include "common/status/status_macros.h"
 #include "common/text/date.h"
+#include "service/events/event_log.h"
 #include "service/registry/registry_internal.h"
 #include "service/storage/migrations.h"
 #include "service/storage/subject_record.h"
@@ -36,6 +38,7 @@ Registry::~Registry() {
   }
   query_log_.reset();
   log_.reset();
+  SaveStatusIndex();
 }
 
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options,
@@ -113,7 +116,8 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   };
   ASSIGN_OR_RETURN(r->log_,
                    ChangeLog::Open(&s, std::move(signing_key), clock, std::move(log_options)));
-  r->status_index_->StartFill(&s, r->log_->CurrentView(), [r] { r->FitBlockCache(); });
+  r->status_index_path_ = options.data_dir + "/status-index";
+  r->LoadOrFillStatusIndex();
   ASSIGN_OR_RETURN(std::string token_key, s.GetOrCreateSecret("page_token_key"));
   r->page_tokens_ = std::make_unique<PageTokens>(std::move(token_key));
   ASSIGN_OR_RETURN(r->query_log_,
@@ -122,6 +126,38 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
   RETURN_IF_ERROR(r->RunDueTransitions().status());
   if (options.sweep_periodically) r->sweeper_ = std::thread([r] { r->SweepPeriodically(); });
   return registry;
+}
+
+void Registry::LoadOrFillStatusIndex() {
+  std::shared_ptr<const ReadView> view = log_->CurrentView();
+  absl::Status loaded = status_index_->Load(status_index_path_, store_->LastSequence(), view);
+  if (loaded.ok()) {
+    // Saved again at close; until then it would only be stale.
+    std::remove(status_index_path_.c_str());
+    FitBlockCache();
+    return;
+  }
+  if (!absl::IsNotFound(loaded)) {
+    LogEvent(absl::IsFailedPrecondition(loaded) ? EventLevel::kInfo : EventLevel::kWarning,
+             "status_index_not_loaded",
+             absl::StrCat(loaded.message(), "; filling the status index from storage instead"));
+    std::remove(status_index_path_.c_str());
+  }
+  status_index_->StartFill(store_.get(), std::move(view), [this] { FitBlockCache(); });
+}
+
+void Registry::SaveStatusIndex() {
+  if (!status_index_->figures().ready) return;
+  const absl::Time start = absl::Now();
+  absl::Status saved = status_index_->Save(status_index_path_, store_->LastSequence());
+  if (!saved.ok()) {
+    LogEvent(EventLevel::kWarning, "status_index_not_saved",
+             absl::StrCat(saved.message(), "; the next start fills it from storage"));
+    return;
+  }
+  LogEvent(EventLevel::kInfo, "status_index_saved",
+           absl::StrCat("in-memory status index saved to ", status_index_path_, " in ",
+                        absl::FormatDuration(absl::Now() - start)));
 }
 
 void Registry::FitBlockCache() {

@@ -314,11 +314,17 @@ class Registry {
   // The thread that calls RunDueTransitions every procedure.sweep_interval until the registry
   // closes.
   void SweepPeriodically();
+  // At open: loads the status index a clean close saved, else starts filling it from storage.
+  void LoadOrFillStatusIndex();
+  // At close, once nothing writes: saves the status index for the next open.
+  void SaveStatusIndex();
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<ChangeLog> log_;
   // Declared after the store and the log: closed first (its fill reads the store).
   std::unique_ptr<StatusIndex> status_index_;
+  // Where the status index is saved at close and loaded at open (status_index.h).
+  std::string status_index_path_;
   uint64_t memory_budget_bytes_ = 0;
   StoreOptions store_options_;
   std::mutex fit_mu_;

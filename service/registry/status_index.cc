@@ -192,6 +192,7 @@ StatusIndex::Figures StatusIndex::figures() const {
   figures.table_bytes = slots_.size() * sizeof(Slot);
   figures.arena_bytes = uint64_t{chunks_.size()} * kChunkBytes;
   figures.live_bytes = live_bytes_;
+  figures.loaded = loaded_;
   return figures;
 }
 
@@ -230,7 +231,7 @@ uint32_t StatusIndex::Append(absl::string_view packed) {
   const size_t size = length.size() + packed.size();
   if (chunks_.empty() || chunk_end_ + size > kChunkBytes) {
     if (chunks_.size() == kMaxChunks) return kFromStorage;
-    chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunkBytes));
     chunk_end_ = 0;
     CountMemory();
   }

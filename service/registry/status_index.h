@@ -24,6 +24,12 @@
 // (ChangeLogOptions::on_published; queued while the first fill runs), so a read sees every subject
 // as of exactly one view, which it returns: the answer cites that view's head.
 //
+// Saved at a clean stop. The registry saves the index beside the database when it closes
+// (status_index_file.cc: the table and the arena as they lie in memory, stamped with the
+// database's last sequence number and the view's head, checked by SHA-256), and the next start
+// loads that file instead of filling from storage when its stamp still holds: nothing written
+// since, the same log. After a crash or a restore the stamp no longer holds and the fill runs.
+//
 // Thread-safe: reads share the lock; applying a group takes it alone.
 #ifndef CREDIT_SERVICE_REGISTRY_STATUS_INDEX_H_
 #define CREDIT_SERVICE_REGISTRY_STATUS_INDEX_H_
@@ -74,6 +80,7 @@ class StatusIndex {
     uint64_t table_bytes = 0;
     uint64_t arena_bytes = 0;  // allocated, live and dead records
     uint64_t live_bytes = 0;
+    bool loaded = false;  // from the file a clean stop saved, not filled from storage
   };
 
   // `min_compaction_bytes`: the arena is compacted once its dead records exceed both this and its
@@ -90,6 +97,17 @@ class StatusIndex {
   // `store` must outlive the index. Once only.
   void StartFill(Store* store, std::shared_ptr<const ReadView> view,
                  std::function<void()> on_filled = nullptr);
+  // Writes the ready index to `path` (through a synced temporary file renamed over it), stamped
+  // with `sequence` (the store's last sequence number; nothing may write after it) and the head
+  // of the index's view. FAILED_PRECONDITION when the index is not ready.
+  absl::Status Save(const std::string& path, uint64_t sequence) const;
+  // Loads what Save wrote to `path` if its stamp is `sequence` and `view`'s head (tree size and
+  // root hash): the index is then ready as of `view`. Instead of StartFill, before any Apply.
+  // NOT_FOUND: no file; FAILED_PRECONDITION: the database or the log differs from what the file
+  // was saved with (a crash after it was saved, a restore); DATA_LOSS: the file is damaged. On any
+  // error the index is left empty for StartFill.
+  absl::Status Load(const std::string& path, uint64_t sequence,
+                    std::shared_ptr<const ReadView> view);
   // Applies one committed group's subject records (in the order they were put) and the view
   // published with them.
   void Apply(absl::Span<const Record> records, std::shared_ptr<const ReadView> view);
@@ -142,6 +160,7 @@ class StatusIndex {
   const Slot* Find(const Key& key) const;
   void Grow();
   void CountMemory();
+  void Clear();
   void CompactIfWasteful();
   // Decodes the packed record at `ref`: its last change, and its entries' parts in force on
   // `today` (a day's number) added to `parts`.
@@ -169,6 +188,8 @@ class StatusIndex {
   // Every measure code seen, by index; never shrinks (a deque: its strings never move).
   std::deque<std::string> measure_codes_;
   absl::flat_hash_map<std::string, uint32_t> measure_numbers_;
+
+  bool loaded_ = false;
 
   std::atomic<uint64_t> memory_bytes_{0};
   std::atomic<bool> stopping_{false};

@@ -378,6 +378,12 @@ Store::Figures Store::ReadFigures() const {
     if (db_->GetIntProperty(handle, "rocksdb.estimate-live-data-size", &value)) {
       figures.live_data_bytes += value;
     }
+    if (db_->GetIntProperty(handle, "rocksdb.cur-size-all-mem-tables", &value)) {
+      figures.memtable_bytes += value;
+    }
+    if (db_->GetIntProperty(handle, "rocksdb.estimate-table-readers-mem", &value)) {
+      figures.table_readers_bytes += value;
+    }
     if (db_->GetIntProperty(handle, "rocksdb.is-write-stopped", &value) && value != 0) {
       figures.writes_stopped = true;
     }

@@ -376,6 +376,9 @@ class Store {
   // RocksDB's estimate of the number of subject records (exact for the memtables, from file
   // metadata for the rest).
   uint64_t EstimateSubjectRecords();
+  // The sequence number of the last write: equal at two moments only if nothing was written
+  // between them (files saved beside the database, such as the status index, are checked by it).
+  uint64_t LastSequence() const;
   // Calls `visit` with every subject code and its record as `snapshot` holds them, in code order,
   // until it returns false; one pass that leaves the block cache to the lookups.
   absl::Status ScanSubjectRecords(
@@ -417,6 +420,8 @@ class Store {
     uint64_t block_cache_misses = 0;  // since open
     uint64_t block_cache_usage_bytes = 0;
     uint64_t block_cache_capacity_bytes = 0;
+    uint64_t memtable_bytes = 0;            // all families, flushing ones included
+    uint64_t table_readers_bytes = 0;       // filters and indexes held outside the block cache
     uint64_t pending_compaction_bytes = 0;  // estimated, all families
     uint64_t live_data_bytes = 0;           // estimated, all families
     uint64_t stall_micros = 0;              // writes held back since open

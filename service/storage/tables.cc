@@ -287,6 +287,8 @@ uint64_t Store::EstimateSubjectRecords() {
   return count;
 }
 
+uint64_t Store::LastSequence() const { return db_->GetLatestSequenceNumber(); }
+
 absl::Status Store::ScanSubjectRecords(
     const StoreSnapshot* snapshot,
     absl::FunctionRef<bool(absl::string_view, absl::string_view)> visit) {

@@ -91,6 +91,41 @@ TEST_F(BackupTest, AnOnlineBackupRestoresToExactlyItsHead) {
                                      " changes"));
 }
 
+// A server started on a restored database answers status from it: the status index its folder
+// held (saved when the server stopped, after the backup) is refused and the index is filled from
+// the restored storage.
+TEST_F(BackupTest, StatusAnswersAfterARestoreComeFromTheRestoredLog) {
+  v1::Backup backup = BackupWhileWriting();
+  std::string restored = scratch_.path() + "/restored";
+  CommandResult r = RunCommand({CREDITD_PATH, "restore", "--backup-dir", server_.backup_dir(),
+                                "--data-dir", restored, "--public-key", server_.public_key_file()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  server_.RestartWith([&](const std::string& data_dir) {
+    ASSERT_TRUE(fs::exists(data_dir + "/status-index"));
+    // The database replaced; the signing key and the saved index stay.
+    for (const auto& item : fs::directory_iterator(data_dir)) {
+      const std::string name = item.path().filename().string();
+      if (name.rfind("tree-head-signing.key", 0) != 0 && name != "status-index") {
+        fs::remove_all(item.path());
+      }
+    }
+    for (const auto& item : fs::directory_iterator(restored)) {
+      fs::copy(item.path(), data_dir + "/" + item.path().filename().string(),
+               fs::copy_options::recursive);
+    }
+  });
+  ASSERT_TRUE(server_.AwaitEvent("status_index_ready", absl::Seconds(20)));
+  EXPECT_THAT(ReadAll(server_.log_file()), HasSubstr("\"event\":\"status_index_not_loaded\""));
+  std::unique_ptr<Client> querier = server_.ClientAs("querier");
+  EXPECT_EQ(ExpectIndexMatchesStorage(*querier, {"91440300MA5FXXXX0U", "440524198001010013"}), 2);
+  v1::BatchGetCreditStatusRequest batch;
+  batch.set_purpose("after the restore");
+  batch.add_subject_codes("91440300MA5FXXXX0U");
+  absl::StatusOr<v1::BatchGetCreditStatusResponse> answer = querier->BatchGetCreditStatus(batch);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->tree_head().tree_size(), backup.tree_head().tree_size());
+}
+
 TEST_F(BackupTest, RestoreNeverOverwritesAFolder) {
   BackupWhileWriting();
   CommandResult r =

@@ -127,9 +127,10 @@ TEST(AccessLogTest, ServerEventsAreJsonLinesToo) {
     }
   }
   // The tests' configuration has listings take effect at once: warnings (one per kind of listing
-  // concerned); then the server's life.
+  // concerned); then the server's life, its status index saved as it stops.
   EXPECT_THAT(events, ::testing::ElementsAre("warning procedure_without_approval", "info listening",
-                                             "info shutting_down", "info stopped"));
+                                             "info shutting_down", "info status_index_saved",
+                                             "info stopped"));
   EXPECT_EQ(index_ready, 1);
 }
 

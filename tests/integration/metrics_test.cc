@@ -130,10 +130,13 @@ TEST(MetricsTest, AScrapeNamesEveryCallAndTheRegistrysFigures) {
         "credit_rocksdb_block_cache_hits_total", "credit_rocksdb_block_cache_misses_total",
         "credit_rocksdb_block_cache_hit_ratio", "credit_rocksdb_pending_compaction_bytes",
         "credit_rocksdb_live_data_bytes", "credit_rocksdb_stall_seconds_total",
-        "credit_rocksdb_writes_stopped"}) {
+        "credit_rocksdb_writes_stopped", "credit_rocksdb_table_readers_bytes"}) {
     EXPECT_TRUE(samples.contains(name)) << name;
   }
   EXPECT_EQ(samples["credit_rocksdb_block_cache_capacity_bytes"], 256 << 20);
+  // The recording lies in a memtable still (nothing here fills one).
+  EXPECT_GT(samples["credit_rocksdb_memtable_bytes"], 0);
+  EXPECT_LE(samples["credit_rocksdb_memtable_bytes"], 256 << 20);
   // The status index: one subject listed; its first table (1024 slots of 16 bytes) and one
   // arena chunk of 1 MiB.
   EXPECT_EQ(samples["credit_status_index_ready"], 1);

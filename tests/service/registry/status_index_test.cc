@@ -1,12 +1,15 @@
 // The in-memory status index against storage: the class alone over random subject records (as the
 // storage path reads them), and a real Registry driven through random steps of the listing
 // procedure, whose BASIC answers (from the index) must equal a model computed from the entries
-// themselves, the FULL answers (read from storage) and the batch answers, also across a reopen.
+// themselves, the FULL answers (read from storage) and the batch answers, also across reopens
+// (the index saved at close and loaded, or refused and filled). And the saved file alone.
 #include "service/registry/status_index.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -22,6 +25,7 @@
 namespace credit::testing {
 namespace {
 
+namespace fs = std::filesystem;
 using registry_internal::StatusPartView;
 
 std::string OrgCode(int n) {
@@ -89,6 +93,7 @@ class StatusIndexTest : public ::testing::Test {
   std::shared_ptr<const ChangeLog::ReadView> View(uint64_t tree_size) {
     auto view = std::make_shared<ChangeLog::ReadView>();
     view->head.set_tree_size(tree_size);
+    view->head.set_root_hash(std::string(32, static_cast<char>(tree_size)));
     view->snapshot = store_->Snapshot();
     return view;
   }
@@ -238,10 +243,115 @@ TEST_F(StatusIndexTest, GroupsAppliedWhileItFillsAreAppliedAfterTheFillInOrder) 
   EXPECT_FALSE(found.needs_storage);
 }
 
+// The file a clean stop saves: loaded to the same answers and figures; refused (and the index
+// left to be filled) when its stamp is not the database's and the log's, or a byte differs.
+TEST_F(StatusIndexTest, ASavedIndexLoadsWhenItsStampHoldsAndIsRefusedOtherwise) {
+  std::mt19937 random(7);
+  std::map<std::string, std::string> model;
+  std::set<std::string> odd;
+  WriteSet stored(*store_);
+  for (int n = 0; n < 3000; ++n) {
+    const std::string code = OrgCode(n);
+    model[code] = RandomRecord(random, n % 101 == 0);
+    if (n % 101 == 0) odd.insert(code);
+    stored.PutSubjectRecord(code, model[code]);
+  }
+  stored.PutSubjectRecord("SHORT", RandomRecord(random, false));
+  ASSERT_TRUE(store_->Commit(&stored).ok());
+  StatusIndex index(/*min_compaction_bytes=*/4096);
+  index.StartFill(store_.get(), View(5));
+  ASSERT_TRUE(index.AwaitReady(absl::Seconds(30)));
+  // Rewrites leave dead records behind (and one compaction): the file holds the arena as it is.
+  std::vector<StatusIndex::Record> group;
+  for (int k = 0; k < 2000; ++k) {
+    const std::string code = OrgCode(static_cast<int>(random() % 3000));
+    if (odd.contains(code)) continue;
+    group.emplace_back(code, model[code] = RandomRecord(random, false));
+  }
+  index.Apply(group, View(6));
+  const std::string path = dir_.path() + "/saved-index";
+  ASSERT_TRUE(index.Save(path, 41).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+
+  StatusIndex loaded;
+  ASSERT_TRUE(loaded.Load(path, 41, View(6)).ok());
+  const StatusIndex::Figures want = index.figures(), got = loaded.figures();
+  EXPECT_TRUE(got.ready);
+  EXPECT_TRUE(got.loaded);
+  EXPECT_FALSE(want.loaded);
+  EXPECT_EQ(got.subjects, want.subjects);
+  EXPECT_EQ(got.table_bytes, want.table_bytes);
+  EXPECT_EQ(got.arena_bytes, want.arena_bytes);
+  EXPECT_EQ(got.live_bytes, want.live_bytes);
+  EXPECT_EQ(loaded.MemoryBytes(), index.MemoryBytes());
+  std::vector<std::string> all;
+  for (int n = 0; n < 3100; ++n) {
+    if (!odd.contains(OrgCode(n))) all.push_back(OrgCode(n));
+  }
+  for (int k = 0; k < 20; ++k) {
+    const absl::CivilDay day = absl::CivilDay(2026, 1, 1) + static_cast<int>(random() % 800);
+    ExpectAgreement(loaded, model, odd, all, day, 6);
+  }
+  StatusIndex::Found found;
+  std::vector<absl::string_view> unusual = {"SHORT", OrgCode(0)};
+  ASSERT_NE(loaded.Read(unusual, absl::CivilDay(2026, 6, 1), &found), nullptr);
+  EXPECT_TRUE(found.needs_storage);
+  // Applying groups after the load goes on as after a fill.
+  std::vector<StatusIndex::Record> later = {
+      {OrgCode(5000), model[OrgCode(5000)] = RandomRecord(random, false)}};
+  loaded.Apply(later, View(7));
+  all.push_back(OrgCode(5000));
+  ExpectAgreement(loaded, model, odd, all, absl::CivilDay(2026, 6, 1), 7);
+
+  const std::string bytes = ReadAll(path);
+  ASSERT_GT(bytes.size(), 3000u * 16);
+  auto refused = [&](const std::string& file, uint64_t sequence,
+                     std::shared_ptr<const ChangeLog::ReadView> view) {
+    StatusIndex other;
+    absl::Status status = other.Load(file, sequence, std::move(view));
+    EXPECT_FALSE(other.figures().ready);
+    EXPECT_EQ(other.MemoryBytes(), 0u);
+    return status;
+  };
+  EXPECT_EQ(refused(path + "-absent", 41, View(6)).code(), absl::StatusCode::kNotFound);
+  absl::Status moved_on = refused(path, 42, View(6));
+  EXPECT_EQ(moved_on.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(moved_on.message(), path +
+                                    " was saved at write 41 with the log at size 6; the "
+                                    "database is at write 42 with the log at size 6");
+  EXPECT_EQ(refused(path, 41, View(7)).code(), absl::StatusCode::kFailedPrecondition);
+  auto other_root = std::make_shared<ChangeLog::ReadView>(*View(6));
+  other_root->head.set_root_hash(std::string(32, 'r'));
+  EXPECT_EQ(refused(path, 41, other_root).code(), absl::StatusCode::kFailedPrecondition);
+  // A byte flipped anywhere past the stamp (in the counts, a code, the table, the arena, the
+  // hash), the file cut short or lengthened: damaged.
+  const std::string damaged = path + "-damaged";
+  for (size_t at :
+       {size_t{60}, size_t{100}, bytes.size() / 3, bytes.size() - 40, bytes.size() - 1}) {
+    std::string copy = bytes;
+    copy[at] ^= 0x10;
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << copy;
+    absl::Status status = refused(damaged, 41, View(6));
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << at << ": " << status;
+  }
+  for (const std::string& copy : {bytes.substr(0, bytes.size() - 1), bytes + "x"}) {
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << copy;
+    EXPECT_EQ(refused(damaged, 41, View(6)).code(), absl::StatusCode::kDataLoss);
+  }
+  // Refused, an index still fills from storage.
+  StatusIndex filled;
+  EXPECT_FALSE(filled.Load(damaged, 41, View(6)).ok());
+  filled.StartFill(store_.get(), View(6));
+  ASSERT_TRUE(filled.AwaitReady(absl::Seconds(30)));
+  EXPECT_EQ(filled.figures().subjects, 3000u);
+  EXPECT_FALSE(filled.figures().loaded);
+}
+
 // ---- a Registry driven through the listing procedure ----
 
 class StatusIndexRegistryTest : public RegistryFixture {
  protected:
+  std::string index_file() const { return dir_.path() + "/status-index"; }
   StatusIndexRegistryTest() {
     // The default procedure (proposals, notice, objections, repair), with repair allowed after
     // 10 days of publication so that the walk reaches it.
@@ -459,10 +569,26 @@ TEST_F(StatusIndexRegistryTest, RandomProcedureStepsKeepTheIndexEqualToStorageAn
     Step(random);
     ExpectAllAgree("after step " + std::to_string(step));
     if (HasFatalFailure()) return;
-    if (step == 120) {  // filled again from storage at open
-      Reopen();
+    if (step == 80 || step == 160) {
+      // A clean close saves the index; the open loads it, ready at once, and removes the file
+      // (saved again at the next close).
+      registry_.reset();
+      ASSERT_TRUE(fs::exists(index_file()));
+      if (step == 160) fs::copy_file(index_file(), index_file() + "-160");
+      Open();
+      EXPECT_TRUE(registry_->StatusIndexFigures().loaded);
+      EXPECT_FALSE(fs::exists(index_file()));
+      ExpectAllAgree("after reopening at step " + std::to_string(step));
+    }
+    if (step == 200) {
+      // As after a crash: the file of an earlier close lies there, and changes were made since.
+      registry_.reset();
+      fs::rename(index_file() + "-160", index_file());
+      Open();
       ASSERT_TRUE(registry_->AwaitStatusIndex(absl::Seconds(30)));
-      ExpectAllAgree("after reopening");
+      EXPECT_FALSE(registry_->StatusIndexFigures().loaded);
+      EXPECT_FALSE(fs::exists(index_file()));
+      ExpectAllAgree("after reopening with a stale file");
     }
   }
   // The walk went through every kind of change, and status answers showed listings.
