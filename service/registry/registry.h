@@ -163,6 +163,13 @@ class Registry {
                                                 const v1::GetEntryRequest& request);
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const Caller& caller,
                                                       const v1::ListEntriesRequest& request);
+  // Status answers are built in `response` (empty; the server's lies on an arena of the call's).
+  absl::Status GetCreditStatus(const Caller& caller, const v1::GetCreditStatusRequest& request,
+                               v1::GetCreditStatusResponse* response);
+  absl::Status BatchGetCreditStatus(const Caller& caller,
+                                    const v1::BatchGetCreditStatusRequest& request,
+                                    v1::BatchGetCreditStatusResponse* response);
+  // The same, answered in a message of their own.
   absl::StatusOr<v1::GetCreditStatusResponse> GetCreditStatus(
       const Caller& caller, const v1::GetCreditStatusRequest& request);
   absl::StatusOr<v1::BatchGetCreditStatusResponse> BatchGetCreditStatus(

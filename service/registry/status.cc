@@ -200,13 +200,27 @@ std::shared_ptr<const Registry::ReadView> Registry::BasicStatusesFromIndex(
 
 absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
     const Caller& caller, const v1::GetCreditStatusRequest& request) {
+  v1::GetCreditStatusResponse response;
+  RETURN_IF_ERROR(GetCreditStatus(caller, request, &response));
+  return response;
+}
+
+absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
+    const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
+  v1::BatchGetCreditStatusResponse response;
+  RETURN_IF_ERROR(BatchGetCreditStatus(caller, request, &response));
+  return response;
+}
+
+absl::Status Registry::GetCreditStatus(const Caller& caller,
+                                       const v1::GetCreditStatusRequest& request,
+                                       v1::GetCreditStatusResponse* response) {
   ASSIGN_OR_RETURN(v1::SubjectKind kind, ValidateGetCreditStatusRequest(request));
   const std::string& code = request.subject_code();
   const absl::CivilDay day = TodayDay();
   const std::string today = FormatDate(day);
-  v1::GetCreditStatusResponse response;
   absl::string_view code_view = code;
-  v1::CreditStatus* status = response.mutable_status();
+  v1::CreditStatus* status = response->mutable_status();
   std::optional<uint64_t> last_change;
   std::shared_ptr<const ReadView> view;
   if (request.view() == v1::STATUS_VIEW_BASIC) {
@@ -220,21 +234,21 @@ absl::StatusOr<v1::GetCreditStatusResponse> Registry::GetCreditStatus(
     RETURN_IF_ERROR(StatusesFrom(caller, request.view(), {&code_view, 1}, {&kind, 1}, {&stored, 1},
                                  view->snapshot.get(), today, {&status, 1}, {&last_change, 1}));
   }
-  if (last_change.has_value()) response.set_change_sequence(*last_change);
-  *response.mutable_tree_head() = view->head;
+  if (last_change.has_value()) response->set_change_sequence(*last_change);
+  *response->mutable_tree_head() = view->head;
   query_log_->Append(caller, "GetCreditStatus", request.purpose(), {code},
                      ShowsPersonInClear(caller, absl::MakeConstSpan(&kind, 1)));
-  return response;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
-    const Caller& caller, const v1::BatchGetCreditStatusRequest& request) {
+absl::Status Registry::BatchGetCreditStatus(const Caller& caller,
+                                            const v1::BatchGetCreditStatusRequest& request,
+                                            v1::BatchGetCreditStatusResponse* response) {
   RETURN_IF_ERROR(ValidateBatchGetCreditStatusRequest(request));
   const size_t count = request.subject_codes_size();
   // Malformed codes are answered one by one; the well-formed ones are read together (from the
   // status index, or from storage in one MultiGet) and answered in place.
-  v1::BatchGetCreditStatusResponse response;
-  response.mutable_results()->Reserve(static_cast<int>(count));
+  response->mutable_results()->Reserve(static_cast<int>(count));
   thread_local std::vector<absl::string_view> valid_codes;
   thread_local std::vector<v1::SubjectKind> valid_kinds;
   thread_local std::vector<v1::CreditStatus*> answers;
@@ -244,7 +258,7 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
   answers.clear();
   for (size_t i = 0; i < count; ++i) {
     const std::string& code = request.subject_codes(i);
-    v1::SubjectStatusResult* result = response.add_results();
+    v1::SubjectStatusResult* result = response->add_results();
     absl::StatusOr<v1::SubjectKind> kind = ValidateSubjectCode(code, "subject_codes");
     if (!kind.ok()) {  // again, to name the code's place
       absl::Status error =
@@ -273,10 +287,10 @@ absl::StatusOr<v1::BatchGetCreditStatusResponse> Registry::BatchGetCreditStatus(
                                  view->snapshot.get(), today, answers,
                                  absl::MakeSpan(last_changes)));
   }
-  *response.mutable_tree_head() = view->head;
+  *response->mutable_tree_head() = view->head;
   query_log_->Append(caller, "BatchGetCreditStatus", request.purpose(), valid_codes,
                      ShowsPersonInClear(caller, valid_kinds));
-  return response;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::GetCreditStatusAtResponse> Registry::GetCreditStatusAt(

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <thread>
+#include <type_traits>
 
 #include "common/status/error_details.h"
 #include "common/status/error_reasons.h"
@@ -73,9 +74,14 @@ grpc::ServerUnaryReactor* RegistryService::Serve(grpc::CallbackServerContext* co
   }
   auto work = [this, rpc, start, &request, response, reactor, caller = *std::move(caller),
                slot = std::move(slot), call = std::move(call)]() mutable {
-    absl::StatusOr<Response> result = call(caller);
-    absl::Status status = result.status();
-    if (status.ok()) *response = *std::move(result);
+    absl::Status status;
+    if constexpr (std::is_same_v<std::invoke_result_t<Call&, const Caller&>, absl::Status>) {
+      status = call(caller);  // built in `response`
+    } else {
+      absl::StatusOr<Response> result = call(caller);
+      status = result.status();
+      if (status.ok()) *response = *std::move(result);
+    }
     Ended(rpc, start, request, &caller, status, /*served=*/true);
     slot = CallLimiter::Slot();  // the identity's call has ended
     reactor->Finish(ToGrpcStatus(status));
@@ -141,17 +147,19 @@ grpc::ServerUnaryReactor* RegistryService::ListEntries(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RegistryService::GetCreditStatus(
     grpc::CallbackServerContext* context, const v1::GetCreditStatusRequest* request,
     v1::GetCreditStatusResponse* response) {
-  return Serve(
-      context, Rpc::kGetCreditStatus, *request, response, RunsFor(request->view()),
-      [this, request](const Caller& c) { return registry_->GetCreditStatus(c, *request); });
+  return Serve(context, Rpc::kGetCreditStatus, *request, response, RunsFor(request->view()),
+               [this, request, response](const Caller& c) {
+                 return registry_->GetCreditStatus(c, *request, response);
+               });
 }
 
 grpc::ServerUnaryReactor* RegistryService::BatchGetCreditStatus(
     grpc::CallbackServerContext* context, const v1::BatchGetCreditStatusRequest* request,
     v1::BatchGetCreditStatusResponse* response) {
-  return Serve(
-      context, Rpc::kBatchGetCreditStatus, *request, response, RunsFor(request->view()),
-      [this, request](const Caller& c) { return registry_->BatchGetCreditStatus(c, *request); });
+  return Serve(context, Rpc::kBatchGetCreditStatus, *request, response, RunsFor(request->view()),
+               [this, request, response](const Caller& c) {
+                 return registry_->BatchGetCreditStatus(c, *request, response);
+               });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListMeasures(grpc::CallbackServerContext* context,

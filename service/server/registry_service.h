@@ -18,6 +18,7 @@
 #include "service/metrics/metrics.h"
 #include "service/registry/registry.h"
 #include "service/server/access_log.h"
+#include "service/server/arena_messages.h"
 #include "service/server/worker_pool.h"
 
 namespace credit {
@@ -36,7 +37,10 @@ class RegistryService final : public registry::v1::CreditRegistryService::Callba
         workers_(workers),
         test_clock_(test_clock),
         access_log_(access_log),
-        metrics_(metrics) {}
+        metrics_(metrics) {
+    SetMessageAllocatorFor_GetCreditStatus(&status_messages_);
+    SetMessageAllocatorFor_BatchGetCreditStatus(&batch_messages_);
+  }
 
   grpc::ServerUnaryReactor* RecordEntry(grpc::CallbackServerContext* context,
                                         const v1::RecordEntryRequest* request,
@@ -171,6 +175,12 @@ class RegistryService final : public registry::v1::CreditRegistryService::Callba
   TestClock* test_clock_;
   AccessLog* access_log_;
   Metrics* metrics_;
+  // Status answers are built on arenas kept from call to call (a lookup's answer takes ~1 KB, a
+  // batch of 1000's ~400 KB), as many as calls run at once in the usual case.
+  ArenaMessages<v1::GetCreditStatusRequest, v1::GetCreditStatusResponse> status_messages_{4 << 10,
+                                                                                          64};
+  ArenaMessages<v1::BatchGetCreditStatusRequest, v1::BatchGetCreditStatusResponse> batch_messages_{
+      512 << 10, 16};
   std::atomic<bool> streams_stopped_{false};
 };
 
