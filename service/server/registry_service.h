@@ -38,7 +38,6 @@ class RegistryService final : public registry::v1::CreditRegistryService::Callba
         test_clock_(test_clock),
         access_log_(access_log),
         metrics_(metrics) {
-    SetMessageAllocatorFor_GetCreditStatus(&status_messages_);
     SetMessageAllocatorFor_BatchGetCreditStatus(&batch_messages_);
   }
 
@@ -175,10 +174,9 @@ class RegistryService final : public registry::v1::CreditRegistryService::Callba
   TestClock* test_clock_;
   AccessLog* access_log_;
   Metrics* metrics_;
-  // Status answers are built on arenas kept from call to call (a lookup's answer takes ~1 KB, a
-  // batch of 1000's ~400 KB), as many as calls run at once in the usual case.
-  ArenaMessages<v1::GetCreditStatusRequest, v1::GetCreditStatusResponse> status_messages_{4 << 10,
-                                                                                          64};
+  // Batch answers are built on arenas kept from call to call (~400 KB for 1000 subjects). Not
+  // single lookups: gRPC places their two messages in the call's own arena already, and a
+  // protobuf arena's set-up and reset cost them more than it saved (docs/performance.md).
   ArenaMessages<v1::BatchGetCreditStatusRequest, v1::BatchGetCreditStatusResponse> batch_messages_{
       512 << 10, 16};
   std::atomic<bool> streams_stopped_{false};
