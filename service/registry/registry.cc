@@ -129,6 +129,8 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
 }
 
 void Registry::LoadOrFillStatusIndex() {
+  // What a save cut short by a crash left.
+  std::remove((status_index_path_ + ".tmp").c_str());
   std::shared_ptr<const ReadView> view = log_->CurrentView();
   absl::Status loaded = status_index_->Load(status_index_path_, store_->LastSequence(), view);
   if (loaded.ok()) {

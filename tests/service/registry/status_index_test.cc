@@ -584,7 +584,9 @@ TEST_F(StatusIndexRegistryTest, RandomProcedureStepsKeepTheIndexEqualToStorageAn
       // As after a crash: the file of an earlier close lies there, and changes were made since.
       registry_.reset();
       fs::rename(index_file() + "-160", index_file());
+      std::ofstream(index_file() + ".tmp") << "a save cut short";
       Open();
+      EXPECT_FALSE(fs::exists(index_file() + ".tmp"));
       ASSERT_TRUE(registry_->AwaitStatusIndex(absl::Seconds(30)));
       EXPECT_FALSE(registry_->StatusIndexFigures().loaded);
       EXPECT_FALSE(fs::exists(index_file()));
