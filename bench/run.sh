@@ -165,22 +165,22 @@ index_ready_ms() {  # ms from $1 (date +%s%N) until the log's status_index_ready
   done
   echo $(( ($(date +%s%N) - $1) / 1000000 ))
 }
-stop_creditd
-for rep in $(seq $reps); do
-  echo "## cold_start creditd rep $rep" >> "$raw.tmp"
+start_until_index_ready() {  # starts creditd; prints the time to listening, and as $1 to the index
+  local before t0
   before=$(grep -c status_index_ready "$work/creditd.log" || true)
   t0=$(date +%s%N)
   start_creditd
   echo "listening_ms: $started_ms" >> "$raw.tmp"
-  echo "cold_start_ms: $(index_ready_ms "$t0" "$before")" >> "$raw.tmp"
+  echo "$1: $(index_ready_ms "$t0" "$before")" >> "$raw.tmp"
+}
+stop_creditd
+for rep in $(seq $reps); do
+  echo "## cold_start creditd rep $rep" >> "$raw.tmp"
+  start_until_index_ready cold_start_ms
   if [ "$rep" = "$reps" ]; then kill -9 "$creditd"; wait "$creditd" 2>/dev/null || true; else stop_creditd; fi
 done
 echo "## cold_start_after_kill creditd" >> "$raw.tmp"
-before=$(grep -c status_index_ready "$work/creditd.log" || true)
-t0=$(date +%s%N)
-start_creditd
-echo "listening_ms: $started_ms" >> "$raw.tmp"
-echo "index_ready_ms: $(index_ready_ms "$t0" "$before")" >> "$raw.tmp"
+start_until_index_ready index_ready_ms
 stop_creditd
 echo "## verify" >> "$raw.tmp"
 t0=$(date +%s%N)
