@@ -9,8 +9,8 @@
 // Flags override the configuration file. --port-file receives the port actually bound (useful
 // with --listen 127.0.0.1:0). SIGTERM or SIGINT shut the server down cleanly: calls in flight
 // finish, the status index is saved beside the database (the next start loads it), the database
-// closes. SIGHUP re-reads the configuration's identities (to add, change or
-// revoke one without a restart); a configuration that does not load is reported and ignored.
+// closes. SIGHUP re-reads the configuration's identities (to add, change or revoke one without a
+// restart); a configuration that does not load is reported and ignored.
 #include <malloc.h>
 
 #include <csignal>
@@ -179,8 +179,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Blocks of 256 KiB and more (memtable blocks, imports' requests, the status index's chunks)
   // are mapped and unmapped by themselves. glibc's default raises that threshold as such blocks
-  // are freed, after which they are carved from its per-thread heaps and kept there once freed:
-  // ~170 MB of the resident memory at 10 M listed after an import.
+  // are freed, after which they are carved from its per-thread heaps and kept there once freed
+  // (docs/performance.md, "The saved index, the memory, …").
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
   // Data, backups and restored folders are the owner's alone.
   credit::RestrictNewFiles();

@@ -129,13 +129,13 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& 
 }
 
 void Registry::LoadOrFillStatusIndex() {
-  // What a save cut short by a crash left.
-  std::remove((status_index_path_ + ".tmp").c_str());
   std::shared_ptr<const ReadView> view = log_->CurrentView();
   absl::Status loaded = status_index_->Load(status_index_path_, store_->LastSequence(), view);
+  // Loaded or stale, the file has served: the next clean close saves it anew. And what a save
+  // cut short by a crash left goes too.
+  std::remove(status_index_path_.c_str());
+  std::remove((status_index_path_ + ".tmp").c_str());
   if (loaded.ok()) {
-    // Saved again at close; until then it would only be stale.
-    std::remove(status_index_path_.c_str());
     FitBlockCache();
     return;
   }
@@ -143,7 +143,6 @@ void Registry::LoadOrFillStatusIndex() {
     LogEvent(absl::IsFailedPrecondition(loaded) ? EventLevel::kInfo : EventLevel::kWarning,
              "status_index_not_loaded",
              absl::StrCat(loaded.message(), "; filling the status index from storage instead"));
-    std::remove(status_index_path_.c_str());
   }
   status_index_->StartFill(store_.get(), std::move(view), [this] { FitBlockCache(); });
 }
