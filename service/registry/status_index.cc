@@ -1,5 +1,6 @@
 #include "service/registry/status_index.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -15,9 +16,6 @@ using registry_internal::StatusPartView;
 constexpr absl::string_view kAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 constexpr uint8_t kNotInAlphabet = 0xFF;
 constexpr size_t kCodeLength = 18;
-constexpr uint32_t kChunkBytes = uint32_t{1} << 20;
-// References at or above the first special value are not arena positions.
-constexpr size_t kMaxChunks = 4095;
 
 constexpr std::array<uint8_t, 256> MakeSymbols() {
   std::array<uint8_t, 256> symbols{};
@@ -28,6 +26,7 @@ constexpr std::array<uint8_t, 256> MakeSymbols() {
   return symbols;
 }
 constexpr std::array<uint8_t, 256> kSymbols = MakeSymbols();
+__extension__ using Uint128 = unsigned __int128;  // GCC's; -Wpedantic asks to say so
 
 uint64_t Mix(const StatusIndex::Key& key) {
   uint64_t h = key.low * 0x9E3779B97F4A7C15ull;
@@ -122,11 +121,10 @@ void StatusIndex::StartFill(Store* store, std::shared_ptr<const ReadView> view,
 void StatusIndex::Fill(Store* store, std::shared_ptr<const ReadView> view,
                        const std::function<void()>& on_filled) {
   const absl::Time start = absl::Now();
-  // Sized for the subjects stored, three quarters full (a table grown by halves from its least
-  // size would land anywhere from 53 to 80 % full).
-  const uint64_t expected = store->EstimateSubjectRecords();
-  slots_.assign(std::max<uint64_t>(1024, expected + expected / 3), Slot{0, 0, kEmpty});
-  CountMemory();
+  // Sized for the subjects stored, at most 75 % full (a table grown by quarters lands anywhere
+  // from 64 to 80 % full).
+  const uint64_t expected = store->EstimateSubjectRecords() / kShards;
+  ResetShards(std::max<uint64_t>(kLeastShardSlots, expected + expected / 3));
   absl::Status status = store->ScanSubjectRecords(
       view->snapshot.get(), [&](absl::string_view code, absl::string_view record) {
         Put(code, record);
@@ -189,7 +187,7 @@ StatusIndex::Figures StatusIndex::figures() const {
   figures.ready = ready_;
   if (!ready_) return figures;  // the fill thread owns the structure until then
   figures.subjects = used_slots_;
-  figures.table_bytes = slots_.size() * sizeof(Slot);
+  figures.table_bytes = table_slots_ * sizeof(Slot);
   figures.arena_bytes = uint64_t{chunks_.size()} * kChunkBytes;
   figures.live_bytes = live_bytes_;
   figures.loaded = loaded_;
@@ -231,12 +229,12 @@ uint32_t StatusIndex::Append(absl::string_view packed) {
   const size_t size = length.size() + packed.size();
   if (chunks_.empty() || chunk_end_ + size > kChunkBytes) {
     if (chunks_.size() == kMaxChunks) return kFromStorage;
-    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunkBytes));
+    chunks_.emplace_back(kChunkBytes);
     chunk_end_ = 0;
     CountMemory();
   }
   const uint32_t ref = static_cast<uint32_t>((chunks_.size() - 1) << kChunkBits) | chunk_end_;
-  char* at = chunks_.back().get() + chunk_end_;
+  char* at = chunks_.back().data() + chunk_end_;
   std::memcpy(at, length.data(), length.size());
   std::memcpy(at + length.size(), packed.data(), packed.size());
   chunk_end_ += static_cast<uint32_t>(size);
@@ -244,44 +242,63 @@ uint32_t StatusIndex::Append(absl::string_view packed) {
   return ref;
 }
 
-absl::string_view StatusIndex::StoredAt(const std::vector<std::unique_ptr<char[]>>& chunks,
-                                        uint32_t ref) {
-  const char* start = chunks[ref >> kChunkBits].get() + (ref & (kChunkBytes - 1));
+absl::string_view StatusIndex::StoredAt(const std::vector<PageMemory>& chunks, uint32_t ref) {
+  const char* start = chunks[ref >> kChunkBits].data() + (ref & (kChunkBytes - 1));
   const char* p = start;
   const uint64_t length = GetVarint(p);
   return absl::string_view(start, static_cast<size_t>(p - start) + length);
 }
 
-size_t StatusIndex::Home(const Key& key) const {
-  return static_cast<size_t>((static_cast<unsigned __int128>(Mix(key)) * slots_.size()) >> 64);
+size_t StatusIndex::Home(uint64_t hash, size_t size) {
+  // The bits below the shard's, mapped onto the shard by multiplying: any size will do.
+  return static_cast<size_t>((static_cast<Uint128>(hash << kShardBits) * size) >> 64);
 }
 
-StatusIndex::Slot* StatusIndex::Find(const Key& key) {
-  const size_t size = slots_.size();
-  for (size_t i = Home(key);; i = i + 1 == size ? 0 : i + 1) {
-    Slot& slot = slots_[i];
+StatusIndex::Slot* StatusIndex::Find(Shard& shard, uint64_t hash, const Key& key) {
+  const size_t size = shard.size;
+  Slot* slots = shard.slots();
+  for (size_t i = Home(hash, size);; i = i + 1 == size ? 0 : i + 1) {
+    Slot& slot = slots[i];
     if (slot.ref == kEmpty || (slot.low == key.low && slot.high == key.high)) return &slot;
   }
 }
 
-const StatusIndex::Slot* StatusIndex::Find(const Key& key) const {
-  return const_cast<StatusIndex*>(this)->Find(key);
+const StatusIndex::Slot* StatusIndex::Find(const Shard& shard, uint64_t hash, const Key& key) {
+  return Find(const_cast<Shard&>(shard), hash, key);
 }
 
-void StatusIndex::Grow() {
-  // By half: the table's size is any number (Home maps a hash onto it by multiplying), so it
-  // stays within 53-80 % full instead of 40-80 %.
-  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() + slots_.size() / 2),
-                        Slot{0, 0, kEmpty});
-  old.swap(slots_);
-  for (const Slot& slot : old) {
-    if (slot.ref != kEmpty) *Find(Key{slot.low, slot.high}) = slot;
+void StatusIndex::Allocate(Shard& shard, size_t slots) {
+  shard.memory = PageMemory(slots * sizeof(Slot));
+  shard.size = shard.memory.size() / sizeof(Slot);
+  std::fill_n(shard.slots(), shard.size, Slot{0, 0, kEmpty});
+}
+
+void StatusIndex::Grow(Shard& shard) {
+  Shard old = std::move(shard);
+  Allocate(shard, old.size + old.size / 4);
+  shard.used = old.used;
+  table_slots_ += shard.size - old.size;
+  for (const Slot& slot : absl::MakeConstSpan(old.slots(), old.size)) {
+    if (slot.ref == kEmpty) continue;
+    const Key key{slot.low, slot.high};
+    *Find(shard, Mix(key), key) = slot;
   }
   CountMemory();
 }
 
+void StatusIndex::ResetShards(size_t slots_each) {
+  table_slots_ = 0;
+  for (Shard& shard : shards_) {
+    Allocate(shard, slots_each);
+    shard.used = 0;
+    table_slots_ += shard.size;
+  }
+  used_slots_ = 0;
+  CountMemory();
+}
+
 void StatusIndex::CountMemory() {
-  memory_bytes_ = slots_.size() * sizeof(Slot) + uint64_t{chunks_.size()} * kChunkBytes;
+  memory_bytes_ = table_slots_ * sizeof(Slot) + uint64_t{chunks_.size()} * kChunkBytes;
 }
 
 void StatusIndex::Put(absl::string_view code, absl::string_view record) {
@@ -290,11 +307,14 @@ void StatusIndex::Put(absl::string_view code, absl::string_view record) {
     unpacked_codes_.emplace(code);
     return;
   }
-  if ((used_slots_ + 1) * 5 > slots_.size() * 4) Grow();
-  Slot* slot = Find(key);
+  const uint64_t hash = Mix(key);
+  Shard& shard = ShardOf(hash);
+  if ((shard.used + 1) * 5 > shard.size * 4) Grow(shard);
+  Slot* slot = Find(shard, hash, key);
   if (slot->ref == kEmpty) {
     slot->low = key.low;
     slot->high = key.high;
+    ++shard.used;
     ++used_slots_;
   } else if (slot->ref != kFromStorage) {
     const size_t size = StoredAt(chunks_, slot->ref).size();
@@ -309,17 +329,19 @@ void StatusIndex::Put(absl::string_view code, absl::string_view record) {
 
 void StatusIndex::CompactIfWasteful() {
   if (dead_bytes_ < min_compaction_bytes_ || dead_bytes_ < live_bytes_) return;
-  std::vector<std::unique_ptr<char[]>> old;
+  std::vector<PageMemory> old;
   old.swap(chunks_);
   chunk_end_ = 0;
   live_bytes_ = 0;
   dead_bytes_ = 0;
-  for (Slot& slot : slots_) {
-    if (slot.ref >= kFromStorage) continue;
-    absl::string_view stored = StoredAt(old, slot.ref);
-    const char* p = stored.data();
-    GetVarint(p);  // the length, written again by Append
-    slot.ref = Append(absl::string_view(p, stored.size() - (p - stored.data())));
+  for (Shard& shard : shards_) {
+    for (Slot& slot : absl::MakeSpan(shard.slots(), shard.size)) {
+      if (slot.ref >= kFromStorage) continue;
+      absl::string_view stored = StoredAt(old, slot.ref);
+      const char* p = stored.data();
+      GetVarint(p);  // the length, written again by Append
+      slot.ref = Append(absl::string_view(p, stored.size() - (p - stored.data())));
+    }
   }
   CountMemory();
 }
@@ -364,17 +386,23 @@ std::shared_ptr<const StatusIndex::ReadView> StatusIndex::Read(
   if (today.year() < 0 || today.year() > 9999) return nullptr;
   const uint32_t today_key = DayKey(today.year(), today.month(), today.day());
   thread_local std::vector<Key> keys;
+  thread_local std::vector<uint64_t> hashes;
   thread_local std::vector<bool> packed;
   keys.resize(codes.size());
+  hashes.resize(codes.size());
   packed.resize(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i) packed[i] = Pack(codes[i], &keys[i]);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    packed[i] = Pack(codes[i], &keys[i]);
+    hashes[i] = Mix(keys[i]);
+  }
 
   absl::ReaderMutexLock lock(&mu_);
   if (!ready_) return nullptr;
   // A batch's slots are fetched from memory together, then its records.
   if (codes.size() > 1) {
     for (size_t i = 0; i < codes.size(); ++i) {
-      if (packed[i]) __builtin_prefetch(&slots_[Home(keys[i])]);
+      const Shard& shard = ShardOf(hashes[i]);
+      if (packed[i]) __builtin_prefetch(&shard.slots()[Home(hashes[i], shard.size)]);
     }
   }
   thread_local std::vector<uint32_t> refs;
@@ -383,10 +411,10 @@ std::shared_ptr<const StatusIndex::ReadView> StatusIndex::Read(
     if (!packed[i]) {
       refs[i] = unpacked_codes_.contains(codes[i]) ? kFromStorage : kEmpty;
     } else {
-      refs[i] = Find(keys[i])->ref;
+      refs[i] = Find(ShardOf(hashes[i]), hashes[i], keys[i])->ref;
     }
     if (refs[i] < kFromStorage && codes.size() > 1) {
-      __builtin_prefetch(chunks_[refs[i] >> kChunkBits].get() + (refs[i] & (kChunkBytes - 1)));
+      __builtin_prefetch(chunks_[refs[i] >> kChunkBits].data() + (refs[i] & (kChunkBytes - 1)));
     }
   }
   for (size_t i = 0; i < codes.size(); ++i) {

@@ -2,10 +2,14 @@
 // storage/subject_record.h), held in memory in a structure made for lookups and batches, so that
 // those answers never read RocksDB.
 //
-// Layout. An open-addressing table (linear probing, 53-80 % full) of 16-byte slots: the
-// subject code packed into 12 bytes (18 characters of the 31-symbol alphabet of unified social
-// credit codes, which holds the digits and 'X' of resident ID numbers too, 5 bits each) and a
-// 32-bit reference into an arena of 1 MiB chunks holding the subject's record packed:
+// Layout. An open-addressing table (linear probing) of 16-byte slots: the subject code packed
+// into 12 bytes (18 characters of the 31-symbol alphabet of unified social credit codes, which
+// holds the digits and 'X' of resident ID numbers too, 5 bits each) and a 32-bit reference into
+// an arena of 2 MiB chunks holding the subject's record packed. The table is 16 shards chosen by
+// the hash's top bits, each grown alone by a quarter (in whole pages) when it would pass 80 %
+// full: the table stays 64-80 % full, and a growth copies one shard, never the whole table (which
+// at 10 M subjects would briefly hold two tables of ~200 MB and stop lookups while it copies).
+// Shards and chunks lie in huge pages where the kernel offers them (page_memory.h). A record:
 //   varint  last change + 1 (0: none)
 //   varint  number of entries, then per entry (ascending id):
 //     varint id (the first whole, the others as the difference to the one before)
@@ -52,6 +56,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
 #include "service/changelog/change_log.h"
+#include "service/registry/page_memory.h"
 #include "service/registry/registry_internal.h"
 #include "service/storage/store.h"
 
@@ -86,7 +91,9 @@ class StatusIndex {
   // `min_compaction_bytes`: the arena is compacted once its dead records exceed both this and its
   // live ones.
   explicit StatusIndex(uint64_t min_compaction_bytes = uint64_t{64} << 20)
-      : min_compaction_bytes_(min_compaction_bytes) {}
+      : min_compaction_bytes_(min_compaction_bytes) {
+    ResetShards(kLeastShardSlots);
+  }
   ~StatusIndex();
   StatusIndex(const StatusIndex&) = delete;
   StatusIndex& operator=(const StatusIndex&) = delete;
@@ -139,9 +146,21 @@ class StatusIndex {
     uint32_t high;
     uint32_t ref;
   };
+  struct Shard {
+    PageMemory memory;
+    size_t size = 0;  // slots
+    uint64_t used = 0;
+    Slot* slots() const { return reinterpret_cast<Slot*>(memory.data()); }
+  };
   static constexpr uint32_t kEmpty = 0xFFFFFFFF;
   static constexpr uint32_t kFromStorage = 0xFFFFFFFE;
-  static constexpr int kChunkBits = 20;
+  static constexpr int kChunkBits = 21;
+  static constexpr uint32_t kChunkBytes = uint32_t{1} << kChunkBits;
+  // References at or above the first special value are not arena positions.
+  static constexpr size_t kMaxChunks = kFromStorage >> kChunkBits;
+  static constexpr int kShardBits = 4;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
+  static constexpr size_t kLeastShardSlots = PageMemory::kPageBytes / sizeof(Slot);
 
   void Fill(Store* store, std::shared_ptr<const ReadView> view,
             const std::function<void()>& on_filled);
@@ -152,13 +171,19 @@ class StatusIndex {
   // Appends `packed` with its length in front; its reference.
   uint32_t Append(absl::string_view packed);
   // The record at `ref`, its length in front.
-  static absl::string_view StoredAt(const std::vector<std::unique_ptr<char[]>>& chunks,
-                                    uint32_t ref);
-  // Where the probe for `key` starts.
-  size_t Home(const Key& key) const;
-  Slot* Find(const Key& key);
-  const Slot* Find(const Key& key) const;
-  void Grow();
+  static absl::string_view StoredAt(const std::vector<PageMemory>& chunks, uint32_t ref);
+  // `key`'s shard, and where its probe starts in a shard of `size` slots, by its hash.
+  Shard& ShardOf(uint64_t hash) { return shards_[hash >> (64 - kShardBits)]; }
+  const Shard& ShardOf(uint64_t hash) const { return shards_[hash >> (64 - kShardBits)]; }
+  static size_t Home(uint64_t hash, size_t size);
+  // The slot holding `key` (of hash `hash`) in `shard`, or the empty one where it would go.
+  static Slot* Find(Shard& shard, uint64_t hash, const Key& key);
+  static const Slot* Find(const Shard& shard, uint64_t hash, const Key& key);
+  void Grow(Shard& shard);
+  // Every shard emptied to at least `slots_each` slots.
+  void ResetShards(size_t slots_each);
+  // `shard` given a table of at least `slots` empty slots (whole pages of them).
+  static void Allocate(Shard& shard, size_t slots);
   void CountMemory();
   void Clear();
   void CompactIfWasteful();
@@ -177,9 +202,10 @@ class StatusIndex {
       ABSL_GUARDED_BY(mu_);
 
   // The structure. Written by the fill thread alone until ready_, then under mu_ held alone.
-  std::vector<Slot> slots_;
-  uint64_t used_slots_ = 0;
-  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::vector<Shard> shards_ = std::vector<Shard>(kShards);
+  uint64_t table_slots_ = 0;  // in all shards
+  uint64_t used_slots_ = 0;   // in all shards: the subjects held
+  std::vector<PageMemory> chunks_;
   uint32_t chunk_end_ = 0;  // bytes used in the last chunk
   uint64_t live_bytes_ = 0;
   uint64_t dead_bytes_ = 0;

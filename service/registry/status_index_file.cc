@@ -1,13 +1,12 @@
 // The status index saved at a clean stop and loaded at the next start (status_index.h).
 //
 // The file, integers in the machine's byte order (little-endian):
-//   "CRSTIX01"
+//   "CRSTIX02"
 //   u64 the store's last sequence number, u64 tree size, 32 bytes root hash   (the stamp)
-//   u64 slots, u64 used slots, u64 chunks, u64 bytes used in the last chunk,
-//   u64 live bytes, u64 dead bytes
+//   u64 shards, u64 chunks, u64 bytes used in the last chunk, u64 live bytes, u64 dead bytes
 //   u64 measure codes, then each: u32 length, the code
 //   u64 codes read from storage, then each: u32 length, the code
-//   the slots as they lie in memory (16 bytes each)
+//   each shard: u64 slots, u64 used slots, the slots as they lie in memory (16 bytes each)
 //   the chunks (each whole but the last, which has its used bytes)
 //   32 bytes: SHA-256 of everything above
 #include <fcntl.h>
@@ -29,8 +28,7 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "the status index file is written in the machine's byte order");
 
-constexpr absl::string_view kMagic = "CRSTIX01";
-constexpr size_t kChunkBytes = size_t{1} << 20;
+constexpr absl::string_view kMagic = "CRSTIX02";
 // Reads and writes go by this much at most (the hash runs over what the kernel just copied).
 constexpr size_t kPieceBytes = size_t{8} << 20;
 
@@ -156,8 +154,7 @@ absl::Status StatusIndex::Save(const std::string& path, uint64_t sequence) const
   std::string root = view_->head.root_hash();
   root.resize(32);
   out.Bytes(root.data(), root.size());
-  out.U64(slots_.size());
-  out.U64(used_slots_);
+  out.U64(shards_.size());
   out.U64(chunks_.size());
   out.U64(chunk_end_);
   out.U64(live_bytes_);
@@ -166,9 +163,13 @@ absl::Status StatusIndex::Save(const std::string& path, uint64_t sequence) const
   for (const std::string& code : measure_codes_) out.Text(code);
   out.U64(unpacked_codes_.size());
   for (const std::string& code : unpacked_codes_) out.Text(code);
-  out.Bytes(slots_.data(), slots_.size() * sizeof(Slot));
+  for (const Shard& shard : shards_) {
+    out.U64(shard.size);
+    out.U64(shard.used);
+    out.Bytes(shard.slots(), shard.size * sizeof(Slot));
+  }
   for (size_t i = 0; i < chunks_.size(); ++i) {
-    out.Bytes(chunks_[i].get(), i + 1 == chunks_.size() ? chunk_end_ : kChunkBytes);
+    out.Bytes(chunks_[i].data(), i + 1 == chunks_.size() ? chunk_end_ : kChunkBytes);
   }
   out.Finish();
   absl::Status status = out.status();
@@ -222,17 +223,16 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
 
   absl::MutexLock lock(&mu_);
   static_assert(sizeof(Slot) == 16, "slots are written as they lie in memory");
-  uint64_t slots = 0;
+  uint64_t shards = 0;
   uint64_t chunks = 0;
   uint64_t chunk_end = 0;
   uint64_t measures = 0;
   uint64_t unpacked = 0;
-  bool ok = in.Count(&slots, sizeof(Slot), size) && in.U64(&used_slots_) &&
-            in.Count(&chunks, 1, size) && in.U64(&chunk_end) && in.U64(&live_bytes_) &&
-            in.U64(&dead_bytes_) && in.Count(&measures, 4, size);
-  ok = ok && (chunks <= (kFromStorage >> kChunkBits) || in.Damaged("too many chunks")) &&
-       (chunk_end <= kChunkBytes || in.Damaged("a chunk's end lies past it")) &&
-       (used_slots_ <= slots || in.Damaged("more slots used than there are"));
+  bool ok = in.U64(&shards) && in.Count(&chunks, 1, size) && in.U64(&chunk_end) &&
+            in.U64(&live_bytes_) && in.U64(&dead_bytes_) && in.Count(&measures, 4, size);
+  ok = ok && (shards == kShards || in.Damaged("its number of shards is not this version's")) &&
+       (chunks <= kMaxChunks || in.Damaged("too many chunks")) &&
+       (chunk_end <= kChunkBytes || in.Damaged("a chunk's end lies past it"));
   for (uint64_t i = 0; ok && i < measures; ++i) {
     std::string code;
     ok = in.Text(&code);
@@ -246,23 +246,41 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
     std::string code;
     ok = in.Text(&code) && unpacked_codes_.insert(std::move(code)).second;
   }
-  if (ok) {
-    slots_.resize(slots);
-    ok = in.Bytes(slots_.data(), slots * sizeof(Slot));
+  table_slots_ = 0;
+  used_slots_ = 0;
+  for (Shard& shard : shards_) {
+    uint64_t slots = 0;
+    ok = ok && in.Count(&slots, sizeof(Slot), size) && in.U64(&shard.used);
+    if (!ok) break;
+    shard.memory = PageMemory(slots * sizeof(Slot));
+    shard.size = slots;
+    ok = in.Bytes(shard.slots(), slots * sizeof(Slot));
+    table_slots_ += slots;
+    used_slots_ += shard.used;
   }
   for (uint64_t i = 0; ok && i < chunks; ++i) {
-    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunkBytes));
-    ok = in.Bytes(chunks_.back().get(), i + 1 == chunks ? chunk_end : kChunkBytes);
+    chunks_.emplace_back(kChunkBytes);
+    ok = in.Bytes(chunks_.back().data(), i + 1 == chunks ? chunk_end : kChunkBytes);
   }
   chunk_end_ = static_cast<uint32_t>(chunk_end);
   ok = ok && in.CheckHash();
-  // Every reference lies inside the arena (cheap, and the reads below trust it).
-  for (size_t i = 0; ok && i < slots_.size(); ++i) {
-    const uint32_t ref = slots_[i].ref;
-    if (ref >= kFromStorage) continue;
-    const uint64_t chunk = ref >> kChunkBits;
-    const uint64_t end = chunk + 1 == chunks ? chunk_end : kChunkBytes;
-    ok = (chunk < chunks && (ref & (kChunkBytes - 1)) < end) || in.Damaged("a slot points outside");
+  // Every reference lies inside the arena and every shard has the used slots it says and an
+  // empty one, where a probe for a code it lacks ends (cheap, and the reads below trust it).
+  for (const Shard& shard : shards_) {
+    uint64_t used = 0;
+    for (size_t i = 0; ok && i < shard.size; ++i) {
+      const uint32_t ref = shard.slots()[i].ref;
+      if (ref == kEmpty) continue;
+      ++used;
+      if (ref == kFromStorage) continue;
+      const uint64_t chunk = ref >> kChunkBits;
+      const uint64_t end = chunk + 1 == chunks ? chunk_end : kChunkBytes;
+      ok = (chunk < chunks && (ref & (kChunkBytes - 1)) < end) ||
+           in.Damaged("a slot points outside");
+    }
+    ok = ok && ((used == shard.used && used < shard.size) ||
+                in.Damaged("a shard's count of used slots is wrong"));
+    if (!ok) break;
   }
   if (!ok) {
     Clear();
@@ -280,9 +298,6 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
 }
 
 void StatusIndex::Clear() {
-  slots_.clear();
-  slots_.shrink_to_fit();
-  used_slots_ = 0;
   chunks_.clear();
   chunk_end_ = 0;
   live_bytes_ = 0;
@@ -290,7 +305,7 @@ void StatusIndex::Clear() {
   unpacked_codes_.clear();
   measure_codes_.clear();
   measure_numbers_.clear();
-  CountMemory();
+  ResetShards(kLeastShardSlots);
 }
 
 }  // namespace credit

@@ -137,11 +137,11 @@ TEST(MetricsTest, AScrapeNamesEveryCallAndTheRegistrysFigures) {
   // The recording lies in a memtable still (nothing here fills one).
   EXPECT_GT(samples["credit_rocksdb_memtable_bytes"], 0);
   EXPECT_LE(samples["credit_rocksdb_memtable_bytes"], 256 << 20);
-  // The status index: one subject listed; its first table (1024 slots of 16 bytes) and one
-  // arena chunk of 1 MiB.
+  // The status index: one subject listed; its first table (16 shards of one 4 KiB page) and one
+  // arena chunk of 2 MiB.
   EXPECT_EQ(samples["credit_status_index_ready"], 1);
   EXPECT_EQ(samples["credit_status_index_subjects"], 1);
-  EXPECT_EQ(samples["credit_status_index_bytes"], 1024 * 16 + (1 << 20));
+  EXPECT_EQ(samples["credit_status_index_bytes"], 16 * 4096 + (2 << 20));
   EXPECT_EQ(samples["credit_rocksdb_writes_stopped"], 0);
 }
 

@@ -155,7 +155,8 @@ TEST_F(StatusIndexTest, RandomRecordsReadAsStorageReadsThemThroughGrowthAndCompa
   std::mt19937 random(20261207);
   std::map<std::string, std::string> model;
   std::set<std::string> odd;
-  // 1500 subjects stored before the fill (the table grows past its first 1024 slots).
+  // 1500 subjects stored before the fill; 20,000 more added in one group later (the shards grow
+  // past their first 256 slots each).
   WriteSet stored(*store_);
   for (int n = 0; n < 1500; ++n) {
     const std::string code = OrgCode(n);
@@ -176,9 +177,16 @@ TEST_F(StatusIndexTest, RandomRecordsReadAsStorageReadsThemThroughGrowthAndCompa
   std::vector<std::string> all;
   for (int n = 0; n < 1600; ++n) all.push_back(OrgCode(n));  // the last 100 never stored
   uint64_t tree_size = 1;
+  const uint64_t first_table_bytes = index.figures().table_bytes;
   for (int round = 0; round < 30; ++round) {
     // A group rewriting some subjects (a few twice: the later one counts) and adding new ones.
     std::vector<StatusIndex::Record> group;
+    if (round == 10) {
+      for (int n = 2000; n < 22000; ++n) {
+        group.emplace_back(OrgCode(n), model[OrgCode(n)] = RandomRecord(random, false));
+        all.push_back(OrgCode(n));
+      }
+    }
     for (int k = 0; k < 200; ++k) {
       const std::string code = OrgCode(static_cast<int>(random() % 1700));
       const bool is_odd = random() % 50 == 0;
@@ -202,6 +210,12 @@ TEST_F(StatusIndexTest, RandomRecordsReadAsStorageReadsThemThroughGrowthAndCompa
     }
     ExpectAgreement(index, model, odd, batch, day, tree_size);
   }
+  // Every subject at once, after the growth.
+  std::vector<std::string> every;
+  for (const std::string& code : all) {
+    if (!odd.contains(code)) every.push_back(code);
+  }
+  ExpectAgreement(index, model, odd, every, absl::CivilDay(2026, 6, 1), tree_size);
   StatusIndex::Found found;
   std::vector<absl::string_view> shortcode = {"SHORT"};
   ASSERT_NE(index.Read(shortcode, absl::CivilDay(2026, 6, 1), &found), nullptr);
@@ -210,6 +224,10 @@ TEST_F(StatusIndexTest, RandomRecordsReadAsStorageReadsThemThroughGrowthAndCompa
   const StatusIndex::Figures figures = index.figures();
   EXPECT_LE(figures.arena_bytes, 2 * figures.live_bytes + (2u << 20));
   EXPECT_GT(figures.live_bytes, 1500u * 3);
+  // Grown shard by shard by at least a quarter (whole 4 KiB pages of slots): 55-80 % full.
+  EXPECT_EQ(first_table_bytes, 16u * 4096);
+  EXPECT_GE(figures.subjects * 16 * 100, figures.table_bytes * 55);
+  EXPECT_LE(figures.subjects * 16 * 100, figures.table_bytes * 80);
 }
 
 TEST_F(StatusIndexTest, GroupsAppliedWhileItFillsAreAppliedAfterTheFillInOrder) {
@@ -310,7 +328,7 @@ TEST_F(StatusIndexTest, ASavedIndexLoadsWhenItsStampHoldsAndIsRefusedOtherwise) 
     StatusIndex other;
     absl::Status status = other.Load(file, sequence, std::move(view));
     EXPECT_FALSE(other.figures().ready);
-    EXPECT_EQ(other.MemoryBytes(), 0u);
+    EXPECT_EQ(other.MemoryBytes(), StatusIndex().MemoryBytes());
     return status;
   };
   EXPECT_EQ(refused(path + "-absent", 41, View(6)).code(), absl::StatusCode::kNotFound);
@@ -611,7 +629,7 @@ TEST_F(StatusIndexRegistryTest, RandomProcedureStepsKeepTheIndexEqualToStorageAn
 // 32 MiB and its configured 256 MiB.
 TEST_F(RegistryFixture, TheBlockCacheGetsWhatTheMemoryBudgetLeaves) {
   const uint64_t kMiB = 1 << 20;
-  const uint64_t index_bytes = 1024 * 16;
+  const uint64_t index_bytes = 16 * 4096;  // an empty index: 16 shards of one page each
   for (auto [budget, want] : std::vector<std::pair<uint64_t, uint64_t>>{
            {0, 256 * kMiB},            // no budget: as configured
            {1024 * kMiB, 256 * kMiB},  // room: as configured
