@@ -229,8 +229,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
   echo "postgres_load_seconds: $(single 'postgres load' postgres_load_seconds)"
   echo "postgres_status_calls_per_second: $status_pg"
   echo "status_vs_postgres_ratio: $(ratio "$status" "$status_pg")"
+  # What a server doing nothing but answering reaches against PostgreSQL: the ceiling of the ratio
+  # above on this machine.
+  echo "status_baseline_vs_postgres_ratio: $(ratio "$status_base" "$status_pg")"
   echo "postgres_batch_subjects_per_second: $batch_pg"
   echo "batch_vs_postgres_ratio: $(ratio "$batch" "$batch_pg")"
+  echo "batch_floor_vs_postgres_ratio: $(ratio "$batch_floor" "$batch_pg")"
   echo "mixed_calls_per_second: $mixed"
   echo "mixed_vs_status_ratio: $(ratio "$mixed" "$status")"
   echo "status_full_view_calls_per_second: $(single 'status_full creditd' calls_per_second)"

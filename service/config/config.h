@@ -34,8 +34,8 @@ struct ServerLimits {
   int max_calls_per_identity = 128;
   int64_t max_memory_bytes = 512ll << 20;  // gRPC's own buffers
   // The memory the whole server is meant to stay within: RocksDB's block cache (at most 256 MiB)
-  // gets what its memtables (256 MiB), the in-memory status index and a reserve of 192 MiB for
-  // the rest leave of it.
+  // gets what its memtables (256 MiB), the in-memory status index, its filters and indexes outside
+  // the cache and a reserve of 224 MiB for the rest leave of it.
   int64_t memory_budget_bytes = 1ll << 30;
 };
 

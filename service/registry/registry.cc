@@ -162,20 +162,26 @@ void Registry::SaveStatusIndex() {
 }
 
 void Registry::FitBlockCache() {
-  // What the rest of the process takes: gRPC's buffers, the heap's answers and requests, the
-  // change log's upper tree levels, the query log's queue.
-  constexpr uint64_t kReserve = uint64_t{192} << 20;
+  // What the rest of the process takes: its code and thread stacks, gRPC's buffers, the heap's
+  // answers and requests, the change log's upper tree levels, the query log's queue, what malloc
+  // keeps (docs/performance.md, "Memory").
+  constexpr uint64_t kReserve = uint64_t{224} << 20;
   constexpr uint64_t kLeastCache = uint64_t{32} << 20;
   constexpr uint64_t kRefitStep = uint64_t{32} << 20;
+  constexpr absl::Duration kRefitInterval = absl::Seconds(10);
   if (memory_budget_bytes_ == 0) return;
   const uint64_t index = status_index_->MemoryBytes();
+  const absl::Time now = absl::Now();
   std::lock_guard lock(fit_mu_);
   if (fitted_index_bytes_.has_value() &&
-      std::max(index, *fitted_index_bytes_) - std::min(index, *fitted_index_bytes_) < kRefitStep) {
+      std::max(index, *fitted_index_bytes_) - std::min(index, *fitted_index_bytes_) < kRefitStep &&
+      now - fitted_at_ < kRefitInterval) {
     return;
   }
   fitted_index_bytes_ = index;
-  const uint64_t taken = store_options_.write_buffer_bytes + index + kReserve;
+  fitted_at_ = now;
+  const uint64_t taken =
+      store_options_.write_buffer_bytes + index + store_->TableReadersBytes() + kReserve;
   const uint64_t left = memory_budget_bytes_ > taken ? memory_budget_bytes_ - taken : 0;
   store_->SetBlockCacheCapacity(static_cast<size_t>(
       std::clamp<uint64_t>(left, kLeastCache, store_options_.block_cache_bytes)));

@@ -69,7 +69,8 @@ struct RegistryOptions {
   // How the store reaches its files (tests inject faults here).
   StoreOptions store;
   // The memory the server is meant to stay within; the block cache gets what the memtables, the
-  // status index and a reserve for the rest leave of it (FitBlockCache), up to
+  // status index, RocksDB's filters and indexes and a reserve for the rest leave of it
+  // (FitBlockCache), up to
   // store.block_cache_bytes. 0: the block cache keeps store.block_cache_bytes.
   uint64_t memory_budget_bytes = 0;
   // Where CreateBackup puts backups; empty: backups are off.
@@ -284,7 +285,8 @@ class Registry {
                             absl::Span<v1::CreditStatus* const> out,
                             absl::Span<std::optional<uint64_t>> last_changes) const;
   // Resizes the block cache to what the memory budget leaves (RegistryOptions::
-  // memory_budget_bytes), when the status index's memory has moved by 32 MiB since the last time.
+  // memory_budget_bytes), when the status index's memory has moved by 32 MiB since the last time
+  // or 10 s have passed (RocksDB's filters and indexes grow with the data).
   void FitBlockCache();
   // Fills `out[i]` with the BASIC answer for `codes[i]` (valid, of `kinds[i]`) from the status
   // index, judged on `day` (`today` formatted), and sets each subject's last change. The view the
@@ -335,7 +337,9 @@ class Registry {
   uint64_t memory_budget_bytes_ = 0;
   StoreOptions store_options_;
   std::mutex fit_mu_;
-  std::optional<uint64_t> fitted_index_bytes_;  // guarded by fit_mu_
+  // The last fit: the index's memory then, and when. Guarded by fit_mu_.
+  std::optional<uint64_t> fitted_index_bytes_;
+  absl::Time fitted_at_;
   const Clock* clock_;
   absl::TimeZone time_zone_;
   std::unique_ptr<QueryLog> query_log_;

@@ -390,13 +390,11 @@ Store::Figures Store::ReadFigures() const {
     if (db_->GetIntProperty(handle, "rocksdb.cur-size-all-mem-tables", &value)) {
       figures.memtable_bytes += value;
     }
-    if (db_->GetIntProperty(handle, "rocksdb.estimate-table-readers-mem", &value)) {
-      figures.table_readers_bytes += value;
-    }
     if (db_->GetIntProperty(handle, "rocksdb.is-write-stopped", &value) && value != 0) {
       figures.writes_stopped = true;
     }
   }
+  figures.table_readers_bytes = TableReadersBytes();
   // One cache serves every family (Families()); the default family's table names it.
   if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &value)) {
     figures.block_cache_usage_bytes = value;
@@ -405,6 +403,18 @@ Store::Figures Store::ReadFigures() const {
     figures.block_cache_capacity_bytes = value;
   }
   return figures;
+}
+
+uint64_t Store::TableReadersBytes() const {
+  uint64_t total = 0;
+  uint64_t value = 0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (handle != nullptr &&
+        db_->GetIntProperty(handle, "rocksdb.estimate-table-readers-mem", &value)) {
+      total += value;
+    }
+  }
+  return total;
 }
 
 void Store::SetBlockCacheCapacity(size_t bytes) {

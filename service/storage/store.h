@@ -307,6 +307,9 @@ class Store {
 
   // Resizes the block cache (shrinking evicts at once); not for a store opened read-only.
   void SetBlockCacheCapacity(size_t bytes);
+  // What the families' filters and indexes held outside the block cache take (RocksDB's
+  // estimate; Figures::table_readers_bytes).
+  uint64_t TableReadersBytes() const;
 
   // A consistent view for several reads; released when the returned pointer dies.
   std::shared_ptr<const StoreSnapshot> Snapshot();
