@@ -8,32 +8,24 @@
 
 namespace credit {
 
-size_t PageMemory::RoundUp(size_t bytes) {
-  const size_t page = bytes >= kHugePageBytes ? kHugePageBytes : kPageBytes;
-  return (bytes + page - 1) / page * page;
-}
-
 PageMemory::PageMemory(size_t bytes) {
   if (bytes == 0) return;
-  size_ = RoundUp(bytes);
-  if (size_ < kHugePageBytes) {
-    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    data_ = static_cast<char*>(p);
-    return;
-  }
-  // Mapped one huge page longer, then trimmed at both ends to an aligned block.
-  const size_t mapped = size_ + kHugePageBytes;
+  const bool huge = bytes >= kHugePageBytes;
+  const size_t page = huge ? kHugePageBytes : kPageBytes;
+  size_ = (bytes + page - 1) / page * page;
+  // mmap aligns to 4 KiB; for huge pages it maps one more, and the ends are trimmed to alignment.
+  const size_t mapped = huge ? size_ + kHugePageBytes : size_;
   void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t aligned = (start + kHugePageBytes - 1) & ~uintptr_t{kHugePageBytes - 1};
-  if (aligned > start) munmap(p, aligned - start);
+  const uintptr_t aligned = (start + page - 1) & ~uintptr_t{page - 1};
   const uintptr_t end = start + mapped;
-  if (end > aligned + size_)
+  if (aligned > start) munmap(p, aligned - start);
+  if (end > aligned + size_) {
     munmap(reinterpret_cast<void*>(aligned + size_), end - aligned - size_);
+  }
   data_ = reinterpret_cast<char*>(aligned);
-  madvise(data_, size_, MADV_HUGEPAGE);  // a hint: EINVAL where the kernel has no THP
+  if (huge) madvise(data_, size_, MADV_HUGEPAGE);  // a hint: EINVAL where the kernel has no THP
 }
 
 PageMemory::~PageMemory() {

@@ -1,10 +1,9 @@
 // PageMemory: a block of anonymous memory mapped for one large array that is read at random
 // (the status index's table shards and arena chunks). Blocks of 2 MiB and more are whole, aligned
 // 2 MiB pages offered to the kernel for transparent huge pages (madvise MADV_HUGEPAGE), so that a
-// lookup's random reads do not also miss the TLB and walk the page tables: in a virtual machine a
-// walk is two-dimensional and costs more than the read it serves. Where huge pages are off
-// (transparent_hugepage=never) the block is ordinary memory. Smaller blocks are whole 4 KiB pages.
-// The memory starts zeroed. Move-only.
+// lookup's random reads do not also miss the TLB and walk the page tables (docs/performance.md,
+// "Shards and huge pages"). Where huge pages are off (transparent_hugepage=never) the block is
+// ordinary memory. Smaller blocks are whole 4 KiB pages. The memory starts zeroed. Move-only.
 #ifndef CREDIT_SERVICE_REGISTRY_PAGE_MEMORY_H_
 #define CREDIT_SERVICE_REGISTRY_PAGE_MEMORY_H_
 
@@ -26,9 +25,6 @@ class PageMemory {
   PageMemory& operator=(PageMemory&& other) noexcept;
   PageMemory(const PageMemory&) = delete;
   PageMemory& operator=(const PageMemory&) = delete;
-
-  // The size a request of `bytes` is rounded up to.
-  static size_t RoundUp(size_t bytes);
 
   char* data() const { return data_; }
   size_t size() const { return size_; }

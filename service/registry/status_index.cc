@@ -153,7 +153,7 @@ void StatusIndex::Fill(Store* store, std::shared_ptr<const ReadView> view,
   if (on_filled) on_filled();
   ready_ = true;
   LogEvent(EventLevel::kInfo, "status_index_ready",
-           absl::StrCat("in-memory status index filled: ", used_slots_, " subjects, ",
+           absl::StrCat("in-memory status index filled: ", UsedSlots(), " subjects, ",
                         memory_bytes_.load() >> 20, " MiB, in ",
                         absl::FormatDuration(absl::Now() - start)));
 }
@@ -186,8 +186,8 @@ StatusIndex::Figures StatusIndex::figures() const {
   Figures figures;
   figures.ready = ready_;
   if (!ready_) return figures;  // the fill thread owns the structure until then
-  figures.subjects = used_slots_;
-  figures.table_bytes = table_slots_ * sizeof(Slot);
+  figures.subjects = UsedSlots();
+  figures.table_bytes = TableSlots() * sizeof(Slot);
   figures.arena_bytes = uint64_t{chunks_.size()} * kChunkBytes;
   figures.live_bytes = live_bytes_;
   figures.loaded = loaded_;
@@ -277,7 +277,6 @@ void StatusIndex::Grow(Shard& shard) {
   Shard old = std::move(shard);
   Allocate(shard, old.size + old.size / 4);
   shard.used = old.used;
-  table_slots_ += shard.size - old.size;
   for (const Slot& slot : absl::MakeConstSpan(old.slots(), old.size)) {
     if (slot.ref == kEmpty) continue;
     const Key key{slot.low, slot.high};
@@ -287,18 +286,27 @@ void StatusIndex::Grow(Shard& shard) {
 }
 
 void StatusIndex::ResetShards(size_t slots_each) {
-  table_slots_ = 0;
   for (Shard& shard : shards_) {
     Allocate(shard, slots_each);
     shard.used = 0;
-    table_slots_ += shard.size;
   }
-  used_slots_ = 0;
   CountMemory();
 }
 
+uint64_t StatusIndex::TableSlots() const {
+  uint64_t slots = 0;
+  for (const Shard& shard : shards_) slots += shard.size;
+  return slots;
+}
+
+uint64_t StatusIndex::UsedSlots() const {
+  uint64_t used = 0;
+  for (const Shard& shard : shards_) used += shard.used;
+  return used;
+}
+
 void StatusIndex::CountMemory() {
-  memory_bytes_ = table_slots_ * sizeof(Slot) + uint64_t{chunks_.size()} * kChunkBytes;
+  memory_bytes_ = TableSlots() * sizeof(Slot) + uint64_t{chunks_.size()} * kChunkBytes;
 }
 
 void StatusIndex::Put(absl::string_view code, absl::string_view record) {
@@ -315,7 +323,6 @@ void StatusIndex::Put(absl::string_view code, absl::string_view record) {
     slot->low = key.low;
     slot->high = key.high;
     ++shard.used;
-    ++used_slots_;
   } else if (slot->ref != kFromStorage) {
     const size_t size = StoredAt(chunks_, slot->ref).size();
     live_bytes_ -= size;

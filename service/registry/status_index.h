@@ -8,7 +8,7 @@
 // an arena of 2 MiB chunks holding the subject's record packed. The table is 16 shards chosen by
 // the hash's top bits, each grown alone by a quarter (in whole pages) when it would pass 80 %
 // full: the table stays 64-80 % full, and a growth copies one shard, never the whole table (which
-// at 10 M subjects would briefly hold two tables of ~200 MB and stop lookups while it copies).
+// would briefly hold two tables and stop lookups while it copies).
 // Shards and chunks lie in huge pages where the kernel offers them (page_memory.h). A record:
 //   varint  last change + 1 (0: none)
 //   varint  number of entries, then per entry (ascending id):
@@ -180,6 +180,9 @@ class StatusIndex {
   static Slot* Find(Shard& shard, uint64_t hash, const Key& key);
   static const Slot* Find(const Shard& shard, uint64_t hash, const Key& key);
   void Grow(Shard& shard);
+  // Summed over the shards: their slots, and those used (the subjects held).
+  uint64_t TableSlots() const;
+  uint64_t UsedSlots() const;
   // Every shard emptied to at least `slots_each` slots.
   void ResetShards(size_t slots_each);
   // `shard` given a table of at least `slots` empty slots (whole pages of them).
@@ -203,8 +206,6 @@ class StatusIndex {
 
   // The structure. Written by the fill thread alone until ready_, then under mu_ held alone.
   std::vector<Shard> shards_ = std::vector<Shard>(kShards);
-  uint64_t table_slots_ = 0;  // in all shards
-  uint64_t used_slots_ = 0;   // in all shards: the subjects held
   std::vector<PageMemory> chunks_;
   uint32_t chunk_end_ = 0;  // bytes used in the last chunk
   uint64_t live_bytes_ = 0;

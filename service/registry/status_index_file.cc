@@ -246,8 +246,6 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
     std::string code;
     ok = in.Text(&code) && unpacked_codes_.insert(std::move(code)).second;
   }
-  table_slots_ = 0;
-  used_slots_ = 0;
   for (Shard& shard : shards_) {
     uint64_t slots = 0;
     ok = ok && in.Count(&slots, sizeof(Slot), size) && in.U64(&shard.used);
@@ -255,8 +253,6 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
     shard.memory = PageMemory(slots * sizeof(Slot));
     shard.size = slots;
     ok = in.Bytes(shard.slots(), slots * sizeof(Slot));
-    table_slots_ += slots;
-    used_slots_ += shard.used;
   }
   for (uint64_t i = 0; ok && i < chunks; ++i) {
     chunks_.emplace_back(kChunkBytes);
@@ -291,7 +287,7 @@ absl::Status StatusIndex::Load(const std::string& path, uint64_t sequence,
   ready_ = true;
   CountMemory();
   LogEvent(EventLevel::kInfo, "status_index_ready",
-           absl::StrCat("in-memory status index loaded from ", path, ": ", used_slots_,
+           absl::StrCat("in-memory status index loaded from ", path, ": ", UsedSlots(),
                         " subjects, ", memory_bytes_.load() >> 20, " MiB, in ",
                         absl::FormatDuration(absl::Now() - start)));
   return absl::OkStatus();
